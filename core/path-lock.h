@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The lock step of a transaction: every path a plan touches is locked,
+ * all or nothing, before any change is applied, and released after commit
+ * or rollback.
+ *
+ * A PathLocker is a backend: "local" takes OFD locks on byte 1 in this
+ * process (what lockd does in its daemon, without the daemon); "lockd"
+ * asks bulwark-lockd, which keeps the locks for as long as the returned
+ * handle lives even across threads of this process.  Both key locks by
+ * (st_dev, st_ino) and sort them, so two multi-path requests never
+ * deadlock against each other. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <bulwark/bulwark.h>
+
+typedef struct PathLocker PathLocker;
+typedef struct PathLockHandle PathLockHandle;
+
+typedef enum PathLockMode {
+        PATH_LOCK_EXCLUSIVE,
+        PATH_LOCK_SHARED,
+} PathLockMode;
+
+/* Backend operations; every backend embeds PathLocker first. */
+struct PathLocker {
+        const char *name;
+        int (*acquire)(PathLocker *locker, const char *const *paths, size_t n, PathLockMode mode,
+                       unsigned timeout_ms, PathLockHandle **ret, BwError *reterr);
+        void (*release)(PathLocker *locker, PathLockHandle *handle);
+        void (*free)(PathLocker *locker);
+};
+
+/* Waits up to timeout_ms for every path (missing paths are allowed: they
+ * may be created by the transaction).  -ETIMEDOUT names the holder in
+ * reterr.  n == 0 returns a valid empty handle. */
+int path_locker_acquire(PathLocker *locker, const char *const *paths, size_t n, PathLockMode mode,
+                        unsigned timeout_ms, PathLockHandle **ret, BwError *reterr);
+/* Releases every lock of the handle and frees it; NULL is a no-op. */
+void path_locker_release(PathLocker *locker, PathLockHandle *handle);
+void path_locker_free(PathLocker *locker);
+
+/* The in-process backend. */
+int path_locker_new_local(PathLocker **ret);
+
+/* The lockd backend (lockd/path-lock-lockd.c): talks to the daemon at
+ * socket_path. */
+int path_locker_new_lockd(const char *socket_path, PathLocker **ret);

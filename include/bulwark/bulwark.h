@@ -1,0 +1,140 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * libbulwark: the manager API.
+ *
+ * Rules of this header:
+ *  - Every fallible function returns 0 (or a count) on success and a
+ *    negative errno on failure.  Entry points that can fail for reasons a
+ *    person must read take an optional last `BwError *reterr`; when it is
+ *    non-NULL and the call fails, it receives a message naming the object
+ *    and the cause.  The message never replaces the return value.
+ *  - Constructors are `bw_<thing>_new(..., BwThing **ret)` (or `_load`);
+ *    every object has a `bw_<thing>_free()` that accepts NULL.  Pointers
+ *    returned by accessors are owned by the object they came from and live
+ *    as long as it does.
+ *  - Symbols not declared in bulwark.h or plugin.h are not exported.
+ *  - ABI: the soname changes when an entry point changes incompatibly;
+ *    new entry points are added in a new version node of the version script.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <bulwark/plugin.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define BW_PUBLIC __attribute__((visibility("default")))
+
+/* ---- Errors ------------------------------------------------------------ */
+
+#define BW_ERROR_MESSAGE_MAX 1024
+
+typedef struct BwError {
+        int code;                              /* negative errno, 0 when unset */
+        char message[BW_ERROR_MESSAGE_MAX];    /* NUL-terminated, for people */
+} BwError;
+
+/* ---- Options ----------------------------------------------------------- */
+
+/* Where the manager finds its configuration and keeps its state.  NULL
+ * fields take the value from the environment (BULWARK_CONFIG,
+ * BULWARK_PLUGIN_DIR, BULWARK_STATE_DIR, BULWARK_RUN_DIR,
+ * BULWARK_CGROUP_ROOT), then from the configuration file, then the
+ * built-in defaults. */
+typedef struct BwOptions {
+        const char *config_path;
+        const char *plugin_dir;
+        const char *state_dir;
+        const char *run_dir;
+        const char *cgroup_root;
+        /* Overrides the configured plugin list ("dac,cgroup-bpf"). */
+        const char *plugins;
+} BwOptions;
+
+/* ---- Guest definitions ------------------------------------------------- */
+
+typedef struct BwGuest BwGuest;
+
+/* Parses a guest definition keyfile.  `source` names the text in messages
+ * (a file name, "<dbus>"). */
+BW_PUBLIC int bw_guest_load_file(const char *path, BwGuest **ret, BwError *reterr);
+BW_PUBLIC int bw_guest_load_data(const char *data, size_t len, const char *source,
+                                 BwGuest **ret, BwError *reterr);
+BW_PUBLIC void bw_guest_free(BwGuest *guest);
+/* The plugin view of the guest: valid while the guest lives. */
+BW_PUBLIC const BwGuestInfo *bw_guest_info(const BwGuest *guest);
+BW_PUBLIC const char *bw_resource_type_to_string(BwResourceType type);
+BW_PUBLIC const char *bw_path_role_to_string(BwPathRole role);
+
+/* ---- The manager ------------------------------------------------------- */
+
+typedef struct BwManager BwManager;
+
+BW_PUBLIC int bw_manager_new(const BwOptions *options, BwManager **ret, BwError *reterr);
+BW_PUBLIC void bw_manager_free(BwManager *manager);
+
+/* Effective paths after options, environment and configuration. */
+BW_PUBLIC const char *bw_manager_state_dir(const BwManager *manager);
+BW_PUBLIC const char *bw_manager_cgroup_root(const BwManager *manager);
+
+/* Loaded plugins, in the configured order. */
+typedef struct BwPluginInfo {
+        const char *name;
+        const char *path;
+        uint32_t abi_major;
+        uint32_t abi_minor;
+        uint32_t flags;
+        int probe_result;          /* 0 usable, -errno not */
+        const char *probe_reason;  /* "" when the plugin gave none */
+} BwPluginInfo;
+
+BW_PUBLIC size_t bw_manager_plugin_count(const BwManager *manager);
+BW_PUBLIC int bw_manager_plugin_info(const BwManager *manager, size_t index,
+                                     BwPluginInfo *ret_info);
+
+/* ---- Plans ------------------------------------------------------------- */
+
+typedef struct BwPlan BwPlan;
+
+typedef struct BwPlanChange {
+        const char *plugin;
+        const char *kind;
+        const char *object;
+        const char *detail;
+        const char *lock_path;     /* NULL when the change needs no path lock */
+} BwPlanChange;
+
+/* Asks every usable plugin what starting the guest would change.
+ * Nothing on the host is changed. */
+BW_PUBLIC int bw_manager_plan(BwManager *manager, const BwGuest *guest, BwPlan **ret,
+                              BwError *reterr);
+BW_PUBLIC size_t bw_plan_count(const BwPlan *plan);
+BW_PUBLIC int bw_plan_change(const BwPlan *plan, size_t index, BwPlanChange *ret_change);
+BW_PUBLIC void bw_plan_free(BwPlan *plan);
+
+/* ---- Guest lifecycle --------------------------------------------------- */
+
+/* Plans, locks every path of the plan, applies the changes in plugin order
+ * (each journaled before it is made) and commits.  On any failure every
+ * applied change is undone in reverse order and the error returned. */
+BW_PUBLIC int bw_manager_start(BwManager *manager, const BwGuest *guest, BwError *reterr);
+/* Undoes every change of a started guest in reverse order and releases it. */
+BW_PUBLIC int bw_manager_stop(BwManager *manager, const char *name, BwError *reterr);
+/* Undoes the changes of every transaction a crash interrupted.  Returns
+ * the number of transactions rolled back. */
+BW_PUBLIC int bw_manager_recover(BwManager *manager, BwError *reterr);
+
+/* ---- Logging ----------------------------------------------------------- */
+
+/* Messages at or above `level` (BW_LOG_*) go to stderr; the default is
+ * BW_LOG_WARNING, or BULWARK_LOG_LEVEL ("debug", "info", ...). */
+BW_PUBLIC void bw_log_set_level(int level);
+
+#ifdef __cplusplus
+}
+#endif

@@ -1,0 +1,98 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "config.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "test-util.h"
+
+void test_skip_all(const char *format, ...) {
+        va_list ap;
+        printf("1..0 # SKIP ");
+        va_start(ap, format);
+        vprintf(format, ap);
+        va_end(ap);
+        printf("\n");
+        fflush(stdout);
+        exit(0);
+}
+
+void test_require_root(void) {
+        if (geteuid() != 0)
+                test_skip_all("needs root (running as uid %u)", (unsigned) geteuid());
+}
+
+char *test_scratch_new(const char *tag) {
+        const char *tmp = getenv("TMPDIR");
+        char *path;
+        if (asprintf(&path, "%s/bulwark-test-%s-XXXXXX", tmp && *tmp ? tmp : "/tmp", tag) < 0)
+                abort();
+        if (!mkdtemp(path)) {
+                perror("mkdtemp");
+                abort();
+        }
+        return path;
+}
+
+static int scratch_remove_one(const char *path, const struct stat *st, int flag, struct FTW *ftw) {
+        (void) st;
+        (void) ftw;
+        if (flag == FTW_DP)
+                rmdir(path);
+        else
+                unlink(path);
+        return 0;
+}
+
+void test_scratch_remove(const char *path) {
+        if (path)
+                nftw(path, scratch_remove_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+char *test_write_file(const char *dir, const char *name, const void *data, long len) {
+        char *path;
+        if (asprintf(&path, "%s/%s", dir, name) < 0)
+                abort();
+        FILE *f = fopen(path, "we");
+        if (!f) {
+                perror(path);
+                abort();
+        }
+        size_t n = len < 0 ? strlen(data) : (size_t) len;
+        if (fwrite(data, 1, n, f) != n || fclose(f) != 0)
+                abort();
+        return path;
+}
+
+static char *test_tree_path(const char *env, const char *fallback, const char *relative) {
+        const char *top = getenv(env);
+        char *path;
+        if (asprintf(&path, "%s/%s", top && *top ? top : fallback, relative) < 0)
+                abort();
+        return path;
+}
+
+char *test_srcdir_path(const char *relative) {
+        return test_tree_path("BW_TOP_SRCDIR", BW_TEST_SRCDIR, relative);
+}
+
+char *test_builddir_path(const char *relative) {
+        return test_tree_path("BW_TOP_BUILDDIR", BW_TEST_BUILDDIR, relative);
+}
+
+int test_count_fds(void) {
+        DIR *d = opendir("/proc/self/fd");
+        int n = 0;
+        if (!d)
+                return -1;
+        for (struct dirent *e; (e = readdir(d));)
+                if (e->d_name[0] != '.')
+                        n++;
+        closedir(d);
+        return n - 1; /* the directory's own descriptor */
+}

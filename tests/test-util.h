@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Helpers shared by the cmocka tests.
+ *
+ * Skipping: automake's TAP driver counts cmocka's "not ok # SKIP" as a
+ * failure, so a test binary that cannot run here skips as a whole with
+ * test_skip_all(), which prints "1..0 # SKIP <reason>" and exits 0.  Put
+ * cases with different needs in different binaries. */
+#pragma once
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+/* Prints the TAP skip plan with the reason and exits. */
+_Noreturn void test_skip_all(const char *format, ...) __attribute__((format(printf, 1, 2)));
+
+/* Skips the whole binary unless running as root. */
+void test_require_root(void);
+
+/* A fresh scratch directory under $TMPDIR (or /tmp); removed recursively
+ * by test_scratch_remove().  Returns a malloc'd path. */
+char *test_scratch_new(const char *tag);
+void test_scratch_remove(const char *path);
+
+/* Writes `len` bytes (or strlen when len < 0) to dir/name; returns the
+ * malloc'd full path. */
+char *test_write_file(const char *dir, const char *name, const void *data, long len);
+
+/* Absolute path of a file in the source or build tree (from the
+ * BW_TOP_SRCDIR / BW_TOP_BUILDDIR the test harness exports, or the
+ * compile-time fallbacks).  Returns a malloc'd path. */
+char *test_srcdir_path(const char *relative);
+char *test_builddir_path(const char *relative);
+
+/* Counts the open descriptors of this process. */
+int test_count_fds(void);

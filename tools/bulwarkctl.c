@@ -1,0 +1,111 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* bulwarkctl: the administrator's command-line tool. */
+#include "config.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bulwarkctl.h"
+#include "log.h"
+
+typedef struct CtlCommand {
+        const char *name;
+        int (*main)(CtlContext *ctx, int argc, char **argv);
+        const char *summary;
+} CtlCommand;
+
+static const CtlCommand ctl_commands[] = {
+        { "plugins", ctl_plugins_main, "list plugins, their ABI and whether they are usable here" },
+        { "guest", ctl_guest_main, "check or explain a guest definition; start and stop guests" },
+        { "recover", ctl_recover_main, "roll back transactions a crash interrupted" },
+};
+
+static void ctl_help(FILE *f) {
+        fprintf(f,
+                "Usage: bulwarkctl [OPTIONS] COMMAND [ARGS]...\n"
+                "\n"
+                "Confine virtual-machine and container guests: device cgroups, labels,\n"
+                "profiles and path locks, from one guest definition.\n"
+                "\n"
+                "Commands:\n");
+        for (size_t i = 0; i < sizeof(ctl_commands) / sizeof(ctl_commands[0]); i++)
+                fprintf(f, "  %-10s %s\n", ctl_commands[i].name, ctl_commands[i].summary);
+        fprintf(f,
+                "\n"
+                "Options:\n"
+                "  --direct             use libbulwark in this process (the only mode until\n"
+                "                       the bulwarkd D-Bus service exists; accepted for scripts)\n"
+                "  --json               print JSON instead of tables\n"
+                "  --config FILE        configuration file (default %s/bulwark.conf,\n"
+                "                       or $BULWARK_CONFIG)\n"
+                "  --plugin-dir DIRS    where plugins are found (colon-separated; $BULWARK_PLUGIN_DIR)\n"
+                "  --plugins LIST       plugins to load, in order, overriding the configuration\n"
+                "  --state-dir DIR      journal and guest state ($BULWARK_STATE_DIR)\n"
+                "  --run-dir DIR        sockets and pid files ($BULWARK_RUN_DIR)\n"
+                "  --cgroup-root DIR    cgroup2 mount to use ($BULWARK_CGROUP_ROOT)\n"
+                "  -v, --verbose        log more (repeat for debug)\n"
+                "  -h, --help           show this help; 'bulwarkctl COMMAND --help' for a command\n"
+                "  --version            print the version\n",
+                BW_SYSCONFDIR);
+}
+
+int main(int argc, char **argv) {
+        enum { OPT_DIRECT = 0x100, OPT_JSON, OPT_CONFIG, OPT_PLUGIN_DIR, OPT_PLUGINS,
+               OPT_STATE_DIR, OPT_RUN_DIR, OPT_CGROUP_ROOT, OPT_VERSION };
+        static const struct option options[] = {
+                { "direct", no_argument, NULL, OPT_DIRECT },
+                { "json", no_argument, NULL, OPT_JSON },
+                { "config", required_argument, NULL, OPT_CONFIG },
+                { "plugin-dir", required_argument, NULL, OPT_PLUGIN_DIR },
+                { "plugins", required_argument, NULL, OPT_PLUGINS },
+                { "state-dir", required_argument, NULL, OPT_STATE_DIR },
+                { "run-dir", required_argument, NULL, OPT_RUN_DIR },
+                { "cgroup-root", required_argument, NULL, OPT_CGROUP_ROOT },
+                { "verbose", no_argument, NULL, 'v' },
+                { "help", no_argument, NULL, 'h' },
+                { "version", no_argument, NULL, OPT_VERSION },
+                {}
+        };
+        CtlContext ctx = { .direct = true };
+        int c, verbose = 0;
+
+        log_set_program("bulwarkctl");
+        /* '+': stop at the first non-option, the command. */
+        while ((c = getopt_long(argc, argv, "+vh", options, NULL)) >= 0) {
+                switch (c) {
+                case OPT_DIRECT: ctx.direct = true; break;
+                case OPT_JSON: ctx.json = true; break;
+                case OPT_CONFIG: ctx.options.config_path = optarg; break;
+                case OPT_PLUGIN_DIR: ctx.options.plugin_dir = optarg; break;
+                case OPT_PLUGINS: ctx.options.plugins = optarg; break;
+                case OPT_STATE_DIR: ctx.options.state_dir = optarg; break;
+                case OPT_RUN_DIR: ctx.options.run_dir = optarg; break;
+                case OPT_CGROUP_ROOT: ctx.options.cgroup_root = optarg; break;
+                case 'v': verbose++; break;
+                case 'h': ctl_help(stdout); return CTL_EXIT_OK;
+                case OPT_VERSION: printf("bulwarkctl %s\n", PACKAGE_VERSION); return CTL_EXIT_OK;
+                default: ctl_help(stderr); return CTL_EXIT_USAGE;
+                }
+        }
+        if (verbose)
+                log_set_max_level(verbose > 1 ? BW_LOG_DEBUG : BW_LOG_INFO);
+        if (optind >= argc) {
+                ctl_help(stderr);
+                return CTL_EXIT_USAGE;
+        }
+        for (size_t i = 0; i < sizeof(ctl_commands) / sizeof(ctl_commands[0]); i++)
+                if (strcmp(argv[optind], ctl_commands[i].name) == 0)
+                        return ctl_commands[i].main(&ctx, argc - optind, argv + optind);
+        fprintf(stderr, "bulwarkctl: unknown command '%s'; see 'bulwarkctl --help'\n", argv[optind]);
+        return CTL_EXIT_USAGE;
+}
+
+int ctl_manager_open(const CtlContext *ctx, BwManager **ret) {
+        BwError err = {};
+        int r = bw_manager_new(&ctx->options, ret, &err);
+        if (r < 0)
+                fprintf(stderr, "bulwarkctl: %s\n", err.message);
+        return r;
+}

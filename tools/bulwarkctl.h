@@ -1,0 +1,32 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* bulwarkctl: shared pieces of the command-line tool.  Each command group
+ * lives in its own file (bulwarkctl-<group>.c) and has one entry point
+ * taking the arguments after the group name. */
+#pragma once
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include <bulwark/bulwark.h>
+
+/* Exit statuses, sysexits-style where one fits. */
+enum {
+        CTL_EXIT_OK = 0,
+        CTL_EXIT_FAILURE = 1,
+        CTL_EXIT_USAGE = 2,
+        CTL_EXIT_TEMPFAIL = 75,   /* a lock could not be had in time */
+};
+
+typedef struct CtlContext {
+        bool json;
+        bool direct;
+        BwOptions options;        /* from --config, --state-dir, ... */
+} CtlContext;
+
+/* Opens a manager from the context's options; prints the error itself. */
+int ctl_manager_open(const CtlContext *ctx, BwManager **ret);
+
+/* Command groups: argv[0] is the group name ("guest", "devices", ...). */
+int ctl_plugins_main(CtlContext *ctx, int argc, char **argv);
+int ctl_guest_main(CtlContext *ctx, int argc, char **argv);
+int ctl_recover_main(CtlContext *ctx, int argc, char **argv);
