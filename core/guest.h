@@ -1,10 +1,20 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The guest model: a parsed guest definition (see DESIGN.md "Guest
  * definition") and its plugin view, BwGuestInfo.  BwGuest is opaque to
- * library users; core code uses these internal accessors. */
+ * library users; core code uses these internal accessors.
+ *
+ * A BwGuest owns every byte its BwGuestInfo points to (resources, their
+ * path and role arrays, all strings) and never changes it after loading,
+ * except for guest_resolve_cgroup(). */
 #pragma once
 
+#include <stddef.h>
+
+#include <glib.h>
+
 #include <bulwark/bulwark.h>
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(BwGuest, bw_guest_free)
 
 /* The definition text the guest was parsed from, and its source name:
  * the journal stores the text so a crashed transaction can be undone by
@@ -19,3 +29,19 @@ int guest_copy(const BwGuest *guest, BwGuest **ret, BwError *reterr);
 /* Fills in the default cgroup, <cgroup_root>/bulwark/<name>, when the
  * definition names none (BwGuestInfo.cgroup_given stays false). */
 int guest_resolve_cgroup(BwGuest *guest, const char *cgroup_root);
+
+/* Host objects the definition names that could not be looked up when it
+ * was loaded: a PCI device missing from sysfs (its VFIO group is unknown,
+ * so the hostdev has no path), a disk image or backing file that does not
+ * exist (its backing chain may be incomplete).  Loading does not fail for
+ * them, so a definition can be checked, explained or undone on a host
+ * that lacks the device; each entry is a message for people, located like
+ * a parse error ("demo.guest:14: [hostdev:gpu] ..."). */
+size_t guest_get_n_unresolved(const BwGuest *guest);
+const char *guest_get_unresolved(const BwGuest *guest, size_t index);
+
+/* 0 when every host object was found; otherwise -ENODEV with the first
+ * unresolved entry as the message.  `guest check` reports these, and
+ * starting a guest should refuse while any remain: its path list is
+ * incomplete. */
+int guest_check_resolved(const BwGuest *guest, BwError *reterr);

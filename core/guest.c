@@ -1,0 +1,297 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The guest model: storage of a parsed definition, its accessors and the
+ * public entry points.  Parsing itself is in guest-parse.c. */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <glib.h>
+
+#include "error.h"
+#include "fd-util.h"
+#include "guest-parse.h"
+#include "guest.h"
+#include "log.h"
+
+/* One path of one resource, while the guest is being built. */
+typedef struct GuestPath {
+        const char *path;
+        BwPathRole role;
+} GuestPath;
+
+struct BwGuest {
+        BwGuestInfo info;
+        char *text;                /* NUL-terminated definition text */
+        char *source;
+        /* Kept for guest_copy(): it re-parses with the same options and
+         * resolves the cgroup against the same root. */
+        char *sysfs_root;
+        bool skip_host;
+        char *cgroup_root;
+        /* Every string of info lives here: one allocation per few KiB,
+         * whatever the number of resources. */
+        GStringChunk *strings;
+        GArray *resources;         /* BwResource; info.resources points into it */
+        GArray *path_counts;       /* size_t per resource, until guest_seal() */
+        GArray *path_list;         /* GuestPath, in resource order */
+        const char **paths;        /* flat arrays the resources point into */
+        BwPathRole *roles;
+        GPtrArray *unresolved;     /* char * */
+        bool sealed;
+};
+
+/* ---- Building ---------------------------------------------------------- */
+
+BwGuest *guest_new(const char *text, size_t len, const char *source, const GuestParseOptions *options) {
+        BwGuest *g = g_new0(BwGuest, 1);
+
+        g->text = g_strndup(text ? text : "", len);
+        g->source = g_strdup(source);
+        if (options) {
+                g->sysfs_root = g_strdup(options->sysfs_root);
+                g->skip_host = options->skip_host;
+        }
+        g->strings = g_string_chunk_new(4096);
+        g->resources = g_array_new(FALSE, TRUE, sizeof(BwResource));
+        g->path_counts = g_array_new(FALSE, TRUE, sizeof(size_t));
+        g->path_list = g_array_new(FALSE, FALSE, sizeof(GuestPath));
+        g->unresolved = g_ptr_array_new_with_free_func(g_free);
+        return g;
+}
+
+BwGuestInfo *guest_edit_info(BwGuest *guest) {
+        g_assert(!guest->sealed);
+        return &guest->info;
+}
+
+const char *guest_intern(BwGuest *guest, const char *s) {
+        return s ? g_string_chunk_insert(guest->strings, s) : NULL;
+}
+
+BwResource *guest_add_resource(BwGuest *guest, BwResourceType type, const char *id) {
+        BwResource r = { .type = type, .id = guest_intern(guest, id) };
+        size_t zero = 0;
+
+        g_assert(!guest->sealed);
+        g_array_append_val(guest->resources, r);
+        g_array_append_val(guest->path_counts, zero);
+        return &g_array_index(guest->resources, BwResource, guest->resources->len - 1);
+}
+
+void guest_add_path(BwGuest *guest, const char *path, BwPathRole role) {
+        GuestPath p = { guest_intern(guest, path), role };
+
+        g_assert(!guest->sealed && guest->resources->len > 0);
+        g_array_append_val(guest->path_list, p);
+        g_array_index(guest->path_counts, size_t, guest->path_counts->len - 1)++;
+}
+
+void guest_add_unresolved(BwGuest *guest, const char *format, ...) {
+        va_list ap;
+
+        va_start(ap, format);
+        char *msg = g_strdup_vprintf(format, ap);
+        va_end(ap);
+        log_debug("%s", msg);
+        g_ptr_array_add(guest->unresolved, msg);
+}
+
+void guest_seal(BwGuest *guest) {
+        size_t n = guest->path_list->len, next = 0;
+
+        g_assert(!guest->sealed);
+        /* Never NULL, so a plugin may index paths[0..n_paths) of any resource. */
+        guest->paths = g_new(const char *, n + 1);
+        guest->roles = g_new(BwPathRole, n + 1);
+        for (size_t i = 0; i < n; i++) {
+                const GuestPath *p = &g_array_index(guest->path_list, GuestPath, i);
+                guest->paths[i] = p->path;
+                guest->roles[i] = p->role;
+        }
+        for (guint i = 0; i < guest->resources->len; i++) {
+                BwResource *r = &g_array_index(guest->resources, BwResource, i);
+                r->n_paths = g_array_index(guest->path_counts, size_t, i);
+                r->paths = guest->paths + next;
+                r->roles = guest->roles + next;
+                next += r->n_paths;
+        }
+        g_clear_pointer(&guest->path_list, g_array_unref);
+        g_clear_pointer(&guest->path_counts, g_array_unref);
+        guest->info.n_resources = guest->resources->len;
+        guest->info.resources = (const BwResource *) (void *) guest->resources->data;
+        guest->sealed = true;
+}
+
+/* ---- Public entry points ----------------------------------------------- */
+
+BW_PUBLIC void bw_guest_free(BwGuest *guest) {
+        if (!guest)
+                return;
+        g_free(guest->text);
+        g_free(guest->source);
+        g_free(guest->sysfs_root);
+        g_free(guest->cgroup_root);
+        g_string_chunk_free(guest->strings);
+        g_array_unref(guest->resources);
+        if (guest->path_counts)
+                g_array_unref(guest->path_counts);
+        if (guest->path_list)
+                g_array_unref(guest->path_list);
+        g_free(guest->paths);
+        g_free(guest->roles);
+        g_ptr_array_unref(guest->unresolved);
+        g_free(guest);
+}
+
+BW_PUBLIC int bw_guest_load_data(const char *data, size_t len, const char *source, BwGuest **ret,
+                                 BwError *reterr) {
+        if (!ret || (!data && len > 0))
+                return error_set(reterr, -EINVAL, "guest definition: invalid arguments");
+        return guest_parse(data ? data : "", len, source ? source : "<data>", NULL, ret, reterr);
+}
+
+/* Reads at most GUEST_TEXT_MAX + 1 bytes: one more tells "too large". */
+static int guest_read_file(int fd, const char *path, GByteArray *buf, BwError *reterr) {
+        uint8_t chunk[65536];
+
+        for (;;) {
+                ssize_t n = read(fd, chunk, sizeof(chunk));
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0)
+                        return error_set(reterr, -errno, "%s: cannot read: %m", path);
+                if (n == 0)
+                        return 0;
+                g_byte_array_append(buf, chunk, (guint) n);
+                if (buf->len > GUEST_TEXT_MAX)
+                        return error_set(reterr, -E2BIG, "%s: guest definition larger than %zu MiB", path,
+                                         GUEST_TEXT_MAX / (1024 * 1024));
+        }
+}
+
+BW_PUBLIC int bw_guest_load_file(const char *path, BwGuest **ret, BwError *reterr) {
+        struct stat st;
+        int r;
+
+        if (!path || !ret)
+                return error_set(reterr, -EINVAL, "guest definition: invalid arguments");
+        /* O_NONBLOCK: a FIFO must not hang the caller; it is refused below. */
+        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+        if (fd < 0)
+                return error_set(reterr, -errno, "%s: cannot open: %m", path);
+        if (fstat(fd, &st) < 0)
+                return error_set(reterr, -errno, "%s: cannot stat: %m", path);
+        if (!S_ISREG(st.st_mode))
+                return error_set(reterr, -EINVAL, "%s: not a regular file", path);
+        if ((uint64_t) st.st_size > GUEST_TEXT_MAX)
+                return error_set(reterr, -E2BIG, "%s: guest definition larger than %zu MiB", path,
+                                 GUEST_TEXT_MAX / (1024 * 1024));
+        g_autoptr(GByteArray) buf = g_byte_array_sized_new((guint) st.st_size);
+        r = guest_read_file(fd, path, buf, reterr);
+        if (r < 0)
+                return r;
+        return guest_parse((const char *) buf->data, buf->len, path, NULL, ret, reterr);
+}
+
+BW_PUBLIC const BwGuestInfo *bw_guest_info(const BwGuest *guest) {
+        return guest ? &guest->info : NULL;
+}
+
+BW_PUBLIC const char *bw_resource_type_to_string(BwResourceType type) {
+        static const char *const names[] = {
+                [BW_RESOURCE_DISK] = "disk",         [BW_RESOURCE_HOSTDEV] = "hostdev",
+                [BW_RESOURCE_DEVICE] = "device",     [BW_RESOURCE_CHARDEV] = "chardev",
+                [BW_RESOURCE_KERNEL] = "kernel",     [BW_RESOURCE_FIRMWARE] = "firmware",
+                [BW_RESOURCE_TPM] = "tpm",           [BW_RESOURCE_MEMORY] = "memory",
+        };
+        if ((unsigned) type >= G_N_ELEMENTS(names))
+                return NULL;
+        return names[type];
+}
+
+BW_PUBLIC const char *bw_path_role_to_string(BwPathRole role) {
+        static const char *const names[] = {
+                [BW_PATH_IMAGE] = "image",
+                [BW_PATH_IMAGE_READONLY] = "image-readonly",
+                [BW_PATH_BACKING] = "backing",
+                [BW_PATH_DEVICE_NODE] = "device-node",
+                [BW_PATH_CHARDEV] = "chardev",
+                [BW_PATH_KERNEL] = "kernel",
+                [BW_PATH_NVRAM] = "nvram",
+                [BW_PATH_STATE_DIR] = "state-dir",
+                [BW_PATH_MEMORY] = "memory",
+        };
+        if ((unsigned) role >= G_N_ELEMENTS(names))
+                return NULL;
+        return names[role];
+}
+
+/* ---- Internal accessors ------------------------------------------------ */
+
+const char *guest_get_text(const BwGuest *guest) {
+        return guest->text;
+}
+
+const char *guest_get_source(const BwGuest *guest) {
+        return guest->source;
+}
+
+const char *guest_get_name(const BwGuest *guest) {
+        return guest->info.name;
+}
+
+size_t guest_get_n_unresolved(const BwGuest *guest) {
+        return guest->unresolved->len;
+}
+
+const char *guest_get_unresolved(const BwGuest *guest, size_t index) {
+        return index < guest->unresolved->len ? g_ptr_array_index(guest->unresolved, index) : NULL;
+}
+
+int guest_check_resolved(const BwGuest *guest, BwError *reterr) {
+        if (guest->unresolved->len == 0)
+                return 0;
+        return error_set(reterr, -ENODEV, "%s", (const char *) g_ptr_array_index(guest->unresolved, 0));
+}
+
+int guest_copy(const BwGuest *guest, BwGuest **ret, BwError *reterr) {
+        GuestParseOptions options = {
+                .sysfs_root = guest->sysfs_root,
+                .skip_host = guest->skip_host,
+        };
+        g_autoptr(BwGuest) copy = NULL;
+        int r;
+
+        r = guest_parse(guest->text, strlen(guest->text), guest->source, &options, &copy, reterr);
+        if (r < 0)
+                return r;
+        if (guest->cgroup_root) {
+                r = guest_resolve_cgroup(copy, guest->cgroup_root);
+                if (r < 0)
+                        return error_set(reterr, r, "guest '%s': cannot resolve cgroup: %m", guest->info.name);
+        }
+        *ret = g_steal_pointer(&copy);
+        return 0;
+}
+
+int guest_resolve_cgroup(BwGuest *guest, const char *cgroup_root) {
+        if (!cgroup_root || cgroup_root[0] != '/')
+                return -EINVAL;
+        if (guest->info.cgroup_given)
+                return 0;
+        /* Trailing slashes of the root would double up in the path. */
+        size_t len = strlen(cgroup_root);
+        while (len > 1 && cgroup_root[len - 1] == '/')
+                len--;
+        g_autofree char *root = g_strndup(cgroup_root, len);
+        g_autofree char *path = g_strdup_printf("%s/bulwark/%s", len == 1 ? "" : root, guest->info.name);
+        guest->info.cgroup = guest_intern(guest, path);
+        g_free(guest->cgroup_root);
+        guest->cgroup_root = g_steal_pointer(&root);
+        return 0;
+}

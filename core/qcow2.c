@@ -1,0 +1,418 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <glib.h>
+
+#include "error.h"
+#include "fd-util.h"
+#include "log.h"
+#include "qcow2.h"
+
+/* Header layout (all fields big-endian), from the qcow2 specification. */
+#define QCOW2_MAGIC 0x514649fbu          /* "QFI\xfb" */
+#define QCOW2_OFF_VERSION 4
+#define QCOW2_OFF_BACKING_OFFSET 8
+#define QCOW2_OFF_BACKING_SIZE 16
+#define QCOW2_OFF_CLUSTER_BITS 20
+#define QCOW2_OFF_INCOMPATIBLE 72        /* version 3 only */
+#define QCOW2_OFF_HEADER_LENGTH 100      /* version 3 only */
+#define QCOW2_V2_HEADER_LENGTH 72
+#define QCOW2_V3_HEADER_LENGTH_MIN 104
+
+/* qemu accepts clusters of 512 bytes to 2 MiB. */
+#define QCOW2_CLUSTER_BITS_MIN 9
+#define QCOW2_CLUSTER_BITS_MAX 21
+
+#define QCOW2_EXT_END 0x00000000u
+#define QCOW2_EXT_BACKING_FORMAT 0xe2792acau
+/* qemu keeps the backing format in a 16-byte buffer. */
+#define QCOW2_BACKING_FORMAT_MAX 15
+
+/* Incompatible feature bit 2: guest data lives in another file, which
+ * would need labelling too.  bulwark does not support it yet. */
+#define QCOW2_INCOMPAT_DATA_FILE (UINT64_C(1) << 2)
+
+static uint32_t be32_at(const uint8_t *p) {
+        return (uint32_t) p[0] << 24 | (uint32_t) p[1] << 16 | (uint32_t) p[2] << 8 | p[3];
+}
+
+static uint64_t be64_at(const uint8_t *p) {
+        return (uint64_t) be32_at(p) << 32 | be32_at(p + 4);
+}
+
+void qcow2_header_done(Qcow2Header *header) {
+        if (!header)
+                return;
+        g_clear_pointer(&header->backing_file, g_free);
+        g_clear_pointer(&header->backing_format, g_free);
+}
+
+void qcow2_chain_done(Qcow2Chain *chain) {
+        if (!chain)
+                return;
+        g_clear_pointer(&chain->backing, g_strfreev);
+        g_clear_pointer(&chain->unresolved, g_free);
+}
+
+/* Version, cluster size and header length: the frame everything else is
+ * checked against. */
+static int header_parse_fixed(const uint8_t *buf, size_t len, const char *what,
+                              Qcow2Header *h, BwError *reterr) {
+        if (len < 4 || be32_at(buf) != QCOW2_MAGIC)
+                return error_set(reterr, -EINVAL, "%s: not a qcow2 image (no qcow2 magic)", what);
+        if (len < QCOW2_V2_HEADER_LENGTH)
+                return error_set(reterr, -EINVAL, "%s: truncated qcow2 header (%zu bytes, at least %d needed)",
+                                 what, len, QCOW2_V2_HEADER_LENGTH);
+        h->version = be32_at(buf + QCOW2_OFF_VERSION);
+        if (h->version != 2 && h->version != 3)
+                return error_set(reterr, -EINVAL, "%s: unsupported qcow2 version %" PRIu32, what, h->version);
+        h->cluster_bits = be32_at(buf + QCOW2_OFF_CLUSTER_BITS);
+        if (h->cluster_bits < QCOW2_CLUSTER_BITS_MIN || h->cluster_bits > QCOW2_CLUSTER_BITS_MAX)
+                return error_set(reterr, -EINVAL, "%s: invalid qcow2 cluster size (cluster_bits %" PRIu32 ")",
+                                 what, h->cluster_bits);
+        if (h->version == 2) {
+                h->header_length = QCOW2_V2_HEADER_LENGTH;
+                return 0;
+        }
+        if (len < QCOW2_V3_HEADER_LENGTH_MIN)
+                return error_set(reterr, -EINVAL, "%s: truncated qcow2 v3 header (%zu bytes, at least %d needed)",
+                                 what, len, QCOW2_V3_HEADER_LENGTH_MIN);
+        h->header_length = be32_at(buf + QCOW2_OFF_HEADER_LENGTH);
+        if (h->header_length < QCOW2_V3_HEADER_LENGTH_MIN || h->header_length > len)
+                return error_set(reterr, -EINVAL,
+                                 "%s: qcow2 header length %" PRIu32 " outside the image's first %zu bytes",
+                                 what, h->header_length, len);
+        if (be64_at(buf + QCOW2_OFF_INCOMPATIBLE) & QCOW2_INCOMPAT_DATA_FILE)
+                return error_set(reterr, -EOPNOTSUPP,
+                                 "%s: qcow2 image with an external data file (not supported)", what);
+        return 0;
+}
+
+static int backing_format_parse(const uint8_t *data, uint32_t len, const char *what,
+                                Qcow2Header *h, BwError *reterr) {
+        if (h->backing_format)
+                return error_set(reterr, -EINVAL, "%s: more than one backing format extension", what);
+        if (len == 0 || len > QCOW2_BACKING_FORMAT_MAX)
+                return error_set(reterr, -EINVAL, "%s: backing format extension of %" PRIu32 " bytes", what, len);
+        for (uint32_t i = 0; i < len; i++)
+                if (!g_ascii_isalnum(data[i]) && data[i] != '-' && data[i] != '_')
+                        return error_set(reterr, -EINVAL, "%s: backing format name is not printable", what);
+        h->backing_format = g_strndup((const char *) data, len);
+        return 0;
+}
+
+/* Header extensions run from the end of the header to the backing name
+ * (or the end of the first cluster); each is type, length, data padded to
+ * 8 bytes.  Running out of room without an end marker ends them too,
+ * as in qemu. */
+static int header_parse_extensions(const uint8_t *buf, size_t end, const char *what,
+                                   Qcow2Header *h, BwError *reterr) {
+        size_t off = h->header_length;
+
+        while (off <= end && end - off >= 8) {
+                uint32_t type = be32_at(buf + off);
+                uint32_t len = be32_at(buf + off + 4);
+
+                if (type == QCOW2_EXT_END)
+                        return 0;
+                if (len > end - off - 8)
+                        return error_set(reterr, -EINVAL,
+                                         "%s: qcow2 header extension 0x%08" PRIx32 " at offset %zu runs past its area",
+                                         what, type, off);
+                if (type == QCOW2_EXT_BACKING_FORMAT) {
+                        int r = backing_format_parse(buf + off + 8, len, what, h, reterr);
+                        if (r < 0)
+                                return r;
+                }
+                /* Padding may take `off` past `end`; the loop test ends it. */
+                off += 8 + (((size_t) len + 7) & ~(size_t) 7);
+        }
+        return 0;
+}
+
+static int header_parse_backing(const uint8_t *buf, size_t len, uint64_t file_size,
+                                uint64_t offset, uint32_t size, const char *what,
+                                Qcow2Header *h, BwError *reterr) {
+        if (offset == 0 || size == 0)
+                return 0;
+        if (size > QCOW2_BACKING_NAME_MAX)
+                return error_set(reterr, -EINVAL, "%s: backing file name of %" PRIu32 " bytes (at most %d)",
+                                 what, size, QCOW2_BACKING_NAME_MAX);
+        if (offset < h->header_length)
+                return error_set(reterr, -EINVAL, "%s: backing file name at offset %" PRIu64 " overlaps the header",
+                                 what, offset);
+        if (offset > file_size || size > file_size - offset)
+                return error_set(reterr, -EINVAL,
+                                 "%s: backing file name at offset %" PRIu64 " (%" PRIu32 " bytes) past the end of the image (%" PRIu64 " bytes)",
+                                 what, offset, size, file_size);
+        if (offset > len || size > len - offset)
+                return error_set(reterr, -EINVAL,
+                                 "%s: backing file name at offset %" PRIu64 " (%" PRIu32 " bytes) outside the first cluster",
+                                 what, offset, size);
+        const uint8_t *name = buf + offset;
+        for (uint32_t i = 0; i < size; i++)
+                if (name[i] < 0x20 || name[i] == 0x7f)
+                        return error_set(reterr, -EINVAL, "%s: backing file name contains control characters", what);
+        h->backing_file = g_strndup((const char *) name, size);
+        return 0;
+}
+
+int qcow2_header_parse(const uint8_t *buf, size_t len, uint64_t file_size, const char *what,
+                       Qcow2Header *ret, BwError *reterr) {
+        Qcow2Header h = {};
+        int r;
+
+        if (len > file_size)
+                len = file_size;
+        r = header_parse_fixed(buf, len, what, &h, reterr);
+        if (r < 0)
+                return r;
+        size_t cluster = (size_t) 1 << h.cluster_bits;
+        if (len > cluster)
+                len = cluster;
+        if (h.header_length > len)
+                return error_set(reterr, -EINVAL, "%s: qcow2 header longer than its first cluster", what);
+
+        uint64_t backing_offset = be64_at(buf + QCOW2_OFF_BACKING_OFFSET);
+        uint32_t backing_size = be32_at(buf + QCOW2_OFF_BACKING_SIZE);
+        r = header_parse_backing(buf, len, file_size, backing_offset, backing_size, what, &h, reterr);
+        if (r < 0)
+                goto fail;
+        /* Extensions end where the backing name starts, as qemu reads them. */
+        size_t ext_end = h.backing_file && backing_offset < len ? (size_t) backing_offset : len;
+        r = header_parse_extensions(buf, ext_end, what, &h, reterr);
+        if (r < 0)
+                goto fail;
+        *ret = h;
+        return 0;
+fail:
+        qcow2_header_done(&h);
+        return r;
+}
+
+static ssize_t pread_full(int fd, void *buf, size_t len, off_t offset) {
+        size_t done = 0;
+
+        while (done < len) {
+                ssize_t n = pread(fd, (uint8_t *) buf + done, len - done, offset + (off_t) done);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0)
+                        return -errno;
+                if (n == 0)
+                        break;
+                done += (size_t) n;
+        }
+        return (ssize_t) done;
+}
+
+static int fd_size(int fd, uint64_t *ret) {
+        struct stat st;
+
+        if (fstat(fd, &st) < 0)
+                return -errno;
+        if (S_ISREG(st.st_mode)) {
+                *ret = (uint64_t) st.st_size;
+                return 0;
+        }
+        off_t end = lseek(fd, 0, SEEK_END);
+        if (end < 0)
+                return -errno;
+        *ret = (uint64_t) end;
+        return 0;
+}
+
+int qcow2_fd_has_magic(int fd) {
+        uint8_t magic[4];
+        ssize_t n = pread_full(fd, magic, sizeof(magic), 0);
+
+        if (n < 0)
+                return (int) n;
+        return n == (ssize_t) sizeof(magic) && be32_at(magic) == QCOW2_MAGIC;
+}
+
+int qcow2_header_read(int fd, const char *what, Qcow2Header *ret, BwError *reterr) {
+        uint8_t head[QCOW2_V3_HEADER_LENGTH_MIN];
+        uint64_t size;
+        ssize_t n;
+        int r;
+
+        r = fd_size(fd, &size);
+        if (r < 0)
+                return error_set(reterr, r, "%s: cannot get size: %m", what);
+        n = pread_full(fd, head, sizeof(head), 0);
+        if (n < 0)
+                return error_set(reterr, (int) n, "%s: cannot read: %m", what);
+        /* The fixed part tells the cluster size; then read the first cluster. */
+        Qcow2Header probe = {};
+        r = header_parse_fixed(head, (size_t) n, what, &probe, reterr);
+        if (r < 0)
+                return r;
+        size_t len = (size_t) 1 << probe.cluster_bits;
+        if (len > size)
+                len = (size_t) size;
+        g_autofree uint8_t *buf = g_malloc(len);
+        n = pread_full(fd, buf, len, 0);
+        if (n < 0)
+                return error_set(reterr, (int) n, "%s: cannot read: %m", what);
+        return qcow2_header_parse(buf, (size_t) n, size, what, ret, reterr);
+}
+
+/* ---- Backing chains ---------------------------------------------------- */
+
+typedef struct FileId {
+        dev_t dev;
+        ino_t ino;
+} FileId;
+
+typedef struct ChainWalk {
+        const char *top;
+        char *current;             /* the file being read */
+        bool sniff;                /* decide from its magic whether it is qcow2 */
+        GPtrArray *backing;
+        GArray *seen;              /* FileId of every file opened so far */
+        char *unresolved;
+} ChainWalk;
+
+/* How messages name the file being read. */
+static char *chain_what(const ChainWalk *w) {
+        if (w->backing->len == 0)
+                return g_strdup_printf("image '%s'", w->top);
+        return g_strdup_printf("image '%s': backing file '%s'", w->top, w->current);
+}
+
+/* 1: opened; 0: the file does not exist (the chain ends, unresolved). */
+static int chain_open(ChainWalk *w, const char *what, int *ret_fd, BwError *reterr) {
+        _cleanup_close_ int fd = open(w->current, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+        struct stat st;
+
+        if (fd < 0 && (errno == ENOENT || errno == ENOTDIR))
+                return 0;
+        if (fd < 0)
+                return error_set(reterr, -errno, "%s: cannot open: %m", what);
+        if (fstat(fd, &st) < 0)
+                return error_set(reterr, -errno, "%s: cannot stat: %m", what);
+        if (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode))
+                return error_set(reterr, -EINVAL, "%s: not a regular file or block device", what);
+        /* (dev, ino) catches loops through other names: symlinks, hard links. */
+        for (guint i = 0; i < w->seen->len; i++) {
+                const FileId *id = &g_array_index(w->seen, FileId, i);
+                if (id->dev == st.st_dev && id->ino == st.st_ino)
+                        return error_set(reterr, -ELOOP, "%s: backing chain loops (this file is already in the chain)",
+                                         what);
+        }
+        FileId id = { st.st_dev, st.st_ino };
+        g_array_append_val(w->seen, id);
+        *ret_fd = steal_fd(&fd);
+        return 1;
+}
+
+/* A backing name is a local path; a relative one is relative to the
+ * directory of the image that names it (as qemu reads it). */
+static int chain_backing_path(const ChainWalk *w, const char *name, const char *what, char **ret,
+                              BwError *reterr) {
+        if (g_str_has_prefix(name, "json:"))
+                return error_set(reterr, -EINVAL,
+                                 "%s: backing file is a 'json:' block-layer description, not a file (not supported)",
+                                 what);
+        /* qemu reads "proto:..." as a protocol when ':' comes before any '/'. */
+        size_t n = strcspn(name, ":/");
+        if (name[n] == ':')
+                return error_set(reterr, -EINVAL,
+                                 "%s: backing file '%s' uses protocol '%.*s' (only local files are supported)",
+                                 what, name, (int) n, name);
+        if (name[0] == '/') {
+                *ret = g_strdup(name);
+                return 0;
+        }
+        g_autofree char *dir = g_path_get_dirname(w->current);
+        *ret = g_build_filename(dir, name, NULL);
+        return 0;
+}
+
+/* Decides how to read the next file from what its parent recorded.
+ * 1: read it; 0: it is raw, the chain ends. */
+static int chain_next_format(ChainWalk *w, const Qcow2Header *h, const char *what, BwError *reterr) {
+        if (!h->backing_format) {
+                w->sniff = true;
+                return 1;
+        }
+        if (g_str_equal(h->backing_format, "qcow2")) {
+                w->sniff = false;
+                return 1;
+        }
+        if (g_str_equal(h->backing_format, "raw"))
+                return 0;
+        return error_set(reterr, -EOPNOTSUPP, "%s: backing format '%s' is not supported (only qcow2 and raw)", what,
+                         h->backing_format);
+}
+
+/* Reads one file of the chain.  1: continue with w->current; 0: done. */
+static int chain_step(ChainWalk *w, BwError *reterr) {
+        g_autofree char *what = chain_what(w);
+        g_auto(Qcow2Header) h = {};
+        _cleanup_close_ int fd = -1;
+        int r;
+
+        r = chain_open(w, what, &fd, reterr);
+        if (r <= 0) {
+                if (r == 0)
+                        w->unresolved = g_strdup_printf("%s does not exist", what);
+                return r;
+        }
+        if (w->sniff) {
+                r = qcow2_fd_has_magic(fd);
+                if (r <= 0)
+                        return r < 0 ? error_set(reterr, r, "%s: cannot read: %m", what) : 0;
+        }
+        r = qcow2_header_read(fd, what, &h, reterr);
+        if (r < 0)
+                return r;
+        if (!h.backing_file)
+                return 0;
+        if (w->backing->len >= QCOW2_CHAIN_DEPTH_MAX)
+                return error_set(reterr, -ELOOP, "image '%s': backing chain longer than %d files", w->top,
+                                 QCOW2_CHAIN_DEPTH_MAX);
+        char *next;
+        r = chain_backing_path(w, h.backing_file, what, &next, reterr);
+        if (r < 0)
+                return r;
+        g_ptr_array_add(w->backing, next);
+        g_free(w->current);
+        w->current = g_strdup(next);
+        return chain_next_format(w, &h, what, reterr);
+}
+
+int qcow2_chain_resolve(const char *image, bool sniff, Qcow2Chain *ret, BwError *reterr) {
+        g_autoptr(GPtrArray) backing = g_ptr_array_new_with_free_func(g_free);
+        g_autoptr(GArray) seen = g_array_new(FALSE, FALSE, sizeof(FileId));
+        ChainWalk w = {
+                .top = image,
+                .current = g_strdup(image),
+                .sniff = sniff,
+                .backing = backing,
+                .seen = seen,
+        };
+        int r;
+
+        while ((r = chain_step(&w, reterr)) > 0)
+                ;
+        g_free(w.current);
+        if (r < 0) {
+                g_free(w.unresolved);
+                return r;
+        }
+        log_debug("image '%s': %u backing file(s)%s%s", image, backing->len, w.unresolved ? ", " : "",
+                  w.unresolved ? w.unresolved : "");
+        g_ptr_array_add(backing, NULL);
+        ret->backing = (char **) g_ptr_array_steal(backing, NULL);
+        ret->unresolved = w.unresolved;
+        return 0;
+}

@@ -1,0 +1,196 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "config.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/statfs.h>
+#include <linux/magic.h>
+
+#include "settings.h"
+#include "error.h"
+#include "log.h"
+#include "strv-util.h"
+
+#define SETTINGS_GROUP "bulwark"
+#define SETTINGS_DEFAULT_PLUGINS "cgroup-bpf"
+#define SETTINGS_DEFAULT_LOCK_TIMEOUT_S 60
+
+static const char *const settings_known_keys[] = {
+        "plugins", "plugin-dir", "state-dir", "run-dir", "cgroup-root",
+        "lock-backend", "lock-timeout", NULL,
+};
+
+/* Option, then environment, then file, then default: the first set wins. */
+static char *settings_pick(const char *option, const char *env, GKeyFile *kf, const char *key,
+                         const char *fallback) {
+        const char *e = getenv(env);
+        if (option && *option)
+                return g_strdup(option);
+        if (e && *e)
+                return g_strdup(e);
+        g_autofree char *v = g_key_file_get_string(kf, SETTINGS_GROUP, key, NULL);
+        if (v && *g_strstrip(v))
+                return g_steal_pointer(&v);
+        return g_strdup(fallback);
+}
+
+static int settings_read_file(Settings *c, const char *path, bool explicit, BwError *reterr) {
+        g_autoptr(GError) gerr = NULL;
+
+        if (!g_key_file_load_from_file(c->keyfile, path, G_KEY_FILE_NONE, &gerr)) {
+                if (!explicit && g_error_matches(gerr, G_FILE_ERROR, G_FILE_ERROR_NOENT))
+                        return 0; /* no configuration installed: defaults */
+                return error_set(reterr, -EINVAL, "configuration '%s': %s", path, gerr->message);
+        }
+        c->path = g_strdup(path);
+
+        g_auto(GStrv) keys = g_key_file_get_keys(c->keyfile, SETTINGS_GROUP, NULL, NULL);
+        for (char **k = keys; k && *k; k++)
+                if (!g_strv_contains(settings_known_keys, *k))
+                        return error_set(reterr, -EINVAL,
+                                         "configuration '%s': [bulwark] unknown key '%s'", path, *k);
+        return 0;
+}
+
+static int settings_parse_lock(Settings *c, const BwOptions *o, BwError *reterr) {
+        const char *where = c->path ? c->path : "(defaults)";
+        g_autofree char *backend = settings_pick(NULL, "BULWARK_LOCK_BACKEND", c->keyfile,
+                                               "lock-backend", "local");
+        g_autofree char *timeout = settings_pick(NULL, "BULWARK_LOCK_TIMEOUT", c->keyfile,
+                                               "lock-timeout", NULL);
+        if (strcmp(backend, "local") == 0)
+                c->lock_backend = LOCK_BACKEND_LOCAL;
+        else if (strcmp(backend, "lockd") == 0)
+                c->lock_backend = LOCK_BACKEND_LOCKD;
+        else
+                return error_set(reterr, -EINVAL,
+                                 "configuration '%s': lock-backend '%s' is neither 'local' nor 'lockd'",
+                                 where, backend);
+
+        c->lock_timeout_ms = SETTINGS_DEFAULT_LOCK_TIMEOUT_S * 1000;
+        if (timeout) {
+                char *end;
+                double s = g_ascii_strtod(timeout, &end);
+                if (*end || !(s >= 0 && s <= 3600))
+                        return error_set(reterr, -EINVAL,
+                                         "configuration '%s': lock-timeout '%s' is not a number of seconds from 0 to 3600",
+                                         where, timeout);
+                c->lock_timeout_ms = (unsigned) (s * 1000);
+        }
+
+        g_autofree char *sock = g_key_file_get_string(c->keyfile, "lockd", "socket", NULL);
+        const char *env = getenv("BULWARK_LOCKD_SOCKET");
+        if (env && *env)
+                c->lockd_socket = g_strdup(env);
+        else if (sock && *g_strstrip(sock))
+                c->lockd_socket = g_steal_pointer(&sock);
+        else
+                c->lockd_socket = g_build_filename(c->run_dir, "lockd.sock", NULL);
+        return 0;
+}
+
+int settings_load(const BwOptions *options, Settings **ret, BwError *reterr) {
+        static const BwOptions none = {};
+        const BwOptions *o = options ? options : &none;
+        g_autoptr(Settings) c = g_new0(Settings, 1);
+        int r;
+
+        c->keyfile = g_key_file_new();
+        c->lookups = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+
+        const char *env_path = getenv("BULWARK_CONFIG");
+        if (o->config_path)
+                r = settings_read_file(c, o->config_path, true, reterr);
+        else if (env_path && *env_path)
+                r = settings_read_file(c, env_path, true, reterr);
+        else
+                r = settings_read_file(c, BW_SYSCONFDIR "/bulwark.conf", false, reterr);
+        if (r < 0)
+                return r;
+
+        g_autofree char *plugins = settings_pick(o->plugins, "BULWARK_PLUGINS", c->keyfile, "plugins",
+                                               SETTINGS_DEFAULT_PLUGINS);
+        g_autofree char *dirs = settings_pick(o->plugin_dir, "BULWARK_PLUGIN_DIR", c->keyfile,
+                                            "plugin-dir", BW_PLUGINDIR);
+        c->plugins = strv_split_list(plugins, ", ");
+        c->plugin_dirs = strv_split_list(dirs, ":");
+        c->state_dir = settings_pick(o->state_dir, "BULWARK_STATE_DIR", c->keyfile, "state-dir",
+                                   BW_STATEDIR);
+        c->run_dir = settings_pick(o->run_dir, "BULWARK_RUN_DIR", c->keyfile, "run-dir", BW_RUNDIR);
+        c->cgroup_root = settings_pick(o->cgroup_root, "BULWARK_CGROUP_ROOT", c->keyfile,
+                                     "cgroup-root", NULL);
+
+        const char *where = c->path ? c->path : "(defaults)";
+        const char *paths[] = { c->state_dir, c->run_dir, c->cgroup_root };
+        for (size_t i = 0; i < G_N_ELEMENTS(paths); i++)
+                if (paths[i] && !g_path_is_absolute(paths[i]))
+                        return error_set(reterr, -EINVAL,
+                                         "configuration '%s': path '%s' is relative (an absolute path is required)",
+                                         where, paths[i]);
+        for (char **d = c->plugin_dirs; *d; d++)
+                if (!g_path_is_absolute(*d))
+                        return error_set(reterr, -EINVAL,
+                                         "configuration '%s': plugin directory '%s' is relative (an absolute path is required)",
+                                         where, *d);
+
+        r = settings_parse_lock(c, o, reterr);
+        if (r < 0)
+                return r;
+        *ret = g_steal_pointer(&c);
+        return 0;
+}
+
+void settings_free(Settings *c) {
+        if (!c)
+                return;
+        g_free(c->path);
+        g_strfreev(c->plugins);
+        g_strfreev(c->plugin_dirs);
+        g_free(c->state_dir);
+        g_free(c->run_dir);
+        g_free(c->cgroup_root);
+        g_free(c->lockd_socket);
+        if (c->keyfile)
+                g_key_file_unref(c->keyfile);
+        if (c->lookups)
+                g_hash_table_unref(c->lookups);
+        g_free(c);
+}
+
+const char *settings_plugin_value(Settings *c, const char *plugin, const char *key) {
+        if (!key)
+                return NULL;
+        if (strcmp(key, "cgroup-root") == 0)
+                return c->cgroup_root;
+        if (strcmp(key, "state-dir") == 0)
+                return c->state_dir;
+        if (strcmp(key, "run-dir") == 0)
+                return c->run_dir;
+
+        g_autofree char *group = g_strdup_printf("plugin:%s", plugin);
+        g_autofree char *id = g_strdup_printf("%s\n%s", group, key);
+        const char *cached = g_hash_table_lookup(c->lookups, id);
+        if (cached)
+                return cached;
+        char *v = g_key_file_get_string(c->keyfile, group, key, NULL);
+        if (!v)
+                return NULL;
+        g_hash_table_insert(c->lookups, g_steal_pointer(&id), v);
+        return v;
+}
+
+static bool path_is_cgroup2(const char *path) {
+        struct statfs sfs;
+        return statfs(path, &sfs) == 0 && sfs.f_type == CGROUP2_SUPER_MAGIC;
+}
+
+int cgroup2_root_discover(char **ret) {
+        static const char *const candidates[] = { "/sys/fs/cgroup", "/sys/fs/cgroup/unified" };
+        for (size_t i = 0; i < G_N_ELEMENTS(candidates); i++)
+                if (path_is_cgroup2(candidates[i])) {
+                        *ret = g_strdup(candidates[i]);
+                        return 0;
+                }
+        return -ENOENT;
+}

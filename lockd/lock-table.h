@@ -1,0 +1,124 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The lock table of bulwark-lockd.
+ *
+ * An entry is one file, keyed by (st_dev, st_ino) of a descriptor the
+ * table keeps open, so two paths to one file are one lock.  Regular files
+ * carry an open-file-description lock on byte 1 (F_OFD_SETLK: write for
+ * exclusive, read for shared), which conflicts with any other process or
+ * host holding byte 1.  Directories, device nodes, FIFOs and sockets are
+ * locked in the table only (an O_PATH descriptor pins the inode, and
+ * opening a device node for real could claim it).  A path that does not
+ * exist, when the request allows it, is locked by its name.
+ *
+ * An entry is held by owners (client connections).  Locks are not
+ * re-entrant: an exclusive request for a file the same owner already
+ * holds is BUSY, so two threads sharing one connection still exclude each
+ * other.  A shared entry held twice by one owner counts two holds; each
+ * release drops one.
+ *
+ * A request is all or nothing: paths are sorted by key and duplicates
+ * removed, every conflict is checked before any kernel lock is taken, and
+ * a kernel lock that fails rolls back the ones taken before it.  The table
+ * never waits.
+ *
+ * Not thread-safe: the daemon's one thread owns it. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <glib.h>
+
+#include "protocol.h"
+
+typedef struct LockTable LockTable;
+
+/* A client connection as the table sees it.  The daemon fills the
+ * identity; the table owns the hold indexes. */
+typedef struct LockOwner {
+        uint32_t id;               /* unique within the daemon, kept across re-exec */
+        char *name;                /* HELLO owner name, or the peer's comm */
+        uint32_t pid;              /* HELLO pid, or the peer's pid */
+        uint32_t uid;              /* the peer's uid (SO_PEERCRED) */
+        GHashTable *holds;         /* LockEntry* -> LockHold* */
+        GHashTable *names;         /* path -> GPtrArray of LockHold* (most recent last) */
+} LockOwner;
+
+int lock_owner_new(uint32_t id, const char *name, uint32_t pid, uint32_t uid, LockOwner **ret);
+/* The owner must hold nothing (see lock_table_release_all()). */
+void lock_owner_free(LockOwner *owner);
+void lock_owner_set_name(LockOwner *owner, const char *name);
+size_t lock_owner_n_holds(const LockOwner *owner);
+
+/* Why an ACQUIRE failed.  `index` is the request's path that failed.
+ * For -EBUSY, the holder: a lockd owner (owner != NULL), or another
+ * process or host holding byte 1 (owner NULL; pid when the kernel names
+ * it, else 0). */
+typedef struct LockFailure {
+        size_t index;
+        char *owner;
+        uint32_t pid;
+        int64_t since;             /* µs since the epoch; 0 unknown */
+        uint64_t held_for;         /* µs; 0 unknown */
+        bool foreign;
+        char *detail;              /* "another open file description" ... */
+} LockFailure;
+
+void lock_failure_clear(LockFailure *failure);
+
+/* The outcome of each requested path. */
+typedef struct LockPathResult {
+        uint64_t dev;
+        uint64_t ino;
+        uint32_t flags;            /* LOCKD_PATH_* */
+} LockPathResult;
+
+int lock_table_new(LockTable **ret);
+/* Closes every descriptor (dropping every kernel lock); owners are not
+ * freed. */
+void lock_table_free(LockTable *table);
+
+/* Locks every path for owner, all or nothing.  results has n slots.
+ * Returns 0; -EBUSY (failure says who holds it); -ENOENT for a missing
+ * path without allow_missing; or another -errno from open/fcntl, with
+ * failure->index naming the path. */
+int lock_table_acquire(LockTable *table, LockOwner *owner, char *const *paths, size_t n,
+                       LockdMode mode, bool allow_missing, LockPathResult *results,
+                       LockFailure *failure);
+
+/* Drops one hold of owner per path; a path is matched against the names
+ * owner acquired it by, else by the file it now resolves to.  Returns the
+ * number of holds dropped. */
+size_t lock_table_release(LockTable *table, LockOwner *owner, char *const *paths, size_t n);
+/* Drops every hold of owner.  Returns the number dropped. */
+size_t lock_table_release_all(LockTable *table, LockOwner *owner);
+
+size_t lock_table_n_entries(const LockTable *table);
+
+/* One hold of one entry, for LIST. */
+typedef struct LockTableRow {
+        const char *path;
+        uint64_t dev;
+        uint64_t ino;
+        LockdMode mode;
+        uint32_t flags;            /* LOCKD_PATH_* */
+        const LockOwner *owner;
+        unsigned count;
+        int64_t since;             /* µs since the epoch */
+        uint64_t held_for;         /* µs */
+} LockTableRow;
+
+/* Calls fn for every hold; stops when it returns false. */
+void lock_table_foreach(const LockTable *table, bool (*fn)(const LockTableRow *row, void *userdata),
+                        void *userdata);
+
+/* Re-exec support.  lock_table_save() describes every entry with its
+ * descriptor number ("a(uttiuayaya(uxxaay))"), lock_table_set_inherit()
+ * clears or sets FD_CLOEXEC on every descriptor, and lock_table_restore()
+ * rebuilds a table from a saved description and inherited descriptors,
+ * mapping holds to owners by id (`owners`: id -> LockOwner*). */
+#define LOCK_TABLE_STATE_TYPE "a(uttiuayaya(uxxaay))"
+GVariant *lock_table_save(const LockTable *table);
+int lock_table_set_inherit(LockTable *table, bool inherit);
+int lock_table_restore(LockTable *table, GVariant *state, GHashTable *owners, char **ret_message);

@@ -1,0 +1,348 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "config.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "protocol.h"
+
+static const uint8_t protocol_magic[4] = { 'B', 'W', 'L', 'K' };
+
+static void put_le32(uint8_t *p, uint32_t v) {
+        p[0] = v & 0xff;
+        p[1] = (v >> 8) & 0xff;
+        p[2] = (v >> 16) & 0xff;
+        p[3] = (v >> 24) & 0xff;
+}
+
+static uint32_t get_le32(const uint8_t *p) {
+        return (uint32_t) p[0] | (uint32_t) p[1] << 8 | (uint32_t) p[2] << 16 | (uint32_t) p[3] << 24;
+}
+
+void protocol_header_encode(const LockdHeader *header, uint8_t out[LOCKD_HEADER_SIZE]) {
+        memcpy(out, protocol_magic, sizeof(protocol_magic));
+        out[4] = header->version;
+        out[5] = header->type;
+        out[6] = header->flags & 0xff;
+        out[7] = header->flags >> 8;
+        put_le32(out + 8, header->serial);
+        put_le32(out + 12, header->length);
+}
+
+int protocol_header_decode(const uint8_t in[LOCKD_HEADER_SIZE], LockdHeader *ret) {
+        *ret = (LockdHeader) {
+                .version = in[4],
+                .type = in[5],
+                .flags = (uint16_t) (in[6] | in[7] << 8),
+                .serial = get_le32(in + 8),
+                .length = get_le32(in + 12),
+        };
+        if (memcmp(in, protocol_magic, sizeof(protocol_magic)) != 0)
+                return -EBADMSG;
+        if (ret->version != LOCKD_PROTOCOL_VERSION)
+                return -EPROTONOSUPPORT;
+        if (ret->length > LOCKD_PAYLOAD_MAX)
+                return -EMSGSIZE;
+        return 0;
+}
+
+int protocol_frame_next(const uint8_t *data, size_t len, LockdHeader *ret_header,
+                        size_t *ret_frame_len) {
+        *ret_frame_len = 0;
+        if (len < LOCKD_HEADER_SIZE)
+                return 0;
+        int r = protocol_header_decode(data, ret_header);
+        if (r < 0)
+                return r;
+        if (len - LOCKD_HEADER_SIZE < ret_header->length)
+                return 0;
+        *ret_frame_len = LOCKD_HEADER_SIZE + (size_t) ret_header->length;
+        return 1;
+}
+
+int protocol_frame_append(GByteArray *out, uint8_t type, uint32_t serial, GVariant *payload) {
+        g_autoptr(GVariant) boxed = g_variant_ref_sink(g_variant_new_variant(payload));
+        g_autoptr(GVariant) wire = NULL;
+        uint8_t header[LOCKD_HEADER_SIZE];
+
+        if (G_BYTE_ORDER == G_BIG_ENDIAN)
+                wire = g_variant_byteswap(boxed);
+        else
+                wire = g_variant_ref(boxed);
+        size_t size = g_variant_get_size(wire);
+        if (size > LOCKD_PAYLOAD_MAX)
+                return -EMSGSIZE;
+        protocol_header_encode(&(LockdHeader) {
+                                       .version = LOCKD_PROTOCOL_VERSION,
+                                       .type = type,
+                                       .serial = serial,
+                                       .length = (uint32_t) size,
+                               },
+                               header);
+        size_t start = out->len;
+        g_byte_array_set_size(out, start + LOCKD_HEADER_SIZE + size);
+        memcpy(out->data + start, header, LOCKD_HEADER_SIZE);
+        g_variant_store(wire, out->data + start + LOCKD_HEADER_SIZE);
+        return 0;
+}
+
+const GVariantType *protocol_request_type(uint8_t type) {
+        switch (type) {
+        case LOCKD_MSG_HELLO: return G_VARIANT_TYPE("(su)");
+        case LOCKD_MSG_ACQUIRE: return G_VARIANT_TYPE("(uuaay)");
+        case LOCKD_MSG_RELEASE: return G_VARIANT_TYPE("(baay)");
+        case LOCKD_MSG_LIST: return G_VARIANT_TYPE_UNIT;
+        case LOCKD_MSG_PING: return G_VARIANT_TYPE_UNIT;
+        default: return NULL;
+        }
+}
+
+const char *protocol_message_type_to_string(uint8_t type) {
+        switch (type) {
+        case LOCKD_MSG_HELLO: return "HELLO";
+        case LOCKD_MSG_ACQUIRE: return "ACQUIRE";
+        case LOCKD_MSG_RELEASE: return "RELEASE";
+        case LOCKD_MSG_LIST: return "LIST";
+        case LOCKD_MSG_PING: return "PING";
+        case LOCKD_MSG_REPLY: return "REPLY";
+        default: return NULL;
+        }
+}
+
+GVariant *protocol_payload_parse(const void *data, size_t len, const GVariantType *type,
+                                 char **ret_message) {
+        /* GBytes copies: the copy is suitably aligned for any GVariant. */
+        g_autoptr(GBytes) bytes = g_bytes_new(data, len);
+        g_autoptr(GVariant) boxed = g_variant_ref_sink(
+                g_variant_new_from_bytes(G_VARIANT_TYPE_VARIANT, bytes, FALSE));
+
+        if (G_BYTE_ORDER == G_BIG_ENDIAN) {
+                GVariant *swapped = g_variant_byteswap(boxed);
+                g_variant_unref(boxed);
+                boxed = swapped;
+        }
+        if (!g_variant_is_normal_form(boxed)) {
+                *ret_message = g_strdup_printf("payload of %zu bytes is not a GVariant in normal form", len);
+                return NULL;
+        }
+        g_autoptr(GVariant) inner = g_variant_get_variant(boxed);
+        if (!g_variant_type_equal(g_variant_get_type(inner), type)) {
+                *ret_message = g_strdup_printf("payload has type '%s', expected '%.*s'",
+                                               g_variant_get_type_string(inner),
+                                               (int) g_variant_type_get_string_length(type),
+                                               g_variant_type_peek_string(type));
+                return NULL;
+        }
+        return g_steal_pointer(&inner);
+}
+
+void protocol_paths_clear(LockdPaths *paths) {
+        if (paths->paths)
+                g_free(paths->paths[0]);
+        g_free(paths->paths);
+        *paths = (LockdPaths) {};
+}
+
+int protocol_paths_decode(GVariant *array, LockdPaths *ret, char **ret_message) {
+        size_t n = g_variant_n_children(array);
+        size_t total = 0;
+
+        *ret = (LockdPaths) {};
+        if (n > LOCKD_PATHS_MAX) {
+                *ret_message = g_strdup_printf("too many paths (%zu, at most %d)", n, LOCKD_PATHS_MAX);
+                return -EINVAL;
+        }
+        if (n == 0)
+                return 0;
+        /* First pass: check every path and size the arena. */
+        for (size_t i = 0; i < n; i++) {
+                g_autoptr(GVariant) child = g_variant_get_child_value(array, i);
+                size_t len;
+                const char *p = g_variant_get_fixed_array(child, &len, 1);
+                if (len == 0) {
+                        *ret_message = g_strdup_printf("path %zu is empty", i);
+                        return -EINVAL;
+                }
+                if (len > LOCKD_PATH_MAX) {
+                        *ret_message = g_strdup_printf("path %zu is %zu bytes long, at most %d", i, len,
+                                                       LOCKD_PATH_MAX);
+                        return -EINVAL;
+                }
+                if (memchr(p, '\0', len)) {
+                        *ret_message = g_strdup_printf("path %zu contains a NUL byte", i);
+                        return -EINVAL;
+                }
+                if (p[0] != '/') {
+                        *ret_message = g_strdup_printf("path %zu '%.*s' is not absolute", i,
+                                                       (int) MIN(len, 256u), p);
+                        return -EINVAL;
+                }
+                total += len + 1;
+        }
+        char *arena = g_malloc(total);
+        ret->paths = g_new(char *, n);
+        ret->n = n;
+        for (size_t i = 0, off = 0; i < n; i++) {
+                g_autoptr(GVariant) child = g_variant_get_child_value(array, i);
+                size_t len;
+                const char *p = g_variant_get_fixed_array(child, &len, 1);
+                memcpy(arena + off, p, len);
+                arena[off + len] = '\0';
+                ret->paths[i] = arena + off;
+                off += len + 1;
+        }
+        return 0;
+}
+
+GVariant *protocol_path_to_variant(const char *path) {
+        return g_variant_new_fixed_array(G_VARIANT_TYPE_BYTE, path, strlen(path), 1);
+}
+
+char *protocol_path_from_variant(GVariant *v) {
+        size_t len;
+        const char *p = g_variant_get_fixed_array(v, &len, 1);
+        if (memchr(p, '\0', len))
+                return NULL;
+        return g_strndup(p, len);
+}
+
+GVariant *protocol_paths_encode(const char *const *paths, size_t n) {
+        GVariantBuilder b;
+        g_variant_builder_init(&b, G_VARIANT_TYPE("aay"));
+        for (size_t i = 0; i < n; i++)
+                g_variant_builder_add_value(&b, protocol_path_to_variant(paths[i]));
+        return g_variant_builder_end(&b);
+}
+
+int protocol_hello_decode(GVariant *payload, LockdHelloRequest *ret, char **ret_message) {
+        const char *owner;
+        uint32_t pid;
+
+        g_variant_get(payload, "(&su)", &owner, &pid);
+        *ret = (LockdHelloRequest) {};
+        if (strlen(owner) > LOCKD_OWNER_MAX) {
+                *ret_message = g_strdup_printf("owner name is %zu bytes long, at most %d", strlen(owner),
+                                               LOCKD_OWNER_MAX);
+                return -EINVAL;
+        }
+        for (const char *p = owner; *p; p++)
+                if ((unsigned char) *p < 0x20 || *p == 0x7f) {
+                        *ret_message = g_strdup("owner name contains a control character");
+                        return -EINVAL;
+                }
+        if (pid > INT32_MAX) {
+                *ret_message = g_strdup_printf("pid %u is out of range", pid);
+                return -EINVAL;
+        }
+        ret->owner = g_strdup(owner);
+        ret->pid = pid;
+        return 0;
+}
+
+void protocol_hello_clear(LockdHelloRequest *req) {
+        g_clear_pointer(&req->owner, g_free);
+}
+
+int protocol_acquire_decode(GVariant *payload, LockdAcquireRequest *ret, char **ret_message) {
+        g_autoptr(GVariant) paths = NULL;
+        uint32_t mode, flags;
+
+        *ret = (LockdAcquireRequest) {};
+        g_variant_get(payload, "(uu@aay)", &mode, &flags, &paths);
+        if (mode != LOCKD_MODE_EXCLUSIVE && mode != LOCKD_MODE_SHARED) {
+                *ret_message = g_strdup_printf("lock mode %u is unknown", mode);
+                return -EINVAL;
+        }
+        if (flags & ~(uint32_t) _LOCKD_ACQUIRE_KNOWN) {
+                *ret_message = g_strdup_printf("acquire flags 0x%x are unknown",
+                                               flags & ~(uint32_t) _LOCKD_ACQUIRE_KNOWN);
+                return -EINVAL;
+        }
+        ret->mode = mode;
+        ret->flags = flags;
+        return protocol_paths_decode(paths, &ret->paths, ret_message);
+}
+
+void protocol_acquire_clear(LockdAcquireRequest *req) {
+        protocol_paths_clear(&req->paths);
+}
+
+int protocol_release_decode(GVariant *payload, LockdReleaseRequest *ret, char **ret_message) {
+        g_autoptr(GVariant) paths = NULL;
+        gboolean all;
+
+        *ret = (LockdReleaseRequest) {};
+        g_variant_get(payload, "(b@aay)", &all, &paths);
+        if (all && g_variant_n_children(paths) > 0) {
+                *ret_message = g_strdup("release of all locks names paths too");
+                return -EINVAL;
+        }
+        ret->all = all;
+        return protocol_paths_decode(paths, &ret->paths, ret_message);
+}
+
+void protocol_release_clear(LockdReleaseRequest *req) {
+        protocol_paths_clear(&req->paths);
+}
+
+GVariant *protocol_reply_new(LockdStatus status, int error, const char *message, GVariant *body) {
+        if (!body)
+                body = g_variant_new("()");
+        return g_variant_new("(uisv)", (uint32_t) status, error, message ? message : "", body);
+}
+
+int protocol_reply_decode(GVariant *payload, LockdReply *ret, char **ret_message) {
+        uint32_t status;
+        int32_t error;
+        const char *message;
+        g_autoptr(GVariant) body = NULL;
+
+        *ret = (LockdReply) {};
+        g_variant_get(payload, "(ui&sv)", &status, &error, &message, &body);
+        if (status >= _LOCKD_STATUS_MAX) {
+                *ret_message = g_strdup_printf("reply status %u is unknown", status);
+                return -EINVAL;
+        }
+        if (error < 0 || error > 4095) {
+                *ret_message = g_strdup_printf("reply errno %d is out of range", error);
+                return -EINVAL;
+        }
+        ret->status = status;
+        ret->error = error;
+        ret->message = g_strdup(message);
+        ret->body = g_steal_pointer(&body);
+        return 0;
+}
+
+void protocol_reply_clear(LockdReply *reply) {
+        g_clear_pointer(&reply->message, g_free);
+        g_clear_pointer(&reply->body, g_variant_unref);
+}
+
+const char *protocol_status_to_string(LockdStatus status) {
+        static const char *const names[_LOCKD_STATUS_MAX] = {
+                [LOCKD_STATUS_OK] = "ok",
+                [LOCKD_STATUS_BUSY] = "busy",
+                [LOCKD_STATUS_INVALID] = "invalid request",
+                [LOCKD_STATUS_NOT_FOUND] = "not found",
+                [LOCKD_STATUS_DENIED] = "permission denied",
+                [LOCKD_STATUS_PROTOCOL] = "protocol error",
+                [LOCKD_STATUS_UNKNOWN_REQUEST] = "unknown request",
+                [LOCKD_STATUS_FAILED] = "failed",
+        };
+        return (unsigned) status < _LOCKD_STATUS_MAX ? names[status] : "unknown status";
+}
+
+int protocol_status_to_errno(LockdStatus status, int error) {
+        switch (status) {
+        case LOCKD_STATUS_OK: return 0;
+        case LOCKD_STATUS_BUSY: return EBUSY;
+        case LOCKD_STATUS_INVALID: return EINVAL;
+        case LOCKD_STATUS_NOT_FOUND: return ENOENT;
+        case LOCKD_STATUS_DENIED: return EACCES;
+        case LOCKD_STATUS_PROTOCOL: return EPROTO;
+        case LOCKD_STATUS_UNKNOWN_REQUEST: return EOPNOTSUPP;
+        case LOCKD_STATUS_FAILED: return error > 0 ? error : EIO;
+        default: return EPROTO;
+        }
+}

@@ -1,0 +1,190 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The lockd wire protocol, shared by bulwark-lockd and its client.
+ *
+ * A frame is a 16-byte header followed by a GVariant payload:
+ *
+ *   offset size
+ *        0    4  magic "BWLK"
+ *        4    1  version (LOCKD_PROTOCOL_VERSION)
+ *        5    1  type (LockdMessageType)
+ *        6    2  flags, reserved, 0
+ *        8    4  serial, little-endian; a reply repeats its request's
+ *       12    4  payload length, little-endian, at most LOCKD_PAYLOAD_MAX
+ *
+ * The payload is a GVariant in normal form, little-endian, of the type
+ * the message type names (protocol_request_type()).  Every reply is one
+ * LOCKD_MSG_REPLY frame "(uisv)": status, errno (0 or positive), a
+ * message for people ("" on success) and a body whose type depends on the
+ * request and the status (see lockd/README.md).
+ *
+ * Nothing here allocates on behalf of a caller except where a function
+ * returns a GVariant or fills a struct documented to own its strings.
+ * Every function is pure: no I/O, no logging, no globals, so the decoder
+ * can be fuzzed as it is. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <glib.h>
+
+#define LOCKD_PROTOCOL_VERSION 1
+#define LOCKD_HEADER_SIZE 16
+#define LOCKD_PAYLOAD_MAX (1024u * 1024u)
+#define LOCKD_PATHS_MAX 4096
+#define LOCKD_PATH_MAX 4095        /* bytes, without the terminating NUL */
+#define LOCKD_OWNER_MAX 256
+
+typedef enum LockdMessageType {
+        LOCKD_MSG_HELLO = 1,       /* (su)     owner name, pid */
+        LOCKD_MSG_ACQUIRE = 2,     /* (uuaay)  mode, flags, paths */
+        LOCKD_MSG_RELEASE = 3,     /* (baay)   all, paths */
+        LOCKD_MSG_LIST = 4,        /* ()       */
+        LOCKD_MSG_PING = 5,        /* ()       */
+        LOCKD_MSG_REPLY = 0x80,    /* (uisv)   status, errno, message, body */
+} LockdMessageType;
+
+/* The one wire enum.  Each maps to an errno for callers. */
+typedef enum LockdStatus {
+        LOCKD_STATUS_OK = 0,
+        LOCKD_STATUS_BUSY = 1,             /* body (aysuxt): path, owner, pid, since, held-for */
+        LOCKD_STATUS_INVALID = 2,          /* a well-framed request with a bad payload */
+        LOCKD_STATUS_NOT_FOUND = 3,        /* a path does not exist */
+        LOCKD_STATUS_DENIED = 4,           /* the peer may not use lockd; connection closed */
+        LOCKD_STATUS_PROTOCOL = 5,         /* bad magic, version or length; connection closed */
+        LOCKD_STATUS_UNKNOWN_REQUEST = 6,  /* a message type this daemon does not know */
+        LOCKD_STATUS_FAILED = 7,           /* a system call failed; errno says which */
+        _LOCKD_STATUS_MAX,
+} LockdStatus;
+
+/* ACQUIRE mode and flags. */
+typedef enum LockdMode {
+        LOCKD_MODE_EXCLUSIVE = 0,  /* write lock on byte 1 */
+        LOCKD_MODE_SHARED = 1,     /* read lock on byte 1 */
+} LockdMode;
+
+enum {
+        LOCKD_ACQUIRE_ALLOW_MISSING = 1u << 0,  /* a missing path is locked by name */
+        _LOCKD_ACQUIRE_KNOWN = LOCKD_ACQUIRE_ALLOW_MISSING,
+};
+
+/* Per-path flags in an ACQUIRE reply and in LIST rows. */
+enum {
+        LOCKD_PATH_TABLE_ONLY = 1u << 0,   /* directory or device node: no kernel lock */
+        LOCKD_PATH_MISSING = 1u << 1,      /* did not exist: locked by name */
+        LOCKD_PATH_READ_LOCK = 1u << 2,    /* exclusive, but the file only opens read-only:
+                                            * the kernel lock is a read lock */
+        LOCKD_PATH_DUPLICATE = 1u << 3,    /* same file as an earlier path of the request */
+};
+
+/* Reply body types. */
+#define LOCKD_BODY_ACQUIRE "a(ttu)"                  /* per requested path: dev, ino, flags */
+#define LOCKD_BODY_RELEASE "u"                       /* holds released */
+#define LOCKD_BODY_LIST "(ba(ayttuusuuxt))"          /* truncated, rows */
+#define LOCKD_LIST_ROW "(ayttuusuuxt)"               /* path, dev, ino, mode, flags, owner,
+                                                      * pid, uid, since (µs, wall clock),
+                                                      * held-for (µs) */
+#define LOCKD_BODY_PING "(suuuu)"                    /* version, pid, clients, locks,
+                                                      * generation (re-execs so far) */
+#define LOCKD_BODY_BUSY "(aysuxt)"                   /* path, owner ("" when not a lockd
+                                                      * client), pid (0 when unknown),
+                                                      * since, held-for */
+
+typedef struct LockdHeader {
+        uint8_t version;
+        uint8_t type;
+        uint16_t flags;
+        uint32_t serial;
+        uint32_t length;
+} LockdHeader;
+
+void protocol_header_encode(const LockdHeader *header, uint8_t out[LOCKD_HEADER_SIZE]);
+
+/* Decodes a header.  -EBADMSG: wrong magic; -EPROTONOSUPPORT: another
+ * version; -EMSGSIZE: payload longer than LOCKD_PAYLOAD_MAX.  The header
+ * is filled in all three cases so the caller can answer the serial. */
+int protocol_header_decode(const uint8_t in[LOCKD_HEADER_SIZE], LockdHeader *ret);
+
+/* Looks for one frame at the start of a byte stream.  Returns 1 and the
+ * header and whole frame length when a complete frame is there, 0 when
+ * more bytes are needed, or a protocol_header_decode() error. */
+int protocol_frame_next(const uint8_t *data, size_t len, LockdHeader *ret_header,
+                        size_t *ret_frame_len);
+
+/* Appends a frame (header and serialized payload, little-endian) to out.
+ * -EMSGSIZE when the payload is too large. */
+int protocol_frame_append(GByteArray *out, uint8_t type, uint32_t serial, GVariant *payload);
+
+/* The payload type of a request, or NULL for a type that is not a request. */
+const GVariantType *protocol_request_type(uint8_t type);
+const char *protocol_message_type_to_string(uint8_t type);
+
+/* Parses a payload as a GVariant of `type` in normal form.  Returns a new
+ * (non-floating) reference, or NULL with a message in *ret_message. */
+GVariant *protocol_payload_parse(const void *data, size_t len, const GVariantType *type,
+                                 char **ret_message);
+
+/* A decoded path list; `paths` point into one allocation.  Free with
+ * protocol_paths_clear(). */
+typedef struct LockdPaths {
+        size_t n;
+        char **paths;
+} LockdPaths;
+
+void protocol_paths_clear(LockdPaths *paths);
+
+/* Checks and copies an "aay" path list: at most LOCKD_PATHS_MAX paths,
+ * each absolute, non-empty, without NUL and at most LOCKD_PATH_MAX bytes.
+ * -EINVAL with a message naming the offending path index. */
+int protocol_paths_decode(GVariant *array, LockdPaths *ret, char **ret_message);
+/* Builds an "aay" from C strings (floating). */
+GVariant *protocol_paths_encode(const char *const *paths, size_t n);
+/* A path as an "ay" without terminator (floating). */
+GVariant *protocol_path_to_variant(const char *path);
+/* Copies an "ay" path into a new NUL-terminated string; NULL if it holds a NUL. */
+char *protocol_path_from_variant(GVariant *v);
+
+typedef struct LockdHelloRequest {
+        char *owner;
+        uint32_t pid;
+} LockdHelloRequest;
+
+typedef struct LockdAcquireRequest {
+        LockdMode mode;
+        uint32_t flags;
+        LockdPaths paths;
+} LockdAcquireRequest;
+
+typedef struct LockdReleaseRequest {
+        bool all;
+        LockdPaths paths;
+} LockdReleaseRequest;
+
+/* Decode a checked payload (from protocol_payload_parse() with the
+ * request's type).  -EINVAL with a message on a bad value. */
+int protocol_hello_decode(GVariant *payload, LockdHelloRequest *ret, char **ret_message);
+void protocol_hello_clear(LockdHelloRequest *req);
+int protocol_acquire_decode(GVariant *payload, LockdAcquireRequest *ret, char **ret_message);
+void protocol_acquire_clear(LockdAcquireRequest *req);
+int protocol_release_decode(GVariant *payload, LockdReleaseRequest *ret, char **ret_message);
+void protocol_release_clear(LockdReleaseRequest *req);
+
+/* A reply payload "(uisv)"; body may be NULL for "()".  Floating. */
+GVariant *protocol_reply_new(LockdStatus status, int error, const char *message, GVariant *body);
+
+typedef struct LockdReply {
+        LockdStatus status;
+        int error;                 /* positive errno, 0 on success */
+        char *message;
+        GVariant *body;            /* the unboxed body */
+} LockdReply;
+
+/* Decodes a checked "(uisv)" payload.  -EINVAL for an unknown status or
+ * an errno out of range. */
+int protocol_reply_decode(GVariant *payload, LockdReply *ret, char **ret_message);
+void protocol_reply_clear(LockdReply *reply);
+
+const char *protocol_status_to_string(LockdStatus status);
+/* The errno a caller sees for a status (OK: 0; BUSY: EBUSY; ...). */
+int protocol_status_to_errno(LockdStatus status, int error);

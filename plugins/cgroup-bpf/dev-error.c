@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "config.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "dev-error.h"
+
+int dev_error_set(BwError *err, int code, const char *format, ...) {
+        va_list ap;
+
+        if (code > 0)
+                code = -code;
+        if (code == 0)
+                code = -EIO;
+        if (err) {
+                int saved = errno;
+                errno = -code;
+                va_start(ap, format);
+                vsnprintf(err->message, sizeof(err->message), format, ap);
+                va_end(ap);
+                errno = saved;
+                err->code = code;
+        }
+        return code;
+}
+
+int dev_error_prefix(BwError *err, const char *format, ...) {
+        char prefix[256], old[BW_ERROR_MESSAGE_MAX];
+        va_list ap;
+
+        if (!err)
+                return -EIO;
+        va_start(ap, format);
+        vsnprintf(prefix, sizeof(prefix), format, ap);
+        va_end(ap);
+        memcpy(old, err->message, sizeof(old));
+        snprintf(err->message, sizeof(err->message), "%s: %s", prefix, old);
+        return err->code ? err->code : -EIO;
+}

@@ -1,0 +1,119 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Plays the host management daemon: dlopen()s the built libbulwark.so,
+ * resolves the public entry points with dlsym() and checks and explains a
+ * guest through them; internal symbols must not be reachable. */
+#include "config.h"
+
+#include <dlfcn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <bulwark/bulwark.h>
+
+#include "test-util.h"
+
+typedef struct Api {
+        void *dl;
+        int (*guest_load_data)(const char *, size_t, const char *, BwGuest **, BwError *);
+        const BwGuestInfo *(*guest_info)(const BwGuest *);
+        void (*guest_free)(BwGuest *);
+        int (*manager_new)(const BwOptions *, BwManager **, BwError *);
+        void (*manager_free)(BwManager *);
+        int (*manager_plan)(BwManager *, const BwGuest *, BwPlan **, BwError *);
+        size_t (*plan_count)(const BwPlan *);
+        int (*plan_change)(const BwPlan *, size_t, BwPlanChange *);
+        void (*plan_free)(BwPlan *);
+} Api;
+
+static void *sym(void *dl, const char *name) {
+        void *p = dlsym(dl, name);
+        if (!p)
+                fail_msg("libbulwark.so does not export %s: %s", name, dlerror());
+        return p;
+}
+
+static int api_open(void **state) {
+        Api *a = calloc(1, sizeof(*a));
+        g_autofree char *path = test_builddir_path(".libs/libbulwark.so");
+        a->dl = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+        if (!a->dl) {
+                fprintf(stderr, "dlopen %s: %s\n", path, dlerror());
+                return -1;
+        }
+        *state = a;
+        return 0;
+}
+
+static int api_close(void **state) {
+        Api *a = *state;
+        dlclose(a->dl);
+        free(a);
+        return 0;
+}
+
+static void test_host_daemon_check_and_explain(void **state) {
+        Api *a = *state;
+        *(void **) &a->guest_load_data = sym(a->dl, "bw_guest_load_data");
+        *(void **) &a->guest_info = sym(a->dl, "bw_guest_info");
+        *(void **) &a->guest_free = sym(a->dl, "bw_guest_free");
+        *(void **) &a->manager_new = sym(a->dl, "bw_manager_new");
+        *(void **) &a->manager_free = sym(a->dl, "bw_manager_free");
+        *(void **) &a->manager_plan = sym(a->dl, "bw_manager_plan");
+        *(void **) &a->plan_count = sym(a->dl, "bw_plan_count");
+        *(void **) &a->plan_change = sym(a->dl, "bw_plan_change");
+        *(void **) &a->plan_free = sym(a->dl, "bw_plan_free");
+
+        char *dir = test_scratch_new("hostd");
+        g_autofree char *img = test_write_file(dir, "vm.img", "raw", -1);
+        g_autofree char *text = g_strdup_printf(
+                "[guest]\nname=hosted\nuser=0\ngroup=0\n[disk:root]\npath=%s\n[chardev:log]\ntype=file\npath=%s/log\n",
+                img, dir);
+        BwGuest *g = NULL;
+        BwError err = {};
+        assert_int_equal(a->guest_load_data(text, strlen(text), "<host-daemon>", &g, &err), 0);
+        assert_string_equal(a->guest_info(g)->name, "hosted");
+        assert_int_equal(a->guest_info(g)->n_resources, 2);
+
+        /* A definition with a typo is refused with file, line and key. */
+        BwGuest *bad = NULL;
+        const char *typo = "[guest]\nname=x\nuser=0\ngroup=0\nhotplug-vifo=true\n";
+        assert_true(a->guest_load_data(typo, strlen(typo), "<host-daemon>", &bad, &err) < 0);
+        assert_non_null(strstr(err.message, "<host-daemon>:5"));
+        assert_non_null(strstr(err.message, "hotplug-vifo"));
+
+        g_autofree char *plugins = test_builddir_path("plugins/nop/.libs");
+        BwOptions o = { .config_path = "/dev/null", .plugin_dir = plugins, .plugins = "nop",
+                        .state_dir = dir, .cgroup_root = dir };
+        BwManager *m = NULL;
+        BwPlan *plan = NULL;
+        assert_int_equal(a->manager_new(&o, &m, &err), 0);
+        assert_int_equal(a->manager_plan(m, g, &plan, &err), 0);
+        assert_int_equal(a->plan_count(plan), 2);
+        BwPlanChange c;
+        assert_int_equal(a->plan_change(plan, 0, &c), 0);
+        assert_string_equal(c.plugin, "nop");
+        assert_string_equal(c.object, img);
+        a->plan_free(plan);
+        a->manager_free(m);
+        a->guest_free(g);
+        test_scratch_remove(dir);
+        free(dir);
+}
+
+static void test_host_daemon_internals_hidden(void **state) {
+        Api *a = *state;
+        const char *internal[] = { "plugin_load", "log_internal", "journal_create", "settings_load",
+                                   "transaction_apply", "guest_copy", "error_set" };
+        for (size_t i = 0; i < sizeof(internal) / sizeof(internal[0]); i++)
+                if (dlsym(a->dl, internal[i]))
+                        fail_msg("libbulwark.so leaks the internal symbol %s", internal[i]);
+}
+
+int main(void) {
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_host_daemon_check_and_explain),
+                cmocka_unit_test(test_host_daemon_internals_hidden),
+        };
+        return cmocka_run_group_tests(tests, api_open, api_close);
+}

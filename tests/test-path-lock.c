@@ -1,0 +1,138 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The local lock backend: OFD locks on byte 1, between processes. */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <glib.h>
+
+#include "path-lock.h"
+#include "test-util.h"
+
+static char *scratch;
+
+/* A child holding a classic POSIX write lock on byte 1 of path (as an
+ * unrelated program or libvirt would); returns its pid. */
+static pid_t hold_posix_lock(const char *path) {
+        int pipefd[2];
+        assert_int_equal(pipe(pipefd), 0);
+        pid_t pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0) {
+                int fd = open(path, O_RDWR | O_CLOEXEC);
+                struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = 1, .l_len = 1 };
+                char ok = fcntl(fd, F_SETLK, &fl) == 0 ? 'y' : 'n';
+                (void) !write(pipefd[1], &ok, 1);
+                pause();
+                _exit(0);
+        }
+        char c = 0;
+        assert_int_equal(read(pipefd[0], &c, 1), 1);
+        assert_int_equal(c, 'y');
+        close(pipefd[0]);
+        close(pipefd[1]);
+        return pid;
+}
+
+static void stop_child(pid_t pid) {
+        kill(pid, SIGKILL);
+        waitpid(pid, NULL, 0);
+}
+
+static void test_local_lock_busy_times_out_naming_holder(void **state) {
+        g_autofree char *a = test_write_file(scratch, "a", "x", -1);
+        g_autofree char *b = test_write_file(scratch, "b", "x", -1);
+        PathLocker *l = NULL;
+        PathLockHandle *h = NULL;
+        BwError err = {};
+        assert_int_equal(path_locker_new_local(&l), 0);
+        pid_t holder = hold_posix_lock(b);
+
+        const char *paths[] = { a, b };
+        gint64 t0 = g_get_monotonic_time();
+        assert_int_equal(path_locker_acquire(l, paths, 2, PATH_LOCK_EXCLUSIVE, 150, &h, &err), -ETIMEDOUT);
+        gint64 waited_ms = (g_get_monotonic_time() - t0) / 1000;
+        assert_true(waited_ms >= 150);
+        g_autofree char *expect = g_strdup_printf("path '%s': still locked by process %d after 150 ms", b, holder);
+        assert_string_equal(err.message, expect);
+
+        /* All or nothing: 'a' was not left locked. */
+        pid_t other = hold_posix_lock(a);
+        stop_child(other);
+
+        stop_child(holder);
+        assert_int_equal(path_locker_acquire(l, paths, 2, PATH_LOCK_EXCLUSIVE, 1000, &h, &err), 0);
+        path_locker_release(l, h);
+        path_locker_free(l);
+}
+
+/* Our lock makes another process's F_SETLK on byte 1 fail; a hard link
+ * and the original are one lock; missing paths and duplicates are fine. */
+static void test_local_lock_excludes_other_processes(void **state) {
+        g_autofree char *a = test_write_file(scratch, "c", "x", -1);
+        g_autofree char *hard = g_build_filename(scratch, "c-hard", NULL);
+        g_autofree char *missing = g_build_filename(scratch, "not-yet", NULL);
+        PathLocker *l = NULL;
+        PathLockHandle *h = NULL;
+        BwError err = {};
+        assert_int_equal(link(a, hard), 0);
+        assert_int_equal(path_locker_new_local(&l), 0);
+        const char *paths[] = { a, hard, missing, a };
+        assert_int_equal(path_locker_acquire(l, paths, 4, PATH_LOCK_EXCLUSIVE, 100, &h, &err), 0);
+
+        pid_t pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0) {
+                int fd = open(hard, O_RDWR | O_CLOEXEC);
+                struct flock fl = { .l_type = F_RDLCK, .l_whence = SEEK_SET, .l_start = 1, .l_len = 1 };
+                _exit(fcntl(fd, F_SETLK, &fl) < 0 && (errno == EAGAIN || errno == EACCES) ? 0 : 1);
+        }
+        int status;
+        waitpid(pid, &status, 0);
+        assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+
+        /* A second exclusive acquire in this process conflicts too (OFD locks
+         * belong to the open file description, not the process). */
+        PathLockHandle *h2 = NULL;
+        const char *one[] = { hard };
+        assert_int_equal(path_locker_acquire(l, one, 1, PATH_LOCK_EXCLUSIVE, 20, &h2, &err), -ETIMEDOUT);
+        path_locker_release(l, h);
+        assert_int_equal(path_locker_acquire(l, one, 1, PATH_LOCK_EXCLUSIVE, 20, &h2, &err), 0);
+        path_locker_release(l, h2);
+        path_locker_free(l);
+}
+
+static void test_local_lock_shared(void **state) {
+        g_autofree char *a = test_write_file(scratch, "d", "x", -1);
+        PathLocker *l = NULL;
+        PathLockHandle *h1 = NULL, *h2 = NULL, *h3 = NULL;
+        BwError err = {};
+        const char *paths[] = { a };
+        assert_int_equal(path_locker_new_local(&l), 0);
+        assert_int_equal(path_locker_acquire(l, paths, 1, PATH_LOCK_SHARED, 20, &h1, &err), 0);
+        assert_int_equal(path_locker_acquire(l, paths, 1, PATH_LOCK_SHARED, 20, &h2, &err), 0);
+        assert_int_equal(path_locker_acquire(l, paths, 1, PATH_LOCK_EXCLUSIVE, 20, &h3, &err), -ETIMEDOUT);
+        path_locker_release(l, h1);
+        path_locker_release(l, h2);
+        assert_int_equal(path_locker_acquire(l, paths, 1, PATH_LOCK_EXCLUSIVE, 20, &h3, &err), 0);
+        path_locker_release(l, h3);
+        path_locker_free(l);
+}
+
+int main(void) {
+        scratch = test_scratch_new("pathlock");
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_local_lock_busy_times_out_naming_holder),
+                cmocka_unit_test(test_local_lock_excludes_other_processes),
+                cmocka_unit_test(test_local_lock_shared),
+        };
+        int r = cmocka_run_group_tests(tests, NULL, NULL);
+        test_scratch_remove(scratch);
+        return r;
+}

@@ -1,0 +1,261 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Transactions with the fake-files plugin, whose changes are real files:
+ * a failure at every step N undoes everything applied; a SIGKILL at every
+ * step N leaves a journal that recover rolls back; stop undoes a start. */
+#include "config.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <glib.h>
+
+#include "test-util.h"
+
+#define N_RESOURCES 5
+
+typedef struct Fixture {
+        char *dir;
+        char *markers;
+        char *state;
+        char *guest_path;
+        char *plugin_dir;
+} Fixture;
+
+static int count_entries(const char *dir) {
+        DIR *d = opendir(dir);
+        int n = 0;
+        if (!d)
+                return errno == ENOENT ? 0 : -1;
+        for (struct dirent *e; (e = readdir(d));)
+                if (e->d_name[0] != '.')
+                        n++;
+        closedir(d);
+        return n;
+}
+
+static int setup(void **state) {
+        Fixture *f = calloc(1, sizeof(*f));
+        f->dir = test_scratch_new("txn");
+        f->markers = g_build_filename(f->dir, "markers", NULL);
+        f->state = g_build_filename(f->dir, "state", NULL);
+        f->plugin_dir = test_builddir_path("tests/plugins/.libs");
+        mkdir(f->markers, 0700);
+
+        GString *guest = g_string_new("[guest]\nname=txn\nuser=0\ngroup=0\n");
+        for (int i = 1; i <= N_RESOURCES; i++) {
+                g_autofree char *name = g_strdup_printf("d%d.img", i);
+                g_autofree char *img = test_write_file(f->dir, name, "raw image", -1);
+                g_string_append_printf(guest, "[disk:d%d]\npath=%s\n", i, img);
+        }
+        f->guest_path = test_write_file(f->dir, "txn.guest", guest->str, -1);
+        g_string_free(guest, TRUE);
+        *state = f;
+        return 0;
+}
+
+static int teardown(void **state) {
+        Fixture *f = *state;
+        test_scratch_remove(f->dir);
+        g_free(f->markers);
+        g_free(f->state);
+        free(f->guest_path);
+        free(f->plugin_dir);
+        free(f->dir);
+        free(f);
+        return 0;
+}
+
+/* A manager whose fake-files plugin has the given extra settings. */
+static BwManager *fixture_manager(Fixture *f, const char *extra) {
+        g_autofree char *conf = g_strdup_printf("[plugin:fake-files]\ndir=%s\n%s", f->markers, extra);
+        g_autofree char *conf_path = test_write_file(f->dir, "bulwark.conf", conf, -1);
+        BwOptions o = { .config_path = conf_path, .plugin_dir = f->plugin_dir, .plugins = "fake-files",
+                        .state_dir = f->state, .cgroup_root = f->dir };
+        BwManager *m = NULL;
+        BwError err = {};
+        if (bw_manager_new(&o, &m, &err) < 0)
+                fail_msg("bw_manager_new: %s", err.message);
+        return m;
+}
+
+static BwGuest *fixture_guest(Fixture *f) {
+        BwGuest *g = NULL;
+        BwError err = {};
+        if (bw_guest_load_file(f->guest_path, &g, &err) < 0)
+                fail_msg("guest: %s", err.message);
+        return g;
+}
+
+static int journal_files(Fixture *f) {
+        g_autofree char *dir = g_build_filename(f->state, "guests", NULL);
+        return count_entries(dir);
+}
+
+static void test_start_stop_undoes_everything(void **state) {
+        Fixture *f = *state;
+        BwManager *m = fixture_manager(f, "");
+        BwGuest *g = fixture_guest(f);
+        BwError err = {};
+
+        assert_int_equal(bw_manager_start(m, g, &err), 0);
+        assert_int_equal(count_entries(f->markers), N_RESOURCES);
+        assert_int_equal(journal_files(f), 1);
+
+        assert_int_equal(bw_manager_start(m, g, &err), -EEXIST);
+        assert_non_null(strstr(err.message, "guest 'txn': already started"));
+        assert_int_equal(count_entries(f->markers), N_RESOURCES);
+
+        assert_int_equal(bw_manager_stop(m, "txn", &err), 0);
+        assert_int_equal(count_entries(f->markers), 0);
+        assert_int_equal(journal_files(f), 0);
+
+        assert_int_equal(bw_manager_stop(m, "txn", &err), -ENOENT);
+        assert_non_null(strstr(err.message, "guest 'txn': not started"));
+        bw_guest_free(g);
+        bw_manager_free(m);
+}
+
+static void test_start_fails_at_every_step(void **state) {
+        Fixture *f = *state;
+        for (int n = 1; n <= N_RESOURCES; n++) {
+                g_autofree char *extra = g_strdup_printf("fail-at=%d\n", n);
+                BwManager *m = fixture_manager(f, extra);
+                BwGuest *g = fixture_guest(f);
+                BwError err = {};
+
+                assert_int_equal(bw_manager_start(m, g, &err), -EIO);
+                assert_non_null(strstr(err.message, "plugin 'fake-files': touch"));
+                assert_non_null(strstr(err.message, "injected failure"));
+                if (count_entries(f->markers) != 0 || journal_files(f) != 0)
+                        fail_msg("failure at step %d left %d marker(s) and %d journal(s)", n,
+                                 count_entries(f->markers), journal_files(f));
+                bw_guest_free(g);
+                bw_manager_free(m);
+        }
+}
+
+/* Starts the guest in a child that the plugin kills at step n. */
+static void crash_child_at(Fixture *f, int n) {
+        pid_t pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0) {
+                g_autofree char *extra = g_strdup_printf("crash-at=%d\n", n);
+                BwManager *m = fixture_manager(f, extra);
+                BwGuest *g = fixture_guest(f);
+                BwError err = {};
+                bw_manager_start(m, g, &err);
+                _exit(3); /* not reached: the plugin kills us */
+        }
+        int status;
+        assert_int_equal(waitpid(pid, &status, 0), pid);
+        assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+}
+
+static void test_recover_after_sigkill_at_every_step(void **state) {
+        Fixture *f = *state;
+        for (int n = 1; n <= N_RESOURCES; n++) {
+                crash_child_at(f, n);
+                assert_int_equal(count_entries(f->markers), n);
+                assert_int_equal(journal_files(f), 1);
+
+                BwManager *m = fixture_manager(f, "");
+                BwError err = {};
+                int r = bw_manager_recover(m, &err);
+                if (r != 1)
+                        fail_msg("recover after a crash at step %d: %d %s", n, r, err.message);
+                assert_int_equal(count_entries(f->markers), 0);
+                assert_int_equal(journal_files(f), 0);
+                /* Nothing left to recover. */
+                assert_int_equal(bw_manager_recover(m, &err), 0);
+                bw_manager_free(m);
+        }
+}
+
+/* A crash that tears the journal's last record still recovers. */
+static void test_recover_with_torn_tail(void **state) {
+        Fixture *f = *state;
+        crash_child_at(f, 3);
+        g_autofree char *path = g_build_filename(f->state, "guests", "txn.journal", NULL);
+        FILE *j = fopen(path, "ae");
+        assert_non_null(j);
+        /* A header promising more payload than follows. */
+        const unsigned char torn[] = { 0x42, 0x57, 0x4a, 0x31, 2, 0, 0, 0, 0xff, 0, 0, 0, 1, 2, 3, 4, 9 };
+        fwrite(torn, 1, sizeof(torn), j);
+        fclose(j);
+
+        BwManager *m = fixture_manager(f, "");
+        BwError err = {};
+        assert_int_equal(bw_manager_recover(m, &err), 1);
+        assert_int_equal(count_entries(f->markers), 0);
+        assert_int_equal(journal_files(f), 0);
+        bw_manager_free(m);
+}
+
+/* An undo that fails during rollback keeps the journal, so recover can
+ * finish the job once the cause is gone. */
+static void test_failed_rollback_is_recovered_later(void **state) {
+        Fixture *f = *state;
+        BwManager *m = fixture_manager(f, "fail-at=4\nfail-undo=d2\n");
+        BwGuest *g = fixture_guest(f);
+        BwError err = {};
+        assert_int_equal(bw_manager_start(m, g, &err), -EIO);
+        assert_int_equal(count_entries(f->markers), 1); /* d2's marker could not be removed */
+        assert_int_equal(journal_files(f), 1);
+        bw_manager_free(m);
+
+        m = fixture_manager(f, "");
+        assert_int_equal(bw_manager_recover(m, &err), 1);
+        assert_int_equal(count_entries(f->markers), 0);
+        assert_int_equal(journal_files(f), 0);
+        bw_guest_free(g);
+        bw_manager_free(m);
+}
+
+/* A started guest survives recover untouched. */
+static void test_recover_leaves_running_guests(void **state) {
+        Fixture *f = *state;
+        BwManager *m = fixture_manager(f, "");
+        BwGuest *g = fixture_guest(f);
+        BwError err = {};
+        assert_int_equal(bw_manager_start(m, g, &err), 0);
+        assert_int_equal(bw_manager_recover(m, &err), 0);
+        assert_int_equal(count_entries(f->markers), N_RESOURCES);
+        assert_int_equal(bw_manager_stop(m, "txn", &err), 0);
+        bw_guest_free(g);
+        bw_manager_free(m);
+}
+
+/* A corrupt journal is reported, never silently dropped. */
+static void test_recover_reports_corrupt_journal(void **state) {
+        Fixture *f = *state;
+        g_autofree char *dir = g_build_filename(f->state, "guests", NULL);
+        g_mkdir_with_parents(dir, 0700);
+        g_autofree char *path = test_write_file(dir, "broken.journal", "this is not a journal record", -1);
+        BwManager *m = fixture_manager(f, "");
+        BwError err = {};
+        assert_int_equal(bw_manager_recover(m, &err), -EBADMSG);
+        assert_non_null(strstr(err.message, "broken.journal': corrupt record at offset 0"));
+        assert_int_equal(access(path, F_OK), 0);
+        unlink(path);
+        bw_manager_free(m);
+}
+
+int main(void) {
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test_setup_teardown(test_start_stop_undoes_everything, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_start_fails_at_every_step, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_recover_after_sigkill_at_every_step, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_recover_with_torn_tail, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_failed_rollback_is_recovered_later, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_recover_leaves_running_guests, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_recover_reports_corrupt_journal, setup, teardown),
+        };
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
