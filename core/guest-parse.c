@@ -12,12 +12,10 @@
 #include "config.h"
 
 #include <errno.h>
-#include <grp.h>
 #include <limits.h>
-#include <pwd.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <glib.h>
 
@@ -26,7 +24,6 @@
 #include "log.h"
 #include "qcow2.h"
 
-#define NAME_MAX_LEN 64
 /* Every valid group has a handful of keys; the cap keeps the duplicate
  * check linear on hostile input. */
 #define GROUP_KEYS_MAX 64
@@ -379,106 +376,6 @@ static int value_dev_path(Parser *p, const char *key, const char **ret) {
         return 0;
 }
 
-/* ---- Names and identities ---------------------------------------------- */
-
-static bool name_is_valid(const char *s) {
-        size_t n = strlen(s);
-
-        if (n == 0 || n > NAME_MAX_LEN)
-                return false;
-        /* "." and ".." would name directories, not a guest. */
-        if (strcmp(s, ".") == 0 || strcmp(s, "..") == 0)
-                return false;
-        return strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") == n;
-}
-
-/* bulwark's namespace for name-based (version 5) guest UUIDs.  Changing
- * it changes the UUID, and so the AppArmor profile name, of every guest
- * that gives none. */
-static const uint8_t guest_uuid_namespace[16] = {
-        0x5f, 0x3c, 0xf7, 0x90, 0x37, 0x4f, 0x4c, 0xdb,
-        0x9c, 0xf6, 0xf8, 0x57, 0xc8, 0xa6, 0xf7, 0x2b,
-};
-
-static char *uuid_format(const uint8_t b[16]) {
-        return g_strdup_printf("%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
-                               b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7],
-                               b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]);
-}
-
-static char *uuid_from_name(const char *name) {
-        g_autoptr(GChecksum) sha1 = g_checksum_new(G_CHECKSUM_SHA1);
-        uint8_t digest[20];
-        gsize len = sizeof(digest);
-
-        g_checksum_update(sha1, guest_uuid_namespace, sizeof(guest_uuid_namespace));
-        g_checksum_update(sha1, (const guchar *) name, (gssize) strlen(name));
-        g_checksum_get_digest(sha1, digest, &len);
-        digest[6] = (uint8_t) ((digest[6] & 0x0f) | 0x50); /* version 5 */
-        digest[8] = (uint8_t) ((digest[8] & 0x3f) | 0x80); /* RFC 4122 variant */
-        return uuid_format(digest);
-}
-
-/* The canonical lower-case form of a 36-character UUID, or NULL. */
-static char *uuid_normalize(const char *s) {
-        uint8_t b[16] = {}, any = 0;
-        size_t n = 0;
-
-        if (strlen(s) != 36)
-                return NULL;
-        for (size_t i = 0; i < 36; i++) {
-                bool dash = i == 8 || i == 13 || i == 18 || i == 23;
-                if (dash != (s[i] == '-') || (!dash && !g_ascii_isxdigit(s[i])))
-                        return NULL;
-                if (!dash) {
-                        b[n / 2] = (uint8_t) (b[n / 2] << 4 | g_ascii_xdigit_value(s[i]));
-                        any |= b[n / 2];
-                        n++;
-                }
-        }
-        /* The nil UUID is a placeholder, not an identity. */
-        return any ? uuid_format(b) : NULL;
-}
-
-/* A user or group: a number, or a name looked up in the system database. */
-static int identity_lookup(const char *s, bool is_group, uint32_t *ret) {
-        size_t n = strspn(s, "0123456789");
-
-        if (n > 0 && s[n] == '\0') {
-                guint64 v = n <= 10 ? g_ascii_strtoull(s, NULL, 10) : G_MAXUINT64;
-                /* (uid_t) -1 means "no change" to chown(): never an identity. */
-                if (v >= UINT32_MAX)
-                        return -ERANGE;
-                *ret = (uint32_t) v;
-                return 0;
-        }
-        if (s[0] == '-' || strlen(s) > 256 || strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-$") != strlen(s))
-                return -EINVAL;
-        long size = sysconf(_SC_GETPW_R_SIZE_MAX);
-        for (size_t bufsize = size > 0 ? (size_t) size : 4096; bufsize <= 1024 * 1024; bufsize *= 2) {
-                g_autofree char *buf = g_malloc(bufsize);
-                int r;
-                if (is_group) {
-                        struct group gr, *found = NULL;
-                        r = getgrnam_r(s, &gr, buf, bufsize, &found);
-                        if (r == 0 && found)
-                                *ret = (uint32_t) found->gr_gid;
-                        if (r == 0)
-                                return found ? 0 : -ENOENT;
-                } else {
-                        struct passwd pw, *found = NULL;
-                        r = getpwnam_r(s, &pw, buf, bufsize, &found);
-                        if (r == 0 && found)
-                                *ret = (uint32_t) found->pw_uid;
-                        if (r == 0)
-                                return found ? 0 : -ENOENT;
-                }
-                if (r != ERANGE)
-                        return -r;
-        }
-        return -ERANGE;
-}
-
 static int value_identity(Parser *p, const char *key, bool is_group, uint32_t *ret) {
         const char *what = is_group ? "group" : "user";
         g_autofree char *s = NULL, *q = NULL;
@@ -487,7 +384,7 @@ static int value_identity(Parser *p, const char *key, bool is_group, uint32_t *r
         if (r < 0)
                 return r;
         q = quote(s);
-        r = identity_lookup(s, is_group, ret);
+        r = guest_identity_lookup(s, is_group, ret);
         switch (r) {
         case 0:
                 return 0;
@@ -500,4 +397,450 @@ static int value_identity(Parser *p, const char *key, bool is_group, uint32_t *r
         default:
                 return fail_key_code(p, key, r, "cannot look up %s '%s': %s", what, q, g_strerror(-r));
         }
+}
+
+/* ---- Keys a group may hold --------------------------------------------- */
+
+/* Keys people may expect that bulwark refuses on purpose, with the reason. */
+static const struct {
+        const char *group, *key, *why;
+} refused_keys[] = {
+        { "kernel", "cmdline",
+          "the kernel command line is not a host resource: a definition lists only what the guest opens on the host" },
+};
+
+static int group_check_keys(Parser *p, const char *kind, const char *const *allowed) {
+        for (guint i = 0; i < p->group->n_keys; i++) {
+                const char *key = g_array_index(p->keys, KeyLine, p->group->first_key + i).name;
+                if (g_strv_contains(allowed, key))
+                        continue;
+                for (size_t j = 0; j < G_N_ELEMENTS(refused_keys); j++)
+                        if (strcmp(refused_keys[j].group, kind) == 0 && strcmp(refused_keys[j].key, key) == 0)
+                                return fail_key(p, key, "%s", refused_keys[j].why);
+                g_autofree char *all = g_strjoinv(", ", (char **) allowed);
+                return fail_key(p, key, "unknown key (known: %s)", all);
+        }
+        return 0;
+}
+
+/* ---- [guest] ----------------------------------------------------------- */
+
+static int guest_parse_identity(Parser *p, BwGuestInfo *info) {
+        g_autofree char *name = NULL, *uuid = NULL;
+        uint32_t uid, gid;
+        int r;
+
+        r = value_get(p, "name", true, &name);
+        if (r < 0)
+                return r;
+        if (!guest_name_is_valid(name)) {
+                g_autofree char *q = quote(name);
+                return fail_key(p, "name", "invalid name '%s' (1 to %d of a-z A-Z 0-9 _ . -)", q, GUEST_NAME_MAX);
+        }
+        r = value_get(p, "uuid", false, &uuid);
+        if (r < 0)
+                return r;
+        if (uuid) {
+                g_autofree char *norm = guest_uuid_normalize(uuid);
+                g_autofree char *q = quote(uuid);
+                if (!norm)
+                        return fail_key(p, "uuid", "invalid UUID '%s' (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx, not nil)", q);
+                g_free(uuid);
+                uuid = g_steal_pointer(&norm);
+        } else
+                uuid = guest_uuid_from_name(name);
+        r = value_identity(p, "user", false, &uid);
+        if (r < 0)
+                return r;
+        r = value_identity(p, "group", true, &gid);
+        if (r < 0)
+                return r;
+        info->name = guest_intern(p->guest, name);
+        info->uuid = guest_intern(p->guest, uuid);
+        info->uid = (uid_t) uid;
+        info->gid = (gid_t) gid;
+        return 0;
+}
+
+static int guest_parse_main(Parser *p) {
+        static const char *const keys[] = { "name", "uuid", "user", "group", "cgroup", "hotplug-vfio", NULL };
+        gpointer index = g_hash_table_lookup(p->group_index, "guest");
+        BwGuestInfo *info = guest_edit_info(p->guest);
+        int r;
+
+        if (!index)
+                return fail_line(p, 0, -EINVAL, "missing group [guest]");
+        p->group = &g_array_index(p->groups, GroupLine, GPOINTER_TO_UINT(index) - 1);
+        r = group_check_keys(p, "guest", keys);
+        if (r < 0)
+                return r;
+        r = guest_parse_identity(p, info);
+        if (r < 0)
+                return r;
+        r = value_path(p, "cgroup", false, &info->cgroup);
+        if (r < 0)
+                return r;
+        info->cgroup_given = info->cgroup != NULL;
+        return value_bool(p, "hotplug-vfio", &info->hotplug_vfio);
+}
+
+/* ---- Resources --------------------------------------------------------- */
+
+static unsigned key_line(const Parser *p, const char *key) {
+        const KeyLine *k = group_key(p, key);
+        return k ? k->line : p->group->line;
+}
+
+enum { DISK_RAW, DISK_QCOW2, DISK_AUTO };
+static const char *const disk_formats[] = { "raw", "qcow2", "auto", NULL };
+
+static int disk_add_chain(Parser *p, const char *path, bool sniff) {
+        g_auto(Qcow2Chain) chain = {};
+        BwError e = {};
+        int r;
+
+        r = qcow2_chain_resolve(path, sniff, &chain, &e);
+        if (r < 0)
+                return fail_key_code(p, "path", r, "%s", e.message);
+        for (char **b = chain.backing; *b; b++)
+                guest_add_path(p->guest, *b, BW_PATH_BACKING);
+        if (chain.unresolved)
+                guest_add_unresolved(p->guest, "%s:%u: [%s] %s: its backing chain is not known", p->source,
+                                     key_line(p, "path"), p->group->name, chain.unresolved);
+        return 0;
+}
+
+static int disk_parse(Parser *p, BwResource *res) {
+        const char *path;
+        bool readonly, shared;
+        int format, r;
+
+        if ((r = value_path(p, "path", true, &path)) < 0 || (r = value_bool(p, "readonly", &readonly)) < 0 ||
+            (r = value_bool(p, "shared", &shared)) < 0 ||
+            (r = value_enum(p, "format", disk_formats, DISK_RAW, &format)) < 0)
+                return r;
+        /* A writable raw image holds whatever the guest wrote, a qcow2 header
+         * naming any host file included: that file would be labelled for the
+         * guest.  The format of a writable disk must be stated. */
+        if (format == DISK_AUTO && !readonly)
+                return fail_key(p, "format",
+                                "format=auto on a writable disk (the guest could write a qcow2 header naming any host file): give format=raw or format=qcow2");
+        res->path = path;
+        res->readonly = readonly;
+        res->shared = shared;
+        guest_add_path(p->guest, path, readonly ? BW_PATH_IMAGE_READONLY : BW_PATH_IMAGE);
+        if (format == DISK_RAW || p->options->skip_host)
+                return 0;
+        return disk_add_chain(p, path, format == DISK_AUTO);
+}
+
+/* "DDDD:BB:DD.F" in hex, returned in lower case as sysfs names devices. */
+static char *pci_address_normalize(const char *s) {
+        unsigned domain, bus, slot, function;
+        char tail;
+
+        if (strlen(s) != 12 || s[4] != ':' || s[7] != ':' || s[10] != '.')
+                return NULL;
+        for (size_t i = 0; i < 12; i++)
+                if (i != 4 && i != 7 && i != 10 && !g_ascii_isxdigit(s[i]))
+                        return NULL;
+        if (sscanf(s, "%4x:%2x:%2x.%1x%c", &domain, &bus, &slot, &function, &tail) != 4 || slot > 0x1f ||
+            function > 7)
+                return NULL;
+        return g_strdup_printf("%04x:%02x:%02x.%x", domain, bus, slot, function);
+}
+
+/* The VFIO group node of a PCI device, from its sysfs iommu_group link.
+ * A device missing from sysfs is not an error (see examples/README.md):
+ * the hostdev gets no path and the guest records why. */
+static int hostdev_vfio_group(Parser *p, BwResource *res) {
+        const char *sysfs = p->options->sysfs_root ? p->options->sysfs_root : "/sys";
+        g_autofree char *dev = g_strdup_printf("%s/bus/pci/devices/%s", sysfs, res->pci_address);
+        g_autofree char *link = g_strdup_printf("%s/iommu_group", dev);
+        g_autofree char *target = g_file_read_link(link, NULL);
+
+        if (!target) {
+                int err = errno;
+                if (err != ENOENT && err != ENOTDIR)
+                        return fail_key_code(p, "address", -err, "cannot read '%s': %s", link, g_strerror(err));
+                bool present = g_file_test(dev, G_FILE_TEST_EXISTS);
+                guest_add_unresolved(p->guest, "%s:%u: [%s] PCI device %s %s: its VFIO group is not known",
+                                     p->source, key_line(p, "address"), p->group->name, res->pci_address,
+                                     present ? "has no IOMMU group (is the IOMMU enabled?)" : "is not present");
+                return 0;
+        }
+        g_autofree char *group = g_path_get_basename(target);
+        size_t n = strlen(group);
+        if (n == 0 || n > 10 || strspn(group, "0123456789") != n)
+                return fail_key(p, "address", "'%s' points to '%s', not an IOMMU group", link, target);
+        g_autofree char *node = g_strdup_printf("/dev/vfio/%s", group);
+        res->path = guest_intern(p->guest, node);
+        guest_add_path(p->guest, res->path, BW_PATH_DEVICE_NODE);
+        return 0;
+}
+
+static int hostdev_parse_type(Parser *p, BwResource *res) {
+        g_autofree char *s = NULL;
+        g_autofree char *addr = NULL;
+        unsigned bus, device;
+        int r;
+
+        switch (res->hostdev_type) {
+        case BW_HOSTDEV_VFIO_PCI:
+                if ((r = value_get(p, "address", true, &s)) < 0)
+                        return r;
+                addr = pci_address_normalize(s);
+                if (!addr) {
+                        g_autofree char *q = quote(s);
+                        return fail_key(p, "address", "invalid PCI address '%s' (DDDD:BB:DD.F)", q);
+                }
+                res->pci_address = guest_intern(p->guest, addr);
+                return p->options->skip_host ? 0 : hostdev_vfio_group(p, res);
+        case BW_HOSTDEV_USB:
+                /* USB allows 127 device addresses per bus. */
+                if ((r = value_uint(p, "bus", 1, 999, &bus)) < 0 || (r = value_uint(p, "device", 1, 127, &device)) < 0)
+                        return r;
+                res->usb_bus = bus;
+                res->usb_device = device;
+                s = g_strdup_printf("/dev/bus/usb/%03u/%03u", bus, device);
+                res->path = guest_intern(p->guest, s);
+                break;
+        default:
+                if ((r = value_dev_path(p, "path", &res->path)) < 0)
+                        return r;
+                break;
+        }
+        guest_add_path(p->guest, res->path, BW_PATH_DEVICE_NODE);
+        return 0;
+}
+
+static int hostdev_parse(Parser *p, BwResource *res) {
+        static const char *const types[] = { "none", "vfio-pci", "usb", "scsi-generic", NULL };
+        static const char *const type_keys[][3] = {
+                [BW_HOSTDEV_VFIO_PCI] = { "address" },
+                [BW_HOSTDEV_USB] = { "bus", "device" },
+                [BW_HOSTDEV_SCSI_GENERIC] = { "path" },
+        };
+        int type, r;
+
+        r = value_enum(p, "type", types, -1, &type);
+        if (r < 0)
+                return r;
+        if (type == BW_HOSTDEV_NONE)
+                return fail_key(p, "type", "'none' is not one of vfio-pci|usb|scsi-generic");
+        /* Keys of another type are mistakes, not extras to ignore. */
+        for (guint i = 0; i < p->group->n_keys; i++) {
+                const char *key = g_array_index(p->keys, KeyLine, p->group->first_key + i).name;
+                bool ok = strcmp(key, "type") == 0;
+                for (size_t j = 0; j < 3 && type_keys[type][j]; j++)
+                        ok = ok || strcmp(key, type_keys[type][j]) == 0;
+                if (!ok)
+                        return fail_key(p, key, "does not apply to type=%s", types[type]);
+        }
+        res->hostdev_type = (BwHostdevType) type;
+        return hostdev_parse_type(p, res);
+}
+
+static int device_parse(Parser *p, BwResource *res) {
+        g_autofree char *access = NULL;
+        int r;
+
+        if ((r = value_dev_path(p, "path", &res->path)) < 0 || (r = value_get(p, "access", false, &access)) < 0)
+                return r;
+        res->access = access ? 0 : BW_ACCESS_READ | BW_ACCESS_WRITE;
+        for (const char *c = access; c && *c; c++) {
+                unsigned bit = *c == 'r' ? BW_ACCESS_READ : *c == 'w' ? BW_ACCESS_WRITE : *c == 'm' ? BW_ACCESS_MKNOD : 0;
+                if (bit == 0 || (res->access & bit)) {
+                        g_autofree char *q = quote(access);
+                        return fail_key(p, "access", "'%s' is not a combination of r, w and m", q);
+                }
+                res->access |= bit;
+        }
+        res->readonly = !(res->access & BW_ACCESS_WRITE);
+        guest_add_path(p->guest, res->path, BW_PATH_DEVICE_NODE);
+        return 0;
+}
+
+static int chardev_parse(Parser *p, BwResource *res) {
+        static const char *const types[] = { "none", "file", "socket", "pipe", "pty", NULL };
+        int type, r;
+
+        r = value_enum(p, "type", types, -1, &type);
+        if (r < 0)
+                return r;
+        if (type == BW_CHARDEV_NONE)
+                return fail_key(p, "type", "'none' is not one of file|socket|pipe|pty");
+        res->chardev_type = (BwChardevType) type;
+        /* A pty is allocated when the guest starts: there is no path to name. */
+        if (type == BW_CHARDEV_PTY)
+                return group_key(p, "path") ? fail_key(p, "path", "type=pty takes no path") : 0;
+        r = value_path(p, "path", true, &res->path);
+        if (r < 0)
+                return r;
+        guest_add_path(p->guest, res->path, BW_PATH_CHARDEV);
+        return 0;
+}
+
+static int kernel_parse(Parser *p, BwResource *res) {
+        const char *initrd;
+        int r;
+
+        if ((r = value_path(p, "kernel", true, &res->path)) < 0 || (r = value_path(p, "initrd", false, &initrd)) < 0)
+                return r;
+        res->readonly = true;
+        guest_add_path(p->guest, res->path, BW_PATH_KERNEL);
+        if (initrd)
+                guest_add_path(p->guest, initrd, BW_PATH_KERNEL);
+        return 0;
+}
+
+static int firmware_parse(Parser *p, BwResource *res) {
+        const char *loader, *nvram;
+        int r;
+
+        if ((r = value_path(p, "loader", false, &loader)) < 0 || (r = value_path(p, "nvram", false, &nvram)) < 0)
+                return r;
+        if (!loader && !nvram)
+                return fail_group(p, "needs 'loader', 'nvram' or both");
+        res->path = loader ? loader : nvram;
+        res->readonly = !nvram;
+        if (loader)
+                guest_add_path(p->guest, loader, BW_PATH_KERNEL);
+        if (nvram)
+                guest_add_path(p->guest, nvram, BW_PATH_NVRAM);
+        return 0;
+}
+
+/* [tpm] and [memory]: one required path. */
+static int single_path_parse(Parser *p, BwResource *res, const char *key, BwPathRole role) {
+        int r = value_path(p, key, true, &res->path);
+
+        if (r < 0)
+                return r;
+        guest_add_path(p->guest, res->path, role);
+        return 0;
+}
+
+static int tpm_parse(Parser *p, BwResource *res) {
+        return single_path_parse(p, res, "state", BW_PATH_STATE_DIR);
+}
+
+static int memory_parse(Parser *p, BwResource *res) {
+        return single_path_parse(p, res, "backing", BW_PATH_MEMORY);
+}
+
+typedef struct ResourceKind {
+        BwResourceType type;
+        bool singleton;            /* [kernel], not [kernel:<id>] */
+        const char *keys[7];
+        int (*parse)(Parser *p, BwResource *res);
+} ResourceKind;
+
+static const ResourceKind resource_kinds[] = {
+        { BW_RESOURCE_DISK, false, { "path", "readonly", "shared", "format" }, disk_parse },
+        { BW_RESOURCE_HOSTDEV, false, { "type", "address", "bus", "device", "path" }, hostdev_parse },
+        { BW_RESOURCE_DEVICE, false, { "path", "access" }, device_parse },
+        { BW_RESOURCE_CHARDEV, false, { "type", "path" }, chardev_parse },
+        { BW_RESOURCE_KERNEL, true, { "kernel", "initrd" }, kernel_parse },
+        { BW_RESOURCE_FIRMWARE, true, { "loader", "nvram" }, firmware_parse },
+        { BW_RESOURCE_TPM, true, { "state" }, tpm_parse },
+        { BW_RESOURCE_MEMORY, true, { "backing" }, memory_parse },
+};
+
+/* Splits "<type>:<id>" (or a singleton's bare name) and checks both. */
+static int resource_kind(Parser *p, const ResourceKind **ret_kind, const char **ret_id) {
+        const char *name = p->group->name;
+        const char *colon = strchr(name, ':');
+        g_autofree char *type = colon ? g_strndup(name, (size_t) (colon - name)) : g_strdup(name);
+
+        for (size_t i = 0; i < G_N_ELEMENTS(resource_kinds); i++) {
+                const ResourceKind *k = &resource_kinds[i];
+                if (strcmp(type, bw_resource_type_to_string(k->type)) != 0)
+                        continue;
+                if (k->singleton && colon)
+                        return fail_group(p, "group [%s] takes no id", type);
+                if (!k->singleton && !colon)
+                        return fail_group(p, "group [%s] needs an id, as in [%s:<id>]", type, type);
+                if (colon && !guest_name_is_valid(colon + 1))
+                        return fail_group(p, "invalid id '%s' (1 to %d of a-z A-Z 0-9 _ . -)", colon + 1,
+                                          GUEST_NAME_MAX);
+                *ret_kind = k;
+                *ret_id = colon ? colon + 1 : bw_resource_type_to_string(k->type);
+                return 0;
+        }
+        /* No group prefix: the group is what is unknown. */
+        unsigned line = p->group->line;
+        p->group = NULL;
+        return fail_line(p, line, -EINVAL, "unknown group [%s]", name);
+}
+
+static int resource_parse(Parser *p) {
+        const ResourceKind *kind = NULL;
+        const char *id = NULL;
+        int r;
+
+        r = resource_kind(p, &kind, &id);
+        if (r < 0 || !kind)
+                return r < 0 ? r : -EINVAL;
+        r = group_check_keys(p, bw_resource_type_to_string(kind->type), kind->keys);
+        if (r < 0)
+                return r;
+        return kind->parse(p, guest_add_resource(p->guest, kind->type, id));
+}
+
+/* ---- Entry point ------------------------------------------------------- */
+
+static int parse_all(Parser *p, const char *text, size_t len) {
+        g_autoptr(GError) error = NULL;
+        int r;
+
+        r = scan_text(p, text, len);
+        if (r < 0)
+                return r;
+        /* The index accepted only what GKeyFile reads the same way; a
+         * failure here is a disagreement, reported as GKeyFile words it. */
+        if (!g_key_file_load_from_data(p->keyfile, text, len, G_KEY_FILE_NONE, &error))
+                return fail_line(p, 0, -EINVAL, "%s", error->message);
+        r = guest_parse_main(p);
+        if (r < 0)
+                return r;
+        for (guint i = 0; i < p->groups->len; i++) {
+                p->group = &g_array_index(p->groups, GroupLine, i);
+                if (strcmp(p->group->name, "guest") == 0)
+                        continue;
+                r = resource_parse(p);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+int guest_parse(const char *text, size_t len, const char *source, const GuestParseOptions *options,
+                BwGuest **ret, BwError *reterr) {
+        static const GuestParseOptions defaults = {};
+        Parser p = {
+                .source = source ? source : "<data>",
+                .options = options ? options : &defaults,
+                .reterr = reterr,
+        };
+        int r;
+
+        if (len > GUEST_TEXT_MAX)
+                return error_set(reterr, -E2BIG, "%s: guest definition of %zu bytes (the limit is %zu MiB)",
+                                 p.source, len, GUEST_TEXT_MAX / (1024 * 1024));
+        p.names = g_string_chunk_new(4096);
+        p.groups = g_array_new(FALSE, FALSE, sizeof(GroupLine));
+        p.keys = g_array_new(FALSE, FALSE, sizeof(KeyLine));
+        p.group_index = g_hash_table_new(g_str_hash, g_str_equal);
+        p.keyfile = g_key_file_new();
+        p.guest = guest_new(text, len, p.source, options);
+        r = parse_all(&p, text, len);
+        if (r >= 0) {
+                guest_seal(p.guest);
+                log_debug("%s: guest '%s', %u resource(s)", p.source, bw_guest_info(p.guest)->name,
+                          (unsigned) bw_guest_info(p.guest)->n_resources);
+                *ret = g_steal_pointer(&p.guest);
+        }
+        parser_done(&p);
+        return r < 0 ? r : 0;
 }

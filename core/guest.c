@@ -5,6 +5,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
 #include <stdarg.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -17,6 +19,9 @@
 #include "guest-parse.h"
 #include "guest.h"
 #include "log.h"
+
+/* Not in guest.h: manager.c defines its own, and two would clash. */
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(BwGuest, bw_guest_free)
 
 /* One path of one resource, while the guest is being built. */
 typedef struct GuestPath {
@@ -125,6 +130,118 @@ void guest_seal(BwGuest *guest) {
         guest->info.n_resources = guest->resources->len;
         guest->info.resources = (const BwResource *) (void *) guest->resources->data;
         guest->sealed = true;
+}
+
+/* ---- Names and identities ---------------------------------------------- */
+
+bool guest_name_is_valid(const char *s) {
+        size_t n = strlen(s);
+
+        if (n == 0 || n > GUEST_NAME_MAX)
+                return false;
+        /* "." and ".." would name directories, not a guest. */
+        if (strcmp(s, ".") == 0 || strcmp(s, "..") == 0)
+                return false;
+        return strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") == n;
+}
+
+/* bulwark's namespace for name-based (version 5) guest UUIDs.  Changing
+ * it changes the UUID, and so the AppArmor profile name, of every guest
+ * that gives none. */
+static const uint8_t guest_uuid_namespace[16] = {
+        0x5f, 0x3c, 0xf7, 0x90, 0x37, 0x4f, 0x4c, 0xdb,
+        0x9c, 0xf6, 0xf8, 0x57, 0xc8, 0xa6, 0xf7, 0x2b,
+};
+
+static char *uuid_format(const uint8_t b[16]) {
+        return g_strdup_printf("%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
+                               b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7],
+                               b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]);
+}
+
+char *guest_uuid_from_name(const char *name) {
+        g_autoptr(GChecksum) sha1 = g_checksum_new(G_CHECKSUM_SHA1);
+        uint8_t digest[20];
+        gsize len = sizeof(digest);
+
+        g_checksum_update(sha1, guest_uuid_namespace, sizeof(guest_uuid_namespace));
+        g_checksum_update(sha1, (const guchar *) name, (gssize) strlen(name));
+        g_checksum_get_digest(sha1, digest, &len);
+        digest[6] = (uint8_t) ((digest[6] & 0x0f) | 0x50); /* version 5 */
+        digest[8] = (uint8_t) ((digest[8] & 0x3f) | 0x80); /* RFC 4122 variant */
+        return uuid_format(digest);
+}
+
+/* The canonical lower-case form of a 36-character UUID, or NULL. */
+char *guest_uuid_normalize(const char *s) {
+        uint8_t b[16] = {}, any = 0;
+        size_t n = 0;
+
+        if (strlen(s) != 36)
+                return NULL;
+        for (size_t i = 0; i < 36; i++) {
+                bool dash = i == 8 || i == 13 || i == 18 || i == 23;
+                if (dash != (s[i] == '-') || (!dash && !g_ascii_isxdigit(s[i])))
+                        return NULL;
+                if (!dash) {
+                        b[n / 2] = (uint8_t) (b[n / 2] << 4 | g_ascii_xdigit_value(s[i]));
+                        any |= b[n / 2];
+                        n++;
+                }
+        }
+        /* The nil UUID is a placeholder, not an identity. */
+        return any ? uuid_format(b) : NULL;
+}
+
+/* One getpwnam_r()/getgrnam_r() call: 0 found, -ENOENT not found,
+ * -ERANGE buffer too small, other -errno. */
+static int identity_lookup_once(const char *s, bool is_group, char *buf, size_t size, uint32_t *ret) {
+        int r;
+        bool found;
+
+        if (is_group) {
+                struct group gr, *res = NULL;
+                r = getgrnam_r(s, &gr, buf, size, &res);
+                found = r == 0 && res;
+                if (found)
+                        *ret = (uint32_t) res->gr_gid;
+        } else {
+                struct passwd pw, *res = NULL;
+                r = getpwnam_r(s, &pw, buf, size, &res);
+                found = r == 0 && res;
+                if (found)
+                        *ret = (uint32_t) res->pw_uid;
+        }
+        if (found)
+                return 0;
+        /* The manual lists these as ways NSS modules say "no such name". */
+        if (r == 0 || r == ENOENT || r == ESRCH || r == EBADF || r == EPERM)
+                return -ENOENT;
+        return -r;
+}
+
+int guest_identity_lookup(const char *s, bool is_group, uint32_t *ret) {
+        static const char name_chars[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-$";
+        size_t n = strspn(s, "0123456789"), len = strlen(s);
+
+        if (n > 0 && n == len) {
+                guint64 v = n <= 10 ? g_ascii_strtoull(s, NULL, 10) : G_MAXUINT64;
+                /* (uid_t) -1 means "no change" to chown(): never an identity. */
+                if (v >= UINT32_MAX)
+                        return -ERANGE;
+                *ret = (uint32_t) v;
+                return 0;
+        }
+        if (len == 0 || len > 256 || s[0] == '-' || strspn(s, name_chars) != len)
+                return -EINVAL;
+        long hint = sysconf(is_group ? _SC_GETGR_R_SIZE_MAX : _SC_GETPW_R_SIZE_MAX);
+        for (size_t size = hint > 0 ? (size_t) hint : 4096; size <= 1024 * 1024; size *= 2) {
+                g_autofree char *buf = g_malloc(size);
+                int r = identity_lookup_once(s, is_group, buf, size, ret);
+                if (r != -ERANGE)
+                        return r;
+        }
+        return -ENOMEM;
 }
 
 /* ---- Public entry points ----------------------------------------------- */

@@ -8,13 +8,13 @@
  * except for guest_resolve_cgroup(). */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include <glib.h>
 
 #include <bulwark/bulwark.h>
-
-G_DEFINE_AUTOPTR_CLEANUP_FUNC(BwGuest, bw_guest_free)
 
 /* The definition text the guest was parsed from, and its source name:
  * the journal stores the text so a crashed transaction can be undone by
@@ -45,3 +45,21 @@ const char *guest_get_unresolved(const BwGuest *guest, size_t index);
  * starting a guest should refuse while any remain: its path list is
  * incomplete. */
 int guest_check_resolved(const BwGuest *guest, BwError *reterr);
+
+/* Guest names and resource ids: 1 to GUEST_NAME_MAX of [a-zA-Z0-9_.-],
+ * and neither "." nor ".." (a name becomes a cgroup directory). */
+#define GUEST_NAME_MAX 64
+bool guest_name_is_valid(const char *name);
+
+/* The UUID of a guest that gives none: version 5 (SHA-1) of its name in
+ * bulwark's namespace, so a guest keeps it across restarts and hosts.
+ * Returns the canonical lower-case form (g_free() it). */
+char *guest_uuid_from_name(const char *name);
+/* The canonical lower-case form of a 36-character UUID; NULL when `s` is
+ * not one, or is the nil UUID. */
+char *guest_uuid_normalize(const char *s);
+
+/* A user (or group) id from a number or a name in the system database.
+ * -ERANGE: a number over 2^32-2; -EINVAL: not a number or a valid name;
+ * -ENOENT: no such name; other -errno: the lookup failed. */
+int guest_identity_lookup(const char *s, bool is_group, uint32_t *ret);

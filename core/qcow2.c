@@ -87,8 +87,8 @@ static int header_parse_fixed(const uint8_t *buf, size_t len, const char *what,
         h->header_length = be32_at(buf + QCOW2_OFF_HEADER_LENGTH);
         if (h->header_length < QCOW2_V3_HEADER_LENGTH_MIN || h->header_length > len)
                 return error_set(reterr, -EINVAL,
-                                 "%s: qcow2 header length %" PRIu32 " outside the image's first %zu bytes",
-                                 what, h->header_length, len);
+                                 "%s: invalid qcow2 header length %" PRIu32 " (from %d to the %zu bytes read)",
+                                 what, h->header_length, QCOW2_V3_HEADER_LENGTH_MIN, len);
         if (be64_at(buf + QCOW2_OFF_INCOMPATIBLE) & QCOW2_INCOMPAT_DATA_FILE)
                 return error_set(reterr, -EOPNOTSUPP,
                                  "%s: qcow2 image with an external data file (not supported)", what);
@@ -240,7 +240,7 @@ int qcow2_fd_has_magic(int fd) {
 
 int qcow2_header_read(int fd, const char *what, Qcow2Header *ret, BwError *reterr) {
         uint8_t head[QCOW2_V3_HEADER_LENGTH_MIN];
-        uint64_t size;
+        uint64_t size = 0;
         ssize_t n;
         int r;
 
@@ -380,7 +380,7 @@ static int chain_step(ChainWalk *w, BwError *reterr) {
         if (w->backing->len >= QCOW2_CHAIN_DEPTH_MAX)
                 return error_set(reterr, -ELOOP, "image '%s': backing chain longer than %d files", w->top,
                                  QCOW2_CHAIN_DEPTH_MAX);
-        char *next;
+        char *next = NULL;
         r = chain_backing_path(w, h.backing_file, what, &next, reterr);
         if (r < 0)
                 return r;

@@ -38,11 +38,17 @@ static char *settings_pick(const char *option, const char *env, GKeyFile *kf, co
 static int settings_read_file(Settings *c, const char *path, bool explicit, BwError *reterr) {
         g_autoptr(GError) gerr = NULL;
 
-        if (!g_key_file_load_from_file(c->keyfile, path, G_KEY_FILE_NONE, &gerr)) {
+        g_autofree char *text = NULL;
+        gsize len = 0;
+
+        /* Read first, then parse: /dev/null is a valid empty configuration. */
+        if (!g_file_get_contents(path, &text, &len, &gerr)) {
                 if (!explicit && g_error_matches(gerr, G_FILE_ERROR, G_FILE_ERROR_NOENT))
                         return 0; /* no configuration installed: defaults */
                 return error_set(reterr, -EINVAL, "configuration '%s': %s", path, gerr->message);
         }
+        if (!g_key_file_load_from_data(c->keyfile, text, len, G_KEY_FILE_NONE, &gerr))
+                return error_set(reterr, -EINVAL, "configuration '%s': %s", path, gerr->message);
         c->path = g_strdup(path);
 
         g_auto(GStrv) keys = g_key_file_get_keys(c->keyfile, SETTINGS_GROUP, NULL, NULL);

@@ -122,3 +122,5 @@ void lock_table_foreach(const LockTable *table, bool (*fn)(const LockTableRow *r
 GVariant *lock_table_save(const LockTable *table);
 int lock_table_set_inherit(LockTable *table, bool inherit);
 int lock_table_restore(LockTable *table, GVariant *state, GHashTable *owners, char **ret_message);
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(LockFailure, lock_failure_clear)

@@ -188,3 +188,9 @@ void protocol_reply_clear(LockdReply *reply);
 const char *protocol_status_to_string(LockdStatus status);
 /* The errno a caller sees for a status (OK: 0; BUSY: EBUSY; ...). */
 int protocol_status_to_errno(LockdStatus status, int error);
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(LockdPaths, protocol_paths_clear)
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(LockdHelloRequest, protocol_hello_clear)
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(LockdAcquireRequest, protocol_acquire_clear)
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(LockdReleaseRequest, protocol_release_clear)
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(LockdReply, protocol_reply_clear)

@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <glib.h>
+
 #include <bulwark/bulwark.h>
 
 #include "test-util.h"

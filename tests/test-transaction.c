@@ -16,6 +16,8 @@
 
 #include <glib.h>
 
+#include <bulwark/bulwark.h>
+
 #include "test-util.h"
 
 #define N_RESOURCES 5

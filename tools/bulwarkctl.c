@@ -95,6 +95,23 @@ int main(int argc, char **argv) {
                 ctl_help(stderr);
                 return CTL_EXIT_USAGE;
         }
+        /* --json is accepted after the command too ("guest explain --json F"),
+         * but never after "--", where a wrapped command's arguments start. */
+        int n = optind + 1;
+        for (int i = optind + 1; i < argc; i++) {
+                if (strcmp(argv[i], "--") == 0) {
+                        while (i < argc)
+                                argv[n++] = argv[i++];
+                        break;
+                }
+                if (strcmp(argv[i], "--json") == 0)
+                        ctx.json = true;
+                else
+                        argv[n++] = argv[i];
+        }
+        argc = n;
+        argv[argc] = NULL;
+
         for (size_t i = 0; i < sizeof(ctl_commands) / sizeof(ctl_commands[0]); i++)
                 if (strcmp(argv[optind], ctl_commands[i].name) == 0)
                         return ctl_commands[i].main(&ctx, argc - optind, argv + optind);

@@ -42,6 +42,12 @@ int dev_map_read(int map_fd, RuleTable *table, BwError *reterr) {
 int dev_map_write(int map_fd, const RuleDelta *delta, BwError *reterr) {
         for (size_t i = 0; i < delta->n; i++) {
                 const RuleWrite *w = &delta->writes[i];
+                if (w->new_value == 0) {
+                        if (bpf_map_delete_elem(map_fd, &w->key) < 0 && errno != ENOENT)
+                                return dev_error_set(reterr, errno, "device rule map: cannot delete entry %#llx: %m",
+                                                     (unsigned long long) w->key);
+                        continue;
+                }
                 if (bpf_map_update_elem(map_fd, &w->key, &w->new_value, w->existed ? BPF_EXIST : BPF_NOEXIST) < 0) {
                         int r = -errno;
                         if (r == -E2BIG)

@@ -352,12 +352,15 @@ int rule_table_compile_exact(const RuleTable *table, unsigned type, uint32_t maj
         RuleWrite w = { .key = key };
 
         if ((type != DEVICE_TYPE_BLOCK && type != DEVICE_TYPE_CHAR) || major == DEVICE_WILDCARD ||
-            minor == DEVICE_WILDCARD || (mask & ~DEVICE_ACCESS_ALL))
+            minor == DEVICE_WILDCARD || (mask != RULE_MASK_ABSENT && (mask & ~DEVICE_ACCESS_ALL)))
                 return -EINVAL;
         w.existed = rule_table_get(table, key, &w.old_value);
-        w.new_value = rule_value_set(w.old_value, type, mask);
+        if (mask == RULE_MASK_ABSENT)
+                w.new_value = w.old_value & ~(0xfu << rule_value_shift(type));
+        else
+                w.new_value = rule_value_set(w.old_value, type, mask);
         *delta = (RuleDelta) {};
-        if (w.existed && w.old_value == w.new_value)
+        if ((w.existed && w.old_value == w.new_value) || (!w.existed && w.new_value == 0))
                 return 0;
         delta->writes = malloc(sizeof(RuleWrite));
         if (!delta->writes)
@@ -370,6 +373,10 @@ int rule_table_compile_exact(const RuleTable *table, unsigned type, uint32_t maj
 
 int rule_table_commit(RuleTable *table, const RuleDelta *delta) {
         for (size_t i = 0; i < delta->n; i++) {
+                if (delta->writes[i].new_value == 0) {
+                        (void) rule_table_remove(table, delta->writes[i].key);
+                        continue;
+                }
                 int r = rule_table_put(table, delta->writes[i].key, delta->writes[i].new_value);
                 if (r < 0)
                         return r;

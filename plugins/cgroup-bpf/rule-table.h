@@ -116,7 +116,10 @@ void rule_delta_clear(RuleDelta *delta);
  * must be empty.  Writes that change nothing are left out. */
 int rule_table_compile(const RuleTable *table, const DeviceRule *rule, RuleDelta *delta);
 /* The write that sets the exact entry of one device and type to `mask`
- * (present), leaving every other device alone. */
+ * (present), or with RULE_MASK_ABSENT removes the type from it (the
+ * entry goes when no type is left), leaving every other device alone.
+ * A write whose new value is 0 deletes the entry. */
+#define RULE_MASK_ABSENT 0x100u
 int rule_table_compile_exact(const RuleTable *table, unsigned type, uint32_t major, uint32_t minor,
                              unsigned mask, RuleDelta *delta);
 /* Makes the writes in the table. */

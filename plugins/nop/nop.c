@@ -82,6 +82,11 @@ static int nop_attach(void *state, const BwGuestInfo *guest, const BwResource *r
         return nop_emit(sink, resource);
 }
 
+static int nop_detach(void *state, const BwGuestInfo *guest, const BwResource *resource,
+                      BwChangeSink *sink) {
+        return nop_emit(sink, resource);
+}
+
 static int nop_adopt(void *state, const BwGuestInfo *guest) {
         return 0;
 }
@@ -100,5 +105,6 @@ BW_PLUGIN_EXPORT const BwPluginEntry bw_plugin_entry = {
         .undo = nop_undo,
         .release = nop_release,
         .attach = nop_attach,
+        .detach = nop_detach,
         .adopt = nop_adopt,
 };

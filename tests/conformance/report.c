@@ -17,6 +17,7 @@ struct Report {
         unsigned failed;
         unsigned skipped;
         bool running;              /* `current` has begun and not been reported */
+        bool done;
         char current[REPORT_NAME_MAX];
 };
 
@@ -76,14 +77,20 @@ void report_note(Report *report, const char *format, ...) {
         report_print_line("# ", msg, NULL);
 }
 
-void report_crash(Report *report, int signal) {
-        g_autofree char *msg = g_strdup_printf("the plugin crashed the suite: %s (signal %d)",
-                                               strsignal(signal), signal);
+void report_done(Report *report) {
+        report->done = true;
+}
+
+bool report_is_done(const Report *report) {
+        return report->done;
+}
+
+void report_abort(Report *report, const char *message) {
         fflush(stdout);
         if (report->running)
-                report_fail(report, report->current, msg);
+                report_fail(report, report->current, message);
         else
-                report_fail(report, "the suite runs to its end", msg);
+                report_fail(report, "the suite runs to its end", message);
 }
 
 int report_finish(Report *report) {

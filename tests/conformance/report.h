@@ -32,9 +32,14 @@ void report_skip(Report *report, const char *name, const char *reason);
 /* A "# ..." line for people; not a result. */
 void report_note(Report *report, const char *format, ...) G_GNUC_PRINTF(2, 3);
 
-/* In the parent, after the child died by `signal`: fails the check that
- * was running (or a "plugin runs to the end" check when none was). */
-void report_crash(Report *report, int signal);
+/* The checks ran to their end (called by the child). */
+void report_done(Report *report);
+bool report_is_done(const Report *report);
+
+/* In the parent, when the child ended before report_done(): fails the
+ * check that was running (or a "the suite runs to its end" check when
+ * none was) with `message` ("the plugin crashed the suite: ..."). */
+void report_abort(Report *report, const char *message);
 
 /* Prints the plan line and "N passed, N failed[, N skipped]".  Returns
  * the exit status: 0 when nothing failed, 1 otherwise. */

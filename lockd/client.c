@@ -1,0 +1,528 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <glib.h>
+
+#include "client.h"
+#include "error.h"
+#include "fd-util.h"
+#include "log.h"
+#include "protocol.h"
+
+/* Replies to RELEASE, LIST and PING are due at once; this only bounds a
+ * daemon stuck in the kernel (a hung NFS mount). */
+#define LOCKD_IO_TIMEOUT_USEC (30 * G_USEC_PER_SEC)
+
+/* The one mutable global the library has, by design: one thread at a time
+ * talks to lockd, whichever client or handle it uses.  It also guards
+ * every LockdSocket, each client's descriptor and the serial counter. */
+static pthread_mutex_t lockd_mutex = PTHREAD_MUTEX_INITIALIZER;
+static uint32_t lockd_serial;
+
+/* One connection to the daemon, shared by the client and the handles
+ * that hold duplicates of its descriptor. */
+typedef struct LockdSocket {
+        unsigned refs;
+        int rcvtimeo_ms;           /* SO_RCVTIMEO now set on the socket; -1 none */
+        bool lost;                 /* the daemon closed it: its locks are gone */
+} LockdSocket;
+
+struct BwLockdClient {
+        char *socket_path;
+        char *owner;
+        int fd;                    /* -1 until connected */
+        LockdSocket *sock;
+        unsigned attempts;
+};
+
+struct BwLockdHandle {
+        int fd;                    /* a duplicate of the connection; -1 when empty */
+        LockdSocket *sock;
+        size_t n;
+        char **paths;              /* as sent, absolute */
+        BwLockdPathInfo *info;
+};
+
+static void lockd_socket_unref(LockdSocket *s) {
+        if (s && --s->refs == 0)
+                g_free(s);
+}
+
+int bw_lockd_client_new(const char *socket_path, const char *owner, BwLockdClient **ret) {
+        if (!socket_path || socket_path[0] != '/')
+                return -EINVAL;
+        BwLockdClient *c = g_new0(BwLockdClient, 1);
+        c->socket_path = g_strdup(socket_path);
+        c->owner = g_strdup(owner ? owner : program_invocation_short_name);
+        c->fd = -1;
+        *ret = c;
+        return 0;
+}
+
+static void client_disconnect(BwLockdClient *c) {
+        if (c->fd >= 0)
+                close(c->fd);
+        c->fd = -1;
+        lockd_socket_unref(c->sock);
+        c->sock = NULL;
+}
+
+void bw_lockd_client_free(BwLockdClient *client) {
+        if (!client)
+                return;
+        pthread_mutex_lock(&lockd_mutex);
+        client_disconnect(client);
+        pthread_mutex_unlock(&lockd_mutex);
+        g_free(client->socket_path);
+        g_free(client->owner);
+        g_free(client);
+}
+
+const char *bw_lockd_client_socket(const BwLockdClient *client) {
+        return client->socket_path;
+}
+
+unsigned bw_lockd_client_attempts(const BwLockdClient *client) {
+        pthread_mutex_lock(&lockd_mutex);
+        unsigned n = client->attempts;
+        pthread_mutex_unlock(&lockd_mutex);
+        return n;
+}
+
+unsigned bw_lockd_backoff_next(unsigned delay_ms) {
+        if (delay_ms == 0)
+                return BW_LOCKD_BACKOFF_FIRST_MS;
+        return MIN(delay_ms * 2, BW_LOCKD_BACKOFF_MAX_MS);
+}
+
+/* ---- One conversation -------------------------------------------------- */
+
+static int socket_set_rcvtimeo(int fd, LockdSocket *s, int ms) {
+        struct timeval tv = { .tv_sec = ms / 1000, .tv_usec = (ms % 1000) * 1000 };
+        if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0)
+                return -errno;
+        s->rcvtimeo_ms = ms;
+        return 0;
+}
+
+/* Reads until buf holds one whole frame; returns its length. */
+static int read_frame(int fd, LockdSocket *s, int64_t deadline, GByteArray *buf, LockdHeader *h,
+                      size_t *ret_len) {
+        bool timed_out = false;
+        for (;;) {
+                int k = protocol_frame_next(buf->data, buf->len, h, ret_len);
+                if (k < 0)
+                        return -EPROTO;
+                if (k > 0)
+                        return 0;
+                int64_t remaining = deadline - g_get_monotonic_time();
+                if (remaining <= 0)
+                        return -ETIMEDOUT;
+                int want = (int) MIN((remaining + 999) / 1000, INT_MAX / 2);
+                /* Only touch SO_RCVTIMEO when it could overshoot the
+                 * deadline, or after it expired early: in the usual case
+                 * a request costs no extra system call. */
+                if (s->rcvtimeo_ms <= 0 || s->rcvtimeo_ms > want || timed_out) {
+                        int r = socket_set_rcvtimeo(fd, s, want);
+                        if (r < 0)
+                                return r;
+                }
+                size_t old = buf->len;
+                g_byte_array_set_size(buf, old + 64 * 1024);
+                ssize_t n = recv(fd, buf->data + old, 64 * 1024, 0);
+                int saved = errno;
+                g_byte_array_set_size(buf, old + (n > 0 ? (size_t) n : 0));
+                if (n == 0) {
+                        s->lost = true;
+                        return -ECONNRESET;
+                }
+                if (n < 0) {
+                        if (saved == EINTR)
+                                continue;
+                        if (saved == EAGAIN || saved == EWOULDBLOCK) {
+                                timed_out = true;
+                                continue;
+                        }
+                        s->lost = true;
+                        return -ECONNRESET;
+                }
+                timed_out = false;
+        }
+}
+
+static int send_all(int fd, const uint8_t *data, size_t len) {
+        while (len > 0) {
+                ssize_t n = send(fd, data, len, MSG_NOSIGNAL);
+                if (n < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return -errno;
+                }
+                data += n;
+                len -= (size_t) n;
+        }
+        return 0;
+}
+
+/* Sends one request and reads its reply, with the mutex held.  Replies
+ * to earlier requests that timed out are skipped; a serial-0 reply is the
+ * daemon's last word before it closes the connection. */
+static int conversation(int fd, LockdSocket *s, uint8_t type, GVariant *payload, int64_t deadline,
+                        LockdReply *ret, char **ret_message) {
+        g_autoptr(GByteArray) out = g_byte_array_new();
+        g_autoptr(GByteArray) in = g_byte_array_new();
+        uint32_t serial = ++lockd_serial ? lockd_serial : ++lockd_serial;
+        int r;
+
+        if (s->lost)
+                return -ECONNRESET;
+        r = protocol_frame_append(out, type, serial, payload);
+        if (r < 0) {
+                *ret_message = g_strdup_printf("request of %s is larger than %u bytes",
+                                               protocol_message_type_to_string(type), LOCKD_PAYLOAD_MAX);
+                return r;
+        }
+        r = send_all(fd, out->data, out->len);
+        if (r < 0) {
+                /* The daemon may have said why before closing (DENIED). */
+                deadline = g_get_monotonic_time() + 100 * 1000;
+                s->lost = true;
+        }
+        for (;;) {
+                LockdHeader h;
+                size_t len;
+                int k = read_frame(fd, s, deadline, in, &h, &len);
+                if (k < 0)
+                        return r < 0 ? -ECONNRESET : k;
+                if (h.type == LOCKD_MSG_REPLY && (h.serial == serial || h.serial == 0)) {
+                        g_autoptr(GVariant) v = protocol_payload_parse(in->data + LOCKD_HEADER_SIZE, h.length,
+                                                                       G_VARIANT_TYPE("(uisv)"), ret_message);
+                        if (!v)
+                                return -EPROTO;
+                        return protocol_reply_decode(v, ret, ret_message) < 0 ? -EPROTO : 0;
+                }
+                g_byte_array_remove_range(in, 0, (guint) len);
+        }
+}
+
+/* ---- Connecting -------------------------------------------------------- */
+
+static int client_connect(BwLockdClient *c, int64_t deadline, BwError *reterr) {
+        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        _cleanup_close_ int fd = -1;
+        g_auto(LockdReply) reply = {};
+        g_autofree char *message = NULL;
+
+        if (c->fd >= 0 && !c->sock->lost)
+                return 0;
+        client_disconnect(c);
+        if (strlen(c->socket_path) >= sizeof(sa.sun_path))
+                return error_set(reterr, -ENAMETOOLONG, "lockd socket '%s': path too long", c->socket_path);
+        strcpy(sa.sun_path, c->socket_path);
+        fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (fd < 0)
+                return error_set(reterr, -errno, "lockd socket '%s': cannot create a socket: %m",
+                                 c->socket_path);
+        if (connect(fd, (struct sockaddr *) &sa, sizeof(sa)) < 0)
+                return error_set(reterr, -errno, "lockd socket '%s': cannot connect: %m (is bulwark-lockd running?)",
+                                 c->socket_path);
+        LockdSocket *s = g_new0(LockdSocket, 1);
+        s->refs = 1;
+        s->rcvtimeo_ms = -1;
+        int r = conversation(fd, s, LOCKD_MSG_HELLO,
+                             g_variant_new("(su)", c->owner, (uint32_t) getpid()), deadline, &reply,
+                             &message);
+        if (r == 0 && reply.status != LOCKD_STATUS_OK)
+                r = -protocol_status_to_errno(reply.status, reply.error);
+        if (r < 0) {
+                lockd_socket_unref(s);
+                return error_set(reterr, r, "lockd socket '%s': %s", c->socket_path,
+                                 reply.message ? reply.message : message ? message : g_strerror(-r));
+        }
+        c->fd = steal_fd(&fd);
+        c->sock = s;
+        return 0;
+}
+
+/* A request outside ACQUIRE: connect when needed, one conversation. */
+static int client_request(BwLockdClient *c, uint8_t type, GVariant *payload, const char *body_type,
+                          LockdReply *reply, BwError *reterr) {
+        g_autoptr(GVariant) ref = g_variant_ref_sink(payload);
+        g_autofree char *message = NULL;
+        int64_t deadline = g_get_monotonic_time() + LOCKD_IO_TIMEOUT_USEC;
+        int r;
+
+        pthread_mutex_lock(&lockd_mutex);
+        r = client_connect(c, deadline, reterr);
+        if (r < 0) {
+                pthread_mutex_unlock(&lockd_mutex);
+                return r;
+        }
+        r = conversation(c->fd, c->sock, type, ref, deadline, reply, &message);
+        if (r < 0)
+                client_disconnect(c);
+        pthread_mutex_unlock(&lockd_mutex);
+        if (r < 0)
+                return error_set(reterr, r, "lockd socket '%s': %s: %s", c->socket_path,
+                                 protocol_message_type_to_string(type), message ? message : g_strerror(-r));
+        if (reply->status != LOCKD_STATUS_OK)
+                return error_set(reterr, -protocol_status_to_errno(reply->status, reply->error), "lockd: %s",
+                                 reply->message);
+        if (!g_variant_is_of_type(reply->body, G_VARIANT_TYPE(body_type)))
+                return error_set(reterr, -EPROTO, "lockd: %s reply has type '%s', expected '%s'",
+                                 protocol_message_type_to_string(type),
+                                 g_variant_get_type_string(reply->body), body_type);
+        return 0;
+}
+
+/* ---- Acquire and release ----------------------------------------------- */
+
+static void handle_free(BwLockdHandle *h) {
+        if (!h)
+                return;
+        if (h->fd >= 0)
+                close(h->fd);
+        g_strfreev(h->paths);
+        g_free(h->info);
+        g_free(h);
+}
+
+static char **absolute_paths(const char *const *paths, size_t n) {
+        g_autofree char *cwd = NULL;
+        char **abs = g_new0(char *, n + 1);
+        for (size_t i = 0; i < n; i++) {
+                if (paths[i][0] == '/') {
+                        abs[i] = g_strdup(paths[i]);
+                        continue;
+                }
+                if (!cwd)
+                        cwd = g_get_current_dir();
+                abs[i] = g_build_filename(cwd, paths[i], NULL);
+        }
+        return abs;
+}
+
+static void sleep_usec(int64_t usec) {
+        struct timespec ts = { .tv_sec = usec / G_USEC_PER_SEC, .tv_nsec = (usec % G_USEC_PER_SEC) * 1000 };
+        while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+                ;
+}
+
+/* Fills the handle from an OK reply to ACQUIRE, with the mutex held. */
+static int handle_adopt(BwLockdClient *c, BwLockdHandle *h, GVariant *body) {
+        if (!g_variant_is_of_type(body, G_VARIANT_TYPE(LOCKD_BODY_ACQUIRE)) || g_variant_n_children(body) != h->n)
+                return -EPROTO;
+        h->fd = fcntl(c->fd, F_DUPFD_CLOEXEC, 3);
+        if (h->fd < 0)
+                return -errno;
+        h->sock = c->sock;
+        h->sock->refs++;
+        h->info = g_new(BwLockdPathInfo, h->n);
+        for (size_t i = 0; i < h->n; i++)
+                g_variant_get_child(body, i, "(ttu)", &h->info[i].dev, &h->info[i].ino, &h->info[i].flags);
+        return 0;
+}
+
+/* One ACQUIRE.  Returns 0 (locked), -EBUSY with the holder in *busy, or
+ * another error filled into reterr. */
+static int acquire_once(BwLockdClient *c, BwLockdHandle *h, GVariant *payload, int64_t deadline,
+                        char **busy, BwError *reterr) {
+        g_auto(LockdReply) reply = {};
+        g_autofree char *message = NULL;
+        int r;
+
+        pthread_mutex_lock(&lockd_mutex);
+        for (int attempt = 0;; attempt++) {
+                r = client_connect(c, deadline, reterr);
+                if (r < 0)
+                        goto unlock;
+                c->attempts++;
+                r = conversation(c->fd, c->sock, LOCKD_MSG_ACQUIRE, payload, deadline, &reply, &message);
+                if (r == 0)
+                        break;
+                client_disconnect(c);
+                /* A daemon restarted since our last request: the new
+                 * connection cannot have lost anything yet, retry once. */
+                if (r != -ECONNRESET || attempt > 0) {
+                        r = error_set(reterr, r, "lockd socket '%s': ACQUIRE: %s", c->socket_path,
+                                      message ? message : g_strerror(-r));
+                        goto unlock;
+                }
+        }
+        if (reply.status == LOCKD_STATUS_OK) {
+                r = handle_adopt(c, h, reply.body);
+                if (r < 0)
+                        r = error_set(reterr, r, "lockd: malformed ACQUIRE reply: %m");
+        } else if (reply.status == LOCKD_STATUS_BUSY) {
+                g_free(*busy);
+                *busy = g_steal_pointer(&reply.message);
+                r = -EBUSY;
+        } else
+                r = error_set(reterr, -protocol_status_to_errno(reply.status, reply.error), "lockd: %s",
+                              reply.message);
+unlock:
+        pthread_mutex_unlock(&lockd_mutex);
+        return r;
+}
+
+int bw_lockd_acquire(BwLockdClient *client, const char *const *paths, size_t n, unsigned mode,
+                     int timeout_ms, BwLockdHandle **ret, BwError *reterr) {
+        g_autofree char *busy = NULL;
+        int64_t start = g_get_monotonic_time();
+        int64_t timeout = (int64_t) (timeout_ms < 0 ? BW_LOCKD_DEFAULT_TIMEOUT_MS : timeout_ms) * 1000;
+        int64_t deadline = start + timeout;
+        unsigned delay = 0;
+
+        if (mode & ~(unsigned) (BW_LOCKD_SHARED | BW_LOCKD_ALLOW_MISSING))
+                return error_set(reterr, -EINVAL, "lockd: lock mode 0x%x is unknown", mode);
+        BwLockdHandle *h = g_new0(BwLockdHandle, 1);
+        h->fd = -1;
+        h->n = n;
+        h->paths = absolute_paths(paths, n);
+        if (n == 0) {
+                *ret = h;
+                return 0;
+        }
+        g_autoptr(GVariant) payload = g_variant_ref_sink(g_variant_new(
+                "(uu@aay)", (uint32_t) (mode & BW_LOCKD_SHARED ? LOCKD_MODE_SHARED : LOCKD_MODE_EXCLUSIVE),
+                (uint32_t) (mode & BW_LOCKD_ALLOW_MISSING ? LOCKD_ACQUIRE_ALLOW_MISSING : 0),
+                protocol_paths_encode((const char *const *) h->paths, n)));
+        for (;;) {
+                /* A conversation may take until the deadline, but never
+                 * less than a moment: a timeout of 0 still asks once. */
+                int64_t io_deadline = MAX(deadline, g_get_monotonic_time() + LOCKD_IO_TIMEOUT_USEC / 30);
+                int r = acquire_once(client, h, payload, io_deadline, &busy, reterr);
+                if (r == 0) {
+                        *ret = h;
+                        return 0;
+                }
+                if (r != -EBUSY) {
+                        handle_free(h);
+                        return r;
+                }
+                int64_t now = g_get_monotonic_time();
+                if (now >= deadline) {
+                        handle_free(h);
+                        return error_set(reterr, -ETIMEDOUT, "lockd: gave up after %.1f s: %s",
+                                         (double) (now - start) / 1e6, busy);
+                }
+                delay = bw_lockd_backoff_next(delay);
+                sleep_usec(MIN((int64_t) delay * 1000, deadline - now));
+        }
+}
+
+int bw_lockd_release(BwLockdHandle *handle) {
+        g_auto(LockdReply) reply = {};
+        g_autofree char *message = NULL;
+        int r = 0;
+
+        if (!handle)
+                return 0;
+        if (handle->fd >= 0) {
+                g_autoptr(GVariant) payload = g_variant_ref_sink(g_variant_new(
+                        "(b@aay)", FALSE, protocol_paths_encode((const char *const *) handle->paths, handle->n)));
+                pthread_mutex_lock(&lockd_mutex);
+                r = conversation(handle->fd, handle->sock, LOCKD_MSG_RELEASE, payload,
+                                 g_get_monotonic_time() + LOCKD_IO_TIMEOUT_USEC, &reply, &message);
+                if (r == 0 && reply.status != LOCKD_STATUS_OK)
+                        r = -protocol_status_to_errno(reply.status, reply.error);
+                if (r < 0 && r != -ECONNRESET)
+                        log_debug_errno(r, "lockd: RELEASE failed: %s",
+                                        reply.message ? reply.message : message ? message : g_strerror(-r));
+                close(handle->fd);
+                handle->fd = -1;
+                lockd_socket_unref(handle->sock);
+                pthread_mutex_unlock(&lockd_mutex);
+        }
+        handle_free(handle);
+        return r;
+}
+
+int bw_lockd_handle_check(BwLockdHandle *handle) {
+        if (!handle || handle->fd < 0)
+                return 0;
+        pthread_mutex_lock(&lockd_mutex);
+        bool lost = handle->sock->lost;
+        pthread_mutex_unlock(&lockd_mutex);
+        struct pollfd p = { .fd = handle->fd, .events = POLLRDHUP };
+        if (!lost && poll(&p, 1, 0) > 0 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR)))
+                lost = true;
+        return lost ? -ECONNRESET : 0;
+}
+
+size_t bw_lockd_handle_n_paths(const BwLockdHandle *handle) {
+        return handle ? handle->n : 0;
+}
+
+const BwLockdPathInfo *bw_lockd_handle_path_info(const BwLockdHandle *handle, size_t index) {
+        return handle && handle->info && index < handle->n ? &handle->info[index] : NULL;
+}
+
+/* ---- LIST and PING ----------------------------------------------------- */
+
+int bw_lockd_list(BwLockdClient *client, BwLockdLock **ret, size_t *ret_n, bool *ret_truncated,
+                  BwError *reterr) {
+        g_auto(LockdReply) reply = {};
+        g_autoptr(GVariant) rows = NULL;
+        gboolean truncated;
+
+        int r = client_request(client, LOCKD_MSG_LIST, g_variant_new("()"), LOCKD_BODY_LIST, &reply, reterr);
+        if (r < 0)
+                return r;
+        g_variant_get(reply.body, "(b@a" LOCKD_LIST_ROW ")", &truncated, &rows);
+        size_t n = g_variant_n_children(rows);
+        BwLockdLock *locks = g_new0(BwLockdLock, n ? n : 1);
+        for (size_t i = 0; i < n; i++) {
+                g_autoptr(GVariant) path = NULL;
+                const char *owner;
+                uint32_t mode;
+                BwLockdLock *l = &locks[i];
+                g_variant_get_child(rows, i, "(@ayttuu&suuxt)", &path, &l->dev, &l->ino, &mode, &l->flags,
+                                    &owner, &l->pid, &l->uid, &l->since, &l->held_for);
+                l->path = protocol_path_from_variant(path);
+                if (!l->path)
+                        l->path = g_strdup("?");
+                l->shared = mode == LOCKD_MODE_SHARED;
+                l->owner = g_strdup(owner);
+        }
+        *ret = locks;
+        *ret_n = n;
+        if (ret_truncated)
+                *ret_truncated = truncated;
+        return 0;
+}
+
+void bw_lockd_lock_list_free(BwLockdLock *locks, size_t n) {
+        if (!locks)
+                return;
+        for (size_t i = 0; i < n; i++) {
+                g_free(locks[i].path);
+                g_free(locks[i].owner);
+        }
+        g_free(locks);
+}
+
+int bw_lockd_ping(BwLockdClient *client, BwLockdDaemonInfo *ret, BwError *reterr) {
+        g_auto(LockdReply) reply = {};
+        const char *version;
+
+        int r = client_request(client, LOCKD_MSG_PING, g_variant_new("()"), LOCKD_BODY_PING, &reply, reterr);
+        if (r < 0)
+                return r;
+        *ret = (BwLockdDaemonInfo) {};
+        g_variant_get(reply.body, "(&suuuu)", &version, &ret->pid, &ret->clients, &ret->locks,
+                      &ret->generation);
+        g_strlcpy(ret->version, version, sizeof(ret->version));
+        return 0;
+}

@@ -1,0 +1,104 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The lockd client, linked into libbulwark (and used by bulwarkctl).
+ *
+ * Rules:
+ *  - Functions return 0 or a negative errno; those that can fail for
+ *    reasons a person must read fill the optional BwError.
+ *  - One process-wide mutex serializes every conversation with a daemon,
+ *    so at most one thread of the process talks to lockd at a time.  The
+ *    mutex is never held while waiting out a BUSY answer.
+ *  - A client keeps one connection and reconnects when the daemon went
+ *    away.  A successful acquire duplicates the connection's descriptor
+ *    into the handle, so the locks live exactly as long as the handle
+ *    (or this process): freeing the client does not release them.
+ *  - Locks are not re-entrant, even within one process: two handles
+ *    cannot both hold one file exclusively.
+ *  - bw_lockd_release() frees the handle whatever it returns; -ECONNRESET
+ *    means the daemon went away while the handle lived and its locks were
+ *    lost at that moment: the caller must treat what it did under them as
+ *    unprotected.
+ *  - Descriptors are close-on-exec; a child that execs does not keep the
+ *    connection alive. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <bulwark/bulwark.h>
+
+typedef struct BwLockdClient BwLockdClient;
+typedef struct BwLockdHandle BwLockdHandle;
+
+/* Mode bits for bw_lockd_acquire(). */
+enum {
+        BW_LOCKD_EXCLUSIVE = 0,
+        BW_LOCKD_SHARED = 1u << 0,
+        BW_LOCKD_ALLOW_MISSING = 1u << 1,   /* lock a path that does not exist yet by name */
+};
+
+#define BW_LOCKD_DEFAULT_TIMEOUT_MS 60000
+#define BW_LOCKD_BACKOFF_FIRST_MS 1u
+#define BW_LOCKD_BACKOFF_MAX_MS 100u
+
+/* owner names this process in the daemon's table and in BUSY answers
+ * (NULL: the program's name).  Nothing is contacted until first use. */
+int bw_lockd_client_new(const char *socket_path, const char *owner, BwLockdClient **ret);
+void bw_lockd_client_free(BwLockdClient *client);
+const char *bw_lockd_client_socket(const BwLockdClient *client);
+
+/* Locks every path, all or nothing.  A BUSY answer is retried with
+ * exponential backoff (1 ms doubling to 100 ms) until timeout_ms (< 0:
+ * the default 60 s; 0: one attempt), then -ETIMEDOUT with the holder in
+ * reterr.  Relative paths are taken from the current directory.  n == 0
+ * gives an empty handle without contacting the daemon. */
+int bw_lockd_acquire(BwLockdClient *client, const char *const *paths, size_t n, unsigned mode,
+                     int timeout_ms, BwLockdHandle **ret, BwError *reterr);
+/* Releases the handle's locks and frees it; NULL is a no-op. */
+int bw_lockd_release(BwLockdHandle *handle);
+/* 0 while the daemon holds the handle's locks; -ECONNRESET once the
+ * connection is gone (the locks are lost). */
+int bw_lockd_handle_check(BwLockdHandle *handle);
+
+/* What the daemon answered for each path of the handle, in request order. */
+typedef struct BwLockdPathInfo {
+        uint64_t dev;
+        uint64_t ino;
+        uint32_t flags;            /* LOCKD_PATH_* (lockd/protocol.h) */
+} BwLockdPathInfo;
+
+size_t bw_lockd_handle_n_paths(const BwLockdHandle *handle);
+const BwLockdPathInfo *bw_lockd_handle_path_info(const BwLockdHandle *handle, size_t index);
+
+/* One held lock, as LIST reports it. */
+typedef struct BwLockdLock {
+        char *path;
+        uint64_t dev;
+        uint64_t ino;
+        bool shared;
+        uint32_t flags;            /* LOCKD_PATH_* */
+        char *owner;
+        uint32_t pid;
+        uint32_t uid;
+        int64_t since;             /* µs since the epoch */
+        uint64_t held_for;         /* µs */
+} BwLockdLock;
+
+int bw_lockd_list(BwLockdClient *client, BwLockdLock **ret, size_t *ret_n, bool *ret_truncated,
+                  BwError *reterr);
+void bw_lockd_lock_list_free(BwLockdLock *locks, size_t n);
+
+typedef struct BwLockdDaemonInfo {
+        char version[32];
+        uint32_t pid;
+        uint32_t clients;
+        uint32_t locks;
+        uint32_t generation;       /* re-execs since the daemon started */
+} BwLockdDaemonInfo;
+
+int bw_lockd_ping(BwLockdClient *client, BwLockdDaemonInfo *ret, BwError *reterr);
+
+/* For tests and diagnostics: ACQUIRE requests sent so far (retries count). */
+unsigned bw_lockd_client_attempts(const BwLockdClient *client);
+/* The backoff schedule: the delay after `delay_ms` (0: the first). */
+unsigned bw_lockd_backoff_next(unsigned delay_ms);

@@ -1,0 +1,192 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "config.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "dispatch.h"
+#include "log.h"
+
+/* LIST stops adding rows before its reply could pass the frame limit. */
+#define DISPATCH_LIST_BUDGET (LOCKD_PAYLOAD_MAX - 64u * 1024u)
+
+static void reply_ok(Connection *c, uint32_t serial, GVariant *body) {
+        int r = connection_queue(c, LOCKD_MSG_REPLY, serial, protocol_reply_new(LOCKD_STATUS_OK, 0, "", body));
+        if (r < 0)
+                log_error_errno(r, "client %u: cannot queue reply: %m", c->owner->id);
+}
+
+void dispatch_reply_error(Connection *c, uint32_t serial, LockdStatus status, int error,
+                          const char *format, ...) {
+        g_autofree char *message = NULL;
+        va_list ap;
+
+        va_start(ap, format);
+        message = g_strdup_vprintf(format, ap);
+        va_end(ap);
+        log_debug("client %u (pid %u): %s: %s", c->owner->id, c->owner->pid,
+                  protocol_status_to_string(status), message);
+        (void) connection_queue(c, LOCKD_MSG_REPLY, serial, protocol_reply_new(status, error, message, NULL));
+}
+
+static void dispatch_hello(Connection *c, uint32_t serial, GVariant *payload) {
+        g_auto(LockdHelloRequest) req = {};
+        g_autofree char *message = NULL;
+
+        if (c->hello_done) {
+                dispatch_reply_error(c, serial, LOCKD_STATUS_INVALID, EINVAL,
+                                     "HELLO was already sent on this connection");
+                return;
+        }
+        if (protocol_hello_decode(payload, &req, &message) < 0) {
+                dispatch_reply_error(c, serial, LOCKD_STATUS_INVALID, EINVAL, "HELLO: %s", message);
+                return;
+        }
+        if (*req.owner)
+                lock_owner_set_name(c->owner, req.owner);
+        if (req.pid != 0)
+                c->owner->pid = req.pid;
+        c->hello_done = true;
+        log_debug("client %u: owner '%s', pid %u (peer pid %u, uid %u)", c->owner->id, c->owner->name,
+                  c->owner->pid, c->peer_pid, c->peer_uid);
+        reply_ok(c, serial, NULL);
+}
+
+static void reply_busy(Connection *c, uint32_t serial, const char *path, const LockFailure *f) {
+        GVariant *body = g_variant_new("(@aysuxt)", protocol_path_to_variant(path),
+                                       f->owner ? f->owner : "", f->pid, f->since, f->held_for);
+        g_autofree char *message = NULL;
+
+        if (f->foreign)
+                message = g_strdup_printf("path '%s': %s", path, f->detail);
+        else
+                message = g_strdup_printf("path '%s' is %s for %.1f s", path, f->detail,
+                                          (double) f->held_for / 1e6);
+        log_debug("client %u (pid %u): %s", c->owner->id, c->owner->pid, message);
+        (void) connection_queue(c, LOCKD_MSG_REPLY, serial,
+                                protocol_reply_new(LOCKD_STATUS_BUSY, EBUSY, message, body));
+}
+
+static void dispatch_acquire(Connection *c, uint32_t serial, GVariant *payload, LockTable *table) {
+        g_auto(LockdAcquireRequest) req = {};
+        g_autofree char *message = NULL;
+        g_auto(LockFailure) failure = {};
+
+        if (protocol_acquire_decode(payload, &req, &message) < 0) {
+                dispatch_reply_error(c, serial, LOCKD_STATUS_INVALID, EINVAL, "ACQUIRE: %s", message);
+                return;
+        }
+        g_autofree LockPathResult *results = g_new(LockPathResult, req.paths.n ? req.paths.n : 1);
+        int r = lock_table_acquire(table, c->owner, req.paths.paths, req.paths.n, req.mode,
+                                   req.flags & LOCKD_ACQUIRE_ALLOW_MISSING, results, &failure);
+        const char *path = req.paths.n ? req.paths.paths[failure.index] : "";
+        switch (r) {
+        case 0:
+                break;
+        case -EBUSY:
+                reply_busy(c, serial, path, &failure);
+                return;
+        case -ENOENT:
+                dispatch_reply_error(c, serial, LOCKD_STATUS_NOT_FOUND, ENOENT,
+                                     "path '%s': No such file or directory", path);
+                return;
+        case -EINVAL:
+                dispatch_reply_error(c, serial, LOCKD_STATUS_INVALID, EINVAL,
+                                     "path '%s' names no file that could be created", path);
+                return;
+        default:
+                dispatch_reply_error(c, serial, LOCKD_STATUS_FAILED, -r, "path '%s': cannot lock: %s",
+                                     path, g_strerror(-r));
+                return;
+        }
+        GVariantBuilder b;
+        g_variant_builder_init(&b, G_VARIANT_TYPE(LOCKD_BODY_ACQUIRE));
+        for (size_t i = 0; i < req.paths.n; i++)
+                g_variant_builder_add(&b, "(ttu)", results[i].dev, results[i].ino, results[i].flags);
+        log_debug("client %u (pid %u): acquired %zu path(s) %s", c->owner->id, c->owner->pid, req.paths.n,
+                  req.mode == LOCKD_MODE_SHARED ? "shared" : "exclusive");
+        reply_ok(c, serial, g_variant_builder_end(&b));
+}
+
+static void dispatch_release(Connection *c, uint32_t serial, GVariant *payload, LockTable *table) {
+        g_auto(LockdReleaseRequest) req = {};
+        g_autofree char *message = NULL;
+        size_t n;
+
+        if (protocol_release_decode(payload, &req, &message) < 0) {
+                dispatch_reply_error(c, serial, LOCKD_STATUS_INVALID, EINVAL, "RELEASE: %s", message);
+                return;
+        }
+        if (req.all)
+                n = lock_table_release_all(table, c->owner);
+        else
+                n = lock_table_release(table, c->owner, req.paths.paths, req.paths.n);
+        log_debug("client %u (pid %u): released %zu hold(s)", c->owner->id, c->owner->pid, n);
+        reply_ok(c, serial, g_variant_new_uint32((uint32_t) MIN(n, UINT32_MAX)));
+}
+
+typedef struct ListState {
+        GVariantBuilder rows;
+        size_t budget;
+        bool truncated;
+} ListState;
+
+static bool list_add_row(const LockTableRow *row, void *userdata) {
+        ListState *st = userdata;
+        size_t cost = strlen(row->path) + strlen(row->owner->name) + 80;
+        if (cost > st->budget) {
+                st->truncated = true;
+                return false;
+        }
+        st->budget -= cost;
+        g_variant_builder_add(&st->rows, "(@ayttuusuuxt)", protocol_path_to_variant(row->path), row->dev,
+                              row->ino, (uint32_t) row->mode, row->flags, row->owner->name,
+                              row->owner->pid, row->owner->uid, row->since, row->held_for);
+        return true;
+}
+
+static void dispatch_list(Connection *c, uint32_t serial, LockTable *table) {
+        ListState st = { .budget = DISPATCH_LIST_BUDGET };
+        g_variant_builder_init(&st.rows, G_VARIANT_TYPE("a" LOCKD_LIST_ROW));
+        lock_table_foreach(table, list_add_row, &st);
+        reply_ok(c, serial, g_variant_new("(ba" LOCKD_LIST_ROW ")", st.truncated, &st.rows));
+}
+
+static void dispatch_ping(const DispatchContext *ctx, Connection *c, uint32_t serial) {
+        reply_ok(c, serial, g_variant_new(LOCKD_BODY_PING, PACKAGE_VERSION, (uint32_t) getpid(),
+                                          ctx->n_clients, (uint32_t) lock_table_n_entries(ctx->table),
+                                          ctx->generation));
+}
+
+void dispatch_frame(const DispatchContext *ctx, Connection *c, const LockdHeader *header,
+                    const uint8_t *payload) {
+        const GVariantType *type = protocol_request_type(header->type);
+        g_autofree char *message = NULL;
+
+        if (header->flags != 0) {
+                dispatch_reply_error(c, header->serial, LOCKD_STATUS_INVALID, EINVAL,
+                                     "header flags 0x%x are reserved", header->flags);
+                return;
+        }
+        if (!type) {
+                dispatch_reply_error(c, header->serial, LOCKD_STATUS_UNKNOWN_REQUEST, EOPNOTSUPP,
+                                     "message type %u is not a request", header->type);
+                return;
+        }
+        g_autoptr(GVariant) v = protocol_payload_parse(payload, header->length, type, &message);
+        if (!v) {
+                dispatch_reply_error(c, header->serial, LOCKD_STATUS_INVALID, EINVAL, "%s: %s",
+                                     protocol_message_type_to_string(header->type), message);
+                return;
+        }
+        switch (header->type) {
+        case LOCKD_MSG_HELLO: dispatch_hello(c, header->serial, v); break;
+        case LOCKD_MSG_ACQUIRE: dispatch_acquire(c, header->serial, v, ctx->table); break;
+        case LOCKD_MSG_RELEASE: dispatch_release(c, header->serial, v, ctx->table); break;
+        case LOCKD_MSG_LIST: dispatch_list(c, header->serial, ctx->table); break;
+        case LOCKD_MSG_PING: dispatch_ping(ctx, c, header->serial); break;
+        default: g_assert_not_reached();
+        }
+}

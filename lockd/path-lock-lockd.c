@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The lockd backend of the core's lock step (core/path-lock.h): every
+ * acquire is one ACQUIRE of the whole set to bulwark-lockd, retried while
+ * BUSY until the timeout; the handle is the client's lock handle. */
+#include "config.h"
+
+#include <errno.h>
+#include <limits.h>
+
+#include <glib.h>
+
+#include "client.h"
+#include "log.h"
+#include "path-lock.h"
+
+typedef struct LockdPathLocker {
+        PathLocker base;
+        BwLockdClient *client;
+} LockdPathLocker;
+
+static int lockd_locker_acquire(PathLocker *locker, const char *const *paths, size_t n, PathLockMode mode,
+                                unsigned timeout_ms, PathLockHandle **ret, BwError *reterr) {
+        LockdPathLocker *l = (LockdPathLocker *) locker;
+        /* The transaction may create what it locks. */
+        unsigned m = BW_LOCKD_ALLOW_MISSING | (mode == PATH_LOCK_SHARED ? BW_LOCKD_SHARED : 0);
+        BwLockdHandle *h;
+
+        int r = bw_lockd_acquire(l->client, paths, n, m, (int) MIN(timeout_ms, (unsigned) INT_MAX), &h, reterr);
+        if (r < 0)
+                return r;
+        *ret = (PathLockHandle *) h;
+        return 0;
+}
+
+static void lockd_locker_release(PathLocker *locker, PathLockHandle *handle) {
+        int r = bw_lockd_release((BwLockdHandle *) handle);
+        if (r < 0)
+                log_debug_errno(r, "lockd socket '%s': locks were lost before their release: %m",
+                                bw_lockd_client_socket(((LockdPathLocker *) locker)->client));
+}
+
+static void lockd_locker_free(PathLocker *locker) {
+        LockdPathLocker *l = (LockdPathLocker *) locker;
+        bw_lockd_client_free(l->client);
+        g_free(l);
+}
+
+int path_locker_new_lockd(const char *socket_path, PathLocker **ret) {
+        BwLockdClient *client;
+        int r = bw_lockd_client_new(socket_path, NULL, &client);
+        if (r < 0)
+                return r;
+        LockdPathLocker *l = g_new0(LockdPathLocker, 1);
+        l->base = (PathLocker) {
+                .name = "lockd",
+                .acquire = lockd_locker_acquire,
+                .release = lockd_locker_release,
+                .free = lockd_locker_free,
+        };
+        l->client = client;
+        *ret = &l->base;
+        return 0;
+}

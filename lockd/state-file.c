@@ -1,0 +1,92 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "fd-util.h"
+#include "state-file.h"
+
+static const char state_magic[8] = { 'B', 'W', 'L', 'K', 'S', 'T', '0', '1' };
+#define STATE_FILE_MAX (256u * 1024u * 1024u)
+
+static int write_all(int fd, const void *data, size_t len) {
+        const char *p = data;
+        while (len > 0) {
+                ssize_t n = write(fd, p, len);
+                if (n < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return -errno;
+                }
+                p += n;
+                len -= (size_t) n;
+        }
+        return 0;
+}
+
+int state_file_write(const char *path, GVariant *state) {
+        g_autofree char *tmp = g_strdup_printf("%s.tmp", path);
+        _cleanup_close_ int fd = -1;
+        int r;
+
+        (void) unlink(tmp);
+        fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+        if (fd < 0)
+                return -errno;
+        r = write_all(fd, state_magic, sizeof(state_magic));
+        if (r == 0)
+                r = write_all(fd, g_variant_get_data(state), g_variant_get_size(state));
+        if (r == 0 && rename(tmp, path) < 0)
+                r = -errno;
+        if (r < 0)
+                (void) unlink(tmp);
+        return r;
+}
+
+int state_file_read(const char *path, const GVariantType *type, GVariant **ret, char **ret_message) {
+        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+        struct stat st;
+
+        if (fd < 0)
+                return -errno;
+        if (fstat(fd, &st) < 0)
+                return -errno;
+        if (!S_ISREG(st.st_mode) || st.st_uid != geteuid() || (st.st_mode & 077) != 0) {
+                *ret_message = g_strdup("not a regular file private to this user");
+                return -EINVAL;
+        }
+        if (st.st_size < (off_t) sizeof(state_magic) || (uint64_t) st.st_size > STATE_FILE_MAX) {
+                *ret_message = g_strdup_printf("size %lld is out of range", (long long) st.st_size);
+                return -EINVAL;
+        }
+        size_t size = (size_t) st.st_size;
+        g_autofree char *data = g_malloc(size);
+        for (size_t got = 0; got < size;) {
+                ssize_t n = read(fd, data + got, size - got);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n <= 0) {
+                        *ret_message = g_strdup("short read");
+                        return n < 0 ? -errno : -EINVAL;
+                }
+                got += (size_t) n;
+        }
+        if (memcmp(data, state_magic, sizeof(state_magic)) != 0) {
+                *ret_message = g_strdup("bad magic");
+                return -EINVAL;
+        }
+        g_autoptr(GBytes) bytes = g_bytes_new(data + sizeof(state_magic), size - sizeof(state_magic));
+        g_autoptr(GVariant) v = g_variant_ref_sink(g_variant_new_from_bytes(type, bytes, FALSE));
+        if (!g_variant_is_normal_form(v)) {
+                *ret_message = g_strdup("content is damaged");
+                return -EINVAL;
+        }
+        *ret = g_steal_pointer(&v);
+        return 0;
+}

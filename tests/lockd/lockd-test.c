@@ -1,0 +1,253 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "lockd-test.h"
+#include "test-util.h"
+
+int64_t test_now_usec(void) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (int64_t) ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+bool test_daemon_wait_ready(TestDaemon *d, int timeout_ms) {
+        int64_t end = test_now_usec() + (int64_t) timeout_ms * 1000;
+        BwLockdClient *c;
+        bool ok = false;
+
+        assert_int_equal(bw_lockd_client_new(d->socket_path, "test-ready", &c), 0);
+        while (test_now_usec() < end) {
+                BwLockdDaemonInfo info;
+                if (bw_lockd_ping(c, &info, NULL) == 0) {
+                        ok = true;
+                        break;
+                }
+                if (d->pid > 0 && waitpid(d->pid, NULL, WNOHANG) == d->pid) {
+                        d->pid = 0;
+                        break;
+                }
+                usleep(5000);
+        }
+        bw_lockd_client_free(c);
+        return ok;
+}
+
+static void dump_log(const TestDaemon *d) {
+        g_autofree char *log = NULL;
+        if (g_file_get_contents(d->log, &log, NULL, NULL))
+                fprintf(stderr, "# daemon log %s:\n%s\n", d->log, log);
+}
+
+void test_daemon_start(TestDaemon *d, const char *scratch, const char *name, const char *config_extra,
+                       const char *const *wrapper) {
+        *d = (TestDaemon) {};
+        d->dir = g_build_filename(scratch, name, NULL);
+        assert_int_equal(mkdir(d->dir, 0700), 0);
+        d->socket_path = g_build_filename(d->dir, "run", "lockd.sock", NULL);
+        d->state_dir = g_build_filename(d->dir, "state", NULL);
+        d->pidfile = g_build_filename(d->dir, "run", "lockd.pid", NULL);
+        d->config = g_build_filename(d->dir, "bulwark.conf", NULL);
+        d->log = g_build_filename(d->dir, "lockd.log", NULL);
+        g_autofree char *conf = g_strdup_printf("[bulwark]\n[lockd]\n%s", config_extra ? config_extra : "");
+        assert_true(g_file_set_contents(d->config, conf, -1, NULL));
+        g_autofree char *binary = test_builddir_path("bulwark-lockd");
+
+        GPtrArray *argv = g_ptr_array_new();
+        for (size_t i = 0; wrapper && wrapper[i]; i++)
+                g_ptr_array_add(argv, (char *) wrapper[i]);
+        const char *args[] = { binary, "--foreground", "--config", d->config, "--socket", d->socket_path,
+                               "--state-dir", d->state_dir, "--pidfile", d->pidfile, NULL };
+        for (size_t i = 0; args[i]; i++)
+                g_ptr_array_add(argv, (char *) args[i]);
+        if (getenv("LOCKD_TEST_DEBUG"))
+                g_ptr_array_add(argv, (char *) "-vv");
+        g_ptr_array_add(argv, NULL);
+
+        pid_t pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0) {
+                int fd = open(d->log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+                if (fd >= 0)
+                        dup2(fd, STDERR_FILENO);
+                int null = open("/dev/null", O_RDWR);
+                dup2(null, STDIN_FILENO);
+                dup2(null, STDOUT_FILENO);
+                execvp(argv->pdata[0], (char **) argv->pdata);
+                _exit(127);
+        }
+        g_ptr_array_unref(argv);
+        d->pid = pid;
+        if (!test_daemon_wait_ready(d, 10000)) {
+                dump_log(d);
+                fail_msg("bulwark-lockd did not come up on '%s'", d->socket_path);
+        }
+}
+
+static int wait_status(pid_t pid) {
+        int status;
+        while (waitpid(pid, &status, 0) < 0)
+                if (errno != EINTR)
+                        return -1;
+        return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+int test_daemon_stop(TestDaemon *d) {
+        if (d->pid <= 0)
+                return -1;
+        kill(d->pid, SIGTERM);
+        int r = wait_status(d->pid);
+        d->pid = 0;
+        if (r != 0)
+                dump_log(d);
+        return r;
+}
+
+void test_daemon_kill(TestDaemon *d) {
+        if (d->pid <= 0)
+                return;
+        kill(d->pid, SIGKILL);
+        wait_status(d->pid);
+        d->pid = 0;
+}
+
+void test_daemon_clear(TestDaemon *d) {
+        test_daemon_kill(d);
+        g_free(d->dir);
+        g_free(d->socket_path);
+        g_free(d->state_dir);
+        g_free(d->pidfile);
+        g_free(d->config);
+        g_free(d->log);
+        *d = (TestDaemon) {};
+}
+
+BwLockdClient *test_client_new(const TestDaemon *d, const char *owner) {
+        BwLockdClient *c;
+        assert_int_equal(bw_lockd_client_new(d->socket_path, owner, &c), 0);
+        return c;
+}
+
+char **test_make_files(const char *dir, const char *prefix, size_t n) {
+        char **paths = g_new0(char *, n + 1);
+        for (size_t i = 0; i < n; i++) {
+                paths[i] = g_strdup_printf("%s/%s%zu", dir, prefix, i);
+                int fd = open(paths[i], O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+                assert_true(fd >= 0);
+                close(fd);
+        }
+        return paths;
+}
+
+int test_posix_probe(const char *path) {
+        pid_t pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0) {
+                int fd = open(path, O_RDWR | O_CLOEXEC);
+                struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = 1, .l_len = 1 };
+                if (fd < 0)
+                        _exit(2);
+                _exit(fcntl(fd, F_SETLK, &fl) == 0 ? 0 : 1);
+        }
+        int r = wait_status(pid);
+        assert_true(r == 0 || r == 1);
+        return r == 0 ? 0 : -EAGAIN;
+}
+
+int test_raw_connect(const char *socket_path) {
+        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        assert_true(fd >= 0);
+        g_strlcpy(sa.sun_path, socket_path, sizeof(sa.sun_path));
+        assert_int_equal(connect(fd, (struct sockaddr *) &sa, sizeof(sa)), 0);
+        return fd;
+}
+
+void test_raw_send(int fd, const void *data, size_t len) {
+        const char *p = data;
+        while (len > 0) {
+                ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                assert_true(n > 0);
+                p += n;
+                len -= (size_t) n;
+        }
+}
+
+GByteArray *test_raw_frame(uint8_t type, uint32_t serial, GVariant *payload) {
+        GByteArray *b = g_byte_array_new();
+        g_autoptr(GVariant) v = g_variant_ref_sink(payload);
+        assert_int_equal(protocol_frame_append(b, type, serial, v), 0);
+        return b;
+}
+
+static int read_exact(int fd, void *buf, size_t len, int64_t deadline) {
+        char *p = buf;
+        while (len > 0) {
+                int64_t left = deadline - test_now_usec();
+                if (left <= 0)
+                        return -ETIMEDOUT;
+                struct pollfd pfd = { .fd = fd, .events = POLLIN };
+                int k = poll(&pfd, 1, (int) ((left + 999) / 1000));
+                if (k == 0)
+                        return -ETIMEDOUT;
+                ssize_t n = recv(fd, p, len, 0);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n <= 0)
+                        return 0;
+                p += n;
+                len -= (size_t) n;
+        }
+        return 1;
+}
+
+int test_raw_read_reply(int fd, int timeout_ms, LockdHeader *ret_header, LockdReply *ret_reply) {
+        int64_t deadline = test_now_usec() + (int64_t) timeout_ms * 1000;
+        uint8_t header[LOCKD_HEADER_SIZE];
+        int r = read_exact(fd, header, sizeof(header), deadline);
+        if (r <= 0)
+                return r;
+        if (protocol_header_decode(header, ret_header) < 0 || ret_header->type != LOCKD_MSG_REPLY)
+                return -EPROTO;
+        g_autofree uint8_t *payload = g_malloc(ret_header->length + 1);
+        r = read_exact(fd, payload, ret_header->length, deadline);
+        if (r <= 0)
+                return r == 0 ? -EPROTO : r;
+        g_autofree char *message = NULL;
+        g_autoptr(GVariant) v = protocol_payload_parse(payload, ret_header->length, G_VARIANT_TYPE("(uisv)"),
+                                                       &message);
+        if (!v || protocol_reply_decode(v, ret_reply, &message) < 0)
+                return -EPROTO;
+        return 1;
+}
+
+int test_raw_wait_closed(int fd, int timeout_ms) {
+        int64_t deadline = test_now_usec() + (int64_t) timeout_ms * 1000;
+        char buf[4096];
+        for (;;) {
+                int64_t left = deadline - test_now_usec();
+                if (left <= 0)
+                        return 0;
+                struct pollfd pfd = { .fd = fd, .events = POLLIN };
+                if (poll(&pfd, 1, (int) ((left + 999) / 1000)) == 0)
+                        return 0;
+                ssize_t n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
+                if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR))
+                        return 1;
+        }
+}

@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Helpers for the lockd tests: a real bulwark-lockd from the build tree,
+ * with its socket, state and pid file in a scratch directory, stopped by
+ * pid; raw frames for tests that speak the protocol by hand. */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <glib.h>
+
+#include "client.h"
+#include "protocol.h"
+
+typedef struct TestDaemon {
+        char *dir;                 /* the daemon's own directory in the scratch dir */
+        char *socket_path;
+        char *state_dir;
+        char *pidfile;
+        char *config;
+        char *log;                 /* the daemon's stderr */
+        pid_t pid;
+} TestDaemon;
+
+/* Starts bulwark-lockd --foreground in scratch/name, with `config_extra`
+ * lines added to its [lockd] group (may be NULL), optionally prefixed by
+ * a wrapper command (e.g. {"unshare", "-m", "-n", "--", NULL}); waits
+ * until it answers PING.  Aborts the test on failure. */
+void test_daemon_start(TestDaemon *d, const char *scratch, const char *name, const char *config_extra,
+                       const char *const *wrapper);
+/* SIGTERM, then waits for it; returns its exit status (or 128+signal). */
+int test_daemon_stop(TestDaemon *d);
+/* SIGKILL and wait. */
+void test_daemon_kill(TestDaemon *d);
+void test_daemon_clear(TestDaemon *d);
+/* Polls PING until it answers or the timeout passes. */
+bool test_daemon_wait_ready(TestDaemon *d, int timeout_ms);
+
+/* A client of d (asserts). */
+BwLockdClient *test_client_new(const TestDaemon *d, const char *owner);
+
+/* Creates n empty files dir/prefix<i>; returns a NULL-terminated strv. */
+char **test_make_files(const char *dir, const char *prefix, size_t n);
+
+/* Tries a classic POSIX write lock on byte 1 from a forked child; returns
+ * 0 when the child got it (and released it), -EAGAIN when refused. */
+int test_posix_probe(const char *path);
+
+/* A raw connection to the daemon's socket (asserts). */
+int test_raw_connect(const char *socket_path);
+/* Sends bytes as they are. */
+void test_raw_send(int fd, const void *data, size_t len);
+/* Builds a request frame with a payload variant (sunk and unreffed). */
+GByteArray *test_raw_frame(uint8_t type, uint32_t serial, GVariant *payload);
+/* Reads one reply frame within timeout_ms.  Returns 1 with the decoded
+ * reply, 0 on end of stream, -ETIMEDOUT, or -EPROTO. */
+int test_raw_read_reply(int fd, int timeout_ms, LockdHeader *ret_header, LockdReply *ret_reply);
+/* 1 when the peer closed the connection within timeout_ms (after any
+ * pending data), 0 when it stayed open. */
+int test_raw_wait_closed(int fd, int timeout_ms);
+
+int64_t test_now_usec(void);

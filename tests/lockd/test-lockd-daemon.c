@@ -1,0 +1,485 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* bulwark-lockd end to end: a real daemon, real sockets, real files. */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "lockd-test.h"
+#include "test-util.h"
+
+static char *scratch;
+static TestDaemon daemon_;
+
+static int setup_all(void **state) {
+        scratch = test_scratch_new("lockd-daemon");
+        test_daemon_start(&daemon_, scratch, "daemon", NULL, NULL);
+        return 0;
+}
+
+static int teardown_all(void **state) {
+        assert_int_equal(test_daemon_stop(&daemon_), 0);
+        test_daemon_clear(&daemon_);
+        test_scratch_remove(scratch);
+        g_free(scratch);
+        return 0;
+}
+
+/* A fresh directory per test. */
+static char *test_dir(const char *name) {
+        char *dir = g_build_filename(scratch, name, NULL);
+        assert_int_equal(mkdir(dir, 0700), 0);
+        return dir;
+}
+
+static size_t count_locks(void) {
+        BwLockdClient *c = test_client_new(&daemon_, "counter");
+        BwLockdLock *locks;
+        size_t n;
+        assert_int_equal(bw_lockd_list(c, &locks, &n, NULL, NULL), 0);
+        bw_lockd_lock_list_free(locks, n);
+        bw_lockd_client_free(c);
+        return n;
+}
+
+static void test_acquire_exclusive_between_clients(void **state) {
+        g_autofree char *dir = test_dir("excl");
+        g_auto(GStrv) f = test_make_files(dir, "f", 1);
+        BwLockdClient *a = test_client_new(&daemon_, "client-a"), *b = test_client_new(&daemon_, "client-b");
+        BwLockdHandle *ha, *hb;
+        BwError err = {};
+
+        assert_int_equal(bw_lockd_acquire(a, (const char *const *) f, 1, BW_LOCKD_EXCLUSIVE, 0, &ha, NULL), 0);
+        assert_int_equal(bw_lockd_acquire(b, (const char *const *) f, 1, BW_LOCKD_EXCLUSIVE, 0, &hb, &err),
+                         -ETIMEDOUT);
+        /* The message names the path and the holder. */
+        assert_non_null(strstr(err.message, f[0]));
+        assert_non_null(strstr(err.message, "'client-a'"));
+        g_autofree char *pid = g_strdup_printf("pid %d", (int) getpid());
+        assert_non_null(strstr(err.message, pid));
+        /* A shared request conflicts with an exclusive hold too. */
+        assert_int_equal(bw_lockd_acquire(b, (const char *const *) f, 1, BW_LOCKD_SHARED, 0, &hb, NULL),
+                         -ETIMEDOUT);
+        /* The kernel lock is there for everyone else. */
+        assert_int_equal(test_posix_probe(f[0]), -EAGAIN);
+        assert_int_equal(bw_lockd_release(ha), 0);
+        assert_int_equal(test_posix_probe(f[0]), 0);
+        assert_int_equal(bw_lockd_acquire(b, (const char *const *) f, 1, BW_LOCKD_EXCLUSIVE, 0, &hb, NULL), 0);
+        assert_int_equal(bw_lockd_release(hb), 0);
+        bw_lockd_client_free(a);
+        bw_lockd_client_free(b);
+}
+
+static void test_acquire_between_processes(void **state) {
+        g_autofree char *dir = test_dir("procs");
+        g_auto(GStrv) f = test_make_files(dir, "f", 3);
+        int ready[2], go[2];
+        char byte;
+
+        assert_int_equal(pipe2(ready, O_CLOEXEC), 0);
+        assert_int_equal(pipe2(go, O_CLOEXEC), 0);
+        pid_t pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0) {
+                BwLockdClient *c;
+                BwLockdHandle *h;
+                if (bw_lockd_client_new(daemon_.socket_path, "child", &c) < 0 ||
+                    bw_lockd_acquire(c, (const char *const *) f, 3, BW_LOCKD_EXCLUSIVE, 0, &h, NULL) < 0)
+                        _exit(1);
+                (void) !write(ready[1], "r", 1);
+                (void) !read(go[0], &byte, 1);
+                _exit(bw_lockd_release(h) == 0 ? 0 : 2);
+        }
+        assert_int_equal(read(ready[0], &byte, 1), 1);
+        BwLockdClient *c = test_client_new(&daemon_, "parent");
+        BwLockdHandle *h;
+        BwError err = {};
+        assert_int_equal(bw_lockd_acquire(c, (const char *const *) f + 1, 1, BW_LOCKD_EXCLUSIVE, 0, &h, &err),
+                         -ETIMEDOUT);
+        g_autofree char *who = g_strdup_printf("'child' (pid %d)", (int) pid);
+        assert_non_null(strstr(err.message, who));
+        assert_int_equal(write(go[1], "g", 1), 1);
+        int status;
+        assert_int_equal(waitpid(pid, &status, 0), pid);
+        assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+        assert_int_equal(bw_lockd_acquire(c, (const char *const *) f, 3, BW_LOCKD_EXCLUSIVE, 0, &h, NULL), 0);
+        assert_int_equal(bw_lockd_release(h), 0);
+        bw_lockd_client_free(c);
+        close(ready[0]), close(ready[1]), close(go[0]), close(go[1]);
+}
+
+static void test_shared_vs_exclusive(void **state) {
+        g_autofree char *dir = test_dir("shared");
+        g_auto(GStrv) f = test_make_files(dir, "f", 1);
+        BwLockdClient *a = test_client_new(&daemon_, "a"), *b = test_client_new(&daemon_, "b"),
+                      *c = test_client_new(&daemon_, "c");
+        BwLockdHandle *ha, *hb, *hc;
+
+        assert_int_equal(bw_lockd_acquire(a, (const char *const *) f, 1, BW_LOCKD_SHARED, 0, &ha, NULL), 0);
+        assert_int_equal(bw_lockd_acquire(b, (const char *const *) f, 1, BW_LOCKD_SHARED, 0, &hb, NULL), 0);
+        assert_int_equal(bw_lockd_acquire(c, (const char *const *) f, 1, BW_LOCKD_EXCLUSIVE, 0, &hc, NULL),
+                         -ETIMEDOUT);
+        /* A shared hold is a kernel read lock: writers elsewhere wait. */
+        assert_int_equal(test_posix_probe(f[0]), -EAGAIN);
+        assert_int_equal(bw_lockd_release(ha), 0);
+        assert_int_equal(bw_lockd_acquire(c, (const char *const *) f, 1, BW_LOCKD_EXCLUSIVE, 0, &hc, NULL),
+                         -ETIMEDOUT);
+        assert_int_equal(bw_lockd_release(hb), 0);
+        assert_int_equal(bw_lockd_acquire(c, (const char *const *) f, 1, BW_LOCKD_EXCLUSIVE, 0, &hc, NULL), 0);
+        assert_int_equal(bw_lockd_release(hc), 0);
+        bw_lockd_client_free(a);
+        bw_lockd_client_free(b);
+        bw_lockd_client_free(c);
+}
+
+static void test_all_or_nothing(void **state) {
+        g_autofree char *dir = test_dir("aon");
+        g_auto(GStrv) f = test_make_files(dir, "f", 5);
+        BwLockdClient *a = test_client_new(&daemon_, "a"), *b = test_client_new(&daemon_, "b");
+        BwLockdHandle *ha, *hb;
+        BwError err = {};
+
+        assert_int_equal(bw_lockd_acquire(a, (const char *const *) f + 2, 1, BW_LOCKD_EXCLUSIVE, 0, &ha, NULL), 0);
+        assert_int_equal(bw_lockd_acquire(b, (const char *const *) f, 5, BW_LOCKD_EXCLUSIVE, 0, &hb, &err),
+                         -ETIMEDOUT);
+        assert_non_null(strstr(err.message, f[2]));
+        /* Nothing of the failed request is held, in the table or the kernel. */
+        assert_int_equal(count_locks(), 1);
+        for (size_t i = 0; i < 5; i++)
+                assert_int_equal(test_posix_probe(f[i]), i == 2 ? -EAGAIN : 0);
+        /* A kernel conflict late in the sorted order rolls back the
+         * earlier kernel locks of the same request. */
+        assert_int_equal(bw_lockd_release(ha), 0);
+        int fd = open(f[4], O_RDWR | O_CLOEXEC);
+        struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = 1, .l_len = 1 };
+        assert_int_equal(fcntl(fd, F_OFD_SETLK, &fl), 0);
+        assert_int_equal(bw_lockd_acquire(b, (const char *const *) f, 5, BW_LOCKD_EXCLUSIVE, 0, &hb, &err),
+                         -ETIMEDOUT);
+        assert_int_equal(count_locks(), 0);
+        for (size_t i = 0; i < 4; i++)
+                assert_int_equal(test_posix_probe(f[i]), 0);
+        close(fd);
+        assert_int_equal(bw_lockd_acquire(b, (const char *const *) f, 5, BW_LOCKD_EXCLUSIVE, 0, &hb, NULL), 0);
+        assert_int_equal(count_locks(), 5);
+        assert_int_equal(bw_lockd_release(hb), 0);
+        bw_lockd_client_free(a);
+        bw_lockd_client_free(b);
+}
+
+static void test_two_paths_one_file(void **state) {
+        g_autofree char *dir = test_dir("alias");
+        g_auto(GStrv) f = test_make_files(dir, "f", 1);
+        g_autofree char *hard = g_build_filename(dir, "hardlink", NULL);
+        g_autofree char *sym = g_build_filename(dir, "symlink", NULL);
+        assert_int_equal(link(f[0], hard), 0);
+        assert_int_equal(symlink(f[0], sym), 0);
+        BwLockdClient *a = test_client_new(&daemon_, "a"), *b = test_client_new(&daemon_, "b");
+        BwLockdHandle *ha, *hb;
+
+        assert_int_equal(bw_lockd_acquire(a, (const char *const *) &hard, 1, BW_LOCKD_EXCLUSIVE, 0, &ha, NULL), 0);
+        assert_int_equal(bw_lockd_acquire(b, (const char *const *) &sym, 1, BW_LOCKD_EXCLUSIVE, 0, &hb, NULL),
+                         -ETIMEDOUT);
+        assert_int_equal(bw_lockd_acquire(b, (const char *const *) f, 1, BW_LOCKD_EXCLUSIVE, 0, &hb, NULL),
+                         -ETIMEDOUT);
+        assert_int_equal(bw_lockd_release(ha), 0);
+        /* One request naming the file three ways takes one lock. */
+        const char *three[] = { sym, f[0], hard };
+        assert_int_equal(bw_lockd_acquire(a, three, 3, BW_LOCKD_EXCLUSIVE, 0, &ha, NULL), 0);
+        assert_int_equal(count_locks(), 1);
+        const BwLockdPathInfo *i0 = bw_lockd_handle_path_info(ha, 0), *i2 = bw_lockd_handle_path_info(ha, 2);
+        assert_true(i0->dev == i2->dev && i0->ino == i2->ino);
+        /* The first of the three in (dev, ino, request) order is the lock;
+         * the others are marked as duplicates. */
+        unsigned dups = 0;
+        for (size_t i = 0; i < 3; i++)
+                dups += !!(bw_lockd_handle_path_info(ha, i)->flags & LOCKD_PATH_DUPLICATE);
+        assert_int_equal(dups, 2);
+        assert_int_equal(bw_lockd_release(ha), 0);
+        assert_int_equal(count_locks(), 0);
+        bw_lockd_client_free(a);
+        bw_lockd_client_free(b);
+}
+
+static void test_foreign_posix_lock(void **state) {
+        g_autofree char *dir = test_dir("foreign");
+        g_auto(GStrv) f = test_make_files(dir, "f", 1);
+        int ready[2], go[2];
+        char byte;
+
+        assert_int_equal(pipe2(ready, O_CLOEXEC), 0);
+        assert_int_equal(pipe2(go, O_CLOEXEC), 0);
+        pid_t pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0) {
+                int fd = open(f[0], O_RDWR | O_CLOEXEC);
+                struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = 1, .l_len = 1 };
+                if (fd < 0 || fcntl(fd, F_SETLK, &fl) < 0)
+                        _exit(1);
+                (void) !write(ready[1], "r", 1);
+                (void) !read(go[0], &byte, 1);
+                _exit(0);
+        }
+        assert_int_equal(read(ready[0], &byte, 1), 1);
+        BwLockdClient *c = test_client_new(&daemon_, "c");
+        BwLockdHandle *h;
+        BwError err = {};
+        assert_int_equal(bw_lockd_acquire(c, (const char *const *) f, 1, BW_LOCKD_EXCLUSIVE, 0, &h, &err),
+                         -ETIMEDOUT);
+        /* The kernel names a POSIX lock's holder. */
+        g_autofree char *who = g_strdup_printf("process %d", (int) pid);
+        assert_non_null(strstr(err.message, who));
+        assert_int_equal(write(go[1], "g", 1), 1);
+        assert_int_equal(waitpid(pid, NULL, 0), pid);
+        assert_int_equal(bw_lockd_acquire(c, (const char *const *) f, 1, BW_LOCKD_EXCLUSIVE, 0, &h, NULL), 0);
+        /* And lockd's lock makes that process's F_SETLK fail. */
+        assert_int_equal(test_posix_probe(f[0]), -EAGAIN);
+        assert_int_equal(bw_lockd_release(h), 0);
+        bw_lockd_client_free(c);
+        close(ready[0]), close(ready[1]), close(go[0]), close(go[1]);
+}
+
+static int compare_i64(const void *a, const void *b) {
+        int64_t x = *(const int64_t *) a, y = *(const int64_t *) b;
+        return x < y ? -1 : x > y;
+}
+
+/* One SIGKILLed holder of 100 locks; returns µs from kill() until another
+ * client holds all 100. */
+static int64_t crash_release_once(char **f) {
+        int ready[2];
+        char byte;
+        assert_int_equal(pipe2(ready, O_CLOEXEC), 0);
+        pid_t pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0) {
+                BwLockdClient *c;
+                BwLockdHandle *h;
+                if (bw_lockd_client_new(daemon_.socket_path, "victim", &c) < 0 ||
+                    bw_lockd_acquire(c, (const char *const *) f, 100, BW_LOCKD_EXCLUSIVE, 0, &h, NULL) < 0)
+                        _exit(1);
+                (void) !write(ready[1], "r", 1);
+                pause();
+                _exit(0);
+        }
+        assert_int_equal(read(ready[0], &byte, 1), 1);
+        close(ready[0]);
+        close(ready[1]);
+        BwLockdClient *c = test_client_new(&daemon_, "taker");
+        BwLockdHandle *h;
+        /* Connected before the kill, so the clock measures the release. */
+        assert_int_equal(bw_lockd_acquire(c, (const char *const *) f, 100, BW_LOCKD_EXCLUSIVE, 0, &h, NULL),
+                         -ETIMEDOUT);
+        int64_t t0 = test_now_usec();
+        kill(pid, SIGKILL);
+        while (bw_lockd_acquire(c, (const char *const *) f, 100, BW_LOCKD_EXCLUSIVE, 0, &h, NULL) == -ETIMEDOUT)
+                assert_true(test_now_usec() - t0 < 5 * 1000 * 1000);
+        int64_t dt = test_now_usec() - t0;
+        assert_int_equal(waitpid(pid, NULL, 0), pid);
+        assert_int_equal(bw_lockd_release(h), 0);
+        bw_lockd_client_free(c);
+        return dt;
+}
+
+static void test_crash_release(void **state) {
+        g_autofree char *dir = test_dir("crash");
+        g_auto(GStrv) f = test_make_files(dir, "f", 100);
+        int64_t t[7];
+
+        for (size_t i = 0; i < G_N_ELEMENTS(t); i++)
+                t[i] = crash_release_once(f);
+        qsort(t, G_N_ELEMENTS(t), sizeof(t[0]), compare_i64);
+        printf("# crash release of 100 locks: median %.2f ms, max %.2f ms (%zu runs)\n", t[3] / 1000.0,
+               t[6] / 1000.0, G_N_ELEMENTS(t));
+        /* The issue's bound is 10 ms; the median must meet it.  Single
+         * runs on a loaded 2-core VM may be descheduled, so the worst
+         * run only has to show the release is event-driven, not polled. */
+        assert_true(t[3] <= 10 * 1000);
+        assert_true(t[6] <= 100 * 1000);
+}
+
+/* The row for path; fails the test when there is none. */
+static BwLockdLock *find_row(BwLockdLock *locks, size_t n, const char *path) {
+        static BwLockdLock none;
+        for (size_t i = 0; i < n; i++)
+                if (strcmp(locks[i].path, path) == 0)
+                        return &locks[i];
+        fail_msg("no LIST row for '%s'", path);
+        return &none;
+}
+
+static void test_list_and_kinds(void **state) {
+        g_autofree char *dir = test_dir("list");
+        g_auto(GStrv) f = test_make_files(dir, "f", 1);
+        g_autofree char *sub = g_build_filename(dir, "sub", NULL);
+        g_autofree char *missing = g_build_filename(dir, "not-yet", NULL);
+        assert_int_equal(mkdir(sub, 0700), 0);
+        BwLockdClient *a = test_client_new(&daemon_, "lister"), *b = test_client_new(&daemon_, "other");
+        BwLockdHandle *h, *hb;
+        BwLockdLock *locks, *row;
+        struct stat st;
+        size_t n;
+        bool truncated;
+
+        const char *paths[] = { f[0], sub, "/dev/null", missing };
+        assert_int_equal(bw_lockd_acquire(a, paths, 3, BW_LOCKD_EXCLUSIVE, 0, &h, NULL), 0);
+        assert_int_equal(bw_lockd_acquire(a, paths + 3, 1, BW_LOCKD_EXCLUSIVE, 0, &hb, NULL), -ENOENT);
+        assert_int_equal(bw_lockd_release(h), 0);
+        assert_int_equal(bw_lockd_acquire(a, paths, 4, BW_LOCKD_EXCLUSIVE | BW_LOCKD_ALLOW_MISSING, 0, &h, NULL), 0);
+        assert_int_equal(bw_lockd_handle_path_info(h, 0)->flags, 0);
+        assert_int_equal(bw_lockd_handle_path_info(h, 1)->flags, LOCKD_PATH_TABLE_ONLY);
+        assert_int_equal(bw_lockd_handle_path_info(h, 2)->flags, LOCKD_PATH_TABLE_ONLY);
+        assert_int_equal(bw_lockd_handle_path_info(h, 3)->flags, LOCKD_PATH_MISSING);
+
+        /* Directories and devices conflict in the table. */
+        assert_int_equal(bw_lockd_acquire(b, paths + 1, 1, BW_LOCKD_SHARED, 0, &hb, NULL), -ETIMEDOUT);
+        assert_int_equal(bw_lockd_acquire(b, paths + 2, 1, BW_LOCKD_EXCLUSIVE, 0, &hb, NULL), -ETIMEDOUT);
+        /* The name lock covers the file once it is created. */
+        assert_int_equal(bw_lockd_acquire(b, paths + 3, 1, BW_LOCKD_ALLOW_MISSING, 0, &hb, NULL), -ETIMEDOUT);
+        g_free(test_write_file(dir, "not-yet", "x", 1));
+        assert_int_equal(bw_lockd_acquire(b, paths + 3, 1, BW_LOCKD_EXCLUSIVE, 0, &hb, NULL), -ETIMEDOUT);
+
+        assert_int_equal(bw_lockd_list(a, &locks, &n, &truncated, NULL), 0);
+        assert_int_equal(n, 4);
+        assert_false(truncated);
+        row = find_row(locks, n, f[0]);
+        assert_int_equal(stat(f[0], &st), 0);
+        assert_true(row->dev == (uint64_t) st.st_dev && row->ino == (uint64_t) st.st_ino);
+        assert_false(row->shared);
+        assert_string_equal(row->owner, "lister");
+        assert_int_equal(row->pid, getpid());
+        assert_int_equal(row->uid, getuid());
+        assert_true(row->since > 0 && row->held_for < 60ull * 1000 * 1000);
+        row = find_row(locks, n, "/dev/null");
+        assert_int_equal(row->flags, LOCKD_PATH_TABLE_ONLY);
+        row = find_row(locks, n, missing);
+        assert_int_equal(row->flags, LOCKD_PATH_MISSING);
+        bw_lockd_lock_list_free(locks, n);
+        assert_int_equal(bw_lockd_release(h), 0);
+        assert_int_equal(count_locks(), 0);
+        bw_lockd_client_free(a);
+        bw_lockd_client_free(b);
+}
+
+static void test_locks_not_reentrant(void **state) {
+        g_autofree char *dir = test_dir("reentrant");
+        g_auto(GStrv) f = test_make_files(dir, "f", 1);
+        BwLockdClient *a = test_client_new(&daemon_, "a");
+        BwLockdHandle *h1, *h2, *h3;
+
+        assert_int_equal(bw_lockd_acquire(a, (const char *const *) f, 1, BW_LOCKD_EXCLUSIVE, 0, &h1, NULL), 0);
+        assert_int_equal(bw_lockd_acquire(a, (const char *const *) f, 1, BW_LOCKD_EXCLUSIVE, 0, &h2, NULL),
+                         -ETIMEDOUT);
+        assert_int_equal(bw_lockd_release(h1), 0);
+        /* Shared holds of one connection count. */
+        assert_int_equal(bw_lockd_acquire(a, (const char *const *) f, 1, BW_LOCKD_SHARED, 0, &h1, NULL), 0);
+        assert_int_equal(bw_lockd_acquire(a, (const char *const *) f, 1, BW_LOCKD_SHARED, 0, &h2, NULL), 0);
+        assert_int_equal(bw_lockd_release(h1), 0);
+        assert_int_equal(bw_lockd_acquire(a, (const char *const *) f, 1, BW_LOCKD_EXCLUSIVE, 0, &h3, NULL),
+                         -ETIMEDOUT);
+        assert_int_equal(bw_lockd_release(h2), 0);
+        assert_int_equal(count_locks(), 0);
+        bw_lockd_client_free(a);
+}
+
+static void test_handle_outlives_client(void **state) {
+        g_autofree char *dir = test_dir("outlive");
+        g_auto(GStrv) f = test_make_files(dir, "f", 1);
+        BwLockdClient *a = test_client_new(&daemon_, "a"), *b = test_client_new(&daemon_, "b");
+        BwLockdHandle *ha, *hb;
+
+        assert_int_equal(bw_lockd_acquire(a, (const char *const *) f, 1, BW_LOCKD_EXCLUSIVE, 0, &ha, NULL), 0);
+        bw_lockd_client_free(a);
+        /* The handle's duplicate keeps the connection, so the lock, alive. */
+        assert_int_equal(bw_lockd_handle_check(ha), 0);
+        assert_int_equal(bw_lockd_acquire(b, (const char *const *) f, 1, BW_LOCKD_EXCLUSIVE, 0, &hb, NULL),
+                         -ETIMEDOUT);
+        assert_int_equal(bw_lockd_release(ha), 0);
+        assert_int_equal(bw_lockd_acquire(b, (const char *const *) f, 1, BW_LOCKD_EXCLUSIVE, 0, &hb, NULL), 0);
+        assert_int_equal(bw_lockd_release(hb), 0);
+        bw_lockd_client_free(b);
+}
+
+static void test_socket_and_pidfile(void **state) {
+        struct stat st;
+        g_autofree char *run = g_path_get_dirname(daemon_.socket_path);
+        g_autofree char *pid = NULL;
+
+        assert_int_equal(stat(daemon_.socket_path, &st), 0);
+        assert_true(S_ISSOCK(st.st_mode));
+        assert_int_equal(st.st_mode & 07777, 0600);
+        assert_int_equal(stat(run, &st), 0);
+        assert_int_equal(st.st_mode & 07777, 0700);
+        assert_true(g_file_get_contents(daemon_.pidfile, &pid, NULL, NULL));
+        assert_int_equal(atoi(pid), daemon_.pid);
+
+        /* A second instance with the same pid file refuses to start. */
+        g_autofree char *binary = test_builddir_path("bulwark-lockd");
+        g_autofree char *other = g_build_filename(scratch, "second.sock", NULL);
+        g_autofree char *cmd = g_strdup_printf("'%s' --foreground --config '%s' --socket '%s' --state-dir '%s' --pidfile '%s'",
+                                               binary, daemon_.config, other, daemon_.state_dir, daemon_.pidfile);
+        g_autofree char *out = NULL;
+        int status;
+        assert_true(g_spawn_command_line_sync(cmd, NULL, &out, &status, NULL));
+        assert_false(g_spawn_check_wait_status(status, NULL));
+        assert_non_null(strstr(out, "locked by another bulwark-lockd"));
+        g_autofree char *pidtext = g_strdup_printf("pid %d", daemon_.pid);
+        assert_non_null(strstr(out, pidtext));
+        /* So does one with another pid file on a socket in use. */
+        g_autofree char *pidfile2 = g_build_filename(scratch, "second.pid", NULL);
+        g_autofree char *cmd2 = g_strdup_printf("'%s' --foreground --config '%s' --socket '%s' --state-dir '%s' --pidfile '%s'",
+                                                binary, daemon_.config, daemon_.socket_path, daemon_.state_dir,
+                                                pidfile2);
+        g_autofree char *out2 = NULL;
+        assert_true(g_spawn_command_line_sync(cmd2, NULL, &out2, &status, NULL));
+        assert_false(g_spawn_check_wait_status(status, NULL));
+        assert_non_null(strstr(out2, "another daemon is listening"));
+        /* The daemon still serves. */
+        assert_true(test_daemon_wait_ready(&daemon_, 1000));
+}
+
+static void test_sigterm_releases_everything(void **state) {
+        TestDaemon d;
+        g_autofree char *dir = test_dir("sigterm");
+        g_auto(GStrv) f = test_make_files(dir, "f", 3);
+        test_daemon_start(&d, scratch, "sigterm-daemon", NULL, NULL);
+        BwLockdClient *c = test_client_new(&d, "c");
+        BwLockdHandle *h;
+
+        assert_int_equal(bw_lockd_acquire(c, (const char *const *) f, 3, BW_LOCKD_EXCLUSIVE, 0, &h, NULL), 0);
+        assert_int_equal(test_posix_probe(f[1]), -EAGAIN);
+        assert_int_equal(test_daemon_stop(&d), 0);
+        for (size_t i = 0; i < 3; i++)
+                assert_int_equal(test_posix_probe(f[i]), 0);
+        assert_int_equal(access(d.socket_path, F_OK), -1);
+        assert_int_equal(access(d.pidfile, F_OK), -1);
+        /* The client learns its locks are gone. */
+        assert_int_equal(bw_lockd_handle_check(h), -ECONNRESET);
+        assert_int_equal(bw_lockd_release(h), -ECONNRESET);
+        bw_lockd_client_free(c);
+        test_daemon_clear(&d);
+}
+
+int main(void) {
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_acquire_exclusive_between_clients),
+                cmocka_unit_test(test_acquire_between_processes),
+                cmocka_unit_test(test_shared_vs_exclusive),
+                cmocka_unit_test(test_all_or_nothing),
+                cmocka_unit_test(test_two_paths_one_file),
+                cmocka_unit_test(test_foreign_posix_lock),
+                cmocka_unit_test(test_crash_release),
+                cmocka_unit_test(test_list_and_kinds),
+                cmocka_unit_test(test_locks_not_reentrant),
+                cmocka_unit_test(test_handle_outlives_client),
+                cmocka_unit_test(test_socket_and_pidfile),
+                cmocka_unit_test(test_sigterm_releases_everything),
+        };
+        return cmocka_run_group_tests(tests, setup_all, teardown_all);
+}

@@ -1,0 +1,478 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* qcow2 headers and backing chains, on real files the tests write:
+ * versions 2 and 3, with and without the backing-format extension,
+ * relative names, loops, the depth limit and malformed headers. */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <glib.h>
+
+#include "qcow2.h"
+#include "test-util.h"
+
+static char *scratch;
+
+/* ---- Writing images ---------------------------------------------------- */
+
+typedef struct Image {
+        uint32_t version;          /* 0 means 3 */
+        const char *backing;       /* NULL: no backing file */
+        const char *backing_format; /* NULL: no backing-format extension */
+        uint32_t cluster_bits;     /* 0 means 16 */
+        uint64_t incompatible;     /* v3 incompatible feature bits */
+} Image;
+
+#define IMAGE_SIZE 4096
+
+static void put_be32(uint8_t *p, uint32_t v) {
+        p[0] = (uint8_t) (v >> 24);
+        p[1] = (uint8_t) (v >> 16);
+        p[2] = (uint8_t) (v >> 8);
+        p[3] = (uint8_t) v;
+}
+
+static void put_be64(uint8_t *p, uint64_t v) {
+        put_be32(p, (uint32_t) (v >> 32));
+        put_be32(p + 4, (uint32_t) v);
+}
+
+/* Lays out an image as qemu-img does: header, extensions, end marker,
+ * backing name.  Returns the offset of the backing name (0 when none). */
+static size_t image_build(const Image *img, uint8_t buf[IMAGE_SIZE]) {
+        uint32_t version = img->version ? img->version : 3;
+        size_t off = version == 2 ? 72 : 104;
+
+        memset(buf, 0, IMAGE_SIZE);
+        put_be32(buf, 0x514649fb);
+        put_be32(buf + 4, version);
+        put_be32(buf + 20, img->cluster_bits ? img->cluster_bits : 16);
+        put_be64(buf + 24, 1 << 20);
+        if (version == 3) {
+                put_be64(buf + 72, img->incompatible);
+                put_be32(buf + 96, 4);
+                put_be32(buf + 100, 104);
+        }
+        if (img->backing_format) {
+                size_t n = strlen(img->backing_format);
+                put_be32(buf + off, 0xe2792aca);
+                put_be32(buf + off + 4, (uint32_t) n);
+                memcpy(buf + off + 8, img->backing_format, n);
+                off += 8 + ((n + 7) & ~(size_t) 7);
+        }
+        off += 8; /* end marker: zeros */
+        if (!img->backing)
+                return 0;
+        size_t n = strlen(img->backing);
+        put_be64(buf + 8, off);
+        put_be32(buf + 16, (uint32_t) n);
+        memcpy(buf + off, img->backing, n);
+        return off;
+}
+
+static char *image_write(const char *name, const Image *img) {
+        uint8_t buf[IMAGE_SIZE];
+        image_build(img, buf);
+        return test_write_file(scratch, name, buf, IMAGE_SIZE);
+}
+
+static char *raw_write(const char *name) {
+        return test_write_file(scratch, name, "just some raw bytes, no header", -1);
+}
+
+static char *scratch_path(const char *name) {
+        return g_build_filename(scratch, name, NULL);
+}
+
+/* ---- Helpers ----------------------------------------------------------- */
+
+static void chain_ok(const char *image, bool sniff, Qcow2Chain *chain) {
+        BwError err = {};
+        if (qcow2_chain_resolve(image, sniff, chain, &err) < 0)
+                fail_msg("qcow2_chain_resolve(%s): %s", image, err.message);
+        assert_non_null(chain->backing);
+}
+
+static void chain_fails(const char *image, bool sniff, int code, const char *fragment) {
+        g_auto(Qcow2Chain) chain = {};
+        BwError err = {};
+        int r = qcow2_chain_resolve(image, sniff, &chain, &err);
+        if (r != code)
+                fail_msg("%s: expected %d, got %d (%s)", image, code, r, err.message);
+        if (!strstr(err.message, fragment))
+                fail_msg("'%s' does not contain '%s'", err.message, fragment);
+        /* Every message names the image that was asked for. */
+        if (!strstr(err.message, image))
+                fail_msg("'%s' does not name '%s'", err.message, image);
+        assert_null(chain.backing);
+}
+
+static void parse_fails(const uint8_t *buf, size_t len, uint64_t size, const char *fragment) {
+        g_auto(Qcow2Header) h = {};
+        BwError err = {};
+        assert_int_equal(qcow2_header_parse(buf, len, size, "image 'x'", &h, &err), -EINVAL);
+        if (!strstr(err.message, fragment))
+                fail_msg("'%s' does not contain '%s'", err.message, fragment);
+        assert_non_null(strstr(err.message, "image 'x'"));
+}
+
+/* ---- Headers ----------------------------------------------------------- */
+
+static void test_qcow2_header_parse_v2(void **state) {
+        uint8_t buf[IMAGE_SIZE];
+        g_auto(Qcow2Header) h = {};
+        image_build(&(Image){ .version = 2, .backing = "base.img" }, buf);
+        assert_int_equal(qcow2_header_parse(buf, sizeof(buf), sizeof(buf), "x", &h, NULL), 0);
+        assert_int_equal(h.version, 2);
+        assert_int_equal(h.header_length, 72);
+        assert_string_equal(h.backing_file, "base.img");
+        assert_null(h.backing_format);
+}
+
+static void test_qcow2_header_parse_v2_extension(void **state) {
+        uint8_t buf[IMAGE_SIZE];
+        g_auto(Qcow2Header) h = {};
+        image_build(&(Image){ .version = 2, .backing = "/b.qcow2", .backing_format = "qcow2" }, buf);
+        assert_int_equal(qcow2_header_parse(buf, sizeof(buf), sizeof(buf), "x", &h, NULL), 0);
+        assert_string_equal(h.backing_file, "/b.qcow2");
+        assert_string_equal(h.backing_format, "qcow2");
+}
+
+static void test_qcow2_header_parse_v3(void **state) {
+        uint8_t buf[IMAGE_SIZE];
+        g_auto(Qcow2Header) h = {};
+        image_build(&(Image){ .backing = "/b.raw", .backing_format = "raw" }, buf);
+        assert_int_equal(qcow2_header_parse(buf, sizeof(buf), sizeof(buf), "x", &h, NULL), 0);
+        assert_int_equal(h.version, 3);
+        assert_int_equal(h.header_length, 104);
+        assert_string_equal(h.backing_file, "/b.raw");
+        assert_string_equal(h.backing_format, "raw");
+}
+
+static void test_qcow2_header_parse_no_backing(void **state) {
+        uint8_t buf[IMAGE_SIZE];
+        g_auto(Qcow2Header) h = {};
+        image_build(&(Image){ 0 }, buf);
+        assert_int_equal(qcow2_header_parse(buf, sizeof(buf), sizeof(buf), "x", &h, NULL), 0);
+        assert_null(h.backing_file);
+        /* offset set, size 0: qemu reads no name, and neither do we */
+        put_be64(buf + 8, 200);
+        assert_int_equal(qcow2_header_parse(buf, sizeof(buf), sizeof(buf), "x", &h, NULL), 0);
+        assert_null(h.backing_file);
+}
+
+static void test_qcow2_header_parse_truncated(void **state) {
+        uint8_t buf[IMAGE_SIZE];
+        image_build(&(Image){ .version = 2 }, buf);
+        parse_fails(buf, 3, 3, "not a qcow2 image");
+        parse_fails(buf, 50, 50, "truncated qcow2 header (50 bytes");
+        image_build(&(Image){ 0 }, buf);
+        parse_fails(buf, 90, 90, "truncated qcow2 v3 header (90 bytes");
+        /* the buffer is long but the file is not */
+        parse_fails(buf, sizeof(buf), 60, "truncated qcow2 header (60 bytes");
+}
+
+static void test_qcow2_header_parse_bad_fields(void **state) {
+        uint8_t buf[IMAGE_SIZE];
+        image_build(&(Image){ 0 }, buf);
+        put_be32(buf + 4, 4);
+        parse_fails(buf, sizeof(buf), sizeof(buf), "unsupported qcow2 version 4");
+        image_build(&(Image){ .cluster_bits = 30 }, buf);
+        parse_fails(buf, sizeof(buf), sizeof(buf), "invalid qcow2 cluster size");
+        image_build(&(Image){ 0 }, buf);
+        put_be32(buf + 100, 100);
+        parse_fails(buf, sizeof(buf), sizeof(buf), "header length 100");
+        put_be32(buf + 100, 1u << 20);
+        parse_fails(buf, sizeof(buf), sizeof(buf), "header length 1048576");
+        image_build(&(Image){ .incompatible = 1u << 2 }, buf);
+        g_auto(Qcow2Header) h = {};
+        assert_int_equal(qcow2_header_parse(buf, sizeof(buf), sizeof(buf), "x", &h, NULL), -EOPNOTSUPP);
+}
+
+static void test_qcow2_header_parse_backing_out_of_bounds(void **state) {
+        uint8_t buf[IMAGE_SIZE];
+        size_t off = image_build(&(Image){ .backing = "base" }, buf);
+        /* past the end of the file */
+        put_be64(buf + 8, 10000);
+        parse_fails(buf, sizeof(buf), sizeof(buf), "past the end of the image (4096 bytes)");
+        /* a name running over the end */
+        put_be64(buf + 8, IMAGE_SIZE - 2);
+        parse_fails(buf, sizeof(buf), sizeof(buf), "past the end of the image");
+        /* an offset so large that offset + size wraps */
+        put_be64(buf + 8, UINT64_MAX - 1);
+        parse_fails(buf, sizeof(buf), sizeof(buf), "past the end of the image");
+        /* inside the header */
+        put_be64(buf + 8, 16);
+        parse_fails(buf, sizeof(buf), sizeof(buf), "overlaps the header");
+        /* too long a name */
+        put_be64(buf + 8, off);
+        put_be32(buf + 16, 2000);
+        parse_fails(buf, sizeof(buf), sizeof(buf), "backing file name of 2000 bytes");
+        /* a control character in the name */
+        put_be32(buf + 16, 4);
+        buf[off + 1] = '\n';
+        parse_fails(buf, sizeof(buf), sizeof(buf), "control characters");
+        /* beyond the first cluster (512 bytes) yet inside the file */
+        image_build(&(Image){ .backing = "base", .cluster_bits = 9 }, buf);
+        put_be64(buf + 8, 1000);
+        parse_fails(buf, sizeof(buf), sizeof(buf), "outside the first cluster");
+}
+
+static void test_qcow2_header_parse_bad_extensions(void **state) {
+        uint8_t buf[IMAGE_SIZE];
+        image_build(&(Image){ .backing_format = "qcow2" }, buf);
+        put_be32(buf + 108, 100000);
+        parse_fails(buf, sizeof(buf), sizeof(buf), "extension 0xe2792aca at offset 104 runs past");
+        put_be32(buf + 108, 0);
+        parse_fails(buf, sizeof(buf), sizeof(buf), "backing format extension of 0 bytes");
+        put_be32(buf + 108, 40);
+        parse_fails(buf, sizeof(buf), sizeof(buf), "backing format extension of 40 bytes");
+        put_be32(buf + 108, 5);
+        buf[113] = '\x01';
+        parse_fails(buf, sizeof(buf), sizeof(buf), "not printable");
+        /* two backing format extensions */
+        image_build(&(Image){ .backing_format = "raw" }, buf);
+        memcpy(buf + 120, buf + 104, 16);
+        parse_fails(buf, sizeof(buf), sizeof(buf), "more than one backing format extension");
+        /* unknown extensions are skipped */
+        image_build(&(Image){ .backing_format = "raw" }, buf);
+        memmove(buf + 120, buf + 104, 16);
+        put_be32(buf + 104, 0x12345678);
+        put_be32(buf + 108, 3);
+        g_auto(Qcow2Header) h = {};
+        assert_int_equal(qcow2_header_parse(buf, sizeof(buf), sizeof(buf), "x", &h, NULL), 0);
+        assert_string_equal(h.backing_format, "raw");
+}
+
+/* Random damage to a valid header never crashes or reads out of bounds
+ * (ASan builds check the latter). */
+static void test_qcow2_header_parse_mutations(void **state) {
+        uint8_t good[IMAGE_SIZE], buf[IMAGE_SIZE];
+        GRand *rand = g_rand_new_with_seed(42);
+        image_build(&(Image){ .backing = "../base/image.qcow2", .backing_format = "qcow2" }, good);
+        for (int i = 0; i < 20000; i++) {
+                g_auto(Qcow2Header) h = {};
+                size_t len = (size_t) g_rand_int_range(rand, 0, IMAGE_SIZE + 1);
+                memcpy(buf, good, sizeof(buf));
+                for (int j = g_rand_int_range(rand, 1, 6); j > 0; j--)
+                        buf[g_rand_int_range(rand, 0, 160)] = (uint8_t) g_rand_int(rand);
+                int r = qcow2_header_parse(buf, len, len, "x", &h, NULL);
+                assert_true(r == 0 || r == -EINVAL || r == -EOPNOTSUPP);
+                if (r == 0 && h.backing_file)
+                        assert_true(strlen(h.backing_file) <= QCOW2_BACKING_NAME_MAX);
+        }
+        g_rand_free(rand);
+}
+
+/* ---- Chains ------------------------------------------------------------ */
+
+static void test_qcow2_chain_resolve_chain_of_3(void **state) {
+        g_autofree char *base = image_write("c3-base.qcow2", &(Image){ .version = 2 });
+        g_autofree char *mid = image_write("c3-mid.qcow2", &(Image){ .backing = base, .backing_format = "qcow2" });
+        g_autofree char *top = image_write("c3-top.qcow2", &(Image){ .backing = mid });
+        g_auto(Qcow2Chain) chain = {};
+        chain_ok(top, false, &chain);
+        assert_int_equal(g_strv_length(chain.backing), 2);
+        assert_string_equal(chain.backing[0], mid);
+        assert_string_equal(chain.backing[1], base);
+        assert_null(chain.unresolved);
+}
+
+static void test_qcow2_chain_resolve_relative(void **state) {
+        g_autofree char *dir_a = scratch_path("rel-a"), *dir_b = scratch_path("rel-b");
+        assert_int_equal(mkdir(dir_a, 0700), 0);
+        assert_int_equal(mkdir(dir_b, 0700), 0);
+        g_autofree char *base = image_write("rel-b/base.qcow2", &(Image){ 0 });
+        /* relative to the directory of the image that names it */
+        g_autofree char *mid = image_write("rel-b/mid.qcow2", &(Image){ .backing = "base.qcow2" });
+        g_autofree char *top = image_write("rel-a/top.qcow2", &(Image){ .backing = "../rel-b/mid.qcow2" });
+        g_autofree char *want_mid = g_build_filename(dir_a, "../rel-b/mid.qcow2", NULL);
+        g_autofree char *want_base = g_build_filename(dir_a, "../rel-b/base.qcow2", NULL);
+        g_auto(Qcow2Chain) chain = {};
+        chain_ok(top, false, &chain);
+        assert_int_equal(g_strv_length(chain.backing), 2);
+        assert_string_equal(chain.backing[0], want_mid);
+        assert_string_equal(chain.backing[1], want_base);
+}
+
+static void test_qcow2_chain_resolve_raw_backing(void **state) {
+        g_autofree char *raw = raw_write("rb-base.raw");
+        g_autofree char *top = image_write("rb-top.qcow2", &(Image){ .backing = raw });
+        g_auto(Qcow2Chain) chain = {};
+        chain_ok(top, false, &chain);
+        assert_int_equal(g_strv_length(chain.backing), 1);
+        assert_string_equal(chain.backing[0], raw);
+        /* format=raw recorded: the file is listed and never opened */
+        g_autofree char *gone = scratch_path("rb-missing.raw");
+        g_autofree char *top2 = image_write("rb-top2.qcow2", &(Image){ .backing = gone, .backing_format = "raw" });
+        g_auto(Qcow2Chain) chain2 = {};
+        chain_ok(top2, false, &chain2);
+        assert_int_equal(g_strv_length(chain2.backing), 1);
+        assert_null(chain2.unresolved);
+}
+
+static void test_qcow2_chain_resolve_format_extension_wins(void **state) {
+        /* A raw backing file whose content looks like qcow2: the recorded
+         * format says raw, so its "header" is never read. */
+        g_autofree char *evil = image_write("fx-evil.raw", &(Image){ .backing = "/etc/shadow" });
+        g_autofree char *top = image_write("fx-top.qcow2", &(Image){ .backing = evil, .backing_format = "raw" });
+        g_auto(Qcow2Chain) chain = {};
+        chain_ok(top, false, &chain);
+        assert_int_equal(g_strv_length(chain.backing), 1);
+        /* format recorded as qcow2 but the file is raw */
+        g_autofree char *raw = raw_write("fx-plain.raw");
+        g_autofree char *top2 = image_write("fx-top2.qcow2", &(Image){ .backing = raw, .backing_format = "qcow2" });
+        chain_fails(top2, false, -EINVAL, "not a qcow2 image");
+        g_autofree char *top3 = image_write("fx-top3.qcow2", &(Image){ .backing = raw, .backing_format = "vmdk" });
+        chain_fails(top3, false, -EOPNOTSUPP, "backing format 'vmdk' is not supported");
+}
+
+static void test_qcow2_chain_resolve_top_formats(void **state) {
+        g_autofree char *raw = raw_write("tf.raw");
+        g_autofree char *empty = test_write_file(scratch, "tf-empty.raw", "", 0);
+        g_auto(Qcow2Chain) a = {}, b = {};
+        chain_ok(raw, true, &a);
+        assert_int_equal(g_strv_length(a.backing), 0);
+        chain_ok(empty, true, &b);
+        assert_int_equal(g_strv_length(b.backing), 0);
+        chain_fails(raw, false, -EINVAL, "not a qcow2 image");
+        g_autofree char *dir = scratch_path("tf-dir");
+        assert_int_equal(mkdir(dir, 0700), 0);
+        chain_fails(dir, true, -EINVAL, "not a regular file or block device");
+}
+
+static void test_qcow2_chain_resolve_loop(void **state) {
+        g_autofree char *a = scratch_path("loop-a.qcow2"), *b = scratch_path("loop-b.qcow2");
+        g_free(image_write("loop-a.qcow2", &(Image){ .backing = b }));
+        g_free(image_write("loop-b.qcow2", &(Image){ .backing = a }));
+        chain_fails(a, false, -ELOOP, "backing chain loops");
+        /* an image naming itself */
+        g_autofree char *self = image_write("loop-self.qcow2", &(Image){ .backing = "loop-self.qcow2" });
+        chain_fails(self, false, -ELOOP, "backing chain loops");
+        /* through another name: a symlink to the top */
+        g_autofree char *link = scratch_path("loop-link.qcow2");
+        g_autofree char *c = image_write("loop-c.qcow2", &(Image){ .backing = link });
+        assert_int_equal(symlink(c, link), 0);
+        chain_fails(c, false, -ELOOP, "backing file '");
+}
+
+static void test_qcow2_chain_resolve_depth(void **state) {
+        char name[64], prev[64] = "";
+        /* depth-0 is the deepest file; depth-16 has 16 backing files */
+        for (int i = 0; i <= QCOW2_CHAIN_DEPTH_MAX + 1; i++) {
+                snprintf(name, sizeof(name), "depth-%d.qcow2", i);
+                g_free(image_write(name, &(Image){ .backing = i ? prev : NULL }));
+                memcpy(prev, name, sizeof(prev));
+        }
+        g_autofree char *ok = scratch_path("depth-16.qcow2");
+        g_auto(Qcow2Chain) chain = {};
+        chain_ok(ok, false, &chain);
+        assert_int_equal(g_strv_length(chain.backing), QCOW2_CHAIN_DEPTH_MAX);
+        g_autofree char *deep = scratch_path("depth-17.qcow2");
+        chain_fails(deep, false, -ELOOP, "backing chain longer than 16 files");
+}
+
+static void test_qcow2_chain_resolve_missing(void **state) {
+        g_autofree char *none = scratch_path("missing-top.qcow2");
+        g_auto(Qcow2Chain) a = {};
+        chain_ok(none, false, &a);
+        assert_int_equal(g_strv_length(a.backing), 0);
+        assert_non_null(a.unresolved);
+        assert_non_null(strstr(a.unresolved, "does not exist"));
+        /* a missing backing file is listed, and the chain ends there */
+        g_autofree char *gone = scratch_path("missing-base.qcow2");
+        g_autofree char *top = image_write("missing-mid.qcow2", &(Image){ .backing = "missing-base.qcow2" });
+        g_auto(Qcow2Chain) b = {};
+        chain_ok(top, false, &b);
+        assert_int_equal(g_strv_length(b.backing), 1);
+        assert_string_equal(b.backing[0], gone);
+        assert_non_null(strstr(b.unresolved, "backing file '"));
+        assert_non_null(strstr(b.unresolved, gone));
+}
+
+static void test_qcow2_chain_resolve_protocols(void **state) {
+        static const struct {
+                const char *name, *fragment;
+        } cases[] = {
+                { "json:{\"driver\":\"file\",\"filename\":\"/etc/shadow\"}", "'json:' block-layer description" },
+                { "nbd://server:10809/export", "uses protocol 'nbd'" },
+                { "nbd:unix:/run/nbd.sock", "uses protocol 'nbd'" },
+                { "http://example.com/base.qcow2", "uses protocol 'http'" },
+                { "file:base.qcow2", "uses protocol 'file'" },
+        };
+        for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+                g_autofree char *top = image_write("proto.qcow2", &(Image){ .backing = cases[i].name });
+                chain_fails(top, false, -EINVAL, cases[i].fragment);
+        }
+        /* a colon after a slash is part of a file name */
+        g_autofree char *odd = image_write("odd:name.qcow2", &(Image){ 0 });
+        g_autofree char *top = image_write("proto-ok.qcow2", &(Image){ .backing = "./odd:name.qcow2" });
+        g_auto(Qcow2Chain) chain = {};
+        chain_ok(top, false, &chain);
+        assert_int_equal(g_strv_length(chain.backing), 1);
+}
+
+static void test_qcow2_chain_resolve_fifo(void **state) {
+        /* Opening a FIFO for reading would block until a writer came. */
+        g_autofree char *fifo = scratch_path("fifo.qcow2");
+        assert_int_equal(mkfifo(fifo, 0600), 0);
+        g_autofree char *top = image_write("fifo-top.qcow2", &(Image){ .backing = fifo });
+        chain_fails(top, false, -EINVAL, "not a regular file or block device");
+}
+
+static void test_qcow2_chain_resolve_no_fd_leak(void **state) {
+        g_autofree char *base = image_write("leak-base.qcow2", &(Image){ 0 });
+        g_autofree char *top = image_write("leak-top.qcow2", &(Image){ .backing = base });
+        g_autofree char *a = scratch_path("leak-a.qcow2");
+        g_autofree char *loop = image_write("leak-a.qcow2", &(Image){ .backing = a });
+        int before = test_count_fds();
+        for (int i = 0; i < 10; i++) {
+                g_auto(Qcow2Chain) c1 = {}, c2 = {};
+                assert_int_equal(qcow2_chain_resolve(top, false, &c1, NULL), 0);
+                assert_int_equal(qcow2_chain_resolve(loop, false, &c2, NULL), -ELOOP);
+        }
+        assert_int_equal(test_count_fds(), before);
+}
+
+static int setup(void **state) {
+        scratch = test_scratch_new("qcow2");
+        return 0;
+}
+
+static int teardown(void **state) {
+        test_scratch_remove(scratch);
+        free(scratch);
+        return 0;
+}
+
+int main(void) {
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_qcow2_header_parse_v2),
+                cmocka_unit_test(test_qcow2_header_parse_v2_extension),
+                cmocka_unit_test(test_qcow2_header_parse_v3),
+                cmocka_unit_test(test_qcow2_header_parse_no_backing),
+                cmocka_unit_test(test_qcow2_header_parse_truncated),
+                cmocka_unit_test(test_qcow2_header_parse_bad_fields),
+                cmocka_unit_test(test_qcow2_header_parse_backing_out_of_bounds),
+                cmocka_unit_test(test_qcow2_header_parse_bad_extensions),
+                cmocka_unit_test(test_qcow2_header_parse_mutations),
+                cmocka_unit_test(test_qcow2_chain_resolve_chain_of_3),
+                cmocka_unit_test(test_qcow2_chain_resolve_relative),
+                cmocka_unit_test(test_qcow2_chain_resolve_raw_backing),
+                cmocka_unit_test(test_qcow2_chain_resolve_format_extension_wins),
+                cmocka_unit_test(test_qcow2_chain_resolve_top_formats),
+                cmocka_unit_test(test_qcow2_chain_resolve_loop),
+                cmocka_unit_test(test_qcow2_chain_resolve_depth),
+                cmocka_unit_test(test_qcow2_chain_resolve_missing),
+                cmocka_unit_test(test_qcow2_chain_resolve_protocols),
+                cmocka_unit_test(test_qcow2_chain_resolve_fifo),
+                cmocka_unit_test(test_qcow2_chain_resolve_no_fd_leak),
+        };
+        return cmocka_run_group_tests(tests, setup, teardown);
+}
