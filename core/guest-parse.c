@@ -16,6 +16,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <glib.h>
 
@@ -29,6 +30,10 @@
 #define GROUP_KEYS_MAX 64
 /* How much of a value a message quotes. */
 #define QUOTE_MAX 96
+/* Far above any valid group ("hostdev:" and a 64-byte id) or key name;
+ * longer ones would crowd the rest of every message out. */
+#define GROUP_NAME_MAX 128
+#define KEY_NAME_MAX 64
 
 typedef struct KeyLine {
         const char *name;
@@ -88,6 +93,8 @@ static char *quote(const char *s) {
 
 /* "<source>:<line>: [<group>] key '<key>': <message>", leaving out what is
  * not known (line 0, no group, no key). */
+static int fail_va(Parser *p, unsigned line, const char *key, int code, const char *format, va_list ap)
+        G_GNUC_PRINTF(5, 0);
 static int fail_va(Parser *p, unsigned line, const char *key, int code, const char *format, va_list ap) {
         g_autofree char *msg = g_strdup_vprintf(format, ap);
         g_autofree char *where = line > 0 ? g_strdup_printf("%s:%u", p->source, line) : g_strdup(p->source);
@@ -158,6 +165,8 @@ static int scan_group(Parser *p, const char *line, size_t len, unsigned lineno) 
                 len--;
         if (len < 2 || line[len - 1] != ']')
                 return fail_line(p, lineno, -EINVAL, "group line without a closing ']'");
+        if (len - 2 > GROUP_NAME_MAX)
+                return fail_line(p, lineno, -EINVAL, "group name longer than %d bytes", GROUP_NAME_MAX);
         g_autofree char *name = g_strndup(line + 1, len - 2);
         if (name[0] == '\0' || strpbrk(name, "[]"))
                 return fail_line(p, lineno, -EINVAL, "invalid group name '%s'", name);
@@ -189,11 +198,13 @@ static int scan_key(Parser *p, const char *line, size_t len, unsigned lineno) {
         while (klen > 0 && (line[klen - 1] == ' ' || line[klen - 1] == '\t'))
                 klen--;
         g_autofree char *key = g_strndup(line, klen);
+        g_autofree char *q = quote(key);
         if (p->groups->len == 0)
-                return fail_line(p, lineno, -EINVAL, "key '%s' before the first [group]", key);
+                return fail_line(p, lineno, -EINVAL, "key '%s' before the first [group]", q);
         GroupLine *g = &g_array_index(p->groups, GroupLine, p->groups->len - 1);
-        if (klen == 0 || strspn(key, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_") != klen)
-                return fail_line(p, lineno, -EINVAL, "[%s]: invalid key name '%s'", g->name, key);
+        if (klen == 0 || klen > KEY_NAME_MAX ||
+            strspn(key, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_") != klen)
+                return fail_line(p, lineno, -EINVAL, "[%s]: invalid key name '%s'", g->name, q);
         for (guint i = 0; i < g->n_keys; i++) {
                 const KeyLine *k = &g_array_index(p->keys, KeyLine, g->first_key + i);
                 if (strcmp(k->name, key) == 0)
@@ -557,9 +568,10 @@ static int hostdev_vfio_group(Parser *p, BwResource *res) {
         const char *sysfs = p->options->sysfs_root ? p->options->sysfs_root : "/sys";
         g_autofree char *dev = g_strdup_printf("%s/bus/pci/devices/%s", sysfs, res->pci_address);
         g_autofree char *link = g_strdup_printf("%s/iommu_group", dev);
-        g_autofree char *target = g_file_read_link(link, NULL);
+        char target[PATH_MAX];
+        ssize_t n = readlink(link, target, sizeof(target) - 1);
 
-        if (!target) {
+        if (n < 0) {
                 int err = errno;
                 if (err != ENOENT && err != ENOTDIR)
                         return fail_key_code(p, "address", -err, "cannot read '%s': %s", link, g_strerror(err));
@@ -569,9 +581,10 @@ static int hostdev_vfio_group(Parser *p, BwResource *res) {
                                      present ? "has no IOMMU group (is the IOMMU enabled?)" : "is not present");
                 return 0;
         }
+        target[n] = '\0';
         g_autofree char *group = g_path_get_basename(target);
-        size_t n = strlen(group);
-        if (n == 0 || n > 10 || strspn(group, "0123456789") != n)
+        size_t digits = strlen(group);
+        if (digits == 0 || digits > 10 || strspn(group, "0123456789") != digits)
                 return fail_key(p, "address", "'%s' points to '%s', not an IOMMU group", link, target);
         g_autofree char *node = g_strdup_printf("/dev/vfio/%s", group);
         res->path = guest_intern(p->guest, node);
@@ -615,19 +628,19 @@ static int hostdev_parse_type(Parser *p, BwResource *res) {
 }
 
 static int hostdev_parse(Parser *p, BwResource *res) {
-        static const char *const types[] = { "none", "vfio-pci", "usb", "scsi-generic", NULL };
+        /* In BwHostdevType order, from BW_HOSTDEV_VFIO_PCI. */
+        static const char *const types[] = { "vfio-pci", "usb", "scsi-generic", NULL };
         static const char *const type_keys[][3] = {
                 [BW_HOSTDEV_VFIO_PCI] = { "address" },
                 [BW_HOSTDEV_USB] = { "bus", "device" },
                 [BW_HOSTDEV_SCSI_GENERIC] = { "path" },
         };
-        int type, r;
+        int index, r;
 
-        r = value_enum(p, "type", types, -1, &type);
+        r = value_enum(p, "type", types, -1, &index);
         if (r < 0)
                 return r;
-        if (type == BW_HOSTDEV_NONE)
-                return fail_key(p, "type", "'none' is not one of vfio-pci|usb|scsi-generic");
+        int type = BW_HOSTDEV_VFIO_PCI + index;
         /* Keys of another type are mistakes, not extras to ignore. */
         for (guint i = 0; i < p->group->n_keys; i++) {
                 const char *key = g_array_index(p->keys, KeyLine, p->group->first_key + i).name;
@@ -635,7 +648,7 @@ static int hostdev_parse(Parser *p, BwResource *res) {
                 for (size_t j = 0; j < 3 && type_keys[type][j]; j++)
                         ok = ok || strcmp(key, type_keys[type][j]) == 0;
                 if (!ok)
-                        return fail_key(p, key, "does not apply to type=%s", types[type]);
+                        return fail_key(p, key, "does not apply to type=%s", types[index]);
         }
         res->hostdev_type = (BwHostdevType) type;
         return hostdev_parse_type(p, res);
@@ -662,17 +675,16 @@ static int device_parse(Parser *p, BwResource *res) {
 }
 
 static int chardev_parse(Parser *p, BwResource *res) {
-        static const char *const types[] = { "none", "file", "socket", "pipe", "pty", NULL };
-        int type, r;
+        /* In BwChardevType order, from BW_CHARDEV_FILE. */
+        static const char *const types[] = { "file", "socket", "pipe", "pty", NULL };
+        int index, r;
 
-        r = value_enum(p, "type", types, -1, &type);
+        r = value_enum(p, "type", types, -1, &index);
         if (r < 0)
                 return r;
-        if (type == BW_CHARDEV_NONE)
-                return fail_key(p, "type", "'none' is not one of file|socket|pipe|pty");
-        res->chardev_type = (BwChardevType) type;
+        res->chardev_type = (BwChardevType) (BW_CHARDEV_FILE + index);
         /* A pty is allocated when the guest starts: there is no path to name. */
-        if (type == BW_CHARDEV_PTY)
+        if (res->chardev_type == BW_CHARDEV_PTY)
                 return group_key(p, "path") ? fail_key(p, "path", "type=pty takes no path") : 0;
         r = value_path(p, "path", true, &res->path);
         if (r < 0)

@@ -21,7 +21,6 @@
 #include "log.h"
 
 /* Not in guest.h: manager.c defines its own, and two would clash. */
-G_DEFINE_AUTOPTR_CLEANUP_FUNC(BwGuest, bw_guest_free)
 
 /* One path of one resource, while the guest is being built. */
 typedef struct GuestPath {

@@ -16,6 +16,8 @@
 
 #include <bulwark/bulwark.h>
 
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(BwGuest, bw_guest_free)
+
 /* The definition text the guest was parsed from, and its source name:
  * the journal stores the text so a crashed transaction can be undone by
  * another process. */

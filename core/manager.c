@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "error.h"
+#include "guest-parse.h"
 #include "guest.h"
 #include "journal.h"
 #include "log.h"
@@ -16,7 +17,6 @@
 #include "transaction.h"
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(BwManager, bw_manager_free)
-G_DEFINE_AUTOPTR_CLEANUP_FUNC(BwGuest, bw_guest_free)
 
 BW_PUBLIC int bw_manager_new(const BwOptions *options, BwManager **ret, BwError *reterr) {
         g_autoptr(BwManager) m = g_new0(BwManager, 1);
@@ -164,6 +164,11 @@ BW_PUBLIC int bw_manager_start(BwManager *m, const BwGuest *guest, BwError *rete
         r = manager_resolve_guest(m, guest, &g, reterr);
         if (r < 0)
                 return r;
+        /* A missing device or image means an incomplete path list: refuse
+         * rather than confine the guest to less than it will use. */
+        r = guest_check_resolved(g, reterr);
+        if (r < 0)
+                return r;
         const BwGuestInfo *info = bw_guest_info(g);
         r = manager_plan_resolved(m, info, &plan, reterr);
         if (r < 0)
@@ -234,8 +239,11 @@ static int manager_load_journal(BwManager *m, const char *name, Journal **ret_jo
         r = journal_read(journal_path(journal), &state, reterr);
         if (r < 0)
                 return r;
-        r = bw_guest_load_data(state->guest_text, strlen(state->guest_text), state->guest_source,
-                               &parsed, reterr);
+        /* Undo is driven by the journaled changes: read nothing on the host,
+         * so a deleted image or an unplugged device cannot block it. */
+        GuestParseOptions popts = { .skip_host = true };
+        r = guest_parse(state->guest_text, strlen(state->guest_text), state->guest_source, &popts,
+                        &parsed, reterr);
         if (r < 0)
                 return r;
         r = manager_resolve_guest(m, parsed, &g, reterr);

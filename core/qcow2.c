@@ -61,10 +61,9 @@ void qcow2_chain_done(Qcow2Chain *chain) {
         g_clear_pointer(&chain->unresolved, g_free);
 }
 
-/* Version, cluster size and header length: the frame everything else is
- * checked against. */
-static int header_parse_fixed(const uint8_t *buf, size_t len, const char *what,
-                              Qcow2Header *h, BwError *reterr) {
+/* Magic, version and cluster size: enough to know how much to read. */
+static int header_parse_start(const uint8_t *buf, size_t len, const char *what, Qcow2Header *h,
+                              BwError *reterr) {
         if (len < 4 || be32_at(buf) != QCOW2_MAGIC)
                 return error_set(reterr, -EINVAL, "%s: not a qcow2 image (no qcow2 magic)", what);
         if (len < QCOW2_V2_HEADER_LENGTH)
@@ -77,6 +76,14 @@ static int header_parse_fixed(const uint8_t *buf, size_t len, const char *what,
         if (h->cluster_bits < QCOW2_CLUSTER_BITS_MIN || h->cluster_bits > QCOW2_CLUSTER_BITS_MAX)
                 return error_set(reterr, -EINVAL, "%s: invalid qcow2 cluster size (cluster_bits %" PRIu32 ")",
                                  what, h->cluster_bits);
+        return 0;
+}
+
+/* The header length (the frame the extensions are checked against) and
+ * the features that matter to us.  `len` is what was read of the first
+ * cluster. */
+static int header_parse_length(const uint8_t *buf, size_t len, const char *what, Qcow2Header *h,
+                               BwError *reterr) {
         if (h->version == 2) {
                 h->header_length = QCOW2_V2_HEADER_LENGTH;
                 return 0;
@@ -87,7 +94,7 @@ static int header_parse_fixed(const uint8_t *buf, size_t len, const char *what,
         h->header_length = be32_at(buf + QCOW2_OFF_HEADER_LENGTH);
         if (h->header_length < QCOW2_V3_HEADER_LENGTH_MIN || h->header_length > len)
                 return error_set(reterr, -EINVAL,
-                                 "%s: invalid qcow2 header length %" PRIu32 " (from %d to the %zu bytes read)",
+                                 "%s: invalid qcow2 header length %" PRIu32 " (from %d to the %zu bytes of the first cluster)",
                                  what, h->header_length, QCOW2_V3_HEADER_LENGTH_MIN, len);
         if (be64_at(buf + QCOW2_OFF_INCOMPATIBLE) & QCOW2_INCOMPAT_DATA_FILE)
                 return error_set(reterr, -EOPNOTSUPP,
@@ -166,35 +173,33 @@ static int header_parse_backing(const uint8_t *buf, size_t len, uint64_t file_si
 
 int qcow2_header_parse(const uint8_t *buf, size_t len, uint64_t file_size, const char *what,
                        Qcow2Header *ret, BwError *reterr) {
-        Qcow2Header h = {};
+        g_auto(Qcow2Header) h = {};
         int r;
 
         if (len > file_size)
                 len = file_size;
-        r = header_parse_fixed(buf, len, what, &h, reterr);
+        r = header_parse_start(buf, len, what, &h, reterr);
         if (r < 0)
                 return r;
         size_t cluster = (size_t) 1 << h.cluster_bits;
         if (len > cluster)
                 len = cluster;
-        if (h.header_length > len)
-                return error_set(reterr, -EINVAL, "%s: qcow2 header longer than its first cluster", what);
-
+        r = header_parse_length(buf, len, what, &h, reterr);
+        if (r < 0)
+                return r;
         uint64_t backing_offset = be64_at(buf + QCOW2_OFF_BACKING_OFFSET);
         uint32_t backing_size = be32_at(buf + QCOW2_OFF_BACKING_SIZE);
         r = header_parse_backing(buf, len, file_size, backing_offset, backing_size, what, &h, reterr);
         if (r < 0)
-                goto fail;
+                return r;
         /* Extensions end where the backing name starts, as qemu reads them. */
-        size_t ext_end = h.backing_file && backing_offset < len ? (size_t) backing_offset : len;
+        size_t ext_end = h.backing_file ? (size_t) backing_offset : len;
         r = header_parse_extensions(buf, ext_end, what, &h, reterr);
         if (r < 0)
-                goto fail;
+                return r;
         *ret = h;
+        h = (Qcow2Header){};
         return 0;
-fail:
-        qcow2_header_done(&h);
-        return r;
 }
 
 static ssize_t pread_full(int fd, void *buf, size_t len, off_t offset) {
@@ -239,7 +244,7 @@ int qcow2_fd_has_magic(int fd) {
 }
 
 int qcow2_header_read(int fd, const char *what, Qcow2Header *ret, BwError *reterr) {
-        uint8_t head[QCOW2_V3_HEADER_LENGTH_MIN];
+        uint8_t head[QCOW2_V2_HEADER_LENGTH];
         uint64_t size = 0;
         ssize_t n;
         int r;
@@ -250,9 +255,9 @@ int qcow2_header_read(int fd, const char *what, Qcow2Header *ret, BwError *reter
         n = pread_full(fd, head, sizeof(head), 0);
         if (n < 0)
                 return error_set(reterr, (int) n, "%s: cannot read: %m", what);
-        /* The fixed part tells the cluster size; then read the first cluster. */
+        /* The start tells the cluster size; then read the first cluster. */
         Qcow2Header probe = {};
-        r = header_parse_fixed(head, (size_t) n, what, &probe, reterr);
+        r = header_parse_start(head, (size_t) n, what, &probe, reterr);
         if (r < 0)
                 return r;
         size_t len = (size_t) 1 << probe.cluster_bits;

@@ -27,6 +27,7 @@ typedef struct Image {
         const char *backing_format; /* NULL: no backing-format extension */
         uint32_t cluster_bits;     /* 0 means 16 */
         uint64_t incompatible;     /* v3 incompatible feature bits */
+        uint32_t header_length;    /* v3; 0 means 112, what qemu writes today */
 } Image;
 
 #define IMAGE_SIZE 4096
@@ -47,7 +48,8 @@ static void put_be64(uint8_t *p, uint64_t v) {
  * backing name.  Returns the offset of the backing name (0 when none). */
 static size_t image_build(const Image *img, uint8_t buf[IMAGE_SIZE]) {
         uint32_t version = img->version ? img->version : 3;
-        size_t off = version == 2 ? 72 : 104;
+        uint32_t header_length = img->header_length ? img->header_length : 112;
+        size_t off = version == 2 ? 72 : header_length;
 
         memset(buf, 0, IMAGE_SIZE);
         put_be32(buf, 0x514649fb);
@@ -57,7 +59,7 @@ static size_t image_build(const Image *img, uint8_t buf[IMAGE_SIZE]) {
         if (version == 3) {
                 put_be64(buf + 72, img->incompatible);
                 put_be32(buf + 96, 4);
-                put_be32(buf + 100, 104);
+                put_be32(buf + 100, header_length);
         }
         if (img->backing_format) {
                 size_t n = strlen(img->backing_format);
@@ -150,9 +152,15 @@ static void test_qcow2_header_parse_v3(void **state) {
         image_build(&(Image){ .backing = "/b.raw", .backing_format = "raw" }, buf);
         assert_int_equal(qcow2_header_parse(buf, sizeof(buf), sizeof(buf), "x", &h, NULL), 0);
         assert_int_equal(h.version, 3);
-        assert_int_equal(h.header_length, 104);
+        assert_int_equal(h.header_length, 112);
         assert_string_equal(h.backing_file, "/b.raw");
         assert_string_equal(h.backing_format, "raw");
+        /* the shortest v3 header, as older qemu wrote it */
+        g_auto(Qcow2Header) h104 = {};
+        image_build(&(Image){ .backing = "/b.raw", .backing_format = "raw", .header_length = 104 }, buf);
+        assert_int_equal(qcow2_header_parse(buf, sizeof(buf), sizeof(buf), "x", &h104, NULL), 0);
+        assert_int_equal(h104.header_length, 104);
+        assert_string_equal(h104.backing_format, "raw");
 }
 
 static void test_qcow2_header_parse_no_backing(void **state) {
@@ -226,7 +234,7 @@ static void test_qcow2_header_parse_backing_out_of_bounds(void **state) {
 
 static void test_qcow2_header_parse_bad_extensions(void **state) {
         uint8_t buf[IMAGE_SIZE];
-        image_build(&(Image){ .backing_format = "qcow2" }, buf);
+        image_build(&(Image){ .backing_format = "qcow2", .header_length = 104 }, buf);
         put_be32(buf + 108, 100000);
         parse_fails(buf, sizeof(buf), sizeof(buf), "extension 0xe2792aca at offset 104 runs past");
         put_be32(buf + 108, 0);
@@ -237,11 +245,11 @@ static void test_qcow2_header_parse_bad_extensions(void **state) {
         buf[113] = '\x01';
         parse_fails(buf, sizeof(buf), sizeof(buf), "not printable");
         /* two backing format extensions */
-        image_build(&(Image){ .backing_format = "raw" }, buf);
+        image_build(&(Image){ .backing_format = "raw", .header_length = 104 }, buf);
         memcpy(buf + 120, buf + 104, 16);
         parse_fails(buf, sizeof(buf), sizeof(buf), "more than one backing format extension");
         /* unknown extensions are skipped */
-        image_build(&(Image){ .backing_format = "raw" }, buf);
+        image_build(&(Image){ .backing_format = "raw", .header_length = 104 }, buf);
         memmove(buf + 120, buf + 104, 16);
         put_be32(buf + 104, 0x12345678);
         put_be32(buf + 108, 3);
@@ -288,9 +296,9 @@ static void test_qcow2_chain_resolve_relative(void **state) {
         g_autofree char *dir_a = scratch_path("rel-a"), *dir_b = scratch_path("rel-b");
         assert_int_equal(mkdir(dir_a, 0700), 0);
         assert_int_equal(mkdir(dir_b, 0700), 0);
-        g_autofree char *base = image_write("rel-b/base.qcow2", &(Image){ 0 });
+        g_free(image_write("rel-b/base.qcow2", &(Image){ 0 }));
         /* relative to the directory of the image that names it */
-        g_autofree char *mid = image_write("rel-b/mid.qcow2", &(Image){ .backing = "base.qcow2" });
+        g_free(image_write("rel-b/mid.qcow2", &(Image){ .backing = "base.qcow2" }));
         g_autofree char *top = image_write("rel-a/top.qcow2", &(Image){ .backing = "../rel-b/mid.qcow2" });
         g_autofree char *want_mid = g_build_filename(dir_a, "../rel-b/mid.qcow2", NULL);
         g_autofree char *want_base = g_build_filename(dir_a, "../rel-b/base.qcow2", NULL);
@@ -411,7 +419,7 @@ static void test_qcow2_chain_resolve_protocols(void **state) {
                 chain_fails(top, false, -EINVAL, cases[i].fragment);
         }
         /* a colon after a slash is part of a file name */
-        g_autofree char *odd = image_write("odd:name.qcow2", &(Image){ 0 });
+        g_free(image_write("odd:name.qcow2", &(Image){ 0 }));
         g_autofree char *top = image_write("proto-ok.qcow2", &(Image){ .backing = "./odd:name.qcow2" });
         g_auto(Qcow2Chain) chain = {};
         chain_ok(top, false, &chain);

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "bulwarkctl.h"
+#include "guest.h"
 #include "json-out.h"
 
 static void guest_help(FILE *f) {
@@ -58,7 +59,7 @@ static void check_print_json(const BwGuestInfo *g) {
                 }
                 printf("]}");
         }
-        printf("]}\n");
+        printf("]}");
 }
 
 static void check_print_table(const BwGuestInfo *g) {
@@ -78,14 +79,37 @@ static void check_print_table(const BwGuestInfo *g) {
         }
 }
 
+/* Host objects the definition names that are not on this host: the
+ * definition is valid, but a start would be refused. */
+static void check_print_unresolved(CtlContext *ctx, const BwGuest *g) {
+        size_t n = guest_get_n_unresolved(g);
+        if (ctx->json) {
+                printf("[");
+                for (size_t i = 0; i < n; i++) {
+                        printf("%s", i ? "," : "");
+                        json_print_string(stdout, guest_get_unresolved(g, i));
+                }
+                printf("]");
+                return;
+        }
+        for (size_t i = 0; i < n; i++)
+                printf("not on this host (start will refuse): %s\n", guest_get_unresolved(g, i));
+}
+
 static int guest_check(CtlContext *ctx, const char *path) {
         BwGuest *g = NULL;
         if (guest_load(path, &g) < 0)
                 return CTL_EXIT_FAILURE;
-        if (ctx->json)
+        if (ctx->json) {
+                printf("{\"guest\":");
                 check_print_json(bw_guest_info(g));
-        else
+                printf(",\"unresolved\":");
+                check_print_unresolved(ctx, g);
+                printf("}\n");
+        } else {
                 check_print_table(bw_guest_info(g));
+                check_print_unresolved(ctx, g);
+        }
         bw_guest_free(g);
         return CTL_EXIT_OK;
 }

@@ -30,3 +30,6 @@ int ctl_manager_open(const CtlContext *ctx, BwManager **ret);
 int ctl_plugins_main(CtlContext *ctx, int argc, char **argv);
 int ctl_guest_main(CtlContext *ctx, int argc, char **argv);
 int ctl_recover_main(CtlContext *ctx, int argc, char **argv);
+int ctl_locks_main(CtlContext *ctx, int argc, char **argv);
+int ctl_lock_main(CtlContext *ctx, int argc, char **argv);
+int ctl_devices_main(CtlContext *ctx, int argc, char **argv);

@@ -1,0 +1,102 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* libFuzzer target: the lockd frame and payload decoder, both directions.
+ * The input is a byte stream as bulwark-lockd reads it from a client: the
+ * frames in it are cut, checked and decoded the way the daemon does
+ * (requests) and the way the client does (replies and their bodies). */
+#include "config.h"
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+
+#include "protocol.h"
+
+static void decode_request(uint8_t type, GVariant *v) {
+        g_autofree char *message = NULL;
+        switch (type) {
+        case LOCKD_MSG_HELLO: {
+                g_auto(LockdHelloRequest) req = {};
+                (void) protocol_hello_decode(v, &req, &message);
+                break;
+        }
+        case LOCKD_MSG_ACQUIRE: {
+                g_auto(LockdAcquireRequest) req = {};
+                if (protocol_acquire_decode(v, &req, &message) == 0)
+                        for (size_t i = 0; i < req.paths.n; i++)
+                                if (req.paths.paths[i][0] != '/')
+                                        abort();
+                break;
+        }
+        case LOCKD_MSG_RELEASE: {
+                g_auto(LockdReleaseRequest) req = {};
+                (void) protocol_release_decode(v, &req, &message);
+                break;
+        }
+        default:
+                break;
+        }
+}
+
+/* What the client does with a reply body. */
+static void decode_body(GVariant *body) {
+        if (g_variant_is_of_type(body, G_VARIANT_TYPE(LOCKD_BODY_LIST))) {
+                g_autoptr(GVariant) rows = g_variant_get_child_value(body, 1);
+                for (size_t i = 0; i < g_variant_n_children(rows); i++) {
+                        g_autoptr(GVariant) path = NULL;
+                        const char *owner;
+                        uint64_t dev, ino, held;
+                        uint32_t mode, flags, pid, uid;
+                        int64_t since;
+                        g_variant_get_child(rows, i, "(@ayttuu&suuxt)", &path, &dev, &ino, &mode, &flags, &owner,
+                                            &pid, &uid, &since, &held);
+                        g_free(protocol_path_from_variant(path));
+                }
+        } else if (g_variant_is_of_type(body, G_VARIANT_TYPE(LOCKD_BODY_ACQUIRE))) {
+                for (size_t i = 0; i < g_variant_n_children(body); i++) {
+                        uint64_t dev, ino;
+                        uint32_t flags;
+                        g_variant_get_child(body, i, "(ttu)", &dev, &ino, &flags);
+                }
+        } else if (g_variant_is_of_type(body, G_VARIANT_TYPE(LOCKD_BODY_BUSY))) {
+                g_autoptr(GVariant) path = g_variant_get_child_value(body, 0);
+                g_free(protocol_path_from_variant(path));
+        } else if (g_variant_is_of_type(body, G_VARIANT_TYPE(LOCKD_BODY_PING))) {
+                const char *version;
+                uint32_t a, b, c, d;
+                g_variant_get(body, "(&suuuu)", &version, &a, &b, &c, &d);
+        }
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+        size_t off = 0;
+        while (off < size) {
+                LockdHeader h;
+                size_t len;
+                int k = protocol_frame_next(data + off, size - off, &h, &len);
+                if (k <= 0)
+                        break;
+                if (len < LOCKD_HEADER_SIZE || len > size - off)
+                        abort();
+                const uint8_t *payload = data + off + LOCKD_HEADER_SIZE;
+                const GVariantType *type = protocol_request_type(h.type);
+                g_autofree char *message = NULL;
+                if (type) {
+                        g_autoptr(GVariant) v = protocol_payload_parse(payload, h.length, type, &message);
+                        if (v)
+                                decode_request(h.type, v);
+                        else if (!message)
+                                abort();
+                } else if (h.type == LOCKD_MSG_REPLY) {
+                        g_autoptr(GVariant) v = protocol_payload_parse(payload, h.length, G_VARIANT_TYPE("(uisv)"),
+                                                                       &message);
+                        g_auto(LockdReply) reply = {};
+                        g_autofree char *m2 = NULL;
+                        if (v && protocol_reply_decode(v, &reply, &m2) == 0)
+                                decode_body(reply.body);
+                }
+                off += len;
+        }
+        return 0;
+}

@@ -1,0 +1,301 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* bulwarkctl locks: what bulwark-lockd holds, for whom, since when.
+ * bulwarkctl lock: hold lockd locks while a command runs (like flock(1)). */
+#include "config.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <glib.h>
+
+#include "bulwarkctl.h"
+#include "../lockd/client.h"
+#include "json-out.h"
+#include "../lockd/protocol.h"
+#include "settings.h"
+
+/* The socket: --socket, else what the library would use (BULWARK_LOCKD_SOCKET,
+ * [lockd] socket= in the configuration, <run-dir>/lockd.sock). */
+static int locks_socket(const CtlContext *ctx, const char *arg, char **ret) {
+        g_autoptr(Settings) settings = NULL;
+        BwError err = {};
+
+        if (arg) {
+                *ret = g_strdup(arg);
+                return 0;
+        }
+        int r = settings_load(&ctx->options, &settings, &err);
+        if (r < 0) {
+                fprintf(stderr, "bulwarkctl: %s\n", err.message);
+                return r;
+        }
+        *ret = g_strdup(settings->lockd_socket);
+        return 0;
+}
+
+static const char *lock_kind(uint32_t flags) {
+        if (flags & LOCKD_PATH_MISSING)
+                return "name";
+        if (flags & LOCKD_PATH_TABLE_ONLY)
+                return "table";
+        if (flags & LOCKD_PATH_READ_LOCK)
+                return "read-lock";
+        return "file";
+}
+
+static void format_duration(uint64_t usec, char *buf, size_t size) {
+        uint64_t s = usec / 1000000;
+        if (s < 60)
+                snprintf(buf, size, "%.1fs", (double) usec / 1e6);
+        else if (s < 3600)
+                snprintf(buf, size, "%um%02us", (unsigned) (s / 60), (unsigned) (s % 60));
+        else if (s < 86400)
+                snprintf(buf, size, "%uh%02um", (unsigned) (s / 3600), (unsigned) (s / 60 % 60));
+        else
+                snprintf(buf, size, "%ud%02uh", (unsigned) (s / 86400), (unsigned) (s / 3600 % 24));
+}
+
+static int lock_compare(const void *a, const void *b) {
+        const BwLockdLock *x = a, *y = b;
+        int c = strcmp(x->path, y->path);
+        return c ? c : strcmp(x->owner, y->owner);
+}
+
+static void locks_print_json(const BwLockdLock *locks, size_t n, bool truncated) {
+        printf("{\"truncated\":%s,\"locks\":[", truncated ? "true" : "false");
+        for (size_t i = 0; i < n; i++) {
+                const BwLockdLock *l = &locks[i];
+                printf("%s{\"path\":", i ? "," : "");
+                json_print_string(stdout, l->path);
+                printf(",\"dev\":%llu,\"ino\":%llu,\"mode\":\"%s\",\"kind\":\"%s\",\"owner\":",
+                       (unsigned long long) l->dev, (unsigned long long) l->ino,
+                       l->shared ? "shared" : "exclusive", lock_kind(l->flags));
+                json_print_string(stdout, l->owner);
+                printf(",\"pid\":%u,\"uid\":%u,\"since_usec\":%lld,\"held_for_usec\":%llu}", l->pid, l->uid,
+                       (long long) l->since, (unsigned long long) l->held_for);
+        }
+        printf("]}\n");
+}
+
+static void locks_print_table(const BwLockdLock *locks, size_t n, bool truncated) {
+        printf("%-9s %-9s %-16s %7s %9s  %s\n", "MODE", "KIND", "OWNER", "PID", "HELD", "PATH");
+        for (size_t i = 0; i < n; i++) {
+                const BwLockdLock *l = &locks[i];
+                char held[32];
+                format_duration(l->held_for, held, sizeof(held));
+                printf("%-9s %-9s %-16.16s %7u %9s  %s\n", l->shared ? "shared" : "exclusive",
+                       lock_kind(l->flags), l->owner, l->pid, held, l->path);
+        }
+        if (truncated)
+                printf("(more locks are held than one reply can list)\n");
+}
+
+static void locks_help(FILE *f) {
+        fprintf(f,
+                "Usage: bulwarkctl [--json] locks [--socket PATH]\n"
+                "\n"
+                "Lists every lock bulwark-lockd holds: mode, kind (file: OFD lock on byte 1;\n"
+                "table: directory or device, locked in lockd's table only; name: a path that\n"
+                "did not exist yet; read-lock: exclusive, but the file only opens read-only),\n"
+                "owner, pid, how long it has been held, and the path.\n"
+                "\n"
+                "  --socket PATH    lockd's socket (default: [lockd] socket= or <run-dir>/lockd.sock)\n"
+                "  --json           print JSON\n");
+}
+
+int ctl_locks_main(CtlContext *ctx, int argc, char **argv) {
+        enum { OPT_SOCKET = 0x100, OPT_JSON };
+        static const struct option options[] = {
+                { "socket", required_argument, NULL, OPT_SOCKET },
+                { "json", no_argument, NULL, OPT_JSON },
+                { "help", no_argument, NULL, 'h' },
+                {}
+        };
+        g_autofree char *socket_path = NULL;
+        const char *socket_arg = NULL;
+        BwLockdClient *client;
+        BwLockdLock *locks;
+        BwError err = {};
+        bool truncated;
+        size_t n;
+        int c;
+
+        optind = 1;
+        while ((c = getopt_long(argc, argv, "+h", options, NULL)) >= 0) {
+                switch (c) {
+                case OPT_SOCKET: socket_arg = optarg; break;
+                case OPT_JSON: ctx->json = true; break;
+                case 'h': locks_help(stdout); return CTL_EXIT_OK;
+                default: locks_help(stderr); return CTL_EXIT_USAGE;
+                }
+        }
+        if (optind < argc) {
+                locks_help(stderr);
+                return CTL_EXIT_USAGE;
+        }
+        if (locks_socket(ctx, socket_arg, &socket_path) < 0)
+                return CTL_EXIT_FAILURE;
+        if (bw_lockd_client_new(socket_path, "bulwarkctl", &client) < 0) {
+                fprintf(stderr, "bulwarkctl: lockd socket '%s' is not an absolute path\n", socket_path);
+                return CTL_EXIT_FAILURE;
+        }
+        int r = bw_lockd_list(client, &locks, &n, &truncated, &err);
+        bw_lockd_client_free(client);
+        if (r < 0) {
+                fprintf(stderr, "bulwarkctl: %s\n", err.message);
+                return CTL_EXIT_FAILURE;
+        }
+        qsort(locks, n, sizeof(*locks), lock_compare);
+        if (ctx->json)
+                locks_print_json(locks, n, truncated);
+        else
+                locks_print_table(locks, n, truncated);
+        bw_lockd_lock_list_free(locks, n);
+        return CTL_EXIT_OK;
+}
+
+/* ---- lock PATH... -- CMD ----------------------------------------------- */
+
+static volatile sig_atomic_t lock_child;
+
+static void lock_forward_signal(int sig) {
+        if (lock_child > 0)
+                kill(lock_child, sig);
+}
+
+static void lock_help(FILE *f) {
+        fprintf(f,
+                "Usage: bulwarkctl lock [--shared] [--timeout SEC] [--allow-missing] [--socket PATH]\n"
+                "                       PATH... -- CMD [ARGS...]\n"
+                "\n"
+                "Takes lockd locks on every PATH (all or nothing), runs CMD while holding them,\n"
+                "releases them and exits with CMD's status (128+N when it died of signal N).\n"
+                "While another holder has a PATH, retries until the timeout, then exits 75\n"
+                "naming the holder.  SIGINT, SIGTERM, SIGHUP and SIGQUIT are passed to CMD.\n"
+                "If lockd goes away while CMD runs, the locks are lost at that moment: a\n"
+                "warning is printed and the exit status is CMD's, or 1 if CMD succeeded.\n"
+                "\n"
+                "  --shared         shared locks (default: exclusive)\n"
+                "  --timeout SEC    how long to wait for busy paths (default 60; 0: try once)\n"
+                "  --allow-missing  lock a path that does not exist yet by its name\n"
+                "  --socket PATH    lockd's socket (default: [lockd] socket= or <run-dir>/lockd.sock)\n");
+}
+
+static int lock_run(char **cmd) {
+        struct sigaction sa = { .sa_handler = lock_forward_signal };
+        const int forwarded[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT };
+        struct sigaction old[G_N_ELEMENTS(forwarded)];
+        int status;
+
+        sigemptyset(&sa.sa_mask);
+        for (size_t i = 0; i < G_N_ELEMENTS(forwarded); i++)
+                sigaction(forwarded[i], &sa, &old[i]);
+        fflush(NULL);
+        pid_t pid = fork();
+        if (pid < 0) {
+                fprintf(stderr, "bulwarkctl: lock: cannot fork: %s\n", g_strerror(errno));
+                return -errno;
+        }
+        if (pid == 0) {
+                for (size_t i = 0; i < G_N_ELEMENTS(forwarded); i++)
+                        sigaction(forwarded[i], &old[i], NULL);
+                execvp(cmd[0], cmd);
+                int e = errno;
+                fprintf(stderr, "bulwarkctl: lock: cannot run '%s': %s\n", cmd[0], g_strerror(e));
+                _exit(e == ENOENT ? 127 : 126);
+        }
+        lock_child = pid;
+        while (waitpid(pid, &status, 0) < 0)
+                if (errno != EINTR) {
+                        status = 0;
+                        break;
+                }
+        lock_child = 0;
+        for (size_t i = 0; i < G_N_ELEMENTS(forwarded); i++)
+                sigaction(forwarded[i], &old[i], NULL);
+        return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+int ctl_lock_main(CtlContext *ctx, int argc, char **argv) {
+        enum { OPT_SHARED = 0x100, OPT_TIMEOUT, OPT_ALLOW_MISSING, OPT_SOCKET };
+        static const struct option options[] = {
+                { "shared", no_argument, NULL, OPT_SHARED },
+                { "timeout", required_argument, NULL, OPT_TIMEOUT },
+                { "allow-missing", no_argument, NULL, OPT_ALLOW_MISSING },
+                { "socket", required_argument, NULL, OPT_SOCKET },
+                { "help", no_argument, NULL, 'h' },
+                {}
+        };
+        g_autofree char *socket_path = NULL;
+        const char *socket_arg = NULL;
+        unsigned mode = BW_LOCKD_EXCLUSIVE;
+        int timeout_ms = BW_LOCKD_DEFAULT_TIMEOUT_MS;
+        BwLockdClient *client;
+        BwLockdHandle *handle;
+        BwError err = {};
+        int c, sep = -1;
+
+        optind = 1;
+        while ((c = getopt_long(argc, argv, "+h", options, NULL)) >= 0) {
+                switch (c) {
+                case OPT_SHARED: mode |= BW_LOCKD_SHARED; break;
+                case OPT_ALLOW_MISSING: mode |= BW_LOCKD_ALLOW_MISSING; break;
+                case OPT_SOCKET: socket_arg = optarg; break;
+                case OPT_TIMEOUT: {
+                        char *end;
+                        double s = g_ascii_strtod(optarg, &end);
+                        if (*end || end == optarg || !(s >= 0 && s <= 86400)) {
+                                fprintf(stderr, "bulwarkctl: lock: --timeout '%s' is not a number of seconds from 0 to 86400\n",
+                                        optarg);
+                                return CTL_EXIT_USAGE;
+                        }
+                        timeout_ms = (int) (s * 1000);
+                        break;
+                }
+                case 'h': lock_help(stdout); return CTL_EXIT_OK;
+                default: lock_help(stderr); return CTL_EXIT_USAGE;
+                }
+        }
+        for (int i = optind; i < argc; i++)
+                if (strcmp(argv[i], "--") == 0) {
+                        sep = i;
+                        break;
+                }
+        if (sep <= optind || sep + 1 >= argc) {
+                fprintf(stderr, "bulwarkctl: lock: give at least one PATH, then -- and a command\n");
+                lock_help(stderr);
+                return CTL_EXIT_USAGE;
+        }
+        if (locks_socket(ctx, socket_arg, &socket_path) < 0)
+                return CTL_EXIT_FAILURE;
+        if (bw_lockd_client_new(socket_path, "bulwarkctl", &client) < 0) {
+                fprintf(stderr, "bulwarkctl: lockd socket '%s' is not an absolute path\n", socket_path);
+                return CTL_EXIT_FAILURE;
+        }
+        int r = bw_lockd_acquire(client, (const char *const *) argv + optind, (size_t) (sep - optind), mode,
+                                 timeout_ms, &handle, &err);
+        bw_lockd_client_free(client);
+        if (r < 0) {
+                fprintf(stderr, "bulwarkctl: lock: %s\n", err.message);
+                return r == -ETIMEDOUT ? CTL_EXIT_TEMPFAIL : CTL_EXIT_FAILURE;
+        }
+        int status = lock_run(argv + sep + 1);
+        r = bw_lockd_release(handle);
+        if (status < 0)
+                return CTL_EXIT_FAILURE;
+        if (r == -ECONNRESET) {
+                fprintf(stderr, "bulwarkctl: lock: lockd went away while '%s' ran: its locks were lost then\n",
+                        argv[sep + 1]);
+                return status ? status : CTL_EXIT_FAILURE;
+        }
+        if (r < 0)
+                fprintf(stderr, "bulwarkctl: lock: cannot release the locks: %s\n", g_strerror(-r));
+        return status;
+}
