@@ -16,6 +16,7 @@
 #include "fixture.h"
 #include "guest.h"
 
+
 /* The identity the generated guest runs as (libvirt-qemu on Debian). */
 #define FIXTURE_GUEST_UID 107
 #define FIXTURE_GUEST_GID 107
@@ -70,14 +71,20 @@ void fixture_free(Fixture *f) {
         fixture_remove_tree(f->dev_scratch);
         if (f->cgroup_made)
                 fixture_remove_cgroup(f->cgroup_made);
-        else if (f->guest_cgroup && !f->guest_cgroup_existed)
-                fixture_remove_cgroup(f->guest_cgroup);
+        for (guint i = 0; f->cgroups_absent && i < f->cgroups_absent->len; i++) {
+                const char *path = f->cgroups_absent->pdata[i];
+                if (i == 0)
+                        fixture_remove_cgroup(path);
+                else
+                        (void) rmdir(path); /* a parent: only if nothing else is in it */
+        }
         g_free(f->scratch);
         g_free(f->dev_scratch);
         g_free(f->state_dir);
         g_free(f->cgroup_root);
         g_free(f->cgroup_made);
-        g_free(f->guest_cgroup);
+        if (f->cgroups_absent)
+                g_ptr_array_unref(f->cgroups_absent);
         g_free(f->guest_text);
         g_free(f->guest_source);
         g_free(f);
@@ -203,15 +210,16 @@ static char *fixture_guest_text(Fixture *f, const char *dir, const char *device)
                 g_string_append_printf(t, "cgroup=%s\n", f->cgroup_made);
         g_string_append_printf(t, "\n[disk:root]\npath=%s/root.qcow2\nformat=qcow2\n", dir);
         g_string_append_printf(t, "\n[disk:data]\npath=%s/data.img\nreadonly=true\n", dir);
-        if (device)
-                g_string_append_printf(t, "\n[device:null]\npath=%s\naccess=rw\n", device);
         g_string_append_printf(t, "\n[chardev:serial0]\ntype=file\npath=%s/serial.log\n", dir);
         g_string_append_printf(t, "\n[kernel]\nkernel=%s/vmlinuz\ninitrd=%s/initrd.img\n", dir, dir);
         g_string_append_printf(t, "\n[firmware]\nloader=%s/OVMF_CODE.fd\nnvram=%s/OVMF_VARS.fd\n", dir, dir);
         g_string_append_printf(t, "\n[tpm]\nstate=%s/tpm\n", dir);
         g_string_append_printf(t, "\n[memory]\nbacking=%s/memory.ram\n", dir);
-        /* Last: the resource the attach check takes away and gives back. */
         g_string_append_printf(t, "\n[disk:hotplug]\npath=%s/hotplug.img\n", dir);
+        /* Last: the resource the attach check takes away and gives back, a
+         * device node when there is one (every plugin has a say on those). */
+        if (device)
+                g_string_append_printf(t, "\n[device:null]\npath=%s\naccess=rw\n", device);
         return g_string_free(t, FALSE);
 }
 
@@ -296,6 +304,18 @@ static int fixture_load_settings(Fixture *f, const FixtureOptions *o, BwError *r
         return 0;
 }
 
+static void fixture_note_absent_cgroups(Fixture *f, const char *cgroup) {
+        g_autofree char *path = g_strdup(cgroup);
+
+        f->cgroups_absent = g_ptr_array_new_with_free_func(g_free);
+        while (f->cgroup_root && g_str_has_prefix(path, f->cgroup_root) && strcmp(path, f->cgroup_root) != 0 &&
+               access(path, F_OK) < 0 && errno == ENOENT) {
+                char *parent = g_path_get_dirname(path);
+                g_ptr_array_add(f->cgroups_absent, g_steal_pointer(&path));
+                path = parent;
+        }
+}
+
 /* The host as the checks see it: the scratch directory (guest files,
  * state, run directory), the device directory, every guest path outside
  * them, the directories to watch and the guest's cgroup. */
@@ -316,9 +336,8 @@ static void fixture_build_scope(Fixture *f, const FixtureOptions *o) {
                         snapshot_scope_add_path(f->scope, res->paths[j]);
         }
         if (info->cgroup) {
-                f->guest_cgroup = g_strdup(info->cgroup);
-                f->guest_cgroup_existed = access(info->cgroup, F_OK) == 0;
                 snapshot_scope_add_cgroup(f->scope, info->cgroup);
+                fixture_note_absent_cgroups(f, info->cgroup);
         }
 }
 

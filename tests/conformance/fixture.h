@@ -5,9 +5,9 @@
  * (root only, when a cgroup2 mount exists), the guest parsed from them,
  * and the scope of "the host" the checks compare (see snapshot.h).
  *
- * fixture_free() removes everything the fixture made, and every cgroup
- * directory in the guest's cgroup that did not exist before it, whatever
- * state a plugin left them in. */
+ * fixture_free() removes everything the fixture made, and the guest's
+ * cgroup (with its subdirectories) and its parents when they did not exist
+ * before, whatever state a plugin left them in. */
 #pragma once
 
 #include <stdbool.h>
@@ -33,8 +33,9 @@ typedef struct Fixture {
         char *state_dir;
         char *cgroup_root;         /* NULL when there is no cgroup2 mount */
         char *cgroup_made;         /* a cgroup the fixture created, or NULL */
-        char *guest_cgroup;        /* the guest's cgroup, or NULL */
-        bool guest_cgroup_existed;
+        /* The guest's cgroup and its ancestors below the cgroup root that
+         * did not exist at the start, deepest first: removed at the end. */
+        GPtrArray *cgroups_absent;
         Settings *settings;
         char *guest_text;
         char *guest_source;
