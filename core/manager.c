@@ -110,13 +110,26 @@ static int manager_resolve_guest(BwManager *m, const BwGuest *guest, BwGuest **r
         return 0;
 }
 
+/* A plugin whose probe failed is left out only when its configuration
+ * says so ("[plugin:NAME] allow-unsupported=true"): running a guest with
+ * less confinement than configured must be a decision, never a default. */
+static bool manager_plugin_skipped(BwManager *m, Plugin *p) {
+        if (p->probe_result >= 0)
+                return false;
+        const char *v = settings_plugin_value(m->settings, p->name, "allow-unsupported");
+        return v && strcmp(v, "true") == 0;
+}
+
 static int manager_check_usable(BwManager *m, BwError *reterr) {
         for (guint i = 0; i < m->plugins->len; i++) {
                 Plugin *p = m->plugins->pdata[i];
-                if (p->probe_result < 0)
+                const char *reason = p->probe_reason[0] ? p->probe_reason : g_strerror(-p->probe_result);
+                if (manager_plugin_skipped(m, p))
+                        log_warning("plugin '%s': not usable on this host, left out (allow-unsupported=true): %s",
+                                    p->name, reason);
+                else if (p->probe_result < 0)
                         return error_set(reterr, p->probe_result, "plugin '%s': not usable on this host: %s",
-                                         p->name, p->probe_reason[0] ? p->probe_reason
-                                                                     : g_strerror(-p->probe_result));
+                                         p->name, reason);
         }
         return 0;
 }
@@ -128,6 +141,8 @@ static int manager_plan_resolved(BwManager *m, const BwGuestInfo *info, BwPlan *
                 return r;
         for (guint i = 0; i < m->plugins->len; i++) {
                 PlanSink sink;
+                if (manager_plugin_skipped(m, m->plugins->pdata[i]))
+                        continue;
                 plan_sink_init(&sink, plan, m->plugins->pdata[i]);
                 r = plugin_plan(m->plugins->pdata[i], info, &sink.sink, reterr);
                 if (r < 0)

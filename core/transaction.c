@@ -12,7 +12,7 @@ static Plugin *transaction_plugin(Transaction *t, const char *name) {
         for (guint i = 0; i < t->plugins->len; i++) {
                 Plugin *p = t->plugins->pdata[i];
                 if (strcmp(p->name, name) == 0)
-                        return p;
+                        return p->initialized ? p : NULL; /* unusable here: cannot undo */
         }
         return NULL;
 }
@@ -102,7 +102,7 @@ int transaction_undo_entries(Transaction *t, const JournalState *state, unsigned
                 int r;
                 if (!p)
                         r = error_set(&err, -ENOENT,
-                                      "guest '%s': change %s '%s' was made by plugin '%s', which is not loaded",
+                                      "guest '%s': change %s '%s' was made by plugin '%s', which is not loaded or not usable on this host",
                                       t->guest->name, e->kind, e->object, e->plugin);
                 else {
                         gsize dlen = 0, ulen = 0;

@@ -10,7 +10,9 @@ n=0 failed=0
 ok() { n=$((n + 1)); echo "ok $n - $1"; }
 not_ok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; shift; for l in "$@"; do echo "# $l"; done; }
 
-exported() { nm -D --defined-only "$1" | awk '{print $3}' | grep -vE '^(_init|_fini|_edata|_end|__bss_start)$' | sort -u; }
+# Names without their symbol version (bw_x@@BULWARK_0.1) and without the
+# version node itself.
+exported() { nm -D --defined-only "$1" | awk '{print $3}' | sed 's/@.*//' | grep -vE '^BULWARK_' | grep -vE '^(_init|_fini|_edata|_end|__bss_start)$' | sort -u; }
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT

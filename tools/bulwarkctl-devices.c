@@ -277,6 +277,43 @@ static const char *level_name(unsigned level) {
         }
 }
 
+/* One type's answer: a line for people, or a JSON object. */
+static void explain_one(const CtlContext *ctx, const DeviceCgroup *dc, unsigned type, uint32_t major,
+                        uint32_t minor, unsigned access, size_t others, bool first) {
+        char nums[24], acc[4], eacc[4], enums[24] = "", node[300];
+        bool has = device_cgroup_has_program(dc), allowed;
+        char t = device_type_char(type);
+        RuleDecision d;
+
+        device_cgroup_decide(dc, type, major, minor, &d);
+        allowed = !has || rule_decision_allows(&d, access);
+        device_numbers_format(major, minor, nums);
+        device_access_format(access, acc);
+        dev_log_node_name(type, major, minor, node, sizeof(node));
+        if (d.level)
+                device_numbers_format(rule_key_major(d.key), rule_key_minor(d.key), enums);
+        if (ctx->json) {
+                printf("%s{\"cgroup\":", first ? "" : ",");
+                json_print_string(stdout, device_cgroup_path(dc));
+                printf(",\"type\":\"%c\",\"device\":\"%s\",\"access\":\"%s\",\"node\":", t, nums, acc);
+                json_print_string(stdout, strcmp(node, "-") ? node : NULL);
+                printf(",\"program\":%s,\"allowed\":%s,\"level\":\"%s\",\"entry\":", has ? "true" : "false",
+                       allowed ? "true" : "false", level_name(d.level));
+                if (d.level)
+                        printf("{\"type\":\"%c\",\"device\":\"%s\",\"access\":\"%s\"}", t, enums,
+                               d.mask ? device_access_format(d.mask, eacc) : "");
+                else
+                        printf("null");
+                printf(",\"other_programs\":%zu}", others);
+        } else if (!has)
+                printf("%c %s %s (%s): allowed: no bw_devices program on this cgroup\n", t, nums, acc, node);
+        else if (d.level)
+                printf("%c %s %s (%s): %s by entry %c %s %s (%s)\n", t, nums, acc, node, allowed ? "allowed" : "denied", t,
+                       enums, device_access_format(d.mask, eacc), level_name(d.level));
+        else
+                printf("%c %s %s (%s): denied: no entry for this device\n", t, nums, acc, node);
+}
+
 static int devices_explain(const CtlContext *ctx, int argc, char **argv) {
         DeviceCgroupOptions o = { .readonly = true };
         DeviceCgroup *dc = NULL;
@@ -284,6 +321,7 @@ static int devices_explain(const CtlContext *ctx, int argc, char **argv) {
         uint32_t major, minor;
         BwError err = {};
         size_t n_prog, others = 0;
+        bool first = true;
         int r;
 
         if (argc != 5) {
@@ -311,46 +349,11 @@ static int devices_explain(const CtlContext *ctx, int argc, char **argv) {
                 others += !(progs[i].ours && !progs[i].inherited);
         if (ctx->json)
                 printf("[");
-        bool first = true;
-        for (unsigned type = DEVICE_TYPE_BLOCK; type <= DEVICE_TYPE_CHAR; type <<= 1) {
-                char nums[24], acc[4], eacc[4], enums[24], node[300];
-                RuleDecision d;
-                bool has = device_cgroup_has_program(dc), allowed;
-                if (!(types & type))
-                        continue;
-                device_cgroup_decide(dc, type, major, minor, &d);
-                allowed = !has || rule_decision_allows(&d, access);
-                device_numbers_format(major, minor, nums);
-                device_access_format(access, acc);
-                dev_log_node_name(type, major, minor, node, sizeof(node));
-                if (d.level)
-                        device_numbers_format(rule_key_major(d.key), rule_key_minor(d.key), enums);
-                if (ctx->json) {
-                        printf("%s{\"cgroup\":", first ? "" : ",");
-                        json_print_string(stdout, device_cgroup_path(dc));
-                        printf(",\"type\":\"%c\",\"device\":\"%s\",\"access\":\"%s\",\"node\":", device_type_char(type),
-                               nums, acc);
-                        json_print_string(stdout, strcmp(node, "-") ? node : NULL);
-                        printf(",\"program\":%s,\"allowed\":%s,\"level\":\"%s\",\"entry\":",
-                               has ? "true" : "false", allowed ? "true" : "false", level_name(d.level));
-                        if (d.level)
-                                printf("{\"type\":\"%c\",\"device\":\"%s\",\"access\":\"%s\"}", device_type_char(type),
-                                       enums, d.mask ? device_access_format(d.mask, eacc) : "");
-                        else
-                                printf("null");
-                        printf(",\"other_programs\":%zu}", others);
-                } else if (!has)
-                        printf("%c %s %s (%s): allowed: no bw_devices program on this cgroup\n",
-                               device_type_char(type), nums, acc, node);
-                else if (d.level)
-                        printf("%c %s %s (%s): %s by entry %c %s %s (%s)\n", device_type_char(type), nums, acc, node,
-                               allowed ? "allowed" : "denied", device_type_char(type), enums,
-                               device_access_format(d.mask, eacc), level_name(d.level));
-                else
-                        printf("%c %s %s (%s): denied: no entry for this device\n", device_type_char(type), nums, acc,
-                               node);
-                first = false;
-        }
+        for (unsigned type = DEVICE_TYPE_BLOCK; type <= DEVICE_TYPE_CHAR; type <<= 1)
+                if (types & type) {
+                        explain_one(ctx, dc, type, major, minor, access, others, first);
+                        first = false;
+                }
         if (ctx->json)
                 printf("]\n");
         else if (others)

@@ -16,3 +16,6 @@ int dev_error_set(BwError *err, int code, const char *format, ...) __attribute__
 
 /* Prepends "prefix: " to the message already in *err; returns err->code. */
 int dev_error_prefix(BwError *err, const char *format, ...) __attribute__((format(printf, 2, 3)));
+
+/* snprintf() for messages that may be cut short on purpose. */
+void dev_format(char *buf, size_t size, const char *format, ...) __attribute__((format(printf, 3, 4)));

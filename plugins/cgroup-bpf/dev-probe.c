@@ -23,7 +23,7 @@ static void dev_probe_log(DevProbe *p) {
         _cleanup_close_ int rules = -1, prog = -1;
 
         if (dev_log_maps_create(4096, &log, &err) < 0) {
-                snprintf(p->log_reason, sizeof(p->log_reason), "%s", err.message);
+                dev_format(p->log_reason, sizeof(p->log_reason), "%s", err.message);
                 return;
         }
         rules = dev_map_create(DEV_MAP_MIN_ENTRIES, &err);
@@ -32,7 +32,7 @@ static void dev_probe_log(DevProbe *p) {
                 prog = dev_program_load(&maps, &err);
         }
         if (prog < 0)
-                snprintf(p->log_reason, sizeof(p->log_reason),
+                dev_format(p->log_reason, sizeof(p->log_reason),
                          "the kernel refuses the logging program (ring buffer or helpers missing): %s", err.message);
         else
                 p->denial_log = true;
@@ -53,7 +53,7 @@ int dev_probe_run(const char *configured_root, DevProbe *p) {
         *p = (DevProbe) {};
         r = cgroup_root_discover(configured_root, &root, &p->mode, &err);
         if (r < 0) {
-                snprintf(p->reason, sizeof(p->reason), "%s", err.message);
+                dev_format(p->reason, sizeof(p->reason), "%s", err.message);
                 return r;
         }
         snprintf(p->root, sizeof(p->root), "%s", root);
@@ -63,16 +63,16 @@ int dev_probe_run(const char *configured_root, DevProbe *p) {
         if (root_fd >= 0 && bpf_prog_query(root_fd, BPF_CGROUP_DEVICE, 0, &flags, NULL, &cnt) == 0)
                 p->query = true;
         else if (root_fd < 0)
-                snprintf(p->reason, sizeof(p->reason), "cgroup root '%s': cannot open: %s", p->root, strerror(errno));
+                dev_format(p->reason, sizeof(p->reason), "cgroup root '%s': cannot open: %s", p->root, strerror(errno));
         else
-                snprintf(p->reason, sizeof(p->reason), "kernel lacks BPF_PROG_QUERY for device programs on '%s': %s",
+                dev_format(p->reason, sizeof(p->reason), "kernel lacks BPF_PROG_QUERY for device programs on '%s': %s",
                          p->root, strerror(errno));
 
         prog = bpf_prog_load(BPF_PROG_TYPE_CGROUP_DEVICE, "bw_probe", "GPL", allow_all, 2, NULL);
         if (prog >= 0)
                 p->device_programs = true;
         else if (!p->reason[0])
-                snprintf(p->reason, sizeof(p->reason), "kernel refuses BPF_PROG_TYPE_CGROUP_DEVICE programs: %s",
+                dev_format(p->reason, sizeof(p->reason), "kernel refuses BPF_PROG_TYPE_CGROUP_DEVICE programs: %s",
                          strerror(errno));
 
         if (p->device_programs) {
@@ -85,7 +85,7 @@ int dev_probe_run(const char *configured_root, DevProbe *p) {
                     errno == EBADF)
                         p->replace = true;
                 else if (!p->reason[0])
-                        snprintf(p->reason, sizeof(p->reason),
+                        dev_format(p->reason, sizeof(p->reason),
                                  "kernel lacks BPF_F_REPLACE for cgroup programs (Linux 5.6 or later needed)");
                 int link = devnull >= 0 ? bpf_link_create(prog, devnull, BPF_CGROUP_DEVICE, NULL) : -1;
                 if (link >= 0)
@@ -94,7 +94,7 @@ int dev_probe_run(const char *configured_root, DevProbe *p) {
                         p->links = true;
                 dev_probe_log(p);
         } else
-                snprintf(p->log_reason, sizeof(p->log_reason), "no device programs");
+                dev_format(p->log_reason, sizeof(p->log_reason), "no device programs");
 
         p->usable = p->query && p->device_programs && p->replace;
         return p->usable ? 0 : -EOPNOTSUPP;

@@ -43,8 +43,8 @@ typedef struct Asm {
         struct bpf_insn *insns;
         int n;
         int label[L_MAX];
-        int fix_at[32];
-        int fix_label[32];
+        int fix_at[64];
+        int fix_label[64];
         int n_fix;
 } Asm;
 

@@ -17,7 +17,7 @@
 #include <bulwark/bulwark.h>
 
 #define DEV_PROGRAM_NAME "bw_devices"
-#define DEV_PROGRAM_MAX_INSNS 160
+#define DEV_PROGRAM_MAX_INSNS 256
 
 /* Map descriptors the program references; log_fd < 0 means no logging
  * (then denied_fd and totals_fd are ignored). */

@@ -124,7 +124,7 @@ static int device_cgroup_load(DeviceCgroup *dc, int rules_fd, BwError *reterr) {
         fd = dev_program_load(&maps, maps.log_fd >= 0 ? &err : reterr);
         if (fd >= 0 || maps.log_fd < 0)
                 return fd >= 0 ? fd : dev_error_prefix(reterr, "cgroup '%s'", dc->path);
-        snprintf(dc->warning, sizeof(dc->warning), "cgroup '%s': denial log off: %s", dc->path, err.message);
+        dev_format(dc->warning, sizeof(dc->warning), "cgroup '%s': denial log off: %s", dc->path, err.message);
         dev_log_maps_close(&dc->obj.log);
         maps.log_fd = -1;
         fd = dev_program_load(&maps, reterr);
@@ -146,7 +146,7 @@ static int device_cgroup_install(DeviceCgroup *dc, const RuleTable *table, const
         if (dc->obj.prog_fd < 0 && dc->options.log_ring_size > 0 && !dev_log_maps_present(&dc->obj.log)) {
                 BwError err = {};
                 if (dev_log_maps_create(dc->options.log_ring_size, &dc->obj.log, &err) < 0)
-                        snprintf(dc->warning, sizeof(dc->warning), "cgroup '%s': denial log off: %s", dc->path,
+                        dev_format(dc->warning, sizeof(dc->warning), "cgroup '%s': denial log off: %s", dc->path,
                                  err.message);
         }
         map = dev_map_create(size, reterr);

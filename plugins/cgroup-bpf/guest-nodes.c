@@ -13,6 +13,20 @@
 #include "dev-error.h"
 #include "guest-nodes.h"
 
+const char *guest_nodes_kind(unsigned resource_type) {
+        switch (resource_type) {
+        case BW_RESOURCE_DISK: return "disk";
+        case BW_RESOURCE_HOSTDEV: return "hostdev";
+        case BW_RESOURCE_DEVICE: return "device";
+        case BW_RESOURCE_CHARDEV: return "chardev";
+        case BW_RESOURCE_KERNEL: return "kernel";
+        case BW_RESOURCE_FIRMWARE: return "firmware";
+        case BW_RESOURCE_TPM: return "tpm";
+        case BW_RESOURCE_MEMORY: return "memory";
+        default: return "guest";
+        }
+}
+
 int guest_nodes_vfio_group(const char *pci_address, char *buf, size_t size, BwError *reterr) {
         char link[PATH_MAX], target[PATH_MAX];
         ssize_t n;
@@ -48,9 +62,14 @@ int guest_nodes_stat(const char *path, const char *what, unsigned *ret_type, uin
         return 0;
 }
 
+/* A disk that is a block device needs a device rule.  A disk path under
+ * /dev that does not exist yet is taken as one too, so that starting
+ * fails on it with a clear message rather than leaving it denied. */
 static bool path_is_block_device(const char *path) {
         struct stat st;
-        return stat(path, &st) == 0 && S_ISBLK(st.st_mode);
+        if (stat(path, &st) == 0)
+                return S_ISBLK(st.st_mode);
+        return errno == ENOENT && strncmp(path, "/dev/", 5) == 0;
 }
 
 typedef struct NodeList {

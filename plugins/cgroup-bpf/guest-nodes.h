@@ -3,8 +3,8 @@
  *
  * - paths with role BW_PATH_DEVICE_NODE: `device:` entries (their access
  *   bits, rw when none), USB and SCSI host devices (rw);
- * - disk images and backing files that are block devices: rw, or r for
- *   read-only disks and backing files;
+ * - disk images and backing files that are block devices (or missing
+ *   paths under /dev): rw, or r for read-only disks and backing files;
  * - a vfio-pci host device: its group node /dev/vfio/N (rw) and the
  *   container node /dev/vfio/vfio (rw); the guest itself needs
  *   /dev/vfio/vfio when hotplug_vfio is set.
@@ -20,6 +20,9 @@
 
 #include "plugin-change.h"
 #include "rule-table.h"
+
+/* "disk", "hostdev", ... for messages; "guest" for 0. */
+const char *guest_nodes_kind(unsigned resource_type);
 
 #define GUEST_NODES_VFIO_CONTAINER "/dev/vfio/vfio"
 

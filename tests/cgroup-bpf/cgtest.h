@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Real-kernel helpers for the cgroup-bpf tests: a uniquely named child
+ * cgroup of the cgroup2 root, and children moved into it that try to open
+ * or mknod devices and report the errno. */
+#pragma once
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+/* Skips the whole binary unless root, cgroup2 and device programs are
+ * there.  Returns the cgroup2 root (malloc'd). */
+char *cgtest_require(void);
+
+/* Creates <root>/bulwark-test-<tag>-<pid>-<n>; returns the malloc'd path. */
+char *cgtest_create(const char *root, const char *tag);
+/* Kills what runs in it (cgroup.kill), removes children and the cgroup. */
+void cgtest_remove(const char *path);
+
+/* One access tried from inside the cgroup. */
+typedef struct CgAccess {
+        const char *path;
+        int flags;                 /* open() flags; -1: mknod(path, mode, dev) */
+        mode_t mode;
+        dev_t dev;
+        int result;                /* out: 0 or the errno */
+} CgAccess;
+
+/* Runs the accesses in one child placed in the cgroup. */
+void cgtest_try(const char *cgroup, CgAccess *accesses, size_t n);
+/* One open; returns 0 or errno. */
+int cgtest_open(const char *cgroup, const char *path, int flags);
+/* One mknod; returns 0 or errno (a node made is removed again). */
+int cgtest_mknod(const char *cgroup, const char *path, mode_t mode, dev_t dev);
+
+/* Makes character node dir/name c major:minor; returns the malloc'd path. */
+char *cgtest_node(const char *dir, const char *name, bool block, unsigned major, unsigned minor);
+
+/* The number of device programs attached to the cgroup itself. */
+int cgtest_prog_count(const char *cgroup);
+
+/* Writes a keyfile-less string to a file (for configs). */
+void cgtest_write(const char *path, const char *text);

@@ -1,0 +1,86 @@
+#!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# bulwarkctl devices end to end, on a real test cgroup.  Prints TAP.
+set -u
+top=${BW_TOP_BUILDDIR:-$(pwd)}
+ctl="$top/bulwarkctl"
+if [ "$(id -u)" != 0 ]; then echo "1..0 # SKIP needs root"; exit 0; fi
+if [ ! -x "$ctl" ]; then echo "1..0 # SKIP $ctl not built"; exit 0; fi
+if ! "$ctl" devices probe >/dev/null 2>&1; then
+    echo "1..0 # SKIP device programs unusable here: $("$ctl" devices probe 2>&1 | grep usable)"; exit 0
+fi
+root=$("$ctl" --json devices probe | python3 -c 'import json,sys; print(json.load(sys.stdin)["cgroup_root"])')
+name="bulwark-test-ctl-$$"
+cg="$root/$name"
+scratch=$(mktemp -d)
+mkdir "$cg"
+cleanup() {
+    echo 1 > "$cg/cgroup.kill" 2>/dev/null
+    rmdir "$cg" 2>/dev/null
+    rm -rf "$scratch"
+}
+trap cleanup EXIT
+
+n=0 failed=0
+ok() { n=$((n + 1)); echo "ok $n - $1"; }
+not_ok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; shift; for l in "$@"; do printf '%s\n' "$l" | sed 's/^/# /'; done; }
+# check DESCRIPTION EXPECTED-STATUS PATTERN COMMAND...: runs, checks status and output.
+check() {
+    desc=$1 want=$2 pattern=$3; shift 3
+    out=$("$@" 2>&1); st=$?
+    if [ "$st" = "$want" ] && printf '%s\n' "$out" | grep -q -- "$pattern"; then ok "$desc"
+    else not_ok "$desc" "status $st (want $want), output:" "$out"; fi
+}
+# In the cgroup: run a shell command, print its stderr.
+inside() { sh -c "echo \$\$ > $cg/cgroup.procs && $1" 2>&1; }
+is_json() { "$@" | python3 -c 'import json,sys; json.load(sys.stdin)' ; }
+
+check "probe reports a usable kernel" 0 "usable: *yes" "$ctl" devices probe
+check "probe names the cgroup2 root" 0 "cgroup2 root: *$root" "$ctl" devices probe
+if is_json "$ctl" --json devices probe; then ok "probe --json is JSON"; else not_ok "probe --json is JSON"; fi
+check "list of a cgroup without our program" 0 "no bw_devices program" "$ctl" devices list "$name"
+check "allow creates the program" 0 "allow c 1:3 rw (program" "$ctl" devices allow "$name" c 1:3 rw
+check "allow takes the rule as one word, path absolute" 0 "allow c 1:\* r" "$ctl" devices allow "$cg" "c 1:* r"
+check "deny" 0 "deny c 1:5 r" "$ctl" devices deny "$name" c 1:5 r
+check "list shows exact rules with node names" 0 "^c *1:3 *rw *\/dev\/null" "$ctl" devices list "$name"
+check "list shows a wildcard rule" 0 "^c *1:\* *r *-" "$ctl" devices list "$name"
+if is_json "$ctl" --json devices list "$name"; then ok "list --json is JSON"; else not_ok "list --json is JSON"; fi
+check "explain: exact entry allows" 0 "c 1:3 rw (/dev/null): allowed by entry c 1:3 rw (exact)" \
+    "$ctl" devices explain "$name" c 1:3 rw
+check "explain: wildcard entry decides" 0 "c 1:7 w (/dev/full): denied by entry c 1:\* r (major:\*)" \
+    "$ctl" devices explain "$name" c 1:7 w
+check "explain: no entry" 0 "b 1:3 r (-): denied: no entry" "$ctl" devices explain "$name" b 1:3 r
+check "explain --json" 0 '"allowed":false' "$ctl" --json devices explain "$name" c 1:5 r
+out=$(inside "cat /dev/null && echo null-read-ok; head -c1 /dev/zero >/dev/null || echo zero-denied; head -c1 /dev/full | wc -c")
+case "$out" in *null-read-ok*zero-denied*1*) ok "the kernel enforces what list shows";;
+    *) not_ok "the kernel enforces what list shows" "$out";; esac
+
+before=$("$ctl" --json devices list "$name")
+check "bad rule type" 1 "unknown type 'x'" "$ctl" devices allow "$name" x 1:3 r
+check "bad rule numbers" 1 "bad device numbers '1'" "$ctl" devices allow "$name" c 1 r
+check "bad rule access" 1 "bad access 'rx'" "$ctl" devices allow "$name" c 1:3 rx
+check "number out of range" 1 "out of range" "$ctl" devices allow "$name" c 4294967296:0 r
+check "empty rule" 1 "expected TYPE MAJOR:MINOR ACCESS" "$ctl" devices allow "$name" ""
+check "cgroup with .." 1 "'..' components are not allowed" "$ctl" devices allow "$name/../x" c 1:3 r
+check "cgroup outside the root" 1 "not below the cgroup2 root" "$ctl" devices allow /etc c 1:3 r
+check "nonexistent cgroup" 1 "no such cgroup" "$ctl" devices allow "$name-missing" c 1:3 r
+after=$("$ctl" --json devices list "$name")
+if [ "$before" = "$after" ]; then ok "bad input changed nothing"; else not_ok "bad input changed nothing" "$before" "$after"; fi
+
+inside "head -c1 /dev/zero; head -c1 /dev/zero; echo x > /dev/full" >/dev/null
+check "denials names pid, comm, device, node, access and the deciding entry" 0 \
+    "head *c 1:5 *\/dev\/zero *r *c 1:5 - (exact)" "$ctl" devices denials "$name"
+check "denials footer" 0 "0 events; 0 dropped since the last read" "$ctl" devices denials "$name"
+# One /dev/zero read was refused earlier, when enforcement was checked.
+check "denials --summary counts without consuming" 0 "^3 *c *1:5 *r *\/dev\/zero" "$ctl" devices denials --summary "$name"
+check "denials --summary total" 0 "total: 4 denied" "$ctl" devices denials --summary "$name"
+if is_json "$ctl" --json devices denials --summary "$name"; then ok "denials --summary --json is JSON"; else not_ok "denials --summary --json is JSON"; fi
+check "denials of a nonexistent cgroup" 1 "no such cgroup" "$ctl" devices denials "$name-missing"
+
+check "remove detaches our program" 0 "1 bw_devices program detached" "$ctl" devices remove "$name"
+check "after remove nothing is restricted" 0 "no bw_devices program" "$ctl" devices list "$name"
+check "denials without a program" 1 "no bw_devices program, so no denial log" "$ctl" devices denials "$name"
+check "usage error" 2 "Usage" "$ctl" devices explain "$name"
+
+echo "1..$n"
+[ "$failed" = 0 ]
