@@ -18,34 +18,43 @@ cd "$build"
 make -j"$(nproc)" >make.out 2>&1 || { tail -40 make.out; exit 1; }
 
 scratch=$(mktemp -d /tmp/bulwark-demo.XXXXXX)
+# The cgroup2 mount: unified at /sys/fs/cgroup, or hybrid at /sys/fs/cgroup/unified.
+cgroot=/sys/fs/cgroup
+[ "$(stat -f -c %T /sys/fs/cgroup 2>/dev/null)" = cgroup2fs ] || cgroot=/sys/fs/cgroup/unified
 cleanup() {
   "$build/bulwarkctl" --config "$scratch/bulwark.conf" guest stop demo >/dev/null 2>&1 || true
   rm -rf "$scratch"
 }
 trap cleanup EXIT
 
-# A guest whose disk is a qcow2 overlay on a raw base image, with a serial
-# log, a kernel, and the host's /dev/net/tun-style extra device (here
-# /dev/zero, so the demo needs no special hardware).
-python3 - "$scratch" <<'PY'
+# The demo guest of examples/demo.guest, with its files moved into the
+# scratch directory: a qcow2 disk on a raw backing file (the chain is read
+# from the image header), an install ISO, firmware, a TPM state directory, a
+# serial log and the host's /dev/net/tun.
+mkdir -p "$scratch/images" "$scratch/nvram" "$scratch/swtpm/demo" "$scratch/log" "$scratch/ovmf"
+python3 - "$scratch/images" <<'PY'
 import struct, sys, os
 d = sys.argv[1]
-open(os.path.join(d, "base.raw"), "wb").write(b"\0" * 4096)
-name = b"base.raw"
+open(os.path.join(d, "demo-base.raw"), "wb").write(b"\0" * 65536)
+name = b"demo-base.raw"
 hdr = bytearray(104)
-struct.pack_into(">IIQI", hdr, 0, 0x514649FB, 3, 104, len(name))   # magic, version, backing offset/size
-struct.pack_into(">I", hdr, 20, 16)                                 # cluster bits
-struct.pack_into(">Q", hdr, 24, 1 << 30)                            # virtual size
-struct.pack_into(">I", hdr, 96, 4)                                  # refcount order
-struct.pack_into(">I", hdr, 100, 104)                               # header length
-open(os.path.join(d, "demo.qcow2"), "wb").write(bytes(hdr) + name + b"\0" * 512)
-open(os.path.join(d, "vmlinuz"), "wb").write(b"kernel")
+struct.pack_into(">IIQI", hdr, 0, 0x514649FB, 3, 104, len(name))  # magic, version, backing offset, size
+struct.pack_into(">I", hdr, 20, 16)                                # cluster bits
+struct.pack_into(">Q", hdr, 24, 1 << 30)                           # virtual size
+struct.pack_into(">I", hdr, 96, 4)                                 # refcount order
+struct.pack_into(">I", hdr, 100, 104)                              # header length
+open(os.path.join(d, "demo.qcow2"), "wb").write(bytes(hdr) + name + b"\0" * 65536)
+open(os.path.join(d, "debian-12-netinst.iso"), "wb").write(b"\0" * 4096)
 PY
-sed "s|@DIR@|$scratch|g" "$top/examples/demo.guest.in" >"$scratch/demo.guest"
+: >"$scratch/ovmf/OVMF_CODE_4M.fd"
+: >"$scratch/nvram/demo_VARS.fd"
+sed -e "s|/var/lib/bulwark/|$scratch/|g" -e "s|/var/log/bulwark/|$scratch/log/|g" \
+    -e "s|/usr/share/OVMF/|$scratch/ovmf/|g" "$top/examples/demo.guest" >"$scratch/demo.guest"
 cat >"$scratch/bulwark.conf" <<CONF
 [bulwark]
 plugins=cgroup-bpf
-plugin-dir=$build/plugins/cgroup-bpf/.libs:$build/plugins/nop/.libs
+plugin-dir=$build/plugins/cgroup-bpf/.libs
+cgroup-root=$cgroot
 state-dir=$scratch/state
 run-dir=$scratch/run
 [plugin:cgroup-bpf]
@@ -53,7 +62,7 @@ default-rules=$top/policy/devices/default.rules
 CONF
 ctl() { run "$build/bulwarkctl" --config "$scratch/bulwark.conf" "$@"; }
 
-step "The guest definition"
+step "The guest definition ($scratch/demo.guest)"
 cat "$scratch/demo.guest"
 
 step "Plugins: what is loaded and whether it works on this host"
@@ -69,3 +78,30 @@ if [ "$(id -u)" != 0 ]; then
   echo "not root: stopping before changing the host (the rest needs root)"
   exit 0
 fi
+
+cg="$cgroot/bulwark/demo"
+step "Start: lock the paths, apply every change (journaled), commit"
+ctl guest start "$scratch/demo.guest"
+
+step "The device policy now on the guest's cgroup, read back from the kernel"
+ctl devices list "$cg"
+
+# The host's /dev/mem, recreated in the scratch directory (c 1:1): the
+# device cgroup decides before any driver is reached.
+mknod "$scratch/mem" c 1 1
+step "A process in the guest's cgroup: /dev/null and /dev/net/tun were given; mem (c 1:1) and /dev/loop0 were not"
+sh -c 'echo $$ >"$1/cgroup.procs"; shift
+       for dev in "$@"; do
+         if err=$( (exec 3<"$dev") 2>&1 ); then echo "  open $dev: ok"; else echo "  open $dev: ${err##*: }"; fi
+       done' demo-guest "$cg" /dev/null /dev/net/tun "$scratch/mem" /dev/loop0
+
+step "Why did the guest get EPERM? The denial log answers: who, what, and which rule decided"
+ctl devices denials "$cg"
+ctl devices denials --summary "$cg"
+ctl devices explain "$cg" c 1:1 r
+
+step "Stop: every change undone, newest first; the guest's cgroup is gone"
+ctl guest stop demo
+if [ -d "$cg" ]; then echo "cgroup $cg still exists"; exit 1; else echo "cgroup $cg: removed"; fi
+
+step "Done: the demo's scratch directory is removed on exit"
