@@ -329,9 +329,9 @@ int journal_read(const char *path, JournalState **ret, BwError *reterr) {
                 const void *payload = contents + off + sizeof(h);
                 if (journal_crc32(payload, h.length) != h.crc)
                         break; /* torn tail: the last write did not complete */
-                g_autoptr(GVariant) v = g_variant_ref_sink(g_variant_new_from_data(
-                        G_VARIANT_TYPE(type), g_memdup2(payload, h.length), h.length, FALSE, g_free,
-                        NULL));
+                g_autoptr(GBytes) bytes = g_bytes_new(payload, h.length); /* aligned copy */
+                g_autoptr(GVariant) v = g_variant_ref_sink(
+                        g_variant_new_from_bytes(G_VARIANT_TYPE(type), bytes, FALSE));
                 if (!g_variant_is_normal_form(v) || journal_apply_record(s, h.type, v) < 0)
                         return error_set(reterr, -EBADMSG, "journal '%s': inconsistent record at offset %zu",
                                          path, off);

@@ -50,7 +50,7 @@ struct BwLockdHandle {
         int fd;                    /* a duplicate of the connection; -1 when empty */
         LockdSocket *sock;
         size_t n;
-        char **paths;              /* as sent, absolute */
+        GVariant *paths;           /* "aay" as sent (absolute); RELEASE sends it back */
         BwLockdPathInfo *info;
 };
 
@@ -293,24 +293,31 @@ static void handle_free(BwLockdHandle *h) {
                 return;
         if (h->fd >= 0)
                 close(h->fd);
-        g_strfreev(h->paths);
+        if (h->paths)
+                g_variant_unref(h->paths);
         g_free(h->info);
         g_free(h);
 }
 
-static char **absolute_paths(const char *const *paths, size_t n) {
+/* The daemon has no current directory of ours: relative paths are made
+ * absolute here.  Returns a new reference to an "aay". */
+static GVariant *absolute_paths(const char *const *paths, size_t n) {
         g_autofree char *cwd = NULL;
-        char **abs = g_new0(char *, n + 1);
+        g_autofree const char **abs = NULL;
+        g_autoptr(GPtrArray) owned = NULL;
+
         for (size_t i = 0; i < n; i++) {
-                if (paths[i][0] == '/') {
-                        abs[i] = g_strdup(paths[i]);
+                if (paths[i][0] == '/')
                         continue;
-                }
-                if (!cwd)
+                if (!abs) {
+                        abs = g_memdup2(paths, n * sizeof(*paths));
+                        owned = g_ptr_array_new_with_free_func(g_free);
                         cwd = g_get_current_dir();
+                }
                 abs[i] = g_build_filename(cwd, paths[i], NULL);
+                g_ptr_array_add(owned, (char *) abs[i]);
         }
-        return abs;
+        return g_variant_ref_sink(protocol_paths_encode(abs ? abs : paths, n));
 }
 
 static void sleep_usec(int64_t usec) {
@@ -321,16 +328,19 @@ static void sleep_usec(int64_t usec) {
 
 /* Fills the handle from an OK reply to ACQUIRE, with the mutex held. */
 static int handle_adopt(BwLockdClient *c, BwLockdHandle *h, GVariant *body) {
-        if (!g_variant_is_of_type(body, G_VARIANT_TYPE(LOCKD_BODY_ACQUIRE)) || g_variant_n_children(body) != h->n)
+        size_t n;
+        const LockdPathResult *results = protocol_acquire_body_get(body, &n);
+        if (!results || n != h->n)
                 return -EPROTO;
         h->fd = fcntl(c->fd, F_DUPFD_CLOEXEC, 3);
         if (h->fd < 0)
                 return -errno;
         h->sock = c->sock;
         h->sock->refs++;
-        h->info = g_new(BwLockdPathInfo, h->n);
-        for (size_t i = 0; i < h->n; i++)
-                g_variant_get_child(body, i, "(ttu)", &h->info[i].dev, &h->info[i].ino, &h->info[i].flags);
+        h->info = g_new(BwLockdPathInfo, n);
+        for (size_t i = 0; i < n; i++)
+                h->info[i] = (BwLockdPathInfo) { .dev = results[i].dev, .ino = results[i].ino,
+                                                 .flags = results[i].flags };
         return 0;
 }
 
@@ -389,15 +399,17 @@ int bw_lockd_acquire(BwLockdClient *client, const char *const *paths, size_t n, 
         BwLockdHandle *h = g_new0(BwLockdHandle, 1);
         h->fd = -1;
         h->n = n;
-        h->paths = absolute_paths(paths, n);
         if (n == 0) {
                 *ret = h;
                 return 0;
         }
-        g_autoptr(GVariant) payload = g_variant_ref_sink(g_variant_new(
-                "(uu@aay)", (uint32_t) (mode & BW_LOCKD_SHARED ? LOCKD_MODE_SHARED : LOCKD_MODE_EXCLUSIVE),
-                (uint32_t) (mode & BW_LOCKD_ALLOW_MISSING ? LOCKD_ACQUIRE_ALLOW_MISSING : 0),
-                protocol_paths_encode((const char *const *) h->paths, n)));
+        h->paths = absolute_paths(paths, n);
+        GVariant *fields[] = {
+                g_variant_new_uint32(mode & BW_LOCKD_SHARED ? LOCKD_MODE_SHARED : LOCKD_MODE_EXCLUSIVE),
+                g_variant_new_uint32(mode & BW_LOCKD_ALLOW_MISSING ? LOCKD_ACQUIRE_ALLOW_MISSING : 0),
+                h->paths,
+        };
+        g_autoptr(GVariant) payload = g_variant_ref_sink(g_variant_new_tuple(fields, G_N_ELEMENTS(fields)));
         for (;;) {
                 /* A conversation may take until the deadline, but never
                  * less than a moment: a timeout of 0 still asks once. */
@@ -430,8 +442,8 @@ int bw_lockd_release(BwLockdHandle *handle) {
         if (!handle)
                 return 0;
         if (handle->fd >= 0) {
-                g_autoptr(GVariant) payload = g_variant_ref_sink(g_variant_new(
-                        "(b@aay)", FALSE, protocol_paths_encode((const char *const *) handle->paths, handle->n)));
+                GVariant *fields[] = { g_variant_new_boolean(FALSE), handle->paths };
+                g_autoptr(GVariant) payload = g_variant_ref_sink(g_variant_new_tuple(fields, G_N_ELEMENTS(fields)));
                 pthread_mutex_lock(&lockd_mutex);
                 r = conversation(handle->fd, handle->sock, LOCKD_MSG_RELEASE, payload,
                                  g_get_monotonic_time() + LOCKD_IO_TIMEOUT_USEC, &reply, &message);

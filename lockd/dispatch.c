@@ -78,7 +78,7 @@ static void dispatch_acquire(Connection *c, uint32_t serial, GVariant *payload, 
                 dispatch_reply_error(c, serial, LOCKD_STATUS_INVALID, EINVAL, "ACQUIRE: %s", message);
                 return;
         }
-        g_autofree LockPathResult *results = g_new(LockPathResult, req.paths.n ? req.paths.n : 1);
+        g_autofree LockdPathResult *results = g_new0(LockdPathResult, req.paths.n ? req.paths.n : 1);
         int r = lock_table_acquire(table, c->owner, req.paths.paths, req.paths.n, req.mode,
                                    req.flags & LOCKD_ACQUIRE_ALLOW_MISSING, results, &failure);
         const char *path = req.paths.n ? req.paths.paths[failure.index] : "";
@@ -101,13 +101,9 @@ static void dispatch_acquire(Connection *c, uint32_t serial, GVariant *payload, 
                                      path, g_strerror(-r));
                 return;
         }
-        GVariantBuilder b;
-        g_variant_builder_init(&b, G_VARIANT_TYPE(LOCKD_BODY_ACQUIRE));
-        for (size_t i = 0; i < req.paths.n; i++)
-                g_variant_builder_add(&b, "(ttu)", results[i].dev, results[i].ino, results[i].flags);
         log_debug("client %u (pid %u): acquired %zu path(s) %s", c->owner->id, c->owner->pid, req.paths.n,
                   req.mode == LOCKD_MODE_SHARED ? "shared" : "exclusive");
-        reply_ok(c, serial, g_variant_builder_end(&b));
+        reply_ok(c, serial, protocol_acquire_body_new(results, req.paths.n));
 }
 
 static void dispatch_release(Connection *c, uint32_t serial, GVariant *payload, LockTable *table) {
@@ -175,7 +171,8 @@ void dispatch_frame(const DispatchContext *ctx, Connection *c, const LockdHeader
                                      "message type %u is not a request", header->type);
                 return;
         }
-        g_autoptr(GVariant) v = protocol_payload_parse(payload, header->length, type, &message);
+        /* Every handler copies what it keeps: the payload stays borrowed. */
+        g_autoptr(GVariant) v = protocol_payload_parse_borrowed(payload, header->length, type, &message);
         if (!v) {
                 dispatch_reply_error(c, header->serial, LOCKD_STATUS_INVALID, EINVAL, "%s: %s",
                                      protocol_message_type_to_string(header->type), message);

@@ -34,15 +34,19 @@
 
 typedef struct LockTable LockTable;
 
+typedef struct LockHold LockHold;
+
 /* A client connection as the table sees it.  The daemon fills the
- * identity; the table owns the hold indexes. */
+ * identity; the table owns the hold list and the name index. */
 typedef struct LockOwner {
         uint32_t id;               /* unique within the daemon, kept across re-exec */
         char *name;                /* HELLO owner name, or the peer's comm */
         uint32_t pid;              /* HELLO pid, or the peer's pid */
         uint32_t uid;              /* the peer's uid (SO_PEERCRED) */
-        GHashTable *holds;         /* LockEntry* -> LockHold* */
-        GHashTable *names;         /* path -> GPtrArray of LockHold* (most recent last) */
+        LockHold *holds;           /* list of this owner's holds */
+        size_t n_holds;
+        GHashTable *names;         /* path acquired by -> LockHold* (keys borrowed from holds) */
+        unsigned name_clashes;     /* names acquired for two files at once */
 } LockOwner;
 
 int lock_owner_new(uint32_t id, const char *name, uint32_t pid, uint32_t uid, LockOwner **ret);
@@ -67,24 +71,18 @@ typedef struct LockFailure {
 
 void lock_failure_clear(LockFailure *failure);
 
-/* The outcome of each requested path. */
-typedef struct LockPathResult {
-        uint64_t dev;
-        uint64_t ino;
-        uint32_t flags;            /* LOCKD_PATH_* */
-} LockPathResult;
-
 int lock_table_new(LockTable **ret);
 /* Closes every descriptor (dropping every kernel lock); owners are not
  * freed. */
 void lock_table_free(LockTable *table);
 
-/* Locks every path for owner, all or nothing.  results has n slots.
+/* Locks every path for owner, all or nothing.  results has n slots,
+ * zeroed by the caller.
  * Returns 0; -EBUSY (failure says who holds it); -ENOENT for a missing
  * path without allow_missing; or another -errno from open/fcntl, with
  * failure->index naming the path. */
 int lock_table_acquire(LockTable *table, LockOwner *owner, char *const *paths, size_t n,
-                       LockdMode mode, bool allow_missing, LockPathResult *results,
+                       LockdMode mode, bool allow_missing, LockdPathResult *results,
                        LockFailure *failure);
 
 /* Drops one hold of owner per path; a path is matched against the names
@@ -114,11 +112,11 @@ void lock_table_foreach(const LockTable *table, bool (*fn)(const LockTableRow *r
                         void *userdata);
 
 /* Re-exec support.  lock_table_save() describes every entry with its
- * descriptor number ("a(uttiuayaya(uxxaay))"), lock_table_set_inherit()
+ * descriptor number, lock_table_set_inherit()
  * clears or sets FD_CLOEXEC on every descriptor, and lock_table_restore()
  * rebuilds a table from a saved description and inherited descriptors,
  * mapping holds to owners by id (`owners`: id -> LockOwner*). */
-#define LOCK_TABLE_STATE_TYPE "a(uttiuayaya(uxxaay))"
+#define LOCK_TABLE_STATE_TYPE "a(uttiuaya(uxxuaay))"
 GVariant *lock_table_save(const LockTable *table);
 int lock_table_set_inherit(LockTable *table, bool inherit);
 int lock_table_restore(LockTable *table, GVariant *state, GHashTable *owners, char **ret_message);

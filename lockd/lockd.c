@@ -40,7 +40,8 @@ static void help(FILE *f) {
                 "Hold metadata locks for bulwark and other management daemons: OFD locks on\n"
                 "byte 1 of each file, kept for as long as the client's connection lives.\n"
                 "\n"
-                "  --config FILE      configuration file (default %s/bulwark.conf)\n"
+                "  --config FILE      configuration file (default $BULWARK_CONFIG, else\n"
+                "                     %s/bulwark.conf)\n"
                 "  --socket PATH      listening socket (default %s/lockd.sock)\n"
                 "  --state-dir DIR    where the re-exec state is written (default %s)\n"
                 "  --pidfile PATH     pid file, locked while the daemon runs (default %s/lockd.pid)\n"
@@ -84,14 +85,19 @@ static int config_uint(GKeyFile *kf, const char *path, const char *key, unsigned
 static int config_load(void) {
         static const char *const known[] = { "socket", "state-dir", "pidfile", "group", "max-clients",
                                              "frame-timeout-ms", NULL };
-        const char *path = arg_config ? arg_config : BW_SYSCONFDIR "/bulwark.conf";
+        const char *env = getenv("BULWARK_CONFIG");
+        bool given = arg_config || (env && *env);
+        const char *path = arg_config ? arg_config : given ? env : BW_SYSCONFDIR "/bulwark.conf";
         g_autoptr(GKeyFile) kf = g_key_file_new();
         g_autoptr(GError) error = NULL;
         g_auto(GStrv) keys = NULL;
         int r;
 
+        /* /dev/null is an empty configuration, as for the library. */
+        if (strcmp(path, "/dev/null") == 0)
+                return 0;
         if (!g_key_file_load_from_file(kf, path, G_KEY_FILE_NONE, &error)) {
-                if (!arg_config && g_error_matches(error, G_FILE_ERROR, G_FILE_ERROR_NOENT))
+                if (!given && g_error_matches(error, G_FILE_ERROR, G_FILE_ERROR_NOENT))
                         return 0;
                 return log_error_errno(EINVAL, "config '%s': %s", path, error->message);
         }
@@ -323,8 +329,8 @@ static int start_fresh(Server *s, bool has_group, gid_t gid) {
 }
 
 /* Looks for the state an earlier image of this process left before
- * re-executing.  Returns 1 when it was restored, 0 when there was none. */
-static int restore_state(Server *s, const char *state_path, const char *boot_id) {
+ * re-executing.  Returns 1 with the state, 0 when there is none of ours. */
+static int state_load(const char *state_path, const char *boot_id, GVariant **ret) {
         g_autoptr(GVariant) state = NULL;
         g_autofree char *message = NULL;
         uint32_t magic;
@@ -347,8 +353,15 @@ static int restore_state(Server *s, const char *state_path, const char *boot_id)
                 (void) unlink(state_path);
                 return 0;
         }
+        *ret = g_steal_pointer(&state);
+        return 1;
+}
+
+static int state_restore(Server *s, GVariant *state, const char *state_path) {
+        g_autofree char *message = NULL;
         int64_t started;
-        r = server_restore(s, state, &started, &message);
+
+        int r = server_restore(s, state, &started, &message);
         if (r < 0)
                 /* The descriptors we inherited hold locks we no longer
                  * understand; leave the file for a post-mortem and stop. */
@@ -358,7 +371,7 @@ static int restore_state(Server *s, const char *state_path, const char *boot_id)
                 log_warning_errno(errno, "state file '%s': cannot remove: %m", state_path);
         log_info("lockd: re-executed in %.1f ms with %zu lock(s) and %u client(s)",
                  (double) (g_get_monotonic_time() - started) / 1000.0, server_n_locks(s), server_n_clients(s));
-        return 1;
+        return 0;
 }
 
 /* Saves the state and replaces this image by the binary at exe.  Returns
@@ -416,17 +429,21 @@ static int run(int argc, char **argv) {
                 .max_clients = arg_max_clients,
                 .frame_timeout_ms = arg_frame_timeout_ms,
         };
-        if ((r = server_new(&config, &mask, &s)) < 0)
-                return log_error_errno(r, "lockd: cannot set up the event loop: %m");
-        r = restore_state(s, state_path, boot_id);
-        if (r == 0) {
-                if (!arg_foreground && (r = daemonize(&notify_fd)) < 0)
-                        goto finish;
-                r = start_fresh(s, has_group, gid);
-                notify_parent(&notify_fd, r < 0 ? 1 : 0);
+        g_autoptr(GVariant) state = NULL;
+        bool restoring = state_load(state_path, boot_id, &state) > 0;
+        /* Detach before the event loop exists: a signalfd created before
+         * fork() does not wake epoll for the child's signals. */
+        if (!restoring && !arg_foreground && (r = daemonize(&notify_fd)) < 0)
+                goto finish;
+        if ((r = server_new(&config, &mask, &s)) < 0) {
+                log_error_errno(r, "lockd: cannot set up the event loop: %m");
+                goto finish;
         }
+        r = restoring ? state_restore(s, state, state_path) : start_fresh(s, has_group, gid);
+        notify_parent(&notify_fd, r < 0 ? 1 : 0);
         if (r < 0)
                 goto finish;
+        g_clear_pointer(&state, g_variant_unref);
         for (;;) {
                 ServerStop stop;
                 r = server_run(s, &stop);

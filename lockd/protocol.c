@@ -82,7 +82,10 @@ int protocol_frame_append(GByteArray *out, uint8_t type, uint32_t serial, GVaria
         size_t start = out->len;
         g_byte_array_set_size(out, start + LOCKD_HEADER_SIZE + size);
         memcpy(out->data + start, header, LOCKD_HEADER_SIZE);
-        g_variant_store(wire, out->data + start + LOCKD_HEADER_SIZE);
+        /* g_variant_store() wants an aligned destination; the frame may
+         * start anywhere in `out`, so copy the serialized form instead. */
+        if (size > 0)
+                memcpy(out->data + start + LOCKD_HEADER_SIZE, g_variant_get_data(wire), size);
         return 0;
 }
 
@@ -109,10 +112,7 @@ const char *protocol_message_type_to_string(uint8_t type) {
         }
 }
 
-GVariant *protocol_payload_parse(const void *data, size_t len, const GVariantType *type,
-                                 char **ret_message) {
-        /* GBytes copies: the copy is suitably aligned for any GVariant. */
-        g_autoptr(GBytes) bytes = g_bytes_new(data, len);
+static GVariant *payload_parse(GBytes *bytes, const GVariantType *type, char **ret_message) {
         g_autoptr(GVariant) boxed = g_variant_ref_sink(
                 g_variant_new_from_bytes(G_VARIANT_TYPE_VARIANT, bytes, FALSE));
 
@@ -122,7 +122,8 @@ GVariant *protocol_payload_parse(const void *data, size_t len, const GVariantTyp
                 boxed = swapped;
         }
         if (!g_variant_is_normal_form(boxed)) {
-                *ret_message = g_strdup_printf("payload of %zu bytes is not a GVariant in normal form", len);
+                *ret_message = g_strdup_printf("payload of %zu bytes is not a GVariant in normal form",
+                                               g_bytes_get_size(bytes));
                 return NULL;
         }
         g_autoptr(GVariant) inner = g_variant_get_variant(boxed);
@@ -136,6 +137,21 @@ GVariant *protocol_payload_parse(const void *data, size_t len, const GVariantTyp
         return g_steal_pointer(&inner);
 }
 
+GVariant *protocol_payload_parse(const void *data, size_t len, const GVariantType *type,
+                                 char **ret_message) {
+        /* The copy is suitably aligned for any GVariant. */
+        g_autoptr(GBytes) bytes = g_bytes_new(data, len);
+        return payload_parse(bytes, type, ret_message);
+}
+
+GVariant *protocol_payload_parse_borrowed(const void *data, size_t len, const GVariantType *type,
+                                          char **ret_message) {
+        /* GVariant needs 8-byte alignment: data that has it is used in place. */
+        g_autoptr(GBytes) bytes = ((uintptr_t) data % 8 == 0) ? g_bytes_new_static(data, len)
+                                                               : g_bytes_new(data, len);
+        return payload_parse(bytes, type, ret_message);
+}
+
 void protocol_paths_clear(LockdPaths *paths) {
         if (paths->paths)
                 g_free(paths->paths[0]);
@@ -143,22 +159,93 @@ void protocol_paths_clear(LockdPaths *paths) {
         *paths = (LockdPaths) {};
 }
 
+/* An "aay" is serialized as its elements back to back, then one framing
+ * offset per element (the end of that element), each offset 1, 2, 4 or 8
+ * bytes wide: the narrowest that can address the whole container (GVariant
+ * specification, "Arrays" and "Framing Offsets").  Paths are encoded and
+ * decoded in that form directly: a GVariant object per path would cost more
+ * than locking the path. */
+static size_t framing_offset_size(size_t container) {
+        if (container <= 0xff)
+                return 1;
+        if (container <= 0xffff)
+                return 2;
+        if (container <= 0xffffffffu)
+                return 4;
+        return 8;
+}
+
+static uint64_t read_offset(const uint8_t *p, size_t size) {
+        uint64_t v = 0;
+        for (size_t i = 0; i < size; i++)
+                v |= (uint64_t) p[i] << (8 * i);
+        return v;
+}
+
+static void write_offset(uint8_t *p, size_t size, uint64_t v) {
+        for (size_t i = 0; i < size; i++)
+                p[i] = (uint8_t) (v >> (8 * i));
+}
+
+/* Element i of a serialized "aay": start and length.  -EINVAL when the
+ * framing is inconsistent (never for a normal-form value). */
+typedef struct PathsFraming {
+        const uint8_t *data;
+        size_t n;
+        size_t offset_size;
+        size_t table;              /* where the framing offsets start */
+} PathsFraming;
+
+static int paths_framing(GVariant *array, PathsFraming *ret) {
+        const uint8_t *data = g_variant_get_data(array);
+        size_t size = g_variant_get_size(array);
+        *ret = (PathsFraming) { .data = data };
+        if (size == 0)
+                return 0;
+        size_t s = framing_offset_size(size);
+        if (size < s)
+                return -EINVAL;
+        uint64_t table = read_offset(data + size - s, s);
+        if (table > size - s || (size - table) % s != 0)
+                return -EINVAL;
+        *ret = (PathsFraming) { .data = data, .n = (size - table) / s, .offset_size = s, .table = (size_t) table };
+        return 0;
+}
+
+static int paths_element(const PathsFraming *f, size_t i, const char **ret, size_t *ret_len) {
+        uint64_t start = i == 0 ? 0 : read_offset(f->data + f->table + (i - 1) * f->offset_size, f->offset_size);
+        uint64_t end = read_offset(f->data + f->table + i * f->offset_size, f->offset_size);
+        if (start > end || end > f->table)
+                return -EINVAL;
+        *ret = (const char *) f->data + start;
+        *ret_len = (size_t) (end - start);
+        return 0;
+}
+
 int protocol_paths_decode(GVariant *array, LockdPaths *ret, char **ret_message) {
-        size_t n = g_variant_n_children(array);
+        PathsFraming f;
         size_t total = 0;
 
         *ret = (LockdPaths) {};
-        if (n > LOCKD_PATHS_MAX) {
-                *ret_message = g_strdup_printf("too many paths (%zu, at most %d)", n, LOCKD_PATHS_MAX);
+        g_return_val_if_fail(g_variant_is_of_type(array, G_VARIANT_TYPE("aay")), -EINVAL);
+        if (paths_framing(array, &f) < 0) {
+                *ret_message = g_strdup("path list is damaged");
                 return -EINVAL;
         }
-        if (n == 0)
+        if (f.n > LOCKD_PATHS_MAX) {
+                *ret_message = g_strdup_printf("too many paths (%zu, at most %d)", f.n, LOCKD_PATHS_MAX);
+                return -EINVAL;
+        }
+        if (f.n == 0)
                 return 0;
         /* First pass: check every path and size the arena. */
-        for (size_t i = 0; i < n; i++) {
-                g_autoptr(GVariant) child = g_variant_get_child_value(array, i);
+        for (size_t i = 0; i < f.n; i++) {
+                const char *p;
                 size_t len;
-                const char *p = g_variant_get_fixed_array(child, &len, 1);
+                if (paths_element(&f, i, &p, &len) < 0) {
+                        *ret_message = g_strdup("path list is damaged");
+                        return -EINVAL;
+                }
                 if (len == 0) {
                         *ret_message = g_strdup_printf("path %zu is empty", i);
                         return -EINVAL;
@@ -180,12 +267,12 @@ int protocol_paths_decode(GVariant *array, LockdPaths *ret, char **ret_message) 
                 total += len + 1;
         }
         char *arena = g_malloc(total);
-        ret->paths = g_new(char *, n);
-        ret->n = n;
-        for (size_t i = 0, off = 0; i < n; i++) {
-                g_autoptr(GVariant) child = g_variant_get_child_value(array, i);
+        ret->paths = g_new(char *, f.n);
+        ret->n = f.n;
+        for (size_t i = 0, off = 0; i < f.n; i++) {
+                const char *p;
                 size_t len;
-                const char *p = g_variant_get_fixed_array(child, &len, 1);
+                (void) paths_element(&f, i, &p, &len);
                 memcpy(arena + off, p, len);
                 arena[off + len] = '\0';
                 ret->paths[i] = arena + off;
@@ -201,17 +288,34 @@ GVariant *protocol_path_to_variant(const char *path) {
 char *protocol_path_from_variant(GVariant *v) {
         size_t len;
         const char *p = g_variant_get_fixed_array(v, &len, 1);
+        if (len == 0)
+                return g_strdup("");
         if (memchr(p, '\0', len))
                 return NULL;
         return g_strndup(p, len);
 }
 
 GVariant *protocol_paths_encode(const char *const *paths, size_t n) {
-        GVariantBuilder b;
-        g_variant_builder_init(&b, G_VARIANT_TYPE("aay"));
+        size_t body = 0;
         for (size_t i = 0; i < n; i++)
-                g_variant_builder_add_value(&b, protocol_path_to_variant(paths[i]));
-        return g_variant_builder_end(&b);
+                body += strlen(paths[i]);
+        if (n == 0)
+                return g_variant_new_array(G_VARIANT_TYPE_BYTESTRING, NULL, 0);
+        size_t s = 1;
+        while (framing_offset_size(body + n * s) > s)
+                s *= 2;
+        size_t size = body + n * s;
+        uint8_t *data = g_malloc(size);
+        for (size_t i = 0, off = 0; i < n; i++) {
+                size_t len = strlen(paths[i]);
+                memcpy(data + off, paths[i], len);
+                off += len;
+                write_offset(data + body + i * s, s, off);
+        }
+        GBytes *bytes = g_bytes_new_take(data, size);
+        GVariant *v = g_variant_new_from_bytes(G_VARIANT_TYPE("aay"), bytes, TRUE);
+        g_bytes_unref(bytes);
+        return v;
 }
 
 int protocol_hello_decode(GVariant *payload, LockdHelloRequest *ret, char **ret_message) {
@@ -248,7 +352,11 @@ int protocol_acquire_decode(GVariant *payload, LockdAcquireRequest *ret, char **
         uint32_t mode, flags;
 
         *ret = (LockdAcquireRequest) {};
-        g_variant_get(payload, "(uu@aay)", &mode, &flags, &paths);
+        g_autoptr(GVariant) vmode = g_variant_get_child_value(payload, 0);
+        g_autoptr(GVariant) vflags = g_variant_get_child_value(payload, 1);
+        mode = g_variant_get_uint32(vmode);
+        flags = g_variant_get_uint32(vflags);
+        paths = g_variant_get_child_value(payload, 2);
         if (mode != LOCKD_MODE_EXCLUSIVE && mode != LOCKD_MODE_SHARED) {
                 *ret_message = g_strdup_printf("lock mode %u is unknown", mode);
                 return -EINVAL;
@@ -272,7 +380,9 @@ int protocol_release_decode(GVariant *payload, LockdReleaseRequest *ret, char **
         gboolean all;
 
         *ret = (LockdReleaseRequest) {};
-        g_variant_get(payload, "(b@aay)", &all, &paths);
+        g_autoptr(GVariant) vall = g_variant_get_child_value(payload, 0);
+        all = g_variant_get_boolean(vall);
+        paths = g_variant_get_child_value(payload, 1);
         if (all && g_variant_n_children(paths) > 0) {
                 *ret_message = g_strdup("release of all locks names paths too");
                 return -EINVAL;
@@ -285,10 +395,26 @@ void protocol_release_clear(LockdReleaseRequest *req) {
         protocol_paths_clear(&req->paths);
 }
 
+GVariant *protocol_acquire_body_new(const LockdPathResult *results, size_t n) {
+        return g_variant_new_fixed_array(G_VARIANT_TYPE("(ttu)"), results, n, sizeof(LockdPathResult));
+}
+
+const LockdPathResult *protocol_acquire_body_get(GVariant *body, size_t *ret_n) {
+        static const LockdPathResult none;
+        if (!g_variant_is_of_type(body, G_VARIANT_TYPE(LOCKD_BODY_ACQUIRE)))
+                return NULL;
+        const LockdPathResult *r = g_variant_get_fixed_array(body, ret_n, sizeof(LockdPathResult));
+        return *ret_n ? r : &none;
+}
+
 GVariant *protocol_reply_new(LockdStatus status, int error, const char *message, GVariant *body) {
-        if (!body)
-                body = g_variant_new("()");
-        return g_variant_new("(uisv)", (uint32_t) status, error, message ? message : "", body);
+        GVariant *children[] = {
+                g_variant_new_uint32((uint32_t) status),
+                g_variant_new_int32(error),
+                g_variant_new_string(message ? message : ""),
+                g_variant_new_variant(body ? body : g_variant_new_tuple(NULL, 0)),
+        };
+        return g_variant_new_tuple(children, G_N_ELEMENTS(children));
 }
 
 int protocol_reply_decode(GVariant *payload, LockdReply *ret, char **ret_message) {
@@ -298,7 +424,14 @@ int protocol_reply_decode(GVariant *payload, LockdReply *ret, char **ret_message
         g_autoptr(GVariant) body = NULL;
 
         *ret = (LockdReply) {};
-        g_variant_get(payload, "(ui&sv)", &status, &error, &message, &body);
+        g_autoptr(GVariant) vstatus = g_variant_get_child_value(payload, 0);
+        g_autoptr(GVariant) verror = g_variant_get_child_value(payload, 1);
+        g_autoptr(GVariant) vmessage = g_variant_get_child_value(payload, 2);
+        g_autoptr(GVariant) vbody = g_variant_get_child_value(payload, 3);
+        status = g_variant_get_uint32(vstatus);
+        error = g_variant_get_int32(verror);
+        message = g_variant_get_string(vmessage, NULL);
+        body = g_variant_get_variant(vbody);
         if (status >= _LOCKD_STATUS_MAX) {
                 *ret_message = g_strdup_printf("reply status %u is unknown", status);
                 return -EINVAL;

@@ -91,6 +91,17 @@ enum {
                                                       * client), pid (0 when unknown),
                                                       * since, held-for */
 
+/* One element of an ACQUIRE reply body, laid out as the fixed-size
+ * GVariant "(ttu)" so the whole body is one fixed array. */
+typedef struct LockdPathResult {
+        uint64_t dev;
+        uint64_t ino;
+        uint32_t flags;            /* LOCKD_PATH_* */
+        uint32_t padding;          /* zero */
+} LockdPathResult;
+
+G_STATIC_ASSERT(sizeof(LockdPathResult) == 24);
+
 typedef struct LockdHeader {
         uint8_t version;
         uint8_t type;
@@ -121,9 +132,13 @@ const GVariantType *protocol_request_type(uint8_t type);
 const char *protocol_message_type_to_string(uint8_t type);
 
 /* Parses a payload as a GVariant of `type` in normal form.  Returns a new
- * (non-floating) reference, or NULL with a message in *ret_message. */
+ * (non-floating) reference, or NULL with a message in *ret_message.  The
+ * _borrowed variant avoids a copy: its result (and every value taken from
+ * it) must not outlive data. */
 GVariant *protocol_payload_parse(const void *data, size_t len, const GVariantType *type,
                                  char **ret_message);
+GVariant *protocol_payload_parse_borrowed(const void *data, size_t len, const GVariantType *type,
+                                          char **ret_message);
 
 /* A decoded path list; `paths` point into one allocation.  Free with
  * protocol_paths_clear(). */
@@ -169,6 +184,11 @@ int protocol_acquire_decode(GVariant *payload, LockdAcquireRequest *ret, char **
 void protocol_acquire_clear(LockdAcquireRequest *req);
 int protocol_release_decode(GVariant *payload, LockdReleaseRequest *ret, char **ret_message);
 void protocol_release_clear(LockdReleaseRequest *req);
+
+/* The "a(ttu)" body of an ACQUIRE reply (floating), and its elements
+ * (pointing into body; NULL when it is not an "a(ttu)"). */
+GVariant *protocol_acquire_body_new(const LockdPathResult *results, size_t n);
+const LockdPathResult *protocol_acquire_body_get(GVariant *body, size_t *ret_n);
 
 /* A reply payload "(uisv)"; body may be NULL for "()".  Floating. */
 GVariant *protocol_reply_new(LockdStatus status, int error, const char *message, GVariant *body);

@@ -187,10 +187,13 @@ static int server_add_client(Server *s, int fd) {
          * user, as virtlockd does), or the configured group. */
         if (cred.uid != 0 && cred.uid != geteuid() &&
             !(s->config.has_group && peer_in_group(fd, cred.gid, s->config.group))) {
-                g_autofree char *message = g_strdup_printf(
-                        "uid %u may not use lockd: only root%s%s%s may", (unsigned) cred.uid,
-                        s->config.has_group ? " and members of group '" : "",
-                        s->config.has_group ? s->config.group_name : "", s->config.has_group ? "'" : "");
+                g_autoptr(GString) who = g_string_new("root");
+                if (geteuid() != 0)
+                        g_string_append_printf(who, ", uid %u", (unsigned) geteuid());
+                if (s->config.has_group)
+                        g_string_append_printf(who, " and members of group '%s'", s->config.group_name);
+                g_autofree char *message = g_strdup_printf("uid %u may not use lockd: only %s may",
+                                                           (unsigned) cred.uid, who->str);
                 log_notice("lockd: refused pid %d: %s", (int) cred.pid, message);
                 server_reject(fd, LOCKD_STATUS_DENIED, EACCES, message);
                 return -EACCES;

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -80,6 +81,8 @@ void test_daemon_start(TestDaemon *d, const char *scratch, const char *name, con
         pid_t pid = fork();
         assert_true(pid >= 0);
         if (pid == 0) {
+                /* A test that fails half-way must not leave daemons behind. */
+                prctl(PR_SET_PDEATHSIG, SIGKILL);
                 int fd = open(d->log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
                 if (fd >= 0)
                         dup2(fd, STDERR_FILENO);

@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The lock table's insides, shared by lock-table.c (locking) and
+ * lock-table-state.c (saving and restoring across re-exec).  Nothing
+ * else includes this. */
+#pragma once
+
+#include "lock-table.h"
+
+typedef enum LockKind {
+        LOCK_KIND_FILE,            /* regular file: OFD lock on byte 1 */
+        LOCK_KIND_TABLE,           /* directory, device node, FIFO, socket */
+        LOCK_KIND_MISSING,         /* locked by canonical name */
+} LockKind;
+
+typedef struct LockKey {
+        uint64_t dev;
+        uint64_t ino;
+} LockKey;
+
+typedef struct LockEntry {
+        LockKey key;
+        char *name;                /* MISSING: the canonical path, the key */
+        LockKind kind;
+        LockdMode mode;
+        bool read_lock;            /* exclusive, but only a read lock could be taken */
+        int fd;                    /* -1 for MISSING */
+        GPtrArray *holds;          /* LockHold*, oldest first */
+} LockEntry;
+
+struct LockHold {
+        LockEntry *entry;
+        LockOwner *owner;
+        LockHold *prev, *next;     /* the owner's holds */
+        int64_t since;             /* wall clock, µs */
+        int64_t since_mono;        /* CLOCK_MONOTONIC, µs: survives re-exec */
+        unsigned count;            /* acquisitions not yet released */
+        char *name;                /* the path it was first acquired by */
+        GPtrArray *aliases;        /* other paths it was acquired by; NULL when none */
+};
+
+struct LockTable {
+        GHashTable *by_key;        /* LockKey* -> LockEntry* */
+        GHashTable *by_name;       /* name -> LockEntry* (MISSING entries) */
+};
+
+/* lock-table.c */
+void lock_table_insert_entry(LockTable *t, LockEntry *e);
+LockHold *lock_hold_new(LockEntry *e, LockOwner *o, const char *name, int64_t since, int64_t since_mono);
+void lock_hold_add_name(LockHold *h, const char *name);
+LockHold *lock_entry_find_hold(const LockEntry *e, const LockOwner *o);
+uint32_t lock_entry_flags(const LockEntry *e);

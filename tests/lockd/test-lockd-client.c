@@ -1,0 +1,275 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The lockd client library: backoff and deadline, the process-wide
+ * mutex under many threads, and what callers see when the daemon goes. */
+#include "config.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "lockd-test.h"
+#include "test-util.h"
+
+static char *scratch;
+static TestDaemon daemon_;
+
+static int setup_all(void **state) {
+        scratch = test_scratch_new("lockd-client");
+        test_daemon_start(&daemon_, scratch, "daemon", NULL, NULL);
+        return 0;
+}
+
+static int teardown_all(void **state) {
+        assert_int_equal(test_daemon_stop(&daemon_), 0);
+        test_daemon_clear(&daemon_);
+        test_scratch_remove(scratch);
+        g_free(scratch);
+        return 0;
+}
+
+static char *test_dir(const char *name) {
+        char *dir = g_build_filename(scratch, name, NULL);
+        assert_int_equal(mkdir(dir, 0700), 0);
+        return dir;
+}
+
+static void test_backoff_schedule(void **state) {
+        unsigned d = 0;
+        const unsigned want[] = { 1, 2, 4, 8, 16, 32, 64, 100, 100, 100 };
+        for (size_t i = 0; i < G_N_ELEMENTS(want); i++) {
+                d = bw_lockd_backoff_next(d);
+                assert_int_equal(d, want[i]);
+        }
+}
+
+static void test_deadline_names_holder(void **state) {
+        g_autofree char *dir = test_dir("deadline");
+        g_auto(GStrv) f = test_make_files(dir, "f", 1);
+        BwLockdClient *holder = test_client_new(&daemon_, "the-holder"), *waiter = test_client_new(&daemon_, "w");
+        BwLockdHandle *h, *w;
+        BwError err = {};
+
+        assert_int_equal(bw_lockd_acquire(holder, (const char *const *) f, 1, BW_LOCKD_EXCLUSIVE, 0, &h, NULL), 0);
+        int64_t t0 = test_now_usec();
+        assert_int_equal(bw_lockd_acquire(waiter, (const char *const *) f, 1, BW_LOCKD_EXCLUSIVE, 300, &w, &err),
+                         -ETIMEDOUT);
+        int64_t dt = test_now_usec() - t0;
+        unsigned attempts = bw_lockd_client_attempts(waiter);
+        printf("# 300 ms deadline: gave up after %.1f ms and %u attempts\n", dt / 1000.0, attempts);
+        assert_int_equal(err.code, -ETIMEDOUT);
+        assert_non_null(strstr(err.message, "'the-holder'"));
+        assert_non_null(strstr(err.message, f[0]));
+        assert_non_null(strstr(err.message, "gave up after"));
+        /* It waited for the deadline... */
+        assert_true(dt >= 300 * 1000);
+        /* ...with exponential backoff: 1+2+4+...+64 ms, then 100 ms steps
+         * make about ten attempts in 300 ms.  Fixed 1 ms polling would be
+         * ~300 and no retry 1; a loaded machine only sleeps longer, so
+         * fewer attempts, never more. */
+        assert_in_range(attempts, 2, 14);
+        assert_int_equal(bw_lockd_release(h), 0);
+        bw_lockd_client_free(holder);
+        bw_lockd_client_free(waiter);
+}
+
+typedef struct DelayedRelease {
+        BwLockdHandle *handle;
+        int delay_ms;
+} DelayedRelease;
+
+static void *release_later(void *p) {
+        DelayedRelease *d = p;
+        usleep((useconds_t) d->delay_ms * 1000);
+        bw_lockd_release(d->handle);
+        return NULL;
+}
+
+static void test_waits_until_released(void **state) {
+        g_autofree char *dir = test_dir("wait");
+        g_auto(GStrv) f = test_make_files(dir, "f", 2);
+        BwLockdClient *holder = test_client_new(&daemon_, "holder"), *waiter = test_client_new(&daemon_, "waiter");
+        BwLockdHandle *h, *w;
+        pthread_t t;
+
+        /* Timeout -1 is the default (60 s), not "try once": it waits. */
+        assert_int_equal(bw_lockd_acquire(holder, (const char *const *) f + 1, 1, BW_LOCKD_EXCLUSIVE, 0, &h, NULL), 0);
+        DelayedRelease d = { .handle = h, .delay_ms = 200 };
+        assert_int_equal(pthread_create(&t, NULL, release_later, &d), 0);
+        int64_t t0 = test_now_usec();
+        assert_int_equal(bw_lockd_acquire(waiter, (const char *const *) f, 2, BW_LOCKD_EXCLUSIVE, -1, &w, NULL), 0);
+        printf("# acquired %.1f ms after the holder released\n", (test_now_usec() - t0) / 1000.0 - 200);
+        pthread_join(t, NULL);
+        assert_int_equal(bw_lockd_release(w), 0);
+        bw_lockd_client_free(holder);
+        bw_lockd_client_free(waiter);
+}
+
+typedef struct Shared {
+        BwLockdClient *client;     /* one client for all threads, or NULL: one each */
+        const char *socket_path;
+        char *common;
+        char **own;
+        atomic_int inside;
+        atomic_int overlaps;
+        atomic_int failures;
+        int iterations;
+} Shared;
+
+typedef struct Worker {
+        Shared *s;
+        int index;
+} Worker;
+
+static void *worker_main(void *p) {
+        Worker *w = p;
+        Shared *s = w->s;
+        BwLockdClient *c = s->client;
+        if (!c && bw_lockd_client_new(s->socket_path, "worker", &c) < 0)
+                return NULL;
+        for (int i = 0; i < s->iterations; i++) {
+                BwLockdHandle *h;
+                const char *paths[] = { s->own[w->index], s->common };
+                BwError err = {};
+                if (bw_lockd_acquire(c, paths, 2, BW_LOCKD_EXCLUSIVE, 30000, &h, &err) < 0) {
+                        fprintf(stderr, "# worker %d: %s\n", w->index, err.message);
+                        atomic_fetch_add(&s->failures, 1);
+                        continue;
+                }
+                if (atomic_fetch_add(&s->inside, 1) != 0)
+                        atomic_fetch_add(&s->overlaps, 1);
+                usleep(50);
+                atomic_fetch_sub(&s->inside, 1);
+                if (bw_lockd_release(h) < 0)
+                        atomic_fetch_add(&s->failures, 1);
+        }
+        if (!s->client)
+                bw_lockd_client_free(c);
+        return NULL;
+}
+
+static void run_workers(Shared *s, int n) {
+        pthread_t threads[16];
+        Worker workers[16];
+        for (int i = 0; i < n; i++) {
+                workers[i] = (Worker) { .s = s, .index = i };
+                assert_int_equal(pthread_create(&threads[i], NULL, worker_main, &workers[i]), 0);
+        }
+        for (int i = 0; i < n; i++)
+                pthread_join(threads[i], NULL);
+}
+
+static void test_threads_share_one_client(void **state) {
+        g_autofree char *dir = test_dir("threads");
+        g_auto(GStrv) own = test_make_files(dir, "own", 16);
+        g_autofree char *common = test_write_file(dir, "common", "", 0);
+        Shared s = { .socket_path = daemon_.socket_path, .common = common, .own = own, .iterations = 40 };
+
+        /* Sixteen threads, one client (one connection): conversations are
+         * serialized by the mutex, and the locks still exclude each other
+         * although the daemon sees a single owner. */
+        s.client = test_client_new(&daemon_, "threads");
+        int64_t t0 = test_now_usec();
+        run_workers(&s, 16);
+        printf("# 16 threads x 40 critical sections on one client: %.0f ms\n", (test_now_usec() - t0) / 1000.0);
+        assert_int_equal(atomic_load(&s.failures), 0);
+        assert_int_equal(atomic_load(&s.overlaps), 0);
+        BwLockdDaemonInfo info;
+        assert_int_equal(bw_lockd_ping(s.client, &info, NULL), 0);
+        assert_int_equal(info.locks, 0);
+        bw_lockd_client_free(s.client);
+
+        /* Sixteen threads with a client each: sixteen connections. */
+        s.client = NULL;
+        run_workers(&s, 16);
+        assert_int_equal(atomic_load(&s.failures), 0);
+        assert_int_equal(atomic_load(&s.overlaps), 0);
+}
+
+static void test_relative_paths_and_empty_handle(void **state) {
+        g_autofree char *dir = test_dir("relative");
+        g_auto(GStrv) f = test_make_files(dir, "rel", 1);
+        g_autofree char *cwd = g_get_current_dir();
+        BwLockdClient *c = test_client_new(&daemon_, "rel");
+        BwLockdHandle *h;
+        BwLockdLock *locks;
+        size_t n;
+
+        assert_int_equal(chdir(dir), 0);
+        const char *rel = "rel0";
+        assert_int_equal(bw_lockd_acquire(c, &rel, 1, BW_LOCKD_EXCLUSIVE, 0, &h, NULL), 0);
+        assert_int_equal(chdir(cwd), 0);
+        assert_int_equal(bw_lockd_list(c, &locks, &n, NULL, NULL), 0);
+        assert_int_equal(n, 1);
+        assert_string_equal(locks[0].path, f[0]);
+        bw_lockd_lock_list_free(locks, n);
+        assert_int_equal(bw_lockd_release(h), 0);
+        bw_lockd_client_free(c);
+
+        /* No paths: a valid handle, and no daemon needed. */
+        assert_int_equal(bw_lockd_client_new("/nonexistent/lockd.sock", NULL, &c), 0);
+        assert_int_equal(bw_lockd_acquire(c, NULL, 0, BW_LOCKD_EXCLUSIVE, 0, &h, NULL), 0);
+        assert_int_equal(bw_lockd_handle_n_paths(h), 0);
+        assert_int_equal(bw_lockd_release(h), 0);
+        BwError err = {};
+        const char *p = "/x";
+        assert_int_equal(bw_lockd_acquire(c, &p, 1, BW_LOCKD_EXCLUSIVE, 0, &h, &err), -ENOENT);
+        assert_non_null(strstr(err.message, "/nonexistent/lockd.sock"));
+        assert_non_null(strstr(err.message, "is bulwark-lockd running?"));
+        assert_int_equal(bw_lockd_acquire(c, &p, 1, 0x80, 0, &h, &err), -EINVAL);
+        bw_lockd_client_free(c);
+        assert_int_equal(bw_lockd_client_new("relative.sock", NULL, &c), -EINVAL);
+}
+
+static void test_daemon_gone(void **state) {
+        g_autofree char *dir = test_dir("gone");
+        g_auto(GStrv) f = test_make_files(dir, "f", 2);
+        TestDaemon d;
+        test_daemon_start(&d, scratch, "doomed", NULL, NULL);
+        BwLockdClient *c = test_client_new(&d, "c");
+        BwLockdHandle *h1, *h2;
+        BwError err = {};
+
+        assert_int_equal(bw_lockd_acquire(c, (const char *const *) f, 1, BW_LOCKD_EXCLUSIVE, 0, &h1, NULL), 0);
+        assert_int_equal(bw_lockd_handle_check(h1), 0);
+        test_daemon_kill(&d);
+        /* The handle learns its locks are gone... */
+        assert_int_equal(bw_lockd_handle_check(h1), -ECONNRESET);
+        assert_int_equal(test_posix_probe(f[0]), 0);
+        /* ...a new acquire says the daemon is not there... */
+        assert_int_equal(bw_lockd_acquire(c, (const char *const *) f + 1, 1, BW_LOCKD_EXCLUSIVE, 0, &h2, &err),
+                         -ECONNREFUSED);
+        /* ...and release reports the loss. */
+        assert_int_equal(bw_lockd_release(h1), -ECONNRESET);
+
+        /* A daemon back on the same socket: the client reconnects. */
+        TestDaemon d2;
+        g_autofree char *old_socket = g_strdup(d.socket_path);
+        test_daemon_clear(&d);
+        g_autofree char *name = g_strdup("doomed");
+        g_autofree char *olddir = g_build_filename(scratch, name, NULL);
+        test_scratch_remove(olddir);
+        test_daemon_start(&d2, scratch, "doomed", NULL, NULL);
+        assert_string_equal(d2.socket_path, old_socket);
+        assert_int_equal(bw_lockd_acquire(c, (const char *const *) f, 2, BW_LOCKD_EXCLUSIVE, 0, &h2, NULL), 0);
+        assert_int_equal(bw_lockd_release(h2), 0);
+        bw_lockd_client_free(c);
+        assert_int_equal(test_daemon_stop(&d2), 0);
+        test_daemon_clear(&d2);
+}
+
+int main(void) {
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_backoff_schedule),
+                cmocka_unit_test(test_deadline_names_holder),
+                cmocka_unit_test(test_waits_until_released),
+                cmocka_unit_test(test_threads_share_one_client),
+                cmocka_unit_test(test_relative_paths_and_empty_handle),
+                cmocka_unit_test(test_daemon_gone),
+        };
+        return cmocka_run_group_tests(tests, setup_all, teardown_all);
+}
