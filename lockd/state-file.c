@@ -11,24 +11,10 @@
 
 #include "fd-util.h"
 #include "state-file.h"
+#include "strv-util.h"
 
 static const char state_magic[8] = { 'B', 'W', 'L', 'K', 'S', 'T', '0', '1' };
 #define STATE_FILE_MAX (256u * 1024u * 1024u)
-
-static int write_all(int fd, const void *data, size_t len) {
-        const char *p = data;
-        while (len > 0) {
-                ssize_t n = write(fd, p, len);
-                if (n < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return -errno;
-                }
-                p += n;
-                len -= (size_t) n;
-        }
-        return 0;
-}
 
 int state_file_write(const char *path, GVariant *state) {
         g_autofree char *tmp = g_strdup_printf("%s.tmp", path);

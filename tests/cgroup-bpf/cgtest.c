@@ -73,6 +73,21 @@ void cgtest_remove(const char *path) {
                 usleep(5000);
 }
 
+CgFixture *cgtest_fixture_new(const char *root, const char *tag) {
+        CgFixture *f = calloc(1, sizeof(*f));
+        f->cgroup = cgtest_create(root, tag);
+        f->scratch = test_scratch_new(tag);
+        return f;
+}
+
+void cgtest_fixture_free(CgFixture *f) {
+        cgtest_remove(f->cgroup);
+        test_scratch_remove(f->scratch);
+        free(f->cgroup);
+        free(f->scratch);
+        free(f);
+}
+
 static void cgtest_enter(const char *cgroup) {
         char buf[4096];
         snprintf(buf, sizeof(buf), "%s/cgroup.procs", cgroup);

@@ -16,6 +16,17 @@ char *cgtest_create(const char *root, const char *tag);
 /* Kills what runs in it (cgroup.kill), removes children and the cgroup. */
 void cgtest_remove(const char *path);
 
+/* A test's own cgroup below root and its own scratch directory. */
+typedef struct CgFixture {
+        char *cgroup;
+        char *scratch;
+} CgFixture;
+
+/* Creates the cgroup and the scratch directory, both named after tag. */
+CgFixture *cgtest_fixture_new(const char *root, const char *tag);
+/* Removes both and frees the fixture. */
+void cgtest_fixture_free(CgFixture *f);
+
 /* One access tried from inside the cgroup. */
 typedef struct CgAccess {
         const char *path;

@@ -23,28 +23,15 @@
 #include "plugin-host.h"
 #include "test-util.h"
 
-typedef struct Fixture {
-        char *cgroup;
-        char *scratch;
-} Fixture;
-
 static char *arg_root;
 
 static int setup(void **state) {
-        Fixture *f = calloc(1, sizeof(*f));
-        f->cgroup = cgtest_create(arg_root, "denials");
-        f->scratch = test_scratch_new("denials");
-        *state = f;
+        *state = cgtest_fixture_new(arg_root, "denials");
         return 0;
 }
 
 static int teardown(void **state) {
-        Fixture *f = *state;
-        cgtest_remove(f->cgroup);
-        test_scratch_remove(f->scratch);
-        free(f->cgroup);
-        free(f->scratch);
-        free(f);
+        cgtest_fixture_free(*state);
         return 0;
 }
 
@@ -83,7 +70,7 @@ static uint64_t counter(const DevLogMaps *log, unsigned type, uint32_t major, ui
 }
 
 static void test_denials_events_and_counters(void **state) {
-        Fixture *f = *state;
+        CgFixture *f = *state;
         DeviceCgroup *dc = open_logged(f->cgroup, DEV_LOG_RING_DEFAULT, "c 1:3 rwm");
         const DevLogMaps *log = device_cgroup_log(dc);
         char *tun = NULL;
@@ -184,7 +171,7 @@ static void test_denials_events_and_counters(void **state) {
 /* A ring set small through the plugin's configuration, 10,000 undrained
  * denials: the totals are exact, read + dropped adds up. */
 static void test_denials_overflow_exact_totals(void **state) {
-        Fixture *f = *state;
+        CgFixture *f = *state;
         char *rules = test_srcdir_path("policy/devices/default.rules"), *c_root = NULL, *c_rules = NULL;
         char *node = cgtest_node(f->scratch, "denied", false, 241, 0);
         PluginHost h;
@@ -234,7 +221,7 @@ static void test_denials_overflow_exact_totals(void **state) {
 }
 
 static void test_denials_survive_growth(void **state) {
-        Fixture *f = *state;
+        CgFixture *f = *state;
         DeviceCgroup *dc = open_logged(f->cgroup, DEV_LOG_RING_DEFAULT, "c 1:3 rw");
         char *node = cgtest_node(f->scratch, "denied", false, 241, 0);
         struct bpf_map_info before = {}, after = {};
@@ -263,7 +250,7 @@ static void test_denials_survive_growth(void **state) {
 }
 
 static void test_denials_read_after_adoption(void **state) {
-        Fixture *f = *state;
+        CgFixture *f = *state;
         pid_t pid = fork();
         int status;
 
@@ -325,7 +312,7 @@ static void run_ctl(const char *args, int want_status, const char *want) {
 }
 
 static void test_denials_bad_input(void **state) {
-        Fixture *f = *state;
+        CgFixture *f = *state;
         int cg = open(f->cgroup, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         const struct bpf_insn allow[] = {
                 { .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = 0, .imm = 1 },

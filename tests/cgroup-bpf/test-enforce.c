@@ -19,30 +19,15 @@
 #include "device-cgroup.h"
 #include "test-util.h"
 
-typedef struct Fixture {
-        char *root;
-        char *cgroup;
-        char *scratch;
-} Fixture;
-
 static char *arg_root;
 
 static int setup(void **state) {
-        Fixture *f = calloc(1, sizeof(*f));
-        f->root = arg_root;
-        f->cgroup = cgtest_create(f->root, "enforce");
-        f->scratch = test_scratch_new("enforce");
-        *state = f;
+        *state = cgtest_fixture_new(arg_root, "enforce");
         return 0;
 }
 
 static int teardown(void **state) {
-        Fixture *f = *state;
-        cgtest_remove(f->cgroup);
-        test_scratch_remove(f->scratch);
-        free(f->cgroup);
-        free(f->scratch);
-        free(f);
+        cgtest_fixture_free(*state);
         return 0;
 }
 
@@ -68,7 +53,7 @@ static bool allowed(int result) {
 }
 
 static void test_enforce_open_access_bits(void **state) {
-        Fixture *f = *state;
+        CgFixture *f = *state;
 
         /* Our program attached with nothing allowed yet: everything denied. */
         apply(f->cgroup, "c 1:3 r");
@@ -95,7 +80,7 @@ static void test_enforce_open_access_bits(void **state) {
 }
 
 static void test_enforce_block_versus_char(void **state) {
-        Fixture *f = *state;
+        CgFixture *f = *state;
         char *cnode = cgtest_node(f->scratch, "c240", false, 240, 0);
         char *bnode = cgtest_node(f->scratch, "b240", true, 240, 0);
 
@@ -124,7 +109,7 @@ static void test_enforce_block_versus_char(void **state) {
  * matters here is that 0:0 is a key like any other: read back from the
  * kernel (iteration from NULL) and enforced where the kernel asks. */
 static void test_enforce_zero_zero(void **state) {
-        Fixture *f = *state;
+        CgFixture *f = *state;
         char *node = NULL;
         DeviceCgroup *dc = NULL;
         BwError err = {};
@@ -144,7 +129,7 @@ static void test_enforce_zero_zero(void **state) {
 }
 
 static void test_enforce_wildcards_every_level(void **state) {
-        Fixture *f = *state;
+        CgFixture *f = *state;
         char *n240_1 = cgtest_node(f->scratch, "n240_1", false, 240, 1);
         char *n240_7 = cgtest_node(f->scratch, "n240_7", false, 240, 7);
         char *n241_7 = cgtest_node(f->scratch, "n241_7", false, 241, 7);
@@ -196,7 +181,7 @@ static unsigned reference_mask(const DeviceRule *rules, size_t n, unsigned type,
 }
 
 static void test_enforce_random_sequences_match_reference(void **state) {
-        Fixture *f = *state;
+        CgFixture *f = *state;
         static const uint32_t majors[] = { 1, 240, 241, DEVICE_WILDCARD }, minors[] = { 0, 3, 5, DEVICE_WILDCARD };
         Dev devs[] = {
                 { DEVICE_TYPE_CHAR, 1, 3, strdup("/dev/null") },

@@ -22,28 +22,15 @@
 #include "device-cgroup.h"
 #include "test-util.h"
 
-typedef struct Fixture {
-        char *cgroup;
-        char *scratch;
-} Fixture;
-
 static char *arg_root;
 
 static int setup(void **state) {
-        Fixture *f = calloc(1, sizeof(*f));
-        f->cgroup = cgtest_create(arg_root, "live");
-        f->scratch = test_scratch_new("live");
-        *state = f;
+        *state = cgtest_fixture_new(arg_root, "live");
         return 0;
 }
 
 static int teardown(void **state) {
-        Fixture *f = *state;
-        cgtest_remove(f->cgroup);
-        test_scratch_remove(f->scratch);
-        free(f->cgroup);
-        free(f->scratch);
-        free(f);
+        cgtest_fixture_free(*state);
         return 0;
 }
 
@@ -68,7 +55,7 @@ static void apply(DeviceCgroup *dc, const char *text, bool allow) {
 }
 
 static void test_live_growth_to_10000_rules(void **state) {
-        Fixture *f = *state;
+        CgFixture *f = *state;
         DeviceCgroup *dc = open_cg(f->cgroup);
         const unsigned n = 10000;
         uint32_t first_id;
@@ -121,7 +108,7 @@ static void test_live_growth_to_10000_rules(void **state) {
 /* A child opens an always-allowed and an always-denied device in a loop
  * while the parent adds rules across several growths and removes others. */
 static void test_live_atomic_changes_under_load(void **state) {
-        Fixture *f = *state;
+        CgFixture *f = *state;
         DeviceCgroup *dc = open_cg(f->cgroup);
         char *denied = cgtest_node(f->scratch, "never", false, 241, 0);
         int stop[2], result[2];
@@ -205,7 +192,7 @@ static void test_live_atomic_changes_under_load(void **state) {
 }
 
 static void test_live_adoption_by_another_process(void **state) {
-        Fixture *f = *state;
+        CgFixture *f = *state;
         pid_t pid = fork();
         assert_true(pid >= 0);
         if (pid == 0) {
@@ -262,7 +249,7 @@ static int foreign_program(const char *name) {
 }
 
 static void test_live_coexists_with_foreign_program(void **state) {
-        Fixture *f = *state;
+        CgFixture *f = *state;
         int cg = open(f->cgroup, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         int foreign = foreign_program("sd_devices");
         int imposter = foreign_program(DEV_PROGRAM_NAME); /* our name, not our maps */
@@ -304,7 +291,7 @@ static void test_live_coexists_with_foreign_program(void **state) {
 }
 
 static void test_live_bad_input_changes_nothing(void **state) {
-        Fixture *f = *state;
+        CgFixture *f = *state;
         DeviceCgroup *dc = open_cg(f->cgroup), *other = NULL;
         char *path = NULL, *name = NULL;
         DeviceRule rule;

@@ -138,10 +138,29 @@ void test_daemon_clear(TestDaemon *d) {
         *d = (TestDaemon) {};
 }
 
+char *test_scratch_daemon_start(TestDaemon *d, const char *scratch_name) {
+        char *scratch = test_scratch_new(scratch_name);
+        test_daemon_start(d, scratch, "daemon", NULL, NULL);
+        return scratch;
+}
+
+void test_scratch_daemon_stop(TestDaemon *d, char *scratch) {
+        assert_int_equal(test_daemon_stop(d), 0);
+        test_daemon_clear(d);
+        test_scratch_remove(scratch);
+        g_free(scratch);
+}
+
 BwLockdClient *test_client_new(const TestDaemon *d, const char *owner) {
         BwLockdClient *c;
         assert_int_equal(bw_lockd_client_new(d->socket_path, owner, &c), 0);
         return c;
+}
+
+char *test_make_dir(const char *parent, const char *name) {
+        char *dir = g_build_filename(parent, name, NULL);
+        assert_int_equal(mkdir(dir, 0700), 0);
+        return dir;
 }
 
 char **test_make_files(const char *dir, const char *prefix, size_t n) {
@@ -153,6 +172,29 @@ char **test_make_files(const char *dir, const char *prefix, size_t n) {
                 close(fd);
         }
         return paths;
+}
+
+pid_t test_fork_lock_holder(const TestDaemon *d, const char *owner, char **files, size_t n) {
+        int ready[2];
+        char byte;
+
+        assert_int_equal(pipe2(ready, O_CLOEXEC), 0);
+        pid_t pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0) {
+                BwLockdClient *c;
+                BwLockdHandle *h;
+                if (bw_lockd_client_new(d->socket_path, owner, &c) < 0 ||
+                    bw_lockd_acquire(c, (const char *const *) files, n, BW_LOCKD_EXCLUSIVE, 0, &h, NULL) < 0)
+                        _exit(1);
+                (void) !write(ready[1], "r", 1);
+                pause();
+                _exit(0);
+        }
+        assert_int_equal(read(ready[0], &byte, 1), 1);
+        close(ready[0]);
+        close(ready[1]);
+        return pid;
 }
 
 int test_posix_probe(const char *path) {

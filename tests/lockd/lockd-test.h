@@ -37,11 +37,26 @@ void test_daemon_clear(TestDaemon *d);
 /* Polls PING until it answers or the timeout passes. */
 bool test_daemon_wait_ready(TestDaemon *d, int timeout_ms);
 
+/* The fixture most daemon tests share: a new scratch directory named
+ * scratch_name and a daemon with the default configuration in
+ * scratch/daemon.  Returns the scratch directory. */
+char *test_scratch_daemon_start(TestDaemon *d, const char *scratch_name);
+/* Asserts the daemon stops cleanly, clears it, then removes and frees
+ * the scratch directory. */
+void test_scratch_daemon_stop(TestDaemon *d, char *scratch);
+
 /* A client of d (asserts). */
 BwLockdClient *test_client_new(const TestDaemon *d, const char *owner);
 
+/* Creates the directory parent/name (asserts); returns its path. */
+char *test_make_dir(const char *parent, const char *name);
 /* Creates n empty files dir/prefix<i>; returns a NULL-terminated strv. */
 char **test_make_files(const char *dir, const char *prefix, size_t n);
+
+/* Forks a child that takes exclusive locks on the n files as client
+ * owner of d and holds them until it is killed; returns once it holds
+ * them (asserts), with the child's pid. */
+pid_t test_fork_lock_holder(const TestDaemon *d, const char *owner, char **files, size_t n);
 
 /* Tries a classic POSIX write lock on byte 1 from a forked child; returns
  * 0 when the child got it (and released it), -EAGAIN when refused. */

@@ -9,7 +9,6 @@
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "lockd-test.h"
@@ -19,23 +18,13 @@ static char *scratch;
 static TestDaemon daemon_;
 
 static int setup_all(void **state) {
-        scratch = test_scratch_new("lockd-client");
-        test_daemon_start(&daemon_, scratch, "daemon", NULL, NULL);
+        scratch = test_scratch_daemon_start(&daemon_, "lockd-client");
         return 0;
 }
 
 static int teardown_all(void **state) {
-        assert_int_equal(test_daemon_stop(&daemon_), 0);
-        test_daemon_clear(&daemon_);
-        test_scratch_remove(scratch);
-        g_free(scratch);
+        test_scratch_daemon_stop(&daemon_, scratch);
         return 0;
-}
-
-static char *test_dir(const char *name) {
-        char *dir = g_build_filename(scratch, name, NULL);
-        assert_int_equal(mkdir(dir, 0700), 0);
-        return dir;
 }
 
 static void test_backoff_schedule(void **state) {
@@ -48,7 +37,7 @@ static void test_backoff_schedule(void **state) {
 }
 
 static void test_deadline_names_holder(void **state) {
-        g_autofree char *dir = test_dir("deadline");
+        g_autofree char *dir = test_make_dir(scratch, "deadline");
         g_auto(GStrv) f = test_make_files(dir, "f", 1);
         BwLockdClient *holder = test_client_new(&daemon_, "the-holder"), *waiter = test_client_new(&daemon_, "w");
         BwLockdHandle *h, *w;
@@ -90,7 +79,7 @@ static void *release_later(void *p) {
 }
 
 static void test_waits_until_released(void **state) {
-        g_autofree char *dir = test_dir("wait");
+        g_autofree char *dir = test_make_dir(scratch, "wait");
         g_auto(GStrv) f = test_make_files(dir, "f", 2);
         BwLockdClient *holder = test_client_new(&daemon_, "holder"), *waiter = test_client_new(&daemon_, "waiter");
         BwLockdHandle *h, *w;
@@ -164,7 +153,7 @@ static void run_workers(Shared *s, int n) {
 }
 
 static void test_threads_share_one_client(void **state) {
-        g_autofree char *dir = test_dir("threads");
+        g_autofree char *dir = test_make_dir(scratch, "threads");
         g_auto(GStrv) own = test_make_files(dir, "own", 16);
         g_autofree char *common = test_write_file(dir, "common", "", 0);
         Shared s = { .socket_path = daemon_.socket_path, .common = common, .own = own, .iterations = 40 };
@@ -191,7 +180,7 @@ static void test_threads_share_one_client(void **state) {
 }
 
 static void test_relative_paths_and_empty_handle(void **state) {
-        g_autofree char *dir = test_dir("relative");
+        g_autofree char *dir = test_make_dir(scratch, "relative");
         g_auto(GStrv) f = test_make_files(dir, "rel", 1);
         g_autofree char *cwd = g_get_current_dir();
         BwLockdClient *c = test_client_new(&daemon_, "rel");
@@ -226,7 +215,7 @@ static void test_relative_paths_and_empty_handle(void **state) {
 }
 
 static void test_daemon_gone(void **state) {
-        g_autofree char *dir = test_dir("gone");
+        g_autofree char *dir = test_make_dir(scratch, "gone");
         g_auto(GStrv) f = test_make_files(dir, "f", 2);
         TestDaemon d;
         test_daemon_start(&d, scratch, "doomed", NULL, NULL);

@@ -18,17 +18,13 @@ static char *ctl;
 static TestDaemon daemon_;
 
 static int setup_all(void **state) {
-        scratch = test_scratch_new("lockd-ctl");
+        scratch = test_scratch_daemon_start(&daemon_, "lockd-ctl");
         ctl = test_builddir_path("bulwarkctl");
-        test_daemon_start(&daemon_, scratch, "daemon", NULL, NULL);
         return 0;
 }
 
 static int teardown_all(void **state) {
-        assert_int_equal(test_daemon_stop(&daemon_), 0);
-        test_daemon_clear(&daemon_);
-        test_scratch_remove(scratch);
-        g_free(scratch);
+        test_scratch_daemon_stop(&daemon_, scratch);
         g_free(ctl);
         return 0;
 }

@@ -25,24 +25,13 @@ static char *scratch;
 static TestDaemon daemon_;
 
 static int setup_all(void **state) {
-        scratch = test_scratch_new("lockd-daemon");
-        test_daemon_start(&daemon_, scratch, "daemon", NULL, NULL);
+        scratch = test_scratch_daemon_start(&daemon_, "lockd-daemon");
         return 0;
 }
 
 static int teardown_all(void **state) {
-        assert_int_equal(test_daemon_stop(&daemon_), 0);
-        test_daemon_clear(&daemon_);
-        test_scratch_remove(scratch);
-        g_free(scratch);
+        test_scratch_daemon_stop(&daemon_, scratch);
         return 0;
-}
-
-/* A fresh directory per test. */
-static char *test_dir(const char *name) {
-        char *dir = g_build_filename(scratch, name, NULL);
-        assert_int_equal(mkdir(dir, 0700), 0);
-        return dir;
 }
 
 static size_t count_locks(void) {
@@ -56,7 +45,7 @@ static size_t count_locks(void) {
 }
 
 static void test_acquire_exclusive_between_clients(void **state) {
-        g_autofree char *dir = test_dir("excl");
+        g_autofree char *dir = test_make_dir(scratch, "excl");
         g_auto(GStrv) f = test_make_files(dir, "f", 1);
         BwLockdClient *a = test_client_new(&daemon_, "client-a"), *b = test_client_new(&daemon_, "client-b");
         BwLockdHandle *ha, *hb;
@@ -84,7 +73,7 @@ static void test_acquire_exclusive_between_clients(void **state) {
 }
 
 static void test_acquire_between_processes(void **state) {
-        g_autofree char *dir = test_dir("procs");
+        g_autofree char *dir = test_make_dir(scratch, "procs");
         g_auto(GStrv) f = test_make_files(dir, "f", 3);
         int ready[2], go[2];
         char byte;
@@ -122,7 +111,7 @@ static void test_acquire_between_processes(void **state) {
 }
 
 static void test_shared_vs_exclusive(void **state) {
-        g_autofree char *dir = test_dir("shared");
+        g_autofree char *dir = test_make_dir(scratch, "shared");
         g_auto(GStrv) f = test_make_files(dir, "f", 1);
         BwLockdClient *a = test_client_new(&daemon_, "a"), *b = test_client_new(&daemon_, "b"),
                       *c = test_client_new(&daemon_, "c");
@@ -146,7 +135,7 @@ static void test_shared_vs_exclusive(void **state) {
 }
 
 static void test_all_or_nothing(void **state) {
-        g_autofree char *dir = test_dir("aon");
+        g_autofree char *dir = test_make_dir(scratch, "aon");
         g_auto(GStrv) f = test_make_files(dir, "f", 5);
         BwLockdClient *a = test_client_new(&daemon_, "a"), *b = test_client_new(&daemon_, "b");
         BwLockdHandle *ha, *hb;
@@ -180,7 +169,7 @@ static void test_all_or_nothing(void **state) {
 }
 
 static void test_two_paths_one_file(void **state) {
-        g_autofree char *dir = test_dir("alias");
+        g_autofree char *dir = test_make_dir(scratch, "alias");
         g_auto(GStrv) f = test_make_files(dir, "f", 1);
         g_autofree char *hard = g_build_filename(dir, "hardlink", NULL);
         g_autofree char *sym = g_build_filename(dir, "symlink", NULL);
@@ -214,7 +203,7 @@ static void test_two_paths_one_file(void **state) {
 }
 
 static void test_foreign_posix_lock(void **state) {
-        g_autofree char *dir = test_dir("foreign");
+        g_autofree char *dir = test_make_dir(scratch, "foreign");
         g_auto(GStrv) f = test_make_files(dir, "f", 1);
         int ready[2], go[2];
         char byte;
@@ -259,24 +248,7 @@ static int compare_i64(const void *a, const void *b) {
 /* One SIGKILLed holder of 100 locks; returns µs from kill() until another
  * client holds all 100. */
 static int64_t crash_release_once(char **f) {
-        int ready[2];
-        char byte;
-        assert_int_equal(pipe2(ready, O_CLOEXEC), 0);
-        pid_t pid = fork();
-        assert_true(pid >= 0);
-        if (pid == 0) {
-                BwLockdClient *c;
-                BwLockdHandle *h;
-                if (bw_lockd_client_new(daemon_.socket_path, "victim", &c) < 0 ||
-                    bw_lockd_acquire(c, (const char *const *) f, 100, BW_LOCKD_EXCLUSIVE, 0, &h, NULL) < 0)
-                        _exit(1);
-                (void) !write(ready[1], "r", 1);
-                pause();
-                _exit(0);
-        }
-        assert_int_equal(read(ready[0], &byte, 1), 1);
-        close(ready[0]);
-        close(ready[1]);
+        pid_t pid = test_fork_lock_holder(&daemon_, "victim", f, 100);
         BwLockdClient *c = test_client_new(&daemon_, "taker");
         BwLockdHandle *h;
         /* Connected before the kill, so the clock measures the release. */
@@ -294,7 +266,7 @@ static int64_t crash_release_once(char **f) {
 }
 
 static void test_crash_release(void **state) {
-        g_autofree char *dir = test_dir("crash");
+        g_autofree char *dir = test_make_dir(scratch, "crash");
         g_auto(GStrv) f = test_make_files(dir, "f", 100);
         int64_t t[7];
 
@@ -327,11 +299,10 @@ static BwLockdLock *find_row(BwLockdLock *locks, size_t n, const char *path) {
 }
 
 static void test_list_and_kinds(void **state) {
-        g_autofree char *dir = test_dir("list");
+        g_autofree char *dir = test_make_dir(scratch, "list");
         g_auto(GStrv) f = test_make_files(dir, "f", 1);
-        g_autofree char *sub = g_build_filename(dir, "sub", NULL);
+        g_autofree char *sub = test_make_dir(dir, "sub");
         g_autofree char *missing = g_build_filename(dir, "not-yet", NULL);
-        assert_int_equal(mkdir(sub, 0700), 0);
         BwLockdClient *a = test_client_new(&daemon_, "lister"), *b = test_client_new(&daemon_, "other");
         BwLockdHandle *h, *hb;
         BwLockdLock *locks, *row;
@@ -380,7 +351,7 @@ static void test_list_and_kinds(void **state) {
 }
 
 static void test_locks_not_reentrant(void **state) {
-        g_autofree char *dir = test_dir("reentrant");
+        g_autofree char *dir = test_make_dir(scratch, "reentrant");
         g_auto(GStrv) f = test_make_files(dir, "f", 1);
         BwLockdClient *a = test_client_new(&daemon_, "a");
         BwLockdHandle *h1, *h2, *h3;
@@ -401,7 +372,7 @@ static void test_locks_not_reentrant(void **state) {
 }
 
 static void test_handle_outlives_client(void **state) {
-        g_autofree char *dir = test_dir("outlive");
+        g_autofree char *dir = test_make_dir(scratch, "outlive");
         g_auto(GStrv) f = test_make_files(dir, "f", 1);
         BwLockdClient *a = test_client_new(&daemon_, "a"), *b = test_client_new(&daemon_, "b");
         BwLockdHandle *ha, *hb;
@@ -458,7 +429,7 @@ static void test_socket_and_pidfile(void **state) {
 
 static void test_sigterm_releases_everything(void **state) {
         TestDaemon d;
-        g_autofree char *dir = test_dir("sigterm");
+        g_autofree char *dir = test_make_dir(scratch, "sigterm");
         g_auto(GStrv) f = test_make_files(dir, "f", 3);
         test_daemon_start(&d, scratch, "sigterm-daemon", NULL, NULL);
         BwLockdClient *c = test_client_new(&d, "c");
@@ -488,7 +459,7 @@ static bool pid_alive(pid_t pid) {
 }
 
 static void test_detached_daemon(void **state) {
-        g_autofree char *dir = test_dir("detached");
+        g_autofree char *dir = test_make_dir(scratch, "detached");
         g_autofree char *conf = test_write_file(dir, "bulwark.conf", "[lockd]\n", -1);
         g_autofree char *sock = g_build_filename(dir, "run", "lockd.sock", NULL);
         g_autofree char *pidfile = g_build_filename(dir, "run", "lockd.pid", NULL);

@@ -10,7 +10,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -24,16 +23,12 @@ static char *scratch;
 static TestDaemon daemon_;
 
 static int setup(void **state) {
-        scratch = test_scratch_new("lockd-reexec");
-        test_daemon_start(&daemon_, scratch, "daemon", NULL, NULL);
+        scratch = test_scratch_daemon_start(&daemon_, "lockd-reexec");
         return 0;
 }
 
 static int teardown(void **state) {
-        assert_int_equal(test_daemon_stop(&daemon_), 0);
-        test_daemon_clear(&daemon_);
-        test_scratch_remove(scratch);
-        g_free(scratch);
+        test_scratch_daemon_stop(&daemon_, scratch);
         return 0;
 }
 
@@ -139,11 +134,9 @@ static void wait_generation(BwLockdClient *c, uint32_t want, uint32_t *ret_pid) 
 }
 
 static void test_reexec_keeps_locks(void **state) {
-        g_autofree char *dir = g_build_filename(scratch, "files", NULL);
-        assert_int_equal(mkdir(dir, 0700), 0);
+        g_autofree char *dir = test_make_dir(scratch, "files");
         g_auto(GStrv) files = test_make_files(dir, "f", N_FILES);
-        g_autofree char *sub = g_build_filename(dir, "subdir", NULL);
-        assert_int_equal(mkdir(sub, 0700), 0);
+        g_autofree char *sub = test_make_dir(dir, "subdir");
         BwLockdClient *clients[N_CLIENTS];
         BwLockdHandle *handles[N_CLIENTS];
         BwLockdClient *observer = test_client_new(&daemon_, "observer");
@@ -246,28 +239,12 @@ static void test_reexec_keeps_locks(void **state) {
 }
 
 static void test_reexec_drops_dead_clients(void **state) {
-        g_autofree char *dir = g_build_filename(scratch, "dead", NULL);
-        assert_int_equal(mkdir(dir, 0700), 0);
+        g_autofree char *dir = test_make_dir(scratch, "dead");
         g_auto(GStrv) files = test_make_files(dir, "f", 2);
         BwLockdClient *b = test_client_new(&daemon_, "b");
         BwLockdHandle *hb;
-        int ready[2];
-        char byte;
 
-        assert_int_equal(pipe2(ready, O_CLOEXEC), 0);
-        pid_t pid = fork();
-        assert_true(pid >= 0);
-        if (pid == 0) {
-                BwLockdClient *a;
-                BwLockdHandle *ha;
-                if (bw_lockd_client_new(daemon_.socket_path, "doomed", &a) < 0 ||
-                    bw_lockd_acquire(a, (const char *const *) files, 2, BW_LOCKD_EXCLUSIVE, 0, &ha, NULL) < 0)
-                        _exit(1);
-                (void) !write(ready[1], "r", 1);
-                pause();
-                _exit(0);
-        }
-        assert_int_equal(read(ready[0], &byte, 1), 1);
+        pid_t pid = test_fork_lock_holder(&daemon_, "doomed", files, 2);
         uint32_t gen = ping_generation(b, NULL);
         /* The holder dies while the daemon re-executes: the new image
          * finds its connection closed and releases its locks. */
@@ -280,8 +257,6 @@ static void test_reexec_drops_dead_clients(void **state) {
                 assert_true(test_now_usec() < end);
         assert_int_equal(bw_lockd_release(hb), 0);
         bw_lockd_client_free(b);
-        close(ready[0]);
-        close(ready[1]);
 }
 
 int main(void) {

@@ -4,7 +4,6 @@
 
 #include <errno.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "lockd-test.h"
@@ -15,22 +14,17 @@ static char *scratch;
 static TestDaemon daemon_;
 
 static int setup_all(void **state) {
-        scratch = test_scratch_new("path-lock-lockd");
-        test_daemon_start(&daemon_, scratch, "daemon", NULL, NULL);
+        scratch = test_scratch_daemon_start(&daemon_, "path-lock-lockd");
         return 0;
 }
 
 static int teardown_all(void **state) {
-        assert_int_equal(test_daemon_stop(&daemon_), 0);
-        test_daemon_clear(&daemon_);
-        test_scratch_remove(scratch);
-        g_free(scratch);
+        test_scratch_daemon_stop(&daemon_, scratch);
         return 0;
 }
 
 static void test_backend_locks_through_daemon(void **state) {
-        g_autofree char *dir = g_build_filename(scratch, "plan", NULL);
-        assert_int_equal(mkdir(dir, 0700), 0);
+        g_autofree char *dir = test_make_dir(scratch, "plan");
         g_auto(GStrv) f = test_make_files(dir, "disk", 2);
         g_autofree char *nvram = g_build_filename(dir, "nvram.fd", NULL);
         PathLocker *l1, *l2;
