@@ -92,16 +92,24 @@ static int local_try(PathLockHandle *h, PathLockMode mode, const char **ret_busy
         for (guint i = 0; i < h->locks->len; i++) {
                 LocalLock *l = &g_array_index(h->locks, LocalLock, i);
                 int flags = O_CLOEXEC | O_NOCTTY | O_NONBLOCK;
-                l->fd = open(l->path, flags | (mode == PATH_LOCK_EXCLUSIVE ? O_RDWR : O_RDONLY));
-                if (l->fd < 0 && mode == PATH_LOCK_EXCLUSIVE && errno == EACCES)
+                short type = mode == PATH_LOCK_SHARED ? F_RDLCK : F_WRLCK;
+                l->fd = open(l->path, flags | (type == F_WRLCK ? O_RDWR : O_RDONLY));
+                if (l->fd < 0 && type == F_WRLCK &&
+                    (errno == EACCES || errno == EROFS || errno == ETXTBSY)) {
+                        /* Not writable here (a read-only mount, a running
+                         * binary): a write lock needs a writable description,
+                         * so take the read lock, which still excludes every
+                         * writer of byte 1 (lockd does the same). */
                         l->fd = open(l->path, flags | O_RDONLY);
+                        type = F_RDLCK;
+                }
                 if (l->fd < 0) {
                         int r = error_set(reterr, -errno, "path '%s': cannot open to lock: %m", l->path);
                         local_handle_unlock(h);
                         return r;
                 }
                 struct flock fl = {
-                        .l_type = mode == PATH_LOCK_SHARED ? F_RDLCK : F_WRLCK,
+                        .l_type = type,
                         .l_whence = SEEK_SET, .l_start = 1, .l_len = 1,
                 };
                 if (fcntl(l->fd, F_OFD_SETLK, &fl) < 0) {

@@ -59,7 +59,7 @@ static int settings_read_file(Settings *c, const char *path, bool explicit, BwEr
         return 0;
 }
 
-static int settings_parse_lock(Settings *c, const BwOptions *o, BwError *reterr) {
+static int settings_parse_lock(Settings *c, BwError *reterr) {
         const char *where = c->path ? c->path : "(defaults)";
         g_autofree char *backend = settings_pick(NULL, "BULWARK_LOCK_BACKEND", c->keyfile,
                                                "lock-backend", "local");
@@ -140,7 +140,7 @@ int settings_load(const BwOptions *options, Settings **ret, BwError *reterr) {
                                          "configuration '%s': plugin directory '%s' is relative (an absolute path is required)",
                                          where, *d);
 
-        r = settings_parse_lock(c, o, reterr);
+        r = settings_parse_lock(c, reterr);
         if (r < 0)
                 return r;
         *ret = g_steal_pointer(&c);

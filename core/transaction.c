@@ -116,12 +116,14 @@ int transaction_undo_entries(Transaction *t, const JournalState *state, unsigned
                         r = plugin_undo(p, t->guest, &view, e->done ? undo : NULL, e->done ? ulen : 0,
                                         &err);
                 }
-                if (r == 0)
+                if (r == 0) {
                         r = journal_undone(t->journal, e->seq);
-                if (r < 0 && first == 0) {
-                        first = err.code ? error_propagate(reterr, &err)
-                                         : transaction_journal_error(t, r, reterr);
-                } else if (r < 0)
+                        if (r < 0)
+                                r = transaction_journal_error(t, r, &err);
+                }
+                if (r < 0 && first == 0)
+                        first = error_propagate(reterr, &err);
+                else if (r < 0)
                         log_warning("%s", err.message);
         }
         return first;

@@ -7,6 +7,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -125,12 +126,58 @@ static void test_local_lock_shared(void **state) {
         path_locker_free(l);
 }
 
+/* A file that cannot be opened for writing (a running program: ETXTBSY
+ * even for root) is still locked, with a read lock on byte 1. */
+static void test_local_lock_unwritable_file(void **state) {
+        g_autofree char *prog = g_build_filename(scratch, "busy-program", NULL);
+        g_autofree char *contents = NULL;
+        gsize len = 0;
+        assert_true(g_file_get_contents("/bin/sleep", &contents, &len, NULL));
+        assert_true(g_file_set_contents(prog, contents, (gssize) len, NULL));
+        assert_int_equal(chmod(prog, 0755), 0);
+        pid_t pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0) {
+                execl(prog, prog, "30", (char *) NULL);
+                _exit(127);
+        }
+        /* Wait until the kernel maps the file (it then refuses writers). */
+        for (int i = 0; i < 2000; i++) {
+                int fd = open(prog, O_RDWR | O_CLOEXEC);
+                if (fd < 0 && errno == ETXTBSY)
+                        break;
+                if (fd >= 0)
+                        close(fd);
+                g_usleep(1000);
+        }
+        PathLocker *l = NULL;
+        PathLockHandle *h = NULL;
+        BwError err = {};
+        const char *paths[] = { prog };
+        assert_int_equal(path_locker_new_local(&l), 0);
+        if (path_locker_acquire(l, paths, 1, PATH_LOCK_EXCLUSIVE, 100, &h, &err) < 0)
+                fail_msg("lock of a running program: %s", err.message);
+
+        /* It is a real lock: another process's write lock attempt on a
+         * read-only description fails, its read-lock probe sees ours. */
+        int fd = open(prog, O_RDONLY | O_CLOEXEC);
+        struct flock probe = { .l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = 1, .l_len = 1 };
+        assert_int_equal(fcntl(fd, F_OFD_GETLK, &probe), 0);
+        assert_int_equal(probe.l_type, F_RDLCK);
+        close(fd);
+        path_locker_release(l, h);
+        path_locker_free(l);
+        kill(pid, SIGKILL);
+        waitpid(pid, NULL, 0);
+}
+
 int main(void) {
         scratch = test_scratch_new("pathlock");
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_local_lock_busy_times_out_naming_holder),
                 cmocka_unit_test(test_local_lock_excludes_other_processes),
                 cmocka_unit_test(test_local_lock_shared),
+                cmocka_unit_test(test_local_lock_unwritable_file),
         };
         int r = cmocka_run_group_tests(tests, NULL, NULL);
         test_scratch_remove(scratch);
