@@ -35,6 +35,7 @@ static uint32_t lockd_serial;
 typedef struct LockdSocket {
         unsigned refs;
         int rcvtimeo_ms;           /* SO_RCVTIMEO now set on the socket; -1 none */
+        uint32_t features;         /* LOCKD_FEATURE_* from the HELLO reply */
         bool lost;                 /* the daemon closed it: its locks are gone */
 } LockdSocket;
 
@@ -175,36 +176,51 @@ static int send_all(int fd, const uint8_t *data, size_t len) {
         return 0;
 }
 
-/* Sends one request and reads its reply, with the mutex held.  Replies
- * to earlier requests that timed out are skipped; a serial-0 reply is the
- * daemon's last word before it closes the connection. */
-static int conversation(int fd, LockdSocket *s, uint8_t type, GVariant *payload, int64_t deadline,
-                        LockdReply *ret, char **ret_message) {
+/* Frames and sends one request, with the mutex held; returns its serial
+ * through ret_serial.  A failed send marks the connection lost. */
+static int send_request(int fd, LockdSocket *s, uint8_t type, uint16_t flags, GVariant *payload,
+                        uint32_t *ret_serial, char **ret_message) {
         g_autoptr(GByteArray) out = g_byte_array_new();
-        g_autoptr(GByteArray) in = g_byte_array_new();
         uint32_t serial = ++lockd_serial ? lockd_serial : ++lockd_serial;
-        int r;
 
         if (s->lost)
                 return -ECONNRESET;
-        r = protocol_frame_append(out, type, serial, payload);
+        int r = protocol_frame_append_flags(out, type, flags, serial, payload);
         if (r < 0) {
                 *ret_message = g_strdup_printf("request of %s is larger than %u bytes",
                                                protocol_message_type_to_string(type), LOCKD_PAYLOAD_MAX);
                 return r;
         }
+        *ret_serial = serial;
         r = send_all(fd, out->data, out->len);
         if (r < 0) {
+                s->lost = true;
+                return -ECONNRESET;
+        }
+        return 0;
+}
+
+/* Sends one request and reads its reply, with the mutex held.  Replies
+ * to earlier requests (one that timed out, a RELEASE sent without waiting
+ * that failed after all) are skipped; a serial-0 reply is the daemon's
+ * last word before it closes the connection. */
+static int conversation(int fd, LockdSocket *s, uint8_t type, GVariant *payload, int64_t deadline,
+                        LockdReply *ret, char **ret_message) {
+        g_autoptr(GByteArray) in = g_byte_array_new();
+        uint32_t serial = 0;
+
+        int r = send_request(fd, s, type, 0, payload, &serial, ret_message);
+        if (r == -ECONNRESET)
                 /* The daemon may have said why before closing (DENIED). */
                 deadline = g_get_monotonic_time() + 100 * 1000;
-                s->lost = true;
-        }
+        else if (r < 0)
+                return r;
         for (;;) {
                 LockdHeader h;
                 size_t len;
                 int k = read_frame(fd, s, deadline, in, &h, &len);
                 if (k < 0)
-                        return r < 0 ? -ECONNRESET : k;
+                        return r < 0 ? r : k;
                 if (h.type == LOCKD_MSG_REPLY && (h.serial == serial || h.serial == 0)) {
                         g_autoptr(GVariant) v = protocol_payload_parse(in->data + LOCKD_HEADER_SIZE, h.length,
                                                                        G_VARIANT_TYPE("(uisv)"), ret_message);
@@ -212,6 +228,7 @@ static int conversation(int fd, LockdSocket *s, uint8_t type, GVariant *payload,
                                 return -EPROTO;
                         return protocol_reply_decode(v, ret, ret_message) < 0 ? -EPROTO : 0;
                 }
+                log_debug("lockd: skipped a reply to an earlier request (serial %u)", h.serial);
                 g_byte_array_remove_range(in, 0, (guint) len);
         }
 }
@@ -250,6 +267,8 @@ static int client_connect(BwLockdClient *c, int64_t deadline, BwError *reterr) {
                 return error_set(reterr, r, "lockd socket '%s': %s", c->socket_path,
                                  reply.message ? reply.message : message ? message : g_strerror(-r));
         }
+        if (g_variant_is_of_type(reply.body, G_VARIANT_TYPE(LOCKD_BODY_HELLO)))
+                s->features = g_variant_get_uint32(reply.body);
         c->fd = steal_fd(&fd);
         c->sock = s;
         return 0;
@@ -434,29 +453,44 @@ int bw_lockd_acquire(BwLockdClient *client, const char *const *paths, size_t n, 
         }
 }
 
-int bw_lockd_release(BwLockdHandle *handle) {
+/* Sends RELEASE for the handle's paths; waits for the answer when asked
+ * to or when the daemon predates replies on failure only. */
+static int handle_release(BwLockdHandle *handle, bool wait) {
         g_auto(LockdReply) reply = {};
         g_autofree char *message = NULL;
-        int r = 0;
+        uint32_t serial;
+        int r;
 
-        if (!handle)
-                return 0;
-        if (handle->fd >= 0) {
-                GVariant *fields[] = { g_variant_new_boolean(FALSE), handle->paths };
-                g_autoptr(GVariant) payload = g_variant_ref_sink(g_variant_new_tuple(fields, G_N_ELEMENTS(fields)));
-                pthread_mutex_lock(&lockd_mutex);
+        GVariant *fields[] = { g_variant_new_boolean(FALSE), handle->paths };
+        g_autoptr(GVariant) payload = g_variant_ref_sink(g_variant_new_tuple(fields, G_N_ELEMENTS(fields)));
+        pthread_mutex_lock(&lockd_mutex);
+        if (!wait && (handle->sock->features & LOCKD_FEATURE_NO_REPLY_RELEASE))
+                r = send_request(handle->fd, handle->sock, LOCKD_MSG_RELEASE, LOCKD_FRAME_NO_REPLY, payload,
+                                 &serial, &message);
+        else {
                 r = conversation(handle->fd, handle->sock, LOCKD_MSG_RELEASE, payload,
                                  g_get_monotonic_time() + LOCKD_IO_TIMEOUT_USEC, &reply, &message);
                 if (r == 0 && reply.status != LOCKD_STATUS_OK)
                         r = -protocol_status_to_errno(reply.status, reply.error);
-                if (r < 0 && r != -ECONNRESET)
-                        log_debug_errno(r, "lockd: RELEASE failed: %s",
-                                        reply.message ? reply.message : message ? message : g_strerror(-r));
-                close(handle->fd);
-                handle->fd = -1;
-                lockd_socket_unref(handle->sock);
-                pthread_mutex_unlock(&lockd_mutex);
         }
+        if (r < 0 && r != -ECONNRESET)
+                log_debug_errno(r, "lockd: RELEASE failed: %s",
+                                reply.message ? reply.message : message ? message : g_strerror(-r));
+        close(handle->fd);
+        handle->fd = -1;
+        lockd_socket_unref(handle->sock);
+        pthread_mutex_unlock(&lockd_mutex);
+        return r;
+}
+
+int bw_lockd_release(BwLockdHandle *handle) {
+        int r = handle && handle->fd >= 0 ? handle_release(handle, false) : 0;
+        handle_free(handle);
+        return r;
+}
+
+int bw_lockd_release_sync(BwLockdHandle *handle) {
+        int r = handle && handle->fd >= 0 ? handle_release(handle, true) : 0;
         handle_free(handle);
         return r;
 }

@@ -54,8 +54,18 @@ const char *bw_lockd_client_socket(const BwLockdClient *client);
  * gives an empty handle without contacting the daemon. */
 int bw_lockd_acquire(BwLockdClient *client, const char *const *paths, size_t n, unsigned mode,
                      int timeout_ms, BwLockdHandle **ret, BwError *reterr);
-/* Releases the handle's locks and frees it; NULL is a no-op. */
+/* Releases the handle's locks and frees it; NULL is a no-op.
+ *
+ * bw_lockd_release() returns once the daemon has the request, without
+ * waiting for its answer: the daemon frees the locks as soon as it reads
+ * it, and always before it reads anything this client sends later, so
+ * this process's own next acquire finds them free.  Another process may
+ * still find them held for a moment (a BUSY it retries after 1 ms).
+ * bw_lockd_release_sync() returns only once they are free, for a caller
+ * that hands the files to another process right away.  Both return
+ * -ECONNRESET when the locks had already been lost. */
 int bw_lockd_release(BwLockdHandle *handle);
+int bw_lockd_release_sync(BwLockdHandle *handle);
 /* 0 while the daemon holds the handle's locks; -ECONNRESET once the
  * connection is gone (the locks are lost). */
 int bw_lockd_handle_check(BwLockdHandle *handle);

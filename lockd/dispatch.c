@@ -51,7 +51,7 @@ static void dispatch_hello(Connection *c, uint32_t serial, GVariant *payload) {
         c->hello_done = true;
         log_debug("client %u: owner '%s', pid %u (peer pid %u, uid %u)", c->owner->id, c->owner->name,
                   c->owner->pid, c->peer_pid, c->peer_uid);
-        reply_ok(c, serial, NULL);
+        reply_ok(c, serial, g_variant_new_uint32(_LOCKD_FEATURES));
 }
 
 static void reply_busy(Connection *c, uint32_t serial, const char *path, const LockFailure *f) {
@@ -106,12 +106,18 @@ static void dispatch_acquire(Connection *c, uint32_t serial, GVariant *payload, 
         reply_ok(c, serial, protocol_acquire_body_new(results, req.paths.n));
 }
 
-static void dispatch_release(Connection *c, uint32_t serial, GVariant *payload, LockTable *table) {
+static void dispatch_release(Connection *c, uint32_t serial, GVariant *payload, LockTable *table,
+                             bool quiet) {
         g_auto(LockdReleaseRequest) req = {};
         g_autofree char *message = NULL;
         size_t n;
 
         if (protocol_release_decode(payload, &req, &message) < 0) {
+                /* A client that asked for no reply is not waiting for this
+                 * one: say it where an administrator looks, too. */
+                if (quiet)
+                        log_warning("client %u (owner '%s', pid %u): RELEASE without reply failed, its locks stay held: %s",
+                                    c->owner->id, c->owner->name, c->owner->pid, message);
                 dispatch_reply_error(c, serial, LOCKD_STATUS_INVALID, EINVAL, "RELEASE: %s", message);
                 return;
         }
@@ -120,7 +126,8 @@ static void dispatch_release(Connection *c, uint32_t serial, GVariant *payload, 
         else
                 n = lock_table_release(table, c->owner, req.paths.paths, req.paths.n);
         log_debug("client %u (pid %u): released %zu hold(s)", c->owner->id, c->owner->pid, n);
-        reply_ok(c, serial, g_variant_new_uint32((uint32_t) MIN(n, UINT32_MAX)));
+        if (!quiet)
+                reply_ok(c, serial, g_variant_new_uint32((uint32_t) MIN(n, UINT32_MAX)));
 }
 
 typedef struct ListState {
@@ -161,14 +168,15 @@ void dispatch_frame(const DispatchContext *ctx, Connection *c, const LockdHeader
         const GVariantType *type = protocol_request_type(header->type);
         g_autofree char *message = NULL;
 
-        if (header->flags != 0) {
-                dispatch_reply_error(c, header->serial, LOCKD_STATUS_INVALID, EINVAL,
-                                     "header flags 0x%x are reserved", header->flags);
-                return;
-        }
         if (!type) {
                 dispatch_reply_error(c, header->serial, LOCKD_STATUS_UNKNOWN_REQUEST, EOPNOTSUPP,
                                      "message type %u is not a request", header->type);
+                return;
+        }
+        if (header->flags & ~protocol_request_flags(header->type)) {
+                dispatch_reply_error(c, header->serial, LOCKD_STATUS_INVALID, EINVAL,
+                                     "header flags 0x%x are not defined for %s", header->flags,
+                                     protocol_message_type_to_string(header->type));
                 return;
         }
         /* Every handler copies what it keeps: the payload stays borrowed. */
@@ -181,7 +189,9 @@ void dispatch_frame(const DispatchContext *ctx, Connection *c, const LockdHeader
         switch (header->type) {
         case LOCKD_MSG_HELLO: dispatch_hello(c, header->serial, v); break;
         case LOCKD_MSG_ACQUIRE: dispatch_acquire(c, header->serial, v, ctx->table); break;
-        case LOCKD_MSG_RELEASE: dispatch_release(c, header->serial, v, ctx->table); break;
+        case LOCKD_MSG_RELEASE:
+                dispatch_release(c, header->serial, v, ctx->table, header->flags & LOCKD_FRAME_NO_REPLY);
+                break;
         case LOCKD_MSG_LIST: dispatch_list(c, header->serial, ctx->table); break;
         case LOCKD_MSG_PING: dispatch_ping(ctx, c, header->serial); break;
         default: g_assert_not_reached();

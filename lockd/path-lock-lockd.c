@@ -33,7 +33,10 @@ static int lockd_locker_acquire(PathLocker *locker, const char *const *paths, si
 }
 
 static void lockd_locker_release(PathLocker *locker, PathLockHandle *handle) {
-        int r = bw_lockd_release((BwLockdHandle *) handle);
+        /* Waits for the answer: when a transaction returns, another
+         * management daemon told of it finds the paths free.  One round
+         * trip is nothing next to the journal's fsyncs. */
+        int r = bw_lockd_release_sync((BwLockdHandle *) handle);
         if (r < 0)
                 log_debug_errno(r, "lockd socket '%s': locks were lost before their release: %m",
                                 bw_lockd_client_socket(((LockdPathLocker *) locker)->client));

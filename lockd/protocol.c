@@ -61,6 +61,11 @@ int protocol_frame_next(const uint8_t *data, size_t len, LockdHeader *ret_header
 }
 
 int protocol_frame_append(GByteArray *out, uint8_t type, uint32_t serial, GVariant *payload) {
+        return protocol_frame_append_flags(out, type, 0, serial, payload);
+}
+
+int protocol_frame_append_flags(GByteArray *out, uint8_t type, uint16_t flags, uint32_t serial,
+                                GVariant *payload) {
         g_autoptr(GVariant) boxed = g_variant_ref_sink(g_variant_new_variant(payload));
         g_autoptr(GVariant) wire = NULL;
         uint8_t header[LOCKD_HEADER_SIZE];
@@ -75,6 +80,7 @@ int protocol_frame_append(GByteArray *out, uint8_t type, uint32_t serial, GVaria
         protocol_header_encode(&(LockdHeader) {
                                        .version = LOCKD_PROTOCOL_VERSION,
                                        .type = type,
+                                       .flags = flags,
                                        .serial = serial,
                                        .length = (uint32_t) size,
                                },
@@ -98,6 +104,10 @@ const GVariantType *protocol_request_type(uint8_t type) {
         case LOCKD_MSG_PING: return G_VARIANT_TYPE_UNIT;
         default: return NULL;
         }
+}
+
+uint16_t protocol_request_flags(uint8_t type) {
+        return type == LOCKD_MSG_RELEASE ? LOCKD_FRAME_NO_REPLY : 0;
 }
 
 const char *protocol_message_type_to_string(uint8_t type) {

@@ -7,7 +7,7 @@
  *        0    4  magic "BWLK"
  *        4    1  version (LOCKD_PROTOCOL_VERSION)
  *        5    1  type (LockdMessageType)
- *        6    2  flags, reserved, 0
+ *        6    2  flags (LOCKD_FRAME_*), 0 unless the request type allows one
  *        8    4  serial, little-endian; a reply repeats its request's
  *       12    4  payload length, little-endian, at most LOCKD_PAYLOAD_MAX
  *
@@ -45,6 +45,22 @@ typedef enum LockdMessageType {
         LOCKD_MSG_REPLY = 0x80,    /* (uisv)   status, errno, message, body */
 } LockdMessageType;
 
+/* Header flags of a request. */
+enum {
+        /* Answer only on failure.  RELEASE alone takes it: a client that
+         * does not need to know when its locks are free sends the request
+         * and goes on; the daemon acts on it before anything the same
+         * connection sends later.  Only a daemon whose HELLO reply lists
+         * LOCKD_FEATURE_NO_REPLY_RELEASE accepts it. */
+        LOCKD_FRAME_NO_REPLY = 1u << 0,
+};
+
+/* What a daemon supports, in the body of its HELLO reply. */
+enum {
+        LOCKD_FEATURE_NO_REPLY_RELEASE = 1u << 0,
+        _LOCKD_FEATURES = LOCKD_FEATURE_NO_REPLY_RELEASE,
+};
+
 /* The one wire enum.  Each maps to an errno for callers. */
 typedef enum LockdStatus {
         LOCKD_STATUS_OK = 0,
@@ -79,6 +95,7 @@ enum {
 };
 
 /* Reply body types. */
+#define LOCKD_BODY_HELLO "u"                         /* LOCKD_FEATURE_* */
 #define LOCKD_BODY_ACQUIRE "a(ttu)"                  /* per requested path: dev, ino, flags */
 #define LOCKD_BODY_RELEASE "u"                       /* holds released */
 #define LOCKD_BODY_LIST "(ba(ayttuusuuxt))"          /* truncated, rows */
@@ -126,6 +143,10 @@ int protocol_frame_next(const uint8_t *data, size_t len, LockdHeader *ret_header
 /* Appends a frame (header and serialized payload, little-endian) to out.
  * -EMSGSIZE when the payload is too large. */
 int protocol_frame_append(GByteArray *out, uint8_t type, uint32_t serial, GVariant *payload);
+int protocol_frame_append_flags(GByteArray *out, uint8_t type, uint16_t flags, uint32_t serial,
+                                GVariant *payload);
+/* The header flags a request type may carry. */
+uint16_t protocol_request_flags(uint8_t type);
 
 /* The payload type of a request, or NULL for a type that is not a request. */
 const GVariantType *protocol_request_type(uint8_t type);

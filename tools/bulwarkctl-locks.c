@@ -287,7 +287,9 @@ int ctl_lock_main(CtlContext *ctx, int argc, char **argv) {
                 return r == -ETIMEDOUT ? CTL_EXIT_TEMPFAIL : CTL_EXIT_FAILURE;
         }
         int status = lock_run(argv + sep + 1);
-        r = bw_lockd_release(handle);
+        /* Waits for the answer: the next command of a script must find the
+         * paths free, even with --timeout 0. */
+        r = bw_lockd_release_sync(handle);
         if (status < 0)
                 return CTL_EXIT_FAILURE;
         if (r == -ECONNRESET) {

@@ -14,6 +14,7 @@
 #include <fcntl.h>
 #include <ftw.h>
 #include <getopt.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,6 +36,7 @@
 #define MSG_SIZE 64
 
 static const char *arg_daemon;
+static bool arg_pin = true;
 static unsigned arg_iterations = 20000;
 static double arg_seconds = 3.0;
 
@@ -58,6 +60,26 @@ static double percentile_us(int64_t *v, size_t n, double p) {
 static void die(const char *what) {
         fprintf(stderr, "bench-lockd: %s: %s\n", what, strerror(errno));
         exit(1);
+}
+
+/* Latency is bimodal on a VM: a round trip between two CPUs costs half
+ * again what it costs on one (lock-peers.md §3.2), and the scheduler picks
+ * either.  So the client runs on CPU 0 and the server (echo or daemon) on
+ * CPU 1 for both the floor and lockd; throughput runs unpinned. */
+static void pin_to(pid_t pid, int cpu) {
+        cpu_set_t set;
+        CPU_ZERO(&set);
+        if (cpu < 0) {
+                for (int i = 0; i < CPU_SETSIZE && i < sysconf(_SC_NPROCESSORS_ONLN); i++)
+                        CPU_SET(i, &set);
+        } else
+                CPU_SET(cpu, &set);
+        if (sched_setaffinity(pid, sizeof(set), &set) < 0)
+                die("sched_setaffinity");
+}
+
+static bool pinning(void) {
+        return arg_pin && sysconf(_SC_NPROCESSORS_ONLN) >= 2;
 }
 
 /* ---- The floor --------------------------------------------------------- */
@@ -174,24 +196,29 @@ typedef struct Latency {
         double floor_p50, floor_p99, lockd_p50, lockd_p99;
 } Latency;
 
-static Latency measure_latency(const char *socket_path, char **paths, size_t n, unsigned iterations) {
+/* Floor and lockd lock different files: a release returns before the
+ * daemon has acted on it, and the floor must not trip over that. */
+static Latency measure_latency(const char *socket_path, char **floor_paths, char **paths, size_t n,
+                               unsigned iterations) {
         g_autofree int64_t *floor = g_new(int64_t, iterations), *lockd = g_new(int64_t, iterations);
         const unsigned block = MAX(iterations / 20, 1u);
         BwLockdClient *c;
         int fd;
 
         pid_t echo = echo_server_one(&fd);
+        if (pinning())
+                pin_to(echo, 1);
         if (bw_lockd_client_new(socket_path, "bench", &c) < 0)
                 die("client");
         for (unsigned i = 0; i < MAX(iterations / 10, 10u); i++) {
-                floor_op(fd, paths, n);
+                floor_op(fd, floor_paths, n);
                 lockd_op(c, paths, n);
         }
         for (unsigned done = 0; done < iterations;) {
                 unsigned m = MIN(block, iterations - done);
                 for (unsigned i = 0; i < m; i++) {
                         int64_t t = now_ns();
-                        floor_op(fd, paths, n);
+                        floor_op(fd, floor_paths, n);
                         floor[done + i] = now_ns() - t;
                 }
                 for (unsigned i = 0; i < m; i++) {
@@ -335,6 +362,7 @@ int main(int argc, char **argv) {
                 { "daemon", required_argument, NULL, 'd' },
                 { "iterations", required_argument, NULL, 'n' },
                 { "seconds", required_argument, NULL, 's' },
+                { "no-pin", no_argument, NULL, 'P' },
                 { "help", no_argument, NULL, 'h' },
                 {}
         };
@@ -344,8 +372,12 @@ int main(int argc, char **argv) {
                 case 'd': arg_daemon = optarg; break;
                 case 'n': arg_iterations = (unsigned) strtoul(optarg, NULL, 10); break;
                 case 's': arg_seconds = strtod(optarg, NULL); break;
+                case 'P': arg_pin = false; break;
                 case 'h':
-                        printf("Usage: bench-lockd [--daemon PATH] [--iterations N] [--seconds S]\n");
+                        printf("Usage: bench-lockd [--daemon PATH] [--iterations N] [--seconds S] [--no-pin]\n\n"
+                               "Measures bulwark-lockd against its floor and prints ratios.  Latency runs\n"
+                               "pin the client to CPU 0 and the echo server and the daemon to CPU 1\n"
+                               "(--no-pin: wherever the scheduler puts them); throughput runs unpinned.\n");
                         return 0;
                 default: return 2;
                 }
@@ -359,18 +391,28 @@ int main(int argc, char **argv) {
         if (!g_mkdtemp(dir))
                 die("mkdtemp");
         char **one = make_files(dir, "one", 1), **hundred = make_files(dir, "h", 100),
-             **own = make_files(dir, "own", N_CLIENTS);
+             **own = make_files(dir, "own", N_CLIENTS), **floor_one = make_files(dir, "floor-one", 1),
+             **floor_hundred = make_files(dir, "floor-h", 100);
         g_autofree char *socket_path = NULL;
         pid_t daemon = daemon_start(binary, dir, &socket_path);
 
-        printf("bench-lockd: %ld CPUs, %u iterations (1 path), %u (100 paths), %.0f s per throughput run\n",
-               sysconf(_SC_NPROCESSORS_ONLN), arg_iterations, arg_iterations / 10, arg_seconds);
+        if (pinning()) {
+                pin_to(0, 0);
+                pin_to(daemon, 1);
+        }
+        printf("bench-lockd: %ld CPUs, %u iterations (1 path), %u (100 paths), %.0f s per throughput run, %s\n",
+               sysconf(_SC_NPROCESSORS_ONLN), arg_iterations, arg_iterations / 10, arg_seconds,
+               pinning() ? "client on CPU 0, servers on CPU 1" : "unpinned");
         printf("%-22s %9s %9s %9s %9s %9s %9s   %s\n", "latency (us)", "floor p50", "floor p99", "lockd p50",
                "lockd p99", "p50/floor", "p99/floor", "target");
-        Latency l1 = measure_latency(socket_path, one, 1, arg_iterations);
+        Latency l1 = measure_latency(socket_path, floor_one, one, 1, arg_iterations);
         print_latency("acquire+release 1", &l1, 2.0);
-        Latency l100 = measure_latency(socket_path, hundred, 100, arg_iterations / 10);
+        Latency l100 = measure_latency(socket_path, floor_hundred, hundred, 100, arg_iterations / 10);
         print_latency("acquire+release 100", &l100, 1.5);
+        if (pinning()) {
+                pin_to(0, -1);
+                pin_to(daemon, -1);
+        }
         double floor_tput = measure_throughput(socket_path, own, false);
         double lockd_tput = measure_throughput(socket_path, own, true);
         double ratio = lockd_tput / floor_tput;
@@ -383,5 +425,7 @@ int main(int argc, char **argv) {
         g_strfreev(one);
         g_strfreev(hundred);
         g_strfreev(own);
+        g_strfreev(floor_one);
+        g_strfreev(floor_hundred);
         return 0;
 }

@@ -144,7 +144,12 @@ static void test_reserved_flags(void **state) {
         int fd = test_raw_connect(daemon_.socket_path);
         g_autoptr(GByteArray) ping = test_raw_frame(LOCKD_MSG_PING, 4, g_variant_new("()"));
         ping->data[6] = 1;
-        expect_reply(fd, ping->data, ping->len, LOCKD_STATUS_INVALID, "reserved");
+        expect_reply(fd, ping->data, ping->len, LOCKD_STATUS_INVALID, "flags 0x1 are not defined for PING");
+        /* RELEASE takes "no reply" and nothing else. */
+        g_autoptr(GByteArray) release = test_raw_frame(LOCKD_MSG_RELEASE, 5, g_variant_new("(b@aay)", TRUE,
+                                                                                          g_variant_new("aay", NULL)));
+        release->data[6] = 2;
+        expect_reply(fd, release->data, release->len, LOCKD_STATUS_INVALID, "flags 0x2 are not defined for RELEASE");
         expect_open(fd);
         close(fd);
 }

@@ -214,6 +214,89 @@ static void test_relative_paths_and_empty_handle(void **state) {
         assert_int_equal(bw_lockd_client_new("relative.sock", NULL, &c), -EINVAL);
 }
 
+/* bw_lockd_release() does not wait for the daemon's answer.  The same
+ * client's next request is read after it, so it finds the file free at
+ * once; another client may need one retry; bw_lockd_release_sync()
+ * returns only when the file is free. */
+static void test_release_without_waiting(void **state) {
+        g_autofree char *dir = test_make_dir(scratch, "noreply");
+        g_auto(GStrv) f = test_make_files(dir, "f", 1);
+        BwLockdClient *a = test_client_new(&daemon_, "a"), *b = test_client_new(&daemon_, "b");
+        BwLockdHandle *h, *hb;
+
+        for (int i = 0; i < 200; i++) {
+                assert_int_equal(bw_lockd_acquire(a, (const char *const *) f, 1, BW_LOCKD_EXCLUSIVE, 0, &h, NULL), 0);
+                assert_int_equal(bw_lockd_release(h), 0);
+        }
+        /* 200 acquires, each answered on its first attempt. */
+        assert_int_equal(bw_lockd_client_attempts(a), 200);
+
+        assert_int_equal(bw_lockd_acquire(a, (const char *const *) f, 1, BW_LOCKD_EXCLUSIVE, 0, &h, NULL), 0);
+        assert_int_equal(bw_lockd_release(h), 0);
+        assert_int_equal(bw_lockd_acquire(b, (const char *const *) f, 1, BW_LOCKD_EXCLUSIVE, 1000, &hb, NULL), 0);
+        assert_int_equal(test_posix_probe(f[0]), -EAGAIN);
+        assert_int_equal(bw_lockd_release_sync(hb), 0);
+        assert_int_equal(test_posix_probe(f[0]), 0);
+        bw_lockd_client_free(a);
+        bw_lockd_client_free(b);
+}
+
+/* The same on the wire: HELLO lists the feature, a RELEASE flagged "no
+ * reply" gets none when it works and an error reply when it does not. */
+static void test_release_no_reply_on_the_wire(void **state) {
+        g_autofree char *dir = test_make_dir(scratch, "wire");
+        g_auto(GStrv) f = test_make_files(dir, "f", 1);
+        int fd = test_raw_connect(daemon_.socket_path);
+        LockdHeader h;
+
+        g_autoptr(GByteArray) hello = test_raw_frame(LOCKD_MSG_HELLO, 1, g_variant_new("(su)", "raw", 0));
+        test_raw_send(fd, hello->data, hello->len);
+        {
+                g_auto(LockdReply) r = {};
+                assert_int_equal(test_raw_read_reply(fd, 5000, &h, &r), 1);
+                assert_int_equal(r.status, LOCKD_STATUS_OK);
+                assert_true(g_variant_is_of_type(r.body, G_VARIANT_TYPE(LOCKD_BODY_HELLO)));
+                assert_true(g_variant_get_uint32(r.body) & LOCKD_FEATURE_NO_REPLY_RELEASE);
+        }
+        g_autoptr(GByteArray) acquire = test_raw_frame(
+                LOCKD_MSG_ACQUIRE, 2, g_variant_new("(uu@aay)", 0, 0, protocol_paths_encode((const char *const *) f, 1)));
+        test_raw_send(fd, acquire->data, acquire->len);
+        {
+                g_auto(LockdReply) r = {};
+                assert_int_equal(test_raw_read_reply(fd, 5000, &h, &r), 1);
+                assert_int_equal(r.status, LOCKD_STATUS_OK);
+        }
+        assert_int_equal(test_posix_probe(f[0]), -EAGAIN);
+        /* Released without a reply: the next frame answers the PING. */
+        g_autoptr(GByteArray) release = test_raw_frame(
+                LOCKD_MSG_RELEASE, 3, g_variant_new("(b@aay)", FALSE, protocol_paths_encode((const char *const *) f, 1)));
+        release->data[6] = LOCKD_FRAME_NO_REPLY;
+        g_autoptr(GByteArray) ping = test_raw_frame(LOCKD_MSG_PING, 4, g_variant_new("()"));
+        test_raw_send(fd, release->data, release->len);
+        test_raw_send(fd, ping->data, ping->len);
+        {
+                g_auto(LockdReply) r = {};
+                assert_int_equal(test_raw_read_reply(fd, 5000, &h, &r), 1);
+                assert_int_equal(h.serial, 4);
+                assert_int_equal(r.status, LOCKD_STATUS_OK);
+        }
+        assert_int_equal(test_posix_probe(f[0]), 0);
+        /* A failing one still answers, under its own serial. */
+        const char *relative = "not/absolute";
+        g_autoptr(GByteArray) bad = test_raw_frame(
+                LOCKD_MSG_RELEASE, 5, g_variant_new("(b@aay)", FALSE, protocol_paths_encode(&relative, 1)));
+        bad->data[6] = LOCKD_FRAME_NO_REPLY;
+        test_raw_send(fd, bad->data, bad->len);
+        {
+                g_auto(LockdReply) r = {};
+                assert_int_equal(test_raw_read_reply(fd, 5000, &h, &r), 1);
+                assert_int_equal(h.serial, 5);
+                assert_int_equal(r.status, LOCKD_STATUS_INVALID);
+                assert_non_null(strstr(r.message, "RELEASE"));
+        }
+        close(fd);
+}
+
 static void test_daemon_gone(void **state) {
         g_autofree char *dir = test_make_dir(scratch, "gone");
         g_auto(GStrv) f = test_make_files(dir, "f", 2);
@@ -258,6 +341,8 @@ int main(void) {
                 cmocka_unit_test(test_waits_until_released),
                 cmocka_unit_test(test_threads_share_one_client),
                 cmocka_unit_test(test_relative_paths_and_empty_handle),
+                cmocka_unit_test(test_release_without_waiting),
+                cmocka_unit_test(test_release_no_reply_on_the_wire),
                 cmocka_unit_test(test_daemon_gone),
         };
         return cmocka_run_group_tests(tests, setup_all, teardown_all);

@@ -64,10 +64,10 @@ static void test_acquire_exclusive_between_clients(void **state) {
                          -ETIMEDOUT);
         /* The kernel lock is there for everyone else. */
         assert_int_equal(test_posix_probe(f[0]), -EAGAIN);
-        assert_int_equal(bw_lockd_release(ha), 0);
+        assert_int_equal(bw_lockd_release_sync(ha), 0);
         assert_int_equal(test_posix_probe(f[0]), 0);
         assert_int_equal(bw_lockd_acquire(b, (const char *const *) f, 1, BW_LOCKD_EXCLUSIVE, 0, &hb, NULL), 0);
-        assert_int_equal(bw_lockd_release(hb), 0);
+        assert_int_equal(bw_lockd_release_sync(hb), 0);
         bw_lockd_client_free(a);
         bw_lockd_client_free(b);
 }
@@ -90,7 +90,7 @@ static void test_acquire_between_processes(void **state) {
                         _exit(1);
                 (void) !write(ready[1], "r", 1);
                 (void) !read(go[0], &byte, 1);
-                _exit(bw_lockd_release(h) == 0 ? 0 : 2);
+                _exit(bw_lockd_release_sync(h) == 0 ? 0 : 2);
         }
         assert_int_equal(read(ready[0], &byte, 1), 1);
         BwLockdClient *c = test_client_new(&daemon_, "parent");
@@ -105,7 +105,7 @@ static void test_acquire_between_processes(void **state) {
         assert_int_equal(waitpid(pid, &status, 0), pid);
         assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
         assert_int_equal(bw_lockd_acquire(c, (const char *const *) f, 3, BW_LOCKD_EXCLUSIVE, 0, &h, NULL), 0);
-        assert_int_equal(bw_lockd_release(h), 0);
+        assert_int_equal(bw_lockd_release_sync(h), 0);
         bw_lockd_client_free(c);
         close(ready[0]), close(ready[1]), close(go[0]), close(go[1]);
 }
@@ -123,12 +123,12 @@ static void test_shared_vs_exclusive(void **state) {
                          -ETIMEDOUT);
         /* A shared hold is a kernel read lock: writers elsewhere wait. */
         assert_int_equal(test_posix_probe(f[0]), -EAGAIN);
-        assert_int_equal(bw_lockd_release(ha), 0);
+        assert_int_equal(bw_lockd_release_sync(ha), 0);
         assert_int_equal(bw_lockd_acquire(c, (const char *const *) f, 1, BW_LOCKD_EXCLUSIVE, 0, &hc, NULL),
                          -ETIMEDOUT);
-        assert_int_equal(bw_lockd_release(hb), 0);
+        assert_int_equal(bw_lockd_release_sync(hb), 0);
         assert_int_equal(bw_lockd_acquire(c, (const char *const *) f, 1, BW_LOCKD_EXCLUSIVE, 0, &hc, NULL), 0);
-        assert_int_equal(bw_lockd_release(hc), 0);
+        assert_int_equal(bw_lockd_release_sync(hc), 0);
         bw_lockd_client_free(a);
         bw_lockd_client_free(b);
         bw_lockd_client_free(c);
@@ -151,7 +151,7 @@ static void test_all_or_nothing(void **state) {
                 assert_int_equal(test_posix_probe(f[i]), i == 2 ? -EAGAIN : 0);
         /* A kernel conflict late in the sorted order rolls back the
          * earlier kernel locks of the same request. */
-        assert_int_equal(bw_lockd_release(ha), 0);
+        assert_int_equal(bw_lockd_release_sync(ha), 0);
         int fd = open(f[4], O_RDWR | O_CLOEXEC);
         struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = 1, .l_len = 1 };
         assert_int_equal(fcntl(fd, F_OFD_SETLK, &fl), 0);
@@ -163,7 +163,7 @@ static void test_all_or_nothing(void **state) {
         close(fd);
         assert_int_equal(bw_lockd_acquire(b, (const char *const *) f, 5, BW_LOCKD_EXCLUSIVE, 0, &hb, NULL), 0);
         assert_int_equal(count_locks(), 5);
-        assert_int_equal(bw_lockd_release(hb), 0);
+        assert_int_equal(bw_lockd_release_sync(hb), 0);
         bw_lockd_client_free(a);
         bw_lockd_client_free(b);
 }
@@ -183,7 +183,7 @@ static void test_two_paths_one_file(void **state) {
                          -ETIMEDOUT);
         assert_int_equal(bw_lockd_acquire(b, (const char *const *) f, 1, BW_LOCKD_EXCLUSIVE, 0, &hb, NULL),
                          -ETIMEDOUT);
-        assert_int_equal(bw_lockd_release(ha), 0);
+        assert_int_equal(bw_lockd_release_sync(ha), 0);
         /* One request naming the file three ways takes one lock. */
         const char *three[] = { sym, f[0], hard };
         assert_int_equal(bw_lockd_acquire(a, three, 3, BW_LOCKD_EXCLUSIVE, 0, &ha, NULL), 0);
@@ -196,7 +196,7 @@ static void test_two_paths_one_file(void **state) {
         for (size_t i = 0; i < 3; i++)
                 dups += !!(bw_lockd_handle_path_info(ha, i)->flags & LOCKD_PATH_DUPLICATE);
         assert_int_equal(dups, 2);
-        assert_int_equal(bw_lockd_release(ha), 0);
+        assert_int_equal(bw_lockd_release_sync(ha), 0);
         assert_int_equal(count_locks(), 0);
         bw_lockd_client_free(a);
         bw_lockd_client_free(b);
@@ -235,7 +235,7 @@ static void test_foreign_posix_lock(void **state) {
         assert_int_equal(bw_lockd_acquire(c, (const char *const *) f, 1, BW_LOCKD_EXCLUSIVE, 0, &h, NULL), 0);
         /* And lockd's lock makes that process's F_SETLK fail. */
         assert_int_equal(test_posix_probe(f[0]), -EAGAIN);
-        assert_int_equal(bw_lockd_release(h), 0);
+        assert_int_equal(bw_lockd_release_sync(h), 0);
         bw_lockd_client_free(c);
         close(ready[0]), close(ready[1]), close(go[0]), close(go[1]);
 }
@@ -260,7 +260,7 @@ static int64_t crash_release_once(char **f) {
                 assert_true(test_now_usec() - t0 < 5 * 1000 * 1000);
         int64_t dt = test_now_usec() - t0;
         assert_int_equal(waitpid(pid, NULL, 0), pid);
-        assert_int_equal(bw_lockd_release(h), 0);
+        assert_int_equal(bw_lockd_release_sync(h), 0);
         bw_lockd_client_free(c);
         return dt;
 }
@@ -313,7 +313,7 @@ static void test_list_and_kinds(void **state) {
         const char *paths[] = { f[0], sub, "/dev/null", missing };
         assert_int_equal(bw_lockd_acquire(a, paths, 3, BW_LOCKD_EXCLUSIVE, 0, &h, NULL), 0);
         assert_int_equal(bw_lockd_acquire(a, paths + 3, 1, BW_LOCKD_EXCLUSIVE, 0, &hb, NULL), -ENOENT);
-        assert_int_equal(bw_lockd_release(h), 0);
+        assert_int_equal(bw_lockd_release_sync(h), 0);
         assert_int_equal(bw_lockd_acquire(a, paths, 4, BW_LOCKD_EXCLUSIVE | BW_LOCKD_ALLOW_MISSING, 0, &h, NULL), 0);
         assert_int_equal(bw_lockd_handle_path_info(h, 0)->flags, 0);
         assert_int_equal(bw_lockd_handle_path_info(h, 1)->flags, LOCKD_PATH_TABLE_ONLY);
@@ -344,7 +344,7 @@ static void test_list_and_kinds(void **state) {
         row = find_row(locks, n, missing);
         assert_int_equal(row->flags, LOCKD_PATH_MISSING);
         bw_lockd_lock_list_free(locks, n);
-        assert_int_equal(bw_lockd_release(h), 0);
+        assert_int_equal(bw_lockd_release_sync(h), 0);
         assert_int_equal(count_locks(), 0);
         bw_lockd_client_free(a);
         bw_lockd_client_free(b);
@@ -359,6 +359,8 @@ static void test_locks_not_reentrant(void **state) {
         assert_int_equal(bw_lockd_acquire(a, (const char *const *) f, 1, BW_LOCKD_EXCLUSIVE, 0, &h1, NULL), 0);
         assert_int_equal(bw_lockd_acquire(a, (const char *const *) f, 1, BW_LOCKD_EXCLUSIVE, 0, &h2, NULL),
                          -ETIMEDOUT);
+        /* Releases that do not wait: the same connection's next request
+         * is read after them, so it finds the lock free or shared. */
         assert_int_equal(bw_lockd_release(h1), 0);
         /* Shared holds of one connection count. */
         assert_int_equal(bw_lockd_acquire(a, (const char *const *) f, 1, BW_LOCKD_SHARED, 0, &h1, NULL), 0);
@@ -366,7 +368,7 @@ static void test_locks_not_reentrant(void **state) {
         assert_int_equal(bw_lockd_release(h1), 0);
         assert_int_equal(bw_lockd_acquire(a, (const char *const *) f, 1, BW_LOCKD_EXCLUSIVE, 0, &h3, NULL),
                          -ETIMEDOUT);
-        assert_int_equal(bw_lockd_release(h2), 0);
+        assert_int_equal(bw_lockd_release_sync(h2), 0);
         assert_int_equal(count_locks(), 0);
         bw_lockd_client_free(a);
 }
@@ -383,9 +385,9 @@ static void test_handle_outlives_client(void **state) {
         assert_int_equal(bw_lockd_handle_check(ha), 0);
         assert_int_equal(bw_lockd_acquire(b, (const char *const *) f, 1, BW_LOCKD_EXCLUSIVE, 0, &hb, NULL),
                          -ETIMEDOUT);
-        assert_int_equal(bw_lockd_release(ha), 0);
+        assert_int_equal(bw_lockd_release_sync(ha), 0);
         assert_int_equal(bw_lockd_acquire(b, (const char *const *) f, 1, BW_LOCKD_EXCLUSIVE, 0, &hb, NULL), 0);
-        assert_int_equal(bw_lockd_release(hb), 0);
+        assert_int_equal(bw_lockd_release_sync(hb), 0);
         bw_lockd_client_free(b);
 }
 
@@ -444,7 +446,7 @@ static void test_sigterm_releases_everything(void **state) {
         assert_int_equal(access(d.pidfile, F_OK), -1);
         /* The client learns its locks are gone. */
         assert_int_equal(bw_lockd_handle_check(h), -ECONNRESET);
-        assert_int_equal(bw_lockd_release(h), -ECONNRESET);
+        assert_int_equal(bw_lockd_release_sync(h), -ECONNRESET);
         bw_lockd_client_free(c);
         test_daemon_clear(&d);
 }

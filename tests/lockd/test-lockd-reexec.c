@@ -224,10 +224,10 @@ static void test_reexec_keeps_locks(void **state) {
         wait_generation(observer, 2, NULL);
 
         /* The clients release what they hold. */
-        assert_int_equal(bw_lockd_release(dirh), 0);
-        assert_int_equal(bw_lockd_release(shared2), 0);
+        assert_int_equal(bw_lockd_release_sync(dirh), 0);
+        assert_int_equal(bw_lockd_release_sync(shared2), 0);
         for (size_t i = 0; i < N_CLIENTS; i++) {
-                assert_int_equal(bw_lockd_release(handles[i]), 0);
+                assert_int_equal(bw_lockd_release_sync(handles[i]), 0);
                 bw_lockd_client_free(clients[i]);
         }
         list_sorted(observer, &after, &n_after);
@@ -255,7 +255,7 @@ static void test_reexec_drops_dead_clients(void **state) {
         int64_t end = test_now_usec() + 5 * 1000 * 1000;
         while (bw_lockd_acquire(b, (const char *const *) files, 2, BW_LOCKD_EXCLUSIVE, 0, &hb, NULL) < 0)
                 assert_true(test_now_usec() < end);
-        assert_int_equal(bw_lockd_release(hb), 0);
+        assert_int_equal(bw_lockd_release_sync(hb), 0);
         bw_lockd_client_free(b);
 }
 

@@ -53,13 +53,13 @@ static void test_bind_mount_is_one_lock(void **state) {
                                           NULL), -ETIMEDOUT);
         assert_int_equal(bw_lockd_acquire(b, (const char *const *) f + 1, 1, BW_LOCKD_SHARED, 0, &hb, NULL),
                          -ETIMEDOUT);
-        assert_int_equal(bw_lockd_release(ha), 0);
+        assert_int_equal(bw_lockd_release_sync(ha), 0);
         const char *three[] = { f[0], f[1], through_dir };
         assert_int_equal(bw_lockd_acquire(b, three, 3, BW_LOCKD_EXCLUSIVE, 0, &hb, NULL), 0);
         BwLockdDaemonInfo info;
         assert_int_equal(bw_lockd_ping(a, &info, NULL), 0);
         assert_int_equal(info.locks, 1);
-        assert_int_equal(bw_lockd_release(hb), 0);
+        assert_int_equal(bw_lockd_release_sync(hb), 0);
         bw_lockd_client_free(a);
         bw_lockd_client_free(b);
         assert_int_equal(umount(f[1]), 0);
@@ -200,24 +200,24 @@ static void test_two_hosts_conflict(void **state) {
         assert_non_null(strstr(err.message, "locked outside lockd"));
         /* All or nothing across hosts too: disk2 was not kept. */
         assert_int_equal(bw_lockd_acquire(a, (const char *const *) f + 2, 1, BW_LOCKD_EXCLUSIVE, 0, &hb, NULL), 0);
-        assert_int_equal(bw_lockd_release(hb), 0);
-        assert_int_equal(bw_lockd_release(ha), 0);
+        assert_int_equal(bw_lockd_release_sync(hb), 0);
+        assert_int_equal(bw_lockd_release_sync(ha), 0);
         /* Shared on both hosts is fine; exclusive against shared is not. */
         assert_int_equal(bw_lockd_acquire(a, (const char *const *) f, 1, BW_LOCKD_SHARED, 0, &ha, NULL), 0);
         assert_int_equal(bw_lockd_acquire(b, (const char *const *) f, 1, BW_LOCKD_SHARED, 0, &hb, NULL), 0);
         BwLockdHandle *hx;
         assert_int_equal(bw_lockd_acquire(a, (const char *const *) f + 1, 1, BW_LOCKD_EXCLUSIVE, 0, &hx, NULL), 0);
-        assert_int_equal(bw_lockd_release(hb), 0);
+        assert_int_equal(bw_lockd_release_sync(hb), 0);
         assert_int_equal(bw_lockd_acquire(b, (const char *const *) f, 1, BW_LOCKD_EXCLUSIVE, 0, &hb, NULL),
                          -ETIMEDOUT);
-        assert_int_equal(bw_lockd_release(ha), 0);
-        assert_int_equal(bw_lockd_release(hx), 0);
+        assert_int_equal(bw_lockd_release_sync(ha), 0);
+        assert_int_equal(bw_lockd_release_sync(hx), 0);
         /* A host whose daemon dies frees its locks for the other host. */
         assert_int_equal(bw_lockd_acquire(a, (const char *const *) f, 3, BW_LOCKD_EXCLUSIVE, 0, &ha, NULL), 0);
         test_daemon_kill(&h1);
         assert_int_equal(bw_lockd_acquire(b, (const char *const *) f, 3, BW_LOCKD_EXCLUSIVE, 0, &hb, NULL), 0);
-        assert_int_equal(bw_lockd_release(ha), -ECONNRESET);
-        assert_int_equal(bw_lockd_release(hb), 0);
+        assert_int_equal(bw_lockd_release_sync(ha), -ECONNRESET);
+        assert_int_equal(bw_lockd_release_sync(hb), 0);
         bw_lockd_client_free(a);
         bw_lockd_client_free(b);
         assert_int_equal(test_daemon_stop(&h2), 0);
