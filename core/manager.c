@@ -203,7 +203,14 @@ BW_PUBLIC int bw_manager_start(BwManager *m, const BwGuest *guest, BwError *rete
         if (r >= 0) {
                 Transaction t = { .journal = journal, .plugins = m->plugins, .guest = info };
                 r = transaction_apply(&t, plan, reterr);
-                if (r >= 0) {
+                if (r >= 0 && (r = path_locker_check(m->locker, locks)) < 0)
+                        /* Someone else may have changed these paths meanwhile:
+                         * do not commit; recover undoes under fresh locks. */
+                        r = error_set(reterr, -ENOLCK,
+                                      "guest '%s': the locks on its paths were lost while it started (%s): "
+                                      "its changes stay journaled in '%s'; 'bulwarkctl recover' undoes them",
+                                      info->name, g_strerror(-r), journal_path(journal));
+                else if (r >= 0) {
                         r = journal_commit(journal);
                         if (r < 0)
                                 r = error_set(reterr, r, "journal '%s': cannot commit: %m",

@@ -13,6 +13,12 @@ void path_locker_release(PathLocker *locker, PathLockHandle *handle) {
                 locker->release(locker, handle);
 }
 
+int path_locker_check(PathLocker *locker, PathLockHandle *handle) {
+        if (!locker || !handle || !locker->check)
+                return 0;
+        return locker->check(locker, handle);
+}
+
 void path_locker_free(PathLocker *locker) {
         if (locker)
                 locker->free(locker);

@@ -30,6 +30,9 @@ struct PathLocker {
         int (*acquire)(PathLocker *locker, const char *const *paths, size_t n, PathLockMode mode,
                        unsigned timeout_ms, PathLockHandle **ret, BwError *reterr);
         void (*release)(PathLocker *locker, PathLockHandle *handle);
+        /* Optional: -ECONNRESET once the handle's locks are lost (lockd
+         * went away).  Locks held in this process cannot be lost so. */
+        int (*check)(PathLocker *locker, PathLockHandle *handle);
         void (*free)(PathLocker *locker);
 };
 
@@ -40,6 +43,9 @@ int path_locker_acquire(PathLocker *locker, const char *const *paths, size_t n, 
                         unsigned timeout_ms, PathLockHandle **ret, BwError *reterr);
 /* Releases every lock of the handle and frees it; NULL is a no-op. */
 void path_locker_release(PathLocker *locker, PathLockHandle *handle);
+/* 0 while the handle still holds its locks; a negative errno once they
+ * were lost.  A transaction asks before it commits. */
+int path_locker_check(PathLocker *locker, PathLockHandle *handle);
 void path_locker_free(PathLocker *locker);
 
 /* The in-process backend. */

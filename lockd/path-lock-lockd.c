@@ -42,6 +42,10 @@ static void lockd_locker_release(PathLocker *locker, PathLockHandle *handle) {
                                 bw_lockd_client_socket(((LockdPathLocker *) locker)->client));
 }
 
+static int lockd_locker_check(PathLocker *locker, PathLockHandle *handle) {
+        return bw_lockd_handle_check((BwLockdHandle *) handle);
+}
+
 static void lockd_locker_free(PathLocker *locker) {
         LockdPathLocker *l = (LockdPathLocker *) locker;
         bw_lockd_client_free(l->client);
@@ -58,6 +62,7 @@ int path_locker_new_lockd(const char *socket_path, PathLocker **ret) {
                 .name = "lockd",
                 .acquire = lockd_locker_acquire,
                 .release = lockd_locker_release,
+                .check = lockd_locker_check,
                 .free = lockd_locker_free,
         };
         l->client = client;

@@ -2,9 +2,13 @@
 /* The core's lock step through the lockd backend (core/path-lock.h). */
 #include "config.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#include <bulwark/bulwark.h>
 
 #include "lockd-test.h"
 #include "path-lock.h"
@@ -54,9 +58,91 @@ static void test_backend_locks_through_daemon(void **state) {
         assert_int_equal(path_locker_new_lockd("not/absolute", &l1), -EINVAL);
 }
 
+static int count_entries(const char *dir) {
+        DIR *d = opendir(dir);
+        int n = 0;
+        if (!d)
+                return 0;
+        for (struct dirent *e; (e = readdir(d));)
+                n += e->d_name[0] != '.';
+        closedir(d);
+        return n;
+}
+
+static BwManager *lockd_manager(const char *dir, const char *socket_path, const char *extra) {
+        g_autofree char *markers = g_build_filename(dir, "markers", NULL);
+        g_autofree char *state = g_build_filename(dir, "state", NULL);
+        g_autofree char *conf = g_strdup_printf("[bulwark]\nlock-backend=lockd\n[lockd]\nsocket=%s\n"
+                                                "[plugin:fake-files]\ndir=%s\n%s",
+                                                socket_path, markers, extra);
+        g_autofree char *conf_path = test_write_file(dir, "bulwark.conf", conf, -1);
+        g_autofree char *plugin_dir = test_builddir_path("tests/plugins/.libs");
+        BwOptions o = { .config_path = conf_path, .plugin_dir = plugin_dir, .plugins = "fake-files",
+                        .state_dir = state, .cgroup_root = dir };
+        BwManager *m = NULL;
+        BwError err = {};
+        g_mkdir_with_parents(markers, 0700);
+        if (bw_manager_new(&o, &m, &err) < 0)
+                fail_msg("bw_manager_new: %s", err.message);
+        return m;
+}
+
+/* lockd killed in the middle of a start: the manager must not commit
+ * changes made after its locks were gone; recover undoes them. */
+static void test_start_does_not_commit_without_locks(void **state) {
+        g_autofree char *dir = test_make_dir(scratch, "lost");
+        g_autofree char *markers = g_build_filename(dir, "markers", NULL);
+        g_autofree char *journals = g_build_filename(dir, "state", "guests", NULL);
+        GString *text = g_string_new("[guest]\nname=lost\nuser=0\ngroup=0\n");
+        for (int i = 1; i <= 3; i++) {
+                g_autofree char *name = g_strdup_printf("d%d.img", i);
+                g_autofree char *img = test_write_file(dir, name, "raw", -1);
+                g_string_append_printf(text, "[disk:d%d]\npath=%s\n", i, img);
+        }
+        g_autofree char *guest_path = test_write_file(dir, "lost.guest", text->str, -1);
+        g_string_free(text, TRUE);
+        BwGuest *g = NULL;
+        BwError err = {};
+        assert_int_equal(bw_guest_load_file(guest_path, &g, &err), 0);
+
+        TestDaemon d;
+        test_daemon_start(&d, dir, "lockd", NULL, NULL);
+        g_autofree char *socket_path = g_strdup(d.socket_path);
+        g_autofree char *extra = g_strdup_printf("kill-at=2\nkill-pid=%d\n", (int) d.pid);
+        BwManager *m = lockd_manager(dir, socket_path, extra);
+        assert_int_equal(bw_manager_start(m, g, &err), -ENOLCK);
+        assert_non_null(strstr(err.message, "guest 'lost': the locks on its paths were lost"));
+        assert_non_null(strstr(err.message, "bulwarkctl recover"));
+        assert_int_equal(count_entries(markers), 3);
+        assert_int_equal(count_entries(journals), 1);
+        bw_manager_free(m);
+        test_daemon_kill(&d);
+        test_daemon_clear(&d);
+
+        /* A new daemon; recover undoes the uncommitted start. */
+        g_autofree char *olddir = g_build_filename(dir, "lockd", NULL);
+        test_scratch_remove(olddir);
+        test_daemon_start(&d, dir, "lockd", NULL, NULL);
+        assert_string_equal(d.socket_path, socket_path);
+        m = lockd_manager(dir, socket_path, "");
+        assert_int_equal(bw_manager_recover(m, &err), 1);
+        assert_int_equal(count_entries(markers), 0);
+        assert_int_equal(count_entries(journals), 0);
+        /* With the daemon alive, start and stop go through. */
+        assert_int_equal(bw_manager_start(m, g, &err), 0);
+        assert_int_equal(count_entries(markers), 3);
+        assert_int_equal(bw_manager_stop(m, "lost", &err), 0);
+        assert_int_equal(count_entries(markers), 0);
+        bw_manager_free(m);
+        bw_guest_free(g);
+        assert_int_equal(test_daemon_stop(&d), 0);
+        test_daemon_clear(&d);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_backend_locks_through_daemon),
+                cmocka_unit_test(test_start_does_not_commit_without_locks),
         };
         return cmocka_run_group_tests(tests, setup_all, teardown_all);
 }

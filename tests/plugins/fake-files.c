@@ -6,7 +6,10 @@
  *   fail-at=N  the Nth apply of this process fails (-EIO) without a file
  *   crash-at=N the Nth apply creates its file, then the process is killed
  *              with SIGKILL (a crash mid-transaction)
- *   fail-undo= the id whose undo fails (-EIO) */
+ *   fail-undo= the id whose undo fails (-EIO)
+ *   kill-at=N, kill-pid=PID
+ *              the Nth apply creates its file, then SIGKILLs PID (say,
+ *              bulwark-lockd) and waits until it is dead */
 #include "config.h"
 
 #include <errno.h>
@@ -22,7 +25,7 @@
 typedef struct FakeState {
         const BwHost *host;
         char dir[512];
-        long fail_at, crash_at;
+        long fail_at, crash_at, kill_at, kill_pid;
         char fail_undo[128];
         long applies;
 } FakeState;
@@ -45,6 +48,8 @@ static int fake_init(const BwHost *host, void **ret_state) {
         snprintf(s->dir, sizeof(s->dir), "%s", dir);
         s->fail_at = fake_config_long(host, "fail-at");
         s->crash_at = fake_config_long(host, "crash-at");
+        s->kill_at = fake_config_long(host, "kill-at");
+        s->kill_pid = fake_config_long(host, "kill-pid");
         const char *fu = host->config(host, "fail-undo");
         snprintf(s->fail_undo, sizeof(s->fail_undo), "%s", fu ? fu : "");
         *ret_state = s;
@@ -70,6 +75,25 @@ static int fake_plan(void *state, const BwGuestInfo *guest, BwChangeSink *sink) 
         return 0;
 }
 
+/* Dead means a zombie or gone: its descriptors are closed by then. */
+static void kill_and_wait(pid_t pid) {
+        char path[64], buf[256];
+        snprintf(path, sizeof(path), "/proc/%d/stat", (int) pid);
+        kill(pid, SIGKILL);
+        for (int i = 0; i < 2000; i++) {
+                FILE *f = fopen(path, "re");
+                if (!f)
+                        return;
+                size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+                fclose(f);
+                buf[n] = '\0';
+                const char *p = strrchr(buf, ')');
+                if (p && p[1] == ' ' && p[2] == 'Z')
+                        return;
+                usleep(1000);
+        }
+}
+
 static int fake_apply(void *state, const BwGuestInfo *guest, const BwChange *change, void *undo,
                       size_t undo_size, size_t *ret_undo_len) {
         FakeState *s = state;
@@ -84,6 +108,8 @@ static int fake_apply(void *state, const BwGuestInfo *guest, const BwChange *cha
         close(fd);
         if (s->applies == s->crash_at)
                 raise(SIGKILL);
+        if (s->applies == s->kill_at && s->kill_pid > 0)
+                kill_and_wait((pid_t) s->kill_pid);
         memcpy(undo, "made", 4);
         *ret_undo_len = 4;
         return 0;
