@@ -4,7 +4,6 @@
  * step N leaves a journal that recover rolls back; stop undoes a start. */
 #include "config.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -29,18 +28,6 @@ typedef struct Fixture {
         char *guest_path;
         char *plugin_dir;
 } Fixture;
-
-static int count_entries(const char *dir) {
-        DIR *d = opendir(dir);
-        int n = 0;
-        if (!d)
-                return errno == ENOENT ? 0 : -1;
-        for (struct dirent *e; (e = readdir(d));)
-                if (e->d_name[0] != '.')
-                        n++;
-        closedir(d);
-        return n;
-}
 
 static int setup(void **state) {
         Fixture *f = calloc(1, sizeof(*f));
@@ -97,7 +84,7 @@ static BwGuest *fixture_guest(Fixture *f) {
 
 static int journal_files(Fixture *f) {
         g_autofree char *dir = g_build_filename(f->state, "guests", NULL);
-        return count_entries(dir);
+        return test_count_entries(dir);
 }
 
 static void test_start_stop_undoes_everything(void **state) {
@@ -107,15 +94,15 @@ static void test_start_stop_undoes_everything(void **state) {
         BwError err = {};
 
         assert_int_equal(bw_manager_start(m, g, &err), 0);
-        assert_int_equal(count_entries(f->markers), N_RESOURCES);
+        assert_int_equal(test_count_entries(f->markers), N_RESOURCES);
         assert_int_equal(journal_files(f), 1);
 
         assert_int_equal(bw_manager_start(m, g, &err), -EEXIST);
         assert_non_null(strstr(err.message, "guest 'txn': already started"));
-        assert_int_equal(count_entries(f->markers), N_RESOURCES);
+        assert_int_equal(test_count_entries(f->markers), N_RESOURCES);
 
         assert_int_equal(bw_manager_stop(m, "txn", &err), 0);
-        assert_int_equal(count_entries(f->markers), 0);
+        assert_int_equal(test_count_entries(f->markers), 0);
         assert_int_equal(journal_files(f), 0);
 
         assert_int_equal(bw_manager_stop(m, "txn", &err), -ENOENT);
@@ -135,9 +122,9 @@ static void test_start_fails_at_every_step(void **state) {
                 assert_int_equal(bw_manager_start(m, g, &err), -EIO);
                 assert_non_null(strstr(err.message, "plugin 'fake-files': touch"));
                 assert_non_null(strstr(err.message, "injected failure"));
-                if (count_entries(f->markers) != 0 || journal_files(f) != 0)
+                if (test_count_entries(f->markers) != 0 || journal_files(f) != 0)
                         fail_msg("failure at step %d left %d marker(s) and %d journal(s)", n,
-                                 count_entries(f->markers), journal_files(f));
+                                 test_count_entries(f->markers), journal_files(f));
                 bw_guest_free(g);
                 bw_manager_free(m);
         }
@@ -164,7 +151,7 @@ static void test_recover_after_sigkill_at_every_step(void **state) {
         Fixture *f = *state;
         for (int n = 1; n <= N_RESOURCES; n++) {
                 crash_child_at(f, n);
-                assert_int_equal(count_entries(f->markers), n);
+                assert_int_equal(test_count_entries(f->markers), n);
                 assert_int_equal(journal_files(f), 1);
 
                 BwManager *m = fixture_manager(f, "");
@@ -172,7 +159,7 @@ static void test_recover_after_sigkill_at_every_step(void **state) {
                 int r = bw_manager_recover(m, &err);
                 if (r != 1)
                         fail_msg("recover after a crash at step %d: %d %s", n, r, err.message);
-                assert_int_equal(count_entries(f->markers), 0);
+                assert_int_equal(test_count_entries(f->markers), 0);
                 assert_int_equal(journal_files(f), 0);
                 /* Nothing left to recover. */
                 assert_int_equal(bw_manager_recover(m, &err), 0);
@@ -195,7 +182,7 @@ static void test_recover_with_torn_tail(void **state) {
         BwManager *m = fixture_manager(f, "");
         BwError err = {};
         assert_int_equal(bw_manager_recover(m, &err), 1);
-        assert_int_equal(count_entries(f->markers), 0);
+        assert_int_equal(test_count_entries(f->markers), 0);
         assert_int_equal(journal_files(f), 0);
         bw_manager_free(m);
 }
@@ -208,13 +195,13 @@ static void test_failed_rollback_is_recovered_later(void **state) {
         BwGuest *g = fixture_guest(f);
         BwError err = {};
         assert_int_equal(bw_manager_start(m, g, &err), -EIO);
-        assert_int_equal(count_entries(f->markers), 1); /* d2's marker could not be removed */
+        assert_int_equal(test_count_entries(f->markers), 1); /* d2's marker could not be removed */
         assert_int_equal(journal_files(f), 1);
         bw_manager_free(m);
 
         m = fixture_manager(f, "");
         assert_int_equal(bw_manager_recover(m, &err), 1);
-        assert_int_equal(count_entries(f->markers), 0);
+        assert_int_equal(test_count_entries(f->markers), 0);
         assert_int_equal(journal_files(f), 0);
         bw_guest_free(g);
         bw_manager_free(m);
@@ -228,7 +215,7 @@ static void test_recover_leaves_running_guests(void **state) {
         BwError err = {};
         assert_int_equal(bw_manager_start(m, g, &err), 0);
         assert_int_equal(bw_manager_recover(m, &err), 0);
-        assert_int_equal(count_entries(f->markers), N_RESOURCES);
+        assert_int_equal(test_count_entries(f->markers), N_RESOURCES);
         assert_int_equal(bw_manager_stop(m, "txn", &err), 0);
         bw_guest_free(g);
         bw_manager_free(m);

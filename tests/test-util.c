@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <dirent.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
 #include <stdio.h>
@@ -83,6 +84,18 @@ char *test_srcdir_path(const char *relative) {
 
 char *test_builddir_path(const char *relative) {
         return test_tree_path("BW_TOP_BUILDDIR", BW_TEST_BUILDDIR, relative);
+}
+
+int test_count_entries(const char *dir) {
+        DIR *d = opendir(dir);
+        int n = 0;
+        if (!d)
+                return errno == ENOENT ? 0 : -1;
+        for (struct dirent *e; (e = readdir(d));)
+                if (e->d_name[0] != '.')
+                        n++;
+        closedir(d);
+        return n;
 }
 
 int test_count_fds(void) {

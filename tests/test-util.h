@@ -36,5 +36,9 @@ char *test_write_file(const char *dir, const char *name, const void *data, long 
 char *test_srcdir_path(const char *relative);
 char *test_builddir_path(const char *relative);
 
+/* Counts the entries of a directory, dot files aside: 0 when it does
+ * not exist, -1 when it cannot be read. */
+int test_count_entries(const char *dir);
+
 /* Counts the open descriptors of this process. */
 int test_count_fds(void);

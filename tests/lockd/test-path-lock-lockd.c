@@ -2,7 +2,6 @@
 /* The core's lock step through the lockd backend (core/path-lock.h). */
 #include "config.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,17 +57,6 @@ static void test_backend_locks_through_daemon(void **state) {
         assert_int_equal(path_locker_new_lockd("not/absolute", &l1), -EINVAL);
 }
 
-static int count_entries(const char *dir) {
-        DIR *d = opendir(dir);
-        int n = 0;
-        if (!d)
-                return 0;
-        for (struct dirent *e; (e = readdir(d));)
-                n += e->d_name[0] != '.';
-        closedir(d);
-        return n;
-}
-
 static BwManager *lockd_manager(const char *dir, const char *socket_path, const char *extra) {
         g_autofree char *markers = g_build_filename(dir, "markers", NULL);
         g_autofree char *state = g_build_filename(dir, "state", NULL);
@@ -113,8 +101,8 @@ static void test_start_does_not_commit_without_locks(void **state) {
         assert_int_equal(bw_manager_start(m, g, &err), -ENOLCK);
         assert_non_null(strstr(err.message, "guest 'lost': the locks on its paths were lost"));
         assert_non_null(strstr(err.message, "bulwarkctl recover"));
-        assert_int_equal(count_entries(markers), 3);
-        assert_int_equal(count_entries(journals), 1);
+        assert_int_equal(test_count_entries(markers), 3);
+        assert_int_equal(test_count_entries(journals), 1);
         bw_manager_free(m);
         test_daemon_kill(&d);
         test_daemon_clear(&d);
@@ -126,13 +114,13 @@ static void test_start_does_not_commit_without_locks(void **state) {
         assert_string_equal(d.socket_path, socket_path);
         m = lockd_manager(dir, socket_path, "");
         assert_int_equal(bw_manager_recover(m, &err), 1);
-        assert_int_equal(count_entries(markers), 0);
-        assert_int_equal(count_entries(journals), 0);
+        assert_int_equal(test_count_entries(markers), 0);
+        assert_int_equal(test_count_entries(journals), 0);
         /* With the daemon alive, start and stop go through. */
         assert_int_equal(bw_manager_start(m, g, &err), 0);
-        assert_int_equal(count_entries(markers), 3);
+        assert_int_equal(test_count_entries(markers), 3);
         assert_int_equal(bw_manager_stop(m, "lost", &err), 0);
-        assert_int_equal(count_entries(markers), 0);
+        assert_int_equal(test_count_entries(markers), 0);
         bw_manager_free(m);
         bw_guest_free(g);
         assert_int_equal(test_daemon_stop(&d), 0);
