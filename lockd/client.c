@@ -209,6 +209,8 @@ static int conversation(int fd, LockdSocket *s, uint8_t type, GVariant *payload,
         g_autoptr(GByteArray) in = g_byte_array_new();
         uint32_t serial = 0;
 
+        if (s->lost)
+                return -ECONNRESET;
         int r = send_request(fd, s, type, 0, payload, &serial, ret_message);
         if (r == -ECONNRESET)
                 /* The daemon may have said why before closing (DENIED). */
