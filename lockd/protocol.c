@@ -60,6 +60,25 @@ int protocol_frame_next(const uint8_t *data, size_t len, LockdHeader *ret_header
         return 1;
 }
 
+/* GLib frees a container type's description when the last value of that
+ * type goes away and rebuilds it, under a global lock, for the next one:
+ * several microseconds per request at lockd's rate.  One value of each
+ * type the protocol uses, kept for the life of the process, keeps them
+ * built. */
+static void protocol_pin_types(void) {
+        static const char *const types[] = {
+                "v", "(su)", "(uuaay)", "(baay)", "(uisv)", LOCKD_BODY_ACQUIRE, LOCKD_BODY_BUSY,
+                LOCKD_BODY_LIST, LOCKD_BODY_PING,
+        };
+        static gsize done;
+        if (g_once_init_enter(&done)) {
+                for (size_t i = 0; i < G_N_ELEMENTS(types); i++)
+                        (void) g_variant_ref_sink(g_variant_new_from_data(G_VARIANT_TYPE(types[i]), NULL, 0, TRUE,
+                                                                          NULL, NULL));
+                g_once_init_leave(&done, 1);
+        }
+}
+
 int protocol_frame_append(GByteArray *out, uint8_t type, uint32_t serial, GVariant *payload) {
         return protocol_frame_append_flags(out, type, 0, serial, payload);
 }
@@ -70,6 +89,7 @@ int protocol_frame_append_flags(GByteArray *out, uint8_t type, uint16_t flags, u
         g_autoptr(GVariant) wire = NULL;
         uint8_t header[LOCKD_HEADER_SIZE];
 
+        protocol_pin_types();
         if (G_BYTE_ORDER == G_BIG_ENDIAN)
                 wire = g_variant_byteswap(boxed);
         else
@@ -123,6 +143,7 @@ const char *protocol_message_type_to_string(uint8_t type) {
 }
 
 static GVariant *payload_parse(GBytes *bytes, const GVariantType *type, char **ret_message) {
+        protocol_pin_types();
         g_autoptr(GVariant) boxed = g_variant_ref_sink(
                 g_variant_new_from_bytes(G_VARIANT_TYPE_VARIANT, bytes, FALSE));
 
