@@ -51,7 +51,8 @@ struct BwLockdHandle {
         int fd;                    /* a duplicate of the connection; -1 when empty */
         LockdSocket *sock;
         size_t n;
-        GVariant *paths;           /* "aay" as sent (absolute); RELEASE sends it back */
+        char **paths;              /* absolute, as sent; NULL-terminated */
+        bool text;                 /* every path is UTF-8: may travel as "as" */
         BwLockdPathInfo *info;
 };
 
@@ -204,14 +205,14 @@ static int send_request(int fd, LockdSocket *s, uint8_t type, uint16_t flags, GV
  * to earlier requests (one that timed out, a RELEASE sent without waiting
  * that failed after all) are skipped; a serial-0 reply is the daemon's
  * last word before it closes the connection. */
-static int conversation(int fd, LockdSocket *s, uint8_t type, GVariant *payload, int64_t deadline,
-                        LockdReply *ret, char **ret_message) {
+static int conversation(int fd, LockdSocket *s, uint8_t type, uint16_t flags, GVariant *payload,
+                        int64_t deadline, LockdReply *ret, char **ret_message) {
         g_autoptr(GByteArray) in = g_byte_array_new();
         uint32_t serial = 0;
 
         if (s->lost)
                 return -ECONNRESET;
-        int r = send_request(fd, s, type, 0, payload, &serial, ret_message);
+        int r = send_request(fd, s, type, flags, payload, &serial, ret_message);
         if (r == -ECONNRESET)
                 /* The daemon may have said why before closing (DENIED). */
                 deadline = g_get_monotonic_time() + 100 * 1000;
@@ -259,7 +260,7 @@ static int client_connect(BwLockdClient *c, int64_t deadline, BwError *reterr) {
         LockdSocket *s = g_new0(LockdSocket, 1);
         s->refs = 1;
         s->rcvtimeo_ms = -1;
-        int r = conversation(fd, s, LOCKD_MSG_HELLO,
+        int r = conversation(fd, s, LOCKD_MSG_HELLO, 0,
                              g_variant_new("(su)", c->owner, (uint32_t) getpid()), deadline, &reply,
                              &message);
         if (r == 0 && reply.status != LOCKD_STATUS_OK)
@@ -290,7 +291,7 @@ static int client_request(BwLockdClient *c, uint8_t type, GVariant *payload, con
                 pthread_mutex_unlock(&lockd_mutex);
                 return r;
         }
-        r = conversation(c->fd, c->sock, type, ref, deadline, reply, &message);
+        r = conversation(c->fd, c->sock, type, 0, ref, deadline, reply, &message);
         if (r < 0)
                 client_disconnect(c);
         pthread_mutex_unlock(&lockd_mutex);
@@ -314,31 +315,28 @@ static void handle_free(BwLockdHandle *h) {
                 return;
         if (h->fd >= 0)
                 close(h->fd);
-        if (h->paths)
-                g_variant_unref(h->paths);
+        g_strfreev(h->paths);
         g_free(h->info);
         g_free(h);
 }
 
 /* The daemon has no current directory of ours: relative paths are made
- * absolute here.  Returns a new reference to an "aay". */
-static GVariant *absolute_paths(const char *const *paths, size_t n) {
+ * absolute here. */
+static char **absolute_paths(const char *const *paths, size_t n) {
         g_autofree char *cwd = NULL;
-        g_autofree const char **abs = NULL;
-        g_autoptr(GPtrArray) owned = NULL;
+        char **abs = g_new(char *, n + 1);
 
         for (size_t i = 0; i < n; i++) {
-                if (paths[i][0] == '/')
+                if (paths[i][0] == '/') {
+                        abs[i] = g_strdup(paths[i]);
                         continue;
-                if (!abs) {
-                        abs = g_memdup2(paths, n * sizeof(*paths));
-                        owned = g_ptr_array_new_with_free_func(g_free);
-                        cwd = g_get_current_dir();
                 }
+                if (!cwd)
+                        cwd = g_get_current_dir();
                 abs[i] = g_build_filename(cwd, paths[i], NULL);
-                g_ptr_array_add(owned, (char *) abs[i]);
         }
-        return g_variant_ref_sink(protocol_paths_encode(abs ? abs : paths, n));
+        abs[n] = NULL;
+        return abs;
 }
 
 static void sleep_usec(int64_t usec) {
@@ -365,9 +363,34 @@ static int handle_adopt(BwLockdClient *c, BwLockdHandle *h, GVariant *body) {
         return 0;
 }
 
+/* An ACQUIRE payload, built for the daemon at hand: paths as "as" when
+ * it reads them and they are UTF-8, else as "aay". */
+typedef struct AcquireRequest {
+        uint32_t mode;             /* LOCKD_MODE_* */
+        uint32_t flags;            /* LOCKD_ACQUIRE_* */
+        uint16_t frame_flags;      /* of the payload below */
+        GVariant *payload;
+} AcquireRequest;
+
+static GVariant *acquire_request_payload(AcquireRequest *req, const BwLockdHandle *h, uint32_t features) {
+        uint16_t frame_flags = h->text && (features & LOCKD_FEATURE_TEXT_PATHS) ? LOCKD_FRAME_TEXT_PATHS : 0;
+        if (req->payload && req->frame_flags == frame_flags)
+                return req->payload;
+        g_clear_pointer(&req->payload, g_variant_unref);
+        const char *const *paths = (const char *const *) h->paths;
+        GVariant *fields[] = {
+                g_variant_new_uint32(req->mode),
+                g_variant_new_uint32(req->flags),
+                frame_flags ? protocol_text_paths_encode(paths, h->n) : protocol_paths_encode(paths, h->n),
+        };
+        req->payload = g_variant_ref_sink(g_variant_new_tuple(fields, G_N_ELEMENTS(fields)));
+        req->frame_flags = frame_flags;
+        return req->payload;
+}
+
 /* One ACQUIRE.  Returns 0 (locked), -EBUSY with the holder in *busy, or
  * another error filled into reterr. */
-static int acquire_once(BwLockdClient *c, BwLockdHandle *h, GVariant *payload, int64_t deadline,
+static int acquire_once(BwLockdClient *c, BwLockdHandle *h, AcquireRequest *req, int64_t deadline,
                         char **busy, BwError *reterr) {
         g_auto(LockdReply) reply = {};
         g_autofree char *message = NULL;
@@ -379,7 +402,9 @@ static int acquire_once(BwLockdClient *c, BwLockdHandle *h, GVariant *payload, i
                 if (r < 0)
                         goto unlock;
                 c->attempts++;
-                r = conversation(c->fd, c->sock, LOCKD_MSG_ACQUIRE, payload, deadline, &reply, &message);
+                GVariant *payload = acquire_request_payload(req, h, c->sock->features);
+                r = conversation(c->fd, c->sock, LOCKD_MSG_ACQUIRE, req->frame_flags, payload, deadline,
+                                 &reply, &message);
                 if (r == 0)
                         break;
                 client_disconnect(c);
@@ -425,27 +450,29 @@ int bw_lockd_acquire(BwLockdClient *client, const char *const *paths, size_t n, 
                 return 0;
         }
         h->paths = absolute_paths(paths, n);
-        GVariant *fields[] = {
-                g_variant_new_uint32(mode & BW_LOCKD_SHARED ? LOCKD_MODE_SHARED : LOCKD_MODE_EXCLUSIVE),
-                g_variant_new_uint32(mode & BW_LOCKD_ALLOW_MISSING ? LOCKD_ACQUIRE_ALLOW_MISSING : 0),
-                h->paths,
+        h->text = protocol_paths_are_text((const char *const *) h->paths, n);
+        AcquireRequest req = {
+                .mode = mode & BW_LOCKD_SHARED ? LOCKD_MODE_SHARED : LOCKD_MODE_EXCLUSIVE,
+                .flags = mode & BW_LOCKD_ALLOW_MISSING ? LOCKD_ACQUIRE_ALLOW_MISSING : 0,
         };
-        g_autoptr(GVariant) payload = g_variant_ref_sink(g_variant_new_tuple(fields, G_N_ELEMENTS(fields)));
         for (;;) {
                 /* A conversation may take until the deadline, but never
                  * less than a moment: a timeout of 0 still asks once. */
                 int64_t io_deadline = MAX(deadline, g_get_monotonic_time() + LOCKD_IO_TIMEOUT_USEC / 30);
-                int r = acquire_once(client, h, payload, io_deadline, &busy, reterr);
+                int r = acquire_once(client, h, &req, io_deadline, &busy, reterr);
                 if (r == 0) {
+                        g_clear_pointer(&req.payload, g_variant_unref);
                         *ret = h;
                         return 0;
                 }
                 if (r != -EBUSY) {
+                        g_clear_pointer(&req.payload, g_variant_unref);
                         handle_free(h);
                         return r;
                 }
                 int64_t now = g_get_monotonic_time();
                 if (now >= deadline) {
+                        g_clear_pointer(&req.payload, g_variant_unref);
                         handle_free(h);
                         return error_set(reterr, -ETIMEDOUT, "lockd: gave up after %.1f s: %s",
                                          (double) (now - start) / 1e6, busy);
@@ -455,22 +482,45 @@ int bw_lockd_acquire(BwLockdClient *client, const char *const *paths, size_t n, 
         }
 }
 
-/* Sends RELEASE for the handle's paths; waits for the answer when asked
+/* The RELEASE payload for a handle: the keys the ACQUIRE reply gave, when
+ * the daemon takes them and every file has one, else the paths. */
+static GVariant *release_payload(const BwLockdHandle *h, uint32_t features, uint16_t *ret_flags) {
+        bool by_key = features & LOCKD_FEATURE_RELEASE_BY_KEY;
+        for (size_t i = 0; by_key && i < h->n; i++)
+                if (h->info[i].flags & LOCKD_PATH_MISSING)
+                        by_key = false;
+        if (!by_key) {
+                *ret_flags = 0;
+                return g_variant_new("(b@aay)", FALSE,
+                                     protocol_paths_encode((const char *const *) h->paths, h->n));
+        }
+        g_autofree LockdFileKey *keys = g_new(LockdFileKey, h->n);
+        size_t k = 0;
+        /* The daemon took one hold per file: a second path to the same
+         * file has nothing more to release. */
+        for (size_t i = 0; i < h->n; i++)
+                if (!(h->info[i].flags & LOCKD_PATH_DUPLICATE))
+                        keys[k++] = (LockdFileKey) { .dev = h->info[i].dev, .ino = h->info[i].ino };
+        *ret_flags = LOCKD_FRAME_BY_KEY;
+        return protocol_release_keys_encode(keys, k);
+}
+
+/* Sends RELEASE for the handle's locks; waits for the answer when asked
  * to or when the daemon predates replies on failure only. */
 static int handle_release(BwLockdHandle *handle, bool wait) {
         g_auto(LockdReply) reply = {};
         g_autofree char *message = NULL;
+        uint16_t flags;
         uint32_t serial;
         int r;
 
-        GVariant *fields[] = { g_variant_new_boolean(FALSE), handle->paths };
-        g_autoptr(GVariant) payload = g_variant_ref_sink(g_variant_new_tuple(fields, G_N_ELEMENTS(fields)));
         pthread_mutex_lock(&lockd_mutex);
+        g_autoptr(GVariant) payload = g_variant_ref_sink(release_payload(handle, handle->sock->features, &flags));
         if (!wait && (handle->sock->features & LOCKD_FEATURE_NO_REPLY_RELEASE))
-                r = send_request(handle->fd, handle->sock, LOCKD_MSG_RELEASE, LOCKD_FRAME_NO_REPLY, payload,
-                                 &serial, &message);
+                r = send_request(handle->fd, handle->sock, LOCKD_MSG_RELEASE, flags | LOCKD_FRAME_NO_REPLY,
+                                 payload, &serial, &message);
         else {
-                r = conversation(handle->fd, handle->sock, LOCKD_MSG_RELEASE, payload,
+                r = conversation(handle->fd, handle->sock, LOCKD_MSG_RELEASE, flags, payload,
                                  g_get_monotonic_time() + LOCKD_IO_TIMEOUT_USEC, &reply, &message);
                 if (r == 0 && reply.status != LOCKD_STATUS_OK)
                         r = -protocol_status_to_errno(reply.status, reply.error);

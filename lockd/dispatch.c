@@ -107,12 +107,16 @@ static void dispatch_acquire(Connection *c, uint32_t serial, GVariant *payload, 
 }
 
 static void dispatch_release(Connection *c, uint32_t serial, GVariant *payload, LockTable *table,
-                             bool quiet) {
+                             uint16_t flags) {
         g_auto(LockdReleaseRequest) req = {};
         g_autofree char *message = NULL;
+        const LockdFileKey *keys = NULL;
+        bool quiet = flags & LOCKD_FRAME_NO_REPLY;
         size_t n;
 
-        if (protocol_release_decode(payload, &req, &message) < 0) {
+        if (flags & LOCKD_FRAME_BY_KEY)
+                keys = protocol_release_keys_get(payload, &n, &message);
+        if ((flags & LOCKD_FRAME_BY_KEY) ? !keys : protocol_release_decode(payload, &req, &message) < 0) {
                 /* A client that asked for no reply is not waiting for this
                  * one: say it where an administrator looks, too. */
                 if (quiet)
@@ -121,7 +125,9 @@ static void dispatch_release(Connection *c, uint32_t serial, GVariant *payload, 
                 dispatch_reply_error(c, serial, LOCKD_STATUS_INVALID, EINVAL, "RELEASE: %s", message);
                 return;
         }
-        if (req.all)
+        if (keys)
+                n = lock_table_release_keys(table, c->owner, keys, n);
+        else if (req.all)
                 n = lock_table_release_all(table, c->owner);
         else
                 n = lock_table_release(table, c->owner, req.paths.paths, req.paths.n);
@@ -165,7 +171,7 @@ static void dispatch_ping(const DispatchContext *ctx, Connection *c, uint32_t se
 
 void dispatch_frame(const DispatchContext *ctx, Connection *c, const LockdHeader *header,
                     const uint8_t *payload) {
-        const GVariantType *type = protocol_request_type(header->type);
+        const GVariantType *type = protocol_request_type(header->type, header->flags);
         g_autofree char *message = NULL;
 
         if (!type) {
@@ -190,7 +196,7 @@ void dispatch_frame(const DispatchContext *ctx, Connection *c, const LockdHeader
         case LOCKD_MSG_HELLO: dispatch_hello(c, header->serial, v); break;
         case LOCKD_MSG_ACQUIRE: dispatch_acquire(c, header->serial, v, ctx->table); break;
         case LOCKD_MSG_RELEASE:
-                dispatch_release(c, header->serial, v, ctx->table, header->flags & LOCKD_FRAME_NO_REPLY);
+                dispatch_release(c, header->serial, v, ctx->table, header->flags);
                 break;
         case LOCKD_MSG_LIST: dispatch_list(c, header->serial, ctx->table); break;
         case LOCKD_MSG_PING: dispatch_ping(ctx, c, header->serial); break;

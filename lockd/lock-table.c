@@ -585,6 +585,20 @@ size_t lock_table_release(LockTable *table, LockOwner *owner, char *const *paths
         return dropped;
 }
 
+size_t lock_table_release_keys(LockTable *table, LockOwner *owner, const LockdFileKey *keys, size_t n) {
+        size_t dropped = 0;
+        for (size_t i = 0; i < n; i++) {
+                LockKey key = { .dev = keys[i].dev, .ino = keys[i].ino };
+                LockEntry *e = g_hash_table_lookup(table->by_key, &key);
+                LockHold *h = e ? lock_entry_find_hold(e, owner) : NULL;
+                if (h) {
+                        hold_drop_one(table, h);
+                        dropped++;
+                }
+        }
+        return dropped;
+}
+
 size_t lock_table_release_all(LockTable *table, LockOwner *owner) {
         size_t dropped = 0;
         while (owner->holds) {

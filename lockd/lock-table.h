@@ -89,6 +89,9 @@ int lock_table_acquire(LockTable *table, LockOwner *owner, char *const *paths, s
  * owner acquired it by, else by the file it now resolves to.  Returns the
  * number of holds dropped. */
 size_t lock_table_release(LockTable *table, LockOwner *owner, char *const *paths, size_t n);
+/* Drops one hold of owner per (st_dev, st_ino) key.  Files locked by
+ * name have no key.  Returns the number of holds dropped. */
+size_t lock_table_release_keys(LockTable *table, LockOwner *owner, const LockdFileKey *keys, size_t n);
 /* Drops every hold of owner.  Returns the number dropped. */
 size_t lock_table_release_all(LockTable *table, LockOwner *owner);
 

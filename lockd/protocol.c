@@ -67,7 +67,7 @@ int protocol_frame_next(const uint8_t *data, size_t len, LockdHeader *ret_header
  * built. */
 static void protocol_pin_types(void) {
         static const char *const types[] = {
-                "v", "(su)", "(uuaay)", "(baay)", "(uisv)", LOCKD_BODY_ACQUIRE, LOCKD_BODY_BUSY,
+                "v", "(su)", "(uuaay)", "(uuas)", "(baay)", "a(tt)", "(uisv)", LOCKD_BODY_ACQUIRE, LOCKD_BODY_BUSY,
                 LOCKD_BODY_LIST, LOCKD_BODY_PING,
         };
         static gsize done;
@@ -115,11 +115,13 @@ int protocol_frame_append_flags(GByteArray *out, uint8_t type, uint16_t flags, u
         return 0;
 }
 
-const GVariantType *protocol_request_type(uint8_t type) {
+const GVariantType *protocol_request_type(uint8_t type, uint16_t flags) {
         switch (type) {
         case LOCKD_MSG_HELLO: return G_VARIANT_TYPE("(su)");
-        case LOCKD_MSG_ACQUIRE: return G_VARIANT_TYPE("(uuaay)");
-        case LOCKD_MSG_RELEASE: return G_VARIANT_TYPE("(baay)");
+        case LOCKD_MSG_ACQUIRE:
+                return flags & LOCKD_FRAME_TEXT_PATHS ? G_VARIANT_TYPE("(uuas)") : G_VARIANT_TYPE("(uuaay)");
+        case LOCKD_MSG_RELEASE:
+                return flags & LOCKD_FRAME_BY_KEY ? G_VARIANT_TYPE("a(tt)") : G_VARIANT_TYPE("(baay)");
         case LOCKD_MSG_LIST: return G_VARIANT_TYPE_UNIT;
         case LOCKD_MSG_PING: return G_VARIANT_TYPE_UNIT;
         default: return NULL;
@@ -127,7 +129,11 @@ const GVariantType *protocol_request_type(uint8_t type) {
 }
 
 uint16_t protocol_request_flags(uint8_t type) {
-        return type == LOCKD_MSG_RELEASE ? LOCKD_FRAME_NO_REPLY : 0;
+        switch (type) {
+        case LOCKD_MSG_ACQUIRE: return LOCKD_FRAME_TEXT_PATHS;
+        case LOCKD_MSG_RELEASE: return LOCKD_FRAME_NO_REPLY | LOCKD_FRAME_BY_KEY;
+        default: return 0;
+        }
 }
 
 const char *protocol_message_type_to_string(uint8_t type) {
@@ -190,12 +196,13 @@ void protocol_paths_clear(LockdPaths *paths) {
         *paths = (LockdPaths) {};
 }
 
-/* An "aay" is serialized as its elements back to back, then one framing
- * offset per element (the end of that element), each offset 1, 2, 4 or 8
- * bytes wide: the narrowest that can address the whole container (GVariant
- * specification, "Arrays" and "Framing Offsets").  Paths are encoded and
- * decoded in that form directly: a GVariant object per path would cost more
- * than locking the path. */
+/* An "aay" or "as" is serialized as its elements back to back, then one
+ * framing offset per element (the end of that element), each offset 1, 2,
+ * 4 or 8 bytes wide: the narrowest that can address the whole container
+ * (GVariant specification, "Arrays" and "Framing Offsets").  A string
+ * element ends with its NUL; a byte string has none.  Paths are encoded
+ * and decoded in that form directly: a GVariant object per path would
+ * cost more than locking the path. */
 static size_t framing_offset_size(size_t container) {
         if (container <= 0xff)
                 return 1;
@@ -225,12 +232,14 @@ typedef struct PathsFraming {
         size_t n;
         size_t offset_size;
         size_t table;              /* where the framing offsets start */
+        bool text;                 /* "as": each element ends with a NUL */
 } PathsFraming;
 
 static int paths_framing(GVariant *array, PathsFraming *ret) {
         const uint8_t *data = g_variant_get_data(array);
         size_t size = g_variant_get_size(array);
-        *ret = (PathsFraming) { .data = data };
+        bool text = g_variant_is_of_type(array, G_VARIANT_TYPE_STRING_ARRAY);
+        *ret = (PathsFraming) { .data = data, .text = text };
         if (size == 0)
                 return 0;
         size_t s = framing_offset_size(size);
@@ -239,7 +248,8 @@ static int paths_framing(GVariant *array, PathsFraming *ret) {
         uint64_t table = read_offset(data + size - s, s);
         if (table > size - s || (size - table) % s != 0)
                 return -EINVAL;
-        *ret = (PathsFraming) { .data = data, .n = (size - table) / s, .offset_size = s, .table = (size_t) table };
+        *ret = (PathsFraming) { .data = data, .n = (size - table) / s, .offset_size = s, .table = (size_t) table,
+                                .text = text };
         return 0;
 }
 
@@ -248,6 +258,13 @@ static int paths_element(const PathsFraming *f, size_t i, const char **ret, size
         uint64_t end = read_offset(f->data + f->table + i * f->offset_size, f->offset_size);
         if (start > end || end > f->table)
                 return -EINVAL;
+        if (f->text) {
+                /* Normal form guarantees the NUL; a damaged value is
+                 * still refused here rather than read past. */
+                if (start == end || f->data[end - 1] != '\0')
+                        return -EINVAL;
+                end--;
+        }
         *ret = (const char *) f->data + start;
         *ret_len = (size_t) (end - start);
         return 0;
@@ -258,7 +275,9 @@ int protocol_paths_decode(GVariant *array, LockdPaths *ret, char **ret_message) 
         size_t total = 0;
 
         *ret = (LockdPaths) {};
-        g_return_val_if_fail(g_variant_is_of_type(array, G_VARIANT_TYPE("aay")), -EINVAL);
+        g_return_val_if_fail(g_variant_is_of_type(array, G_VARIANT_TYPE("aay")) ||
+                                     g_variant_is_of_type(array, G_VARIANT_TYPE_STRING_ARRAY),
+                             -EINVAL);
         if (paths_framing(array, &f) < 0) {
                 *ret_message = g_strdup("path list is damaged");
                 return -EINVAL;
@@ -326,27 +345,43 @@ char *protocol_path_from_variant(GVariant *v) {
         return g_strndup(p, len);
 }
 
-GVariant *protocol_paths_encode(const char *const *paths, size_t n) {
+static GVariant *paths_encode(const char *const *paths, size_t n, bool text) {
+        const GVariantType *type = text ? G_VARIANT_TYPE_STRING_ARRAY : G_VARIANT_TYPE_BYTESTRING_ARRAY;
         size_t body = 0;
         for (size_t i = 0; i < n; i++)
-                body += strlen(paths[i]);
+                body += strlen(paths[i]) + text;
         if (n == 0)
-                return g_variant_new_array(G_VARIANT_TYPE_BYTESTRING, NULL, 0);
+                return g_variant_new_array(g_variant_type_element(type), NULL, 0);
         size_t s = 1;
         while (framing_offset_size(body + n * s) > s)
                 s *= 2;
         size_t size = body + n * s;
         uint8_t *data = g_malloc(size);
         for (size_t i = 0, off = 0; i < n; i++) {
-                size_t len = strlen(paths[i]);
+                size_t len = strlen(paths[i]) + text;
                 memcpy(data + off, paths[i], len);
                 off += len;
                 write_offset(data + body + i * s, s, off);
         }
         GBytes *bytes = g_bytes_new_take(data, size);
-        GVariant *v = g_variant_new_from_bytes(G_VARIANT_TYPE("aay"), bytes, TRUE);
+        GVariant *v = g_variant_new_from_bytes(type, bytes, TRUE);
         g_bytes_unref(bytes);
         return v;
+}
+
+GVariant *protocol_paths_encode(const char *const *paths, size_t n) {
+        return paths_encode(paths, n, false);
+}
+
+GVariant *protocol_text_paths_encode(const char *const *paths, size_t n) {
+        return paths_encode(paths, n, true);
+}
+
+bool protocol_paths_are_text(const char *const *paths, size_t n) {
+        for (size_t i = 0; i < n; i++)
+                if (!g_utf8_validate(paths[i], -1, NULL))
+                        return false;
+        return true;
 }
 
 int protocol_hello_decode(GVariant *payload, LockdHelloRequest *ret, char **ret_message) {
@@ -424,6 +459,20 @@ int protocol_release_decode(GVariant *payload, LockdReleaseRequest *ret, char **
 
 void protocol_release_clear(LockdReleaseRequest *req) {
         protocol_paths_clear(&req->paths);
+}
+
+const LockdFileKey *protocol_release_keys_get(GVariant *payload, size_t *ret_n, char **ret_message) {
+        static const LockdFileKey none;
+        const LockdFileKey *keys = g_variant_get_fixed_array(payload, ret_n, sizeof(LockdFileKey));
+        if (*ret_n > LOCKD_PATHS_MAX) {
+                *ret_message = g_strdup_printf("too many keys (%zu, at most %d)", *ret_n, LOCKD_PATHS_MAX);
+                return NULL;
+        }
+        return *ret_n ? keys : &none;
+}
+
+GVariant *protocol_release_keys_encode(const LockdFileKey *keys, size_t n) {
+        return g_variant_new_fixed_array(G_VARIANT_TYPE("(tt)"), keys, n, sizeof(LockdFileKey));
 }
 
 GVariant *protocol_acquire_body_new(const LockdPathResult *results, size_t n) {

@@ -11,7 +11,7 @@
 
 #include "protocol.h"
 
-static void decode_request(uint8_t type, GVariant *v) {
+static void decode_request(uint8_t type, uint16_t flags, GVariant *v) {
         g_autofree char *message = NULL;
         switch (type) {
         case LOCKD_MSG_HELLO: {
@@ -29,7 +29,11 @@ static void decode_request(uint8_t type, GVariant *v) {
         }
         case LOCKD_MSG_RELEASE: {
                 g_auto(LockdReleaseRequest) req = {};
-                (void) protocol_release_decode(v, &req, &message);
+                size_t n;
+                if (!(flags & LOCKD_FRAME_BY_KEY))
+                        (void) protocol_release_decode(v, &req, &message);
+                else if (!protocol_release_keys_get(v, &n, &message) && !message)
+                        abort();
                 break;
         }
         default:
@@ -80,12 +84,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                 if (len < LOCKD_HEADER_SIZE || len > size - off)
                         abort();
                 const uint8_t *payload = data + off + LOCKD_HEADER_SIZE;
-                const GVariantType *type = protocol_request_type(h.type);
+                /* As the daemon: flags a request may not carry are refused
+                 * before the payload is looked at. */
+                const GVariantType *type = (h.flags & ~protocol_request_flags(h.type))
+                                                   ? NULL
+                                                   : protocol_request_type(h.type, h.flags);
                 g_autofree char *message = NULL;
                 if (type) {
                         g_autoptr(GVariant) v = protocol_payload_parse(payload, h.length, type, &message);
                         if (v)
-                                decode_request(h.type, v);
+                                decode_request(h.type, h.flags, v);
                         else if (!message)
                                 abort();
                 } else if (h.type == LOCKD_MSG_REPLY) {

@@ -9,6 +9,7 @@
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "lockd-test.h"
@@ -297,6 +298,130 @@ static void test_release_no_reply_on_the_wire(void **state) {
         close(fd);
 }
 
+/* ACQUIRE with the paths as strings and RELEASE by (dev, ino) key, as
+ * frames: HELLO offers both, the reply's keys release the file, and a
+ * string path is checked like a byte-string one. */
+static void test_text_paths_and_keys_on_the_wire(void **state) {
+        g_autofree char *dir = test_make_dir(scratch, "wire-keys");
+        g_auto(GStrv) f = test_make_files(dir, "f", 2);
+        int fd = test_raw_connect(daemon_.socket_path);
+        LockdHeader h;
+        size_t n;
+
+        g_autoptr(GByteArray) hello = test_raw_frame(LOCKD_MSG_HELLO, 1, g_variant_new("(su)", "raw", 0));
+        test_raw_send(fd, hello->data, hello->len);
+        {
+                g_auto(LockdReply) r = {};
+                assert_int_equal(test_raw_read_reply(fd, 5000, &h, &r), 1);
+                uint32_t features = g_variant_get_uint32(r.body);
+                assert_true(features & LOCKD_FEATURE_TEXT_PATHS);
+                assert_true(features & LOCKD_FEATURE_RELEASE_BY_KEY);
+        }
+        g_autoptr(GByteArray) acquire = test_raw_frame(
+                LOCKD_MSG_ACQUIRE, 2,
+                g_variant_new("(uu@as)", 0, 0, protocol_text_paths_encode((const char *const *) f, 2)));
+        acquire->data[6] = LOCKD_FRAME_TEXT_PATHS;
+        test_raw_send(fd, acquire->data, acquire->len);
+        LockdFileKey keys[2];
+        {
+                g_auto(LockdReply) r = {};
+                assert_int_equal(test_raw_read_reply(fd, 5000, &h, &r), 1);
+                assert_int_equal(r.status, LOCKD_STATUS_OK);
+                const LockdPathResult *res = protocol_acquire_body_get(r.body, &n);
+                assert_int_equal(n, 2);
+                for (size_t i = 0; i < 2; i++) {
+                        struct stat st;
+                        assert_int_equal(stat(f[i], &st), 0);
+                        assert_true(res[i].dev == (uint64_t) st.st_dev && res[i].ino == (uint64_t) st.st_ino);
+                        keys[i] = (LockdFileKey) { .dev = res[i].dev, .ino = res[i].ino };
+                }
+        }
+        assert_int_equal(test_posix_probe(f[0]), -EAGAIN);
+        assert_int_equal(test_posix_probe(f[1]), -EAGAIN);
+        /* The same ACQUIRE without the flag is an "(uuaay)" and its "as"
+         * payload is refused by type. */
+        acquire->data[6] = 0;
+        acquire->data[8] = 3;
+        test_raw_send(fd, acquire->data, acquire->len);
+        {
+                g_auto(LockdReply) r = {};
+                assert_int_equal(test_raw_read_reply(fd, 5000, &h, &r), 1);
+                assert_int_equal(r.status, LOCKD_STATUS_INVALID);
+                assert_string_equal(r.message, "ACQUIRE: payload has type '(uuas)', expected '(uuaay)'");
+        }
+        /* One key released, with a reply counting one hold. */
+        g_autoptr(GByteArray) release = test_raw_frame(LOCKD_MSG_RELEASE, 4, protocol_release_keys_encode(keys, 1));
+        release->data[6] = LOCKD_FRAME_BY_KEY;
+        test_raw_send(fd, release->data, release->len);
+        {
+                g_auto(LockdReply) r = {};
+                assert_int_equal(test_raw_read_reply(fd, 5000, &h, &r), 1);
+                assert_int_equal(r.status, LOCKD_STATUS_OK);
+                assert_int_equal(g_variant_get_uint32(r.body), 1);
+        }
+        assert_int_equal(test_posix_probe(f[0]), 0);
+        assert_int_equal(test_posix_probe(f[1]), -EAGAIN);
+        /* A key this connection does not hold releases nothing. */
+        LockdFileKey stranger = { .dev = keys[1].dev, .ino = keys[1].ino + 1000000 };
+        g_autoptr(GByteArray) none = test_raw_frame(LOCKD_MSG_RELEASE, 5, protocol_release_keys_encode(&stranger, 1));
+        none->data[6] = LOCKD_FRAME_BY_KEY;
+        test_raw_send(fd, none->data, none->len);
+        {
+                g_auto(LockdReply) r = {};
+                assert_int_equal(test_raw_read_reply(fd, 5000, &h, &r), 1);
+                assert_int_equal(g_variant_get_uint32(r.body), 0);
+        }
+        assert_int_equal(test_posix_probe(f[1]), -EAGAIN);
+        /* A relative string path is refused like a byte-string one. */
+        const char *relative = "not/absolute";
+        g_autoptr(GByteArray) bad = test_raw_frame(
+                LOCKD_MSG_ACQUIRE, 6, g_variant_new("(uu@as)", 0, 0, protocol_text_paths_encode(&relative, 1)));
+        bad->data[6] = LOCKD_FRAME_TEXT_PATHS;
+        test_raw_send(fd, bad->data, bad->len);
+        {
+                g_auto(LockdReply) r = {};
+                assert_int_equal(test_raw_read_reply(fd, 5000, &h, &r), 1);
+                assert_int_equal(r.status, LOCKD_STATUS_INVALID);
+                assert_string_equal(r.message, "ACQUIRE: path 0 'not/absolute' is not absolute");
+        }
+        close(fd);
+        /* The connection's end frees the rest. */
+        for (int i = 0; i < 500 && test_posix_probe(f[1]) != 0; i++)
+                g_usleep(2000);
+        assert_int_equal(test_posix_probe(f[1]), 0);
+}
+
+/* Through the library: paths that are not UTF-8 go as byte strings, a
+ * file named twice (same path, hard link) is one key, and a release
+ * leaves nothing held. */
+static void test_byte_paths_and_duplicates(void **state) {
+        g_autofree char *dir = test_make_dir(scratch, "bytes");
+        g_autofree char *latin1 = test_write_file(dir, "caf\xe9", "x", 1);
+        g_auto(GStrv) f = test_make_files(dir, "f", 1);
+        g_autofree char *second = g_build_filename(dir, "link", NULL);
+        assert_int_equal(link(f[0], second), 0);
+        BwLockdClient *a = test_client_new(&daemon_, "bytes");
+        BwLockdDaemonInfo info;
+        BwLockdHandle *h;
+
+        const char *paths[] = { latin1, f[0], second, f[0] };
+        for (int round = 0; round < 2; round++) {
+                assert_int_equal(bw_lockd_acquire(a, paths, 4, BW_LOCKD_EXCLUSIVE, 0, &h, NULL), 0);
+                assert_int_equal(test_posix_probe(latin1), -EAGAIN);
+                assert_int_equal(test_posix_probe(f[0]), -EAGAIN);
+                assert_true(bw_lockd_handle_path_info(h, 2)->flags & LOCKD_PATH_DUPLICATE);
+                assert_int_equal(bw_lockd_ping(a, &info, NULL), 0);
+                assert_int_equal(info.locks, 2);
+                /* Both ways of releasing: without and with waiting. */
+                assert_int_equal(round ? bw_lockd_release_sync(h) : bw_lockd_release(h), 0);
+                assert_int_equal(bw_lockd_ping(a, &info, NULL), 0);
+                assert_int_equal(info.locks, 0);
+                assert_int_equal(test_posix_probe(latin1), 0);
+                assert_int_equal(test_posix_probe(f[0]), 0);
+        }
+        bw_lockd_client_free(a);
+}
+
 static void test_daemon_gone(void **state) {
         g_autofree char *dir = test_make_dir(scratch, "gone");
         g_auto(GStrv) f = test_make_files(dir, "f", 2);
@@ -343,6 +468,8 @@ int main(void) {
                 cmocka_unit_test(test_relative_paths_and_empty_handle),
                 cmocka_unit_test(test_release_without_waiting),
                 cmocka_unit_test(test_release_no_reply_on_the_wire),
+                cmocka_unit_test(test_text_paths_and_keys_on_the_wire),
+                cmocka_unit_test(test_byte_paths_and_duplicates),
                 cmocka_unit_test(test_daemon_gone),
         };
         return cmocka_run_group_tests(tests, setup_all, teardown_all);

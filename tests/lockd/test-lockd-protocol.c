@@ -87,16 +87,38 @@ static void test_payload_checks(void **state) {
         assert_non_null(strstr(m2, "not a GVariant in normal form"));
         /* Nor is nothing at all. */
         assert_null(protocol_payload_parse(payload, 0, G_VARIANT_TYPE_UNIT, &m3));
-        assert_int_equal(protocol_request_type(LOCKD_MSG_REPLY) == NULL, 1);
-        assert_int_equal(protocol_request_type(0) == NULL, 1);
-        assert_true(g_variant_type_equal(protocol_request_type(LOCKD_MSG_ACQUIRE), G_VARIANT_TYPE("(uuaay)")));
+        assert_int_equal(protocol_request_type(LOCKD_MSG_REPLY, 0) == NULL, 1);
+        assert_int_equal(protocol_request_type(0, 0) == NULL, 1);
+        assert_true(g_variant_type_equal(protocol_request_type(LOCKD_MSG_ACQUIRE, 0), G_VARIANT_TYPE("(uuaay)")));
 }
 
+/* Which header flags each request takes, and the payload type they select. */
+static void test_request_flags(void **state) {
+        assert_int_equal(protocol_request_flags(LOCKD_MSG_HELLO), 0);
+        assert_int_equal(protocol_request_flags(LOCKD_MSG_ACQUIRE), LOCKD_FRAME_TEXT_PATHS);
+        assert_int_equal(protocol_request_flags(LOCKD_MSG_RELEASE), LOCKD_FRAME_NO_REPLY | LOCKD_FRAME_BY_KEY);
+        assert_int_equal(protocol_request_flags(LOCKD_MSG_LIST), 0);
+        assert_int_equal(protocol_request_flags(LOCKD_MSG_PING), 0);
+        assert_true(g_variant_type_equal(protocol_request_type(LOCKD_MSG_ACQUIRE, LOCKD_FRAME_TEXT_PATHS),
+                                         G_VARIANT_TYPE("(uuas)")));
+        assert_true(g_variant_type_equal(protocol_request_type(LOCKD_MSG_RELEASE, LOCKD_FRAME_NO_REPLY),
+                                         G_VARIANT_TYPE("(baay)")));
+        assert_true(g_variant_type_equal(
+                protocol_request_type(LOCKD_MSG_RELEASE, LOCKD_FRAME_BY_KEY | LOCKD_FRAME_NO_REPLY),
+                G_VARIANT_TYPE("a(tt)")));
+        assert_int_equal(_LOCKD_FEATURES, LOCKD_FEATURE_NO_REPLY_RELEASE | LOCKD_FEATURE_TEXT_PATHS |
+                                                  LOCKD_FEATURE_RELEASE_BY_KEY);
+}
+
+static bool text_paths;  /* decode_paths() encodes as "as" instead of "aay" */
+
 static int decode_paths(const char *const *paths, size_t n, LockdPaths *ret, char **message) {
-        g_autoptr(GVariant) v = g_variant_ref_sink(protocol_paths_encode(paths, n));
+        g_autoptr(GVariant) v = g_variant_ref_sink(text_paths ? protocol_text_paths_encode(paths, n)
+                                                              : protocol_paths_encode(paths, n));
         return protocol_paths_decode(v, ret, message);
 }
 
+/* Every check holds whichever array type carried the paths. */
 static void test_paths_decode(void **state) {
         g_auto(LockdPaths) ok = {};
         g_autofree char *m = NULL;
@@ -136,8 +158,11 @@ static void test_paths_decode(void **state) {
         assert_string_equal(msg3, "too many paths (4097, at most 4096)");
         protocol_paths_clear(&p3);
         assert_int_equal(decode_paths(many, LOCKD_PATHS_MAX, &p3, &msg3), 0);
+        if (text_paths)
+                return;
 
-        /* A NUL inside a path. */
+        /* A NUL inside a path (a string cannot hold one: GLib's normal
+         * form check refuses it before). */
         GVariantBuilder b;
         g_variant_builder_init(&b, G_VARIANT_TYPE("aay"));
         g_variant_builder_add_value(&b, g_variant_new_fixed_array(G_VARIANT_TYPE_BYTE, "/a\0b", 4, 1));
@@ -146,6 +171,66 @@ static void test_paths_decode(void **state) {
         g_autofree char *msg4 = NULL;
         assert_int_equal(protocol_paths_decode(v, &p4, &msg4), -EINVAL);
         assert_string_equal(msg4, "path 0 contains a NUL byte");
+}
+
+static void test_text_paths_decode(void **state) {
+        text_paths = true;
+        test_paths_decode(state);
+        text_paths = false;
+}
+
+/* The hand-made "as" serialization is GLib's too, and only UTF-8 paths
+ * may use it. */
+static void test_text_paths(void **state) {
+        const size_t counts[] = { 0, 1, 3, 200, 3000 };
+        for (size_t a = 0; a < G_N_ELEMENTS(counts); a++) {
+                size_t n = counts[a];
+                g_autoptr(GPtrArray) paths = g_ptr_array_new_with_free_func(g_free);
+                GVariantBuilder builder;
+                g_variant_builder_init(&builder, G_VARIANT_TYPE_STRING_ARRAY);
+                for (size_t i = 0; i < n; i++) {
+                        char *p = g_strdup_printf("/dir/fichier-\u00e9t\u00e9-%zu", i);
+                        g_ptr_array_add(paths, p);
+                        g_variant_builder_add(&builder, "s", p);
+                }
+                g_autoptr(GVariant) glib = g_variant_ref_sink(g_variant_builder_end(&builder));
+                g_autoptr(GVariant) ours =
+                        g_variant_ref_sink(protocol_text_paths_encode((const char *const *) paths->pdata, n));
+                assert_int_equal(g_variant_get_size(ours), g_variant_get_size(glib));
+                if (n > 0)
+                        assert_memory_equal(g_variant_get_data(ours), g_variant_get_data(glib),
+                                            g_variant_get_size(glib));
+                g_auto(LockdPaths) back = {};
+                g_autofree char *m = NULL;
+                assert_int_equal(protocol_paths_decode(glib, &back, &m), 0);
+                assert_int_equal(back.n, n);
+                for (size_t i = 0; i < n; i++)
+                        assert_string_equal(back.paths[i], paths->pdata[i]);
+        }
+        const char *text[] = { "/a", "/\u00e9" }, *bytes[] = { "/a", "/\xff\xfe" };
+        assert_true(protocol_paths_are_text(text, 2));
+        assert_false(protocol_paths_are_text(bytes, 2));
+}
+
+/* A RELEASE by key: the keys as sent, and the same limit as paths. */
+static void test_release_keys(void **state) {
+        LockdFileKey keys[3] = { { 1, 2 }, { 3, 4 }, { UINT64_MAX, 5 } };
+        g_autoptr(GVariant) v = g_variant_ref_sink(protocol_release_keys_encode(keys, 3));
+        assert_true(g_variant_is_of_type(v, protocol_request_type(LOCKD_MSG_RELEASE, LOCKD_FRAME_BY_KEY)));
+        size_t n;
+        g_autofree char *m = NULL;
+        const LockdFileKey *got = protocol_release_keys_get(v, &n, &m);
+        assert_int_equal(n, 3);
+        assert_memory_equal(got, keys, sizeof(keys));
+
+        g_autoptr(GVariant) empty = g_variant_ref_sink(protocol_release_keys_encode(NULL, 0));
+        assert_non_null(protocol_release_keys_get(empty, &n, &m));
+        assert_int_equal(n, 0);
+
+        g_autofree LockdFileKey *many = g_new0(LockdFileKey, LOCKD_PATHS_MAX + 1);
+        g_autoptr(GVariant) big = g_variant_ref_sink(protocol_release_keys_encode(many, LOCKD_PATHS_MAX + 1));
+        assert_null(protocol_release_keys_get(big, &n, &m));
+        assert_string_equal(m, "too many keys (4097, at most 4096)");
 }
 
 /* The hand-made "aay" serialization is byte for byte GLib's, across every
@@ -292,6 +377,10 @@ int main(void) {
                 cmocka_unit_test(test_frame_next_stream),
                 cmocka_unit_test(test_payload_checks),
                 cmocka_unit_test(test_paths_decode),
+                cmocka_unit_test(test_text_paths_decode),
+                cmocka_unit_test(test_request_flags),
+                cmocka_unit_test(test_text_paths),
+                cmocka_unit_test(test_release_keys),
                 cmocka_unit_test(test_paths_encoding_matches_glib),
                 cmocka_unit_test(test_request_decode),
                 cmocka_unit_test(test_reply_roundtrip),
