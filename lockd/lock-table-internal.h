@@ -24,18 +24,21 @@ typedef struct LockEntry {
         LockdMode mode;
         bool read_lock;            /* exclusive, but only a read lock could be taken */
         int fd;                    /* -1 for MISSING */
-        GPtrArray *holds;          /* LockHold*, oldest first */
+        LockHold *holds;           /* oldest first, linked by entry_next */
+        LockHold *holds_tail;
+        unsigned n_holds;
 } LockEntry;
 
 struct LockHold {
         LockEntry *entry;
         LockOwner *owner;
         LockHold *prev, *next;     /* the owner's holds */
+        LockHold *entry_prev, *entry_next; /* the entry's holds */
         int64_t since;             /* wall clock, µs */
         int64_t since_mono;        /* CLOCK_MONOTONIC, µs: survives re-exec */
         unsigned count;            /* acquisitions not yet released */
-        char *name;                /* the path it was first acquired by */
         GPtrArray *aliases;        /* other paths it was acquired by; NULL when none */
+        char name[];               /* the path it was first acquired by */
 };
 
 struct LockTable {

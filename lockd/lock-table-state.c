@@ -23,8 +23,7 @@ static GVariant *hold_names(const LockHold *h) {
 static GVariant *entry_save(const LockEntry *e) {
         GVariantBuilder holds;
         g_variant_builder_init(&holds, G_VARIANT_TYPE("a(uxxuaay)"));
-        for (size_t i = 0; i < e->holds->len; i++) {
-                const LockHold *h = e->holds->pdata[i];
+        for (const LockHold *h = e->holds; h; h = h->entry_next) {
                 g_variant_builder_add(&holds, "(uxxu@aay)", h->owner->id, h->since, h->since_mono, h->count,
                                       hold_names(h));
         }
@@ -131,7 +130,6 @@ static int entry_restore(LockTable *t, GVariant *v, GHashTable *owners, char **r
         LockEntry *e = g_new0(LockEntry, 1);
 
         e->fd = -1;
-        e->holds = g_ptr_array_new();
         g_variant_get(v, "(uttiu@ay@a(uxxuaay))", &kind, &e->key.dev, &e->key.ino, &fd, &mode, &name, &holds);
         e->kind = kind;
         e->mode = mode & 0xff;
@@ -145,7 +143,6 @@ static int entry_restore(LockTable *t, GVariant *v, GHashTable *owners, char **r
                 /* Only a consistent entry takes its descriptor over. */
                 r = entry_restore_fd(e, fd, ret_message);
         if (r < 0) {
-                g_ptr_array_unref(e->holds);
                 g_free(e->name);
                 g_free(e);
                 return r;

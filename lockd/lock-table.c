@@ -34,7 +34,6 @@ int lock_owner_new(uint32_t id, const char *name, uint32_t pid, uint32_t uid, Lo
         o->name = g_strdup(name);
         o->pid = pid;
         o->uid = uid;
-        o->names = g_hash_table_new(g_str_hash, g_str_equal);
         *ret = o;
         return 0;
 }
@@ -43,7 +42,8 @@ void lock_owner_free(LockOwner *owner) {
         if (!owner)
                 return;
         g_assert(owner->n_holds == 0);
-        g_hash_table_unref(owner->names);
+        if (owner->names)
+                g_hash_table_unref(owner->names);
         g_free(owner->name);
         g_free(owner);
 }
@@ -89,12 +89,22 @@ static void table_remove_entry(LockTable *t, LockEntry *e) {
                 g_hash_table_remove(t->by_key, &e->key);
         if (e->fd >= 0)
                 close(e->fd);
-        g_ptr_array_unref(e->holds);
         g_free(e->name);
         g_free(e);
 }
 
 /* ---- Holds ------------------------------------------------------------- */
+
+/* Points the owner's index entry for key (a string the hold owns) at h;
+ * the newest hold acquired by a name answers for it. */
+static void owner_index_name(LockOwner *o, const char *key, LockHold *h) {
+        LockHold *other = g_hash_table_lookup(o->names, key);
+        if (other == h)
+                return;
+        if (other)
+                o->name_clashes++;
+        g_hash_table_insert(o->names, (char *) key, h);
+}
 
 void lock_hold_add_name(LockHold *h, const char *name) {
         const char *key = h->name;
@@ -106,35 +116,59 @@ void lock_hold_add_name(LockHold *h, const char *name) {
                         h->aliases = g_ptr_array_new_with_free_func(g_free);
                 key = g_strdup(name);
                 g_ptr_array_add(h->aliases, (char *) key);
-        } else if (g_hash_table_lookup(h->owner->names, key) == h)
-                return;
-        LockHold *other = g_hash_table_lookup(h->owner->names, key);
-        if (other && other != h)
-                h->owner->name_clashes++;
-        g_hash_table_insert(h->owner->names, (char *) key, h);
+        }
+        if (h->owner->names)
+                owner_index_name(h->owner, key, h);
 }
 
+/* The name index exists only once a RELEASE by path needs it: clients
+ * that release by key never pay for hashing every name twice.  Built
+ * oldest hold first, so the newest wins a name, as it would have. */
+static GHashTable *owner_names(LockOwner *o) {
+        if (o->names)
+                return o->names;
+        o->names = g_hash_table_new(g_str_hash, g_str_equal);
+        LockHold *oldest = o->holds;
+        while (oldest && oldest->next)
+                oldest = oldest->next;
+        for (LockHold *h = oldest; h; h = h->prev) {
+                owner_index_name(o, h->name, h);
+                for (size_t i = 0; h->aliases && i < h->aliases->len; i++)
+                        owner_index_name(o, h->aliases->pdata[i], h);
+        }
+        return o->names;
+}
+
+/* One allocation per hold, its first name inside: a 100-path request
+ * makes 100 of them and frees them again on release. */
 LockHold *lock_hold_new(LockEntry *e, LockOwner *o, const char *name, int64_t since, int64_t since_mono) {
-        LockHold *h = g_new0(LockHold, 1);
+        size_t len = strlen(name);
+        LockHold *h = g_malloc0(sizeof(LockHold) + len + 1);
+        memcpy(h->name, name, len);
         h->entry = e;
         h->owner = o;
         h->since = since;
         h->since_mono = since_mono;
-        h->name = g_strdup(name);
         h->next = o->holds;
         if (o->holds)
                 o->holds->prev = h;
         o->holds = h;
         o->n_holds++;
-        g_ptr_array_add(e->holds, h);
+        h->entry_prev = e->holds_tail;
+        if (e->holds_tail)
+                e->holds_tail->entry_next = h;
+        else
+                e->holds = h;
+        e->holds_tail = h;
+        e->n_holds++;
         lock_hold_add_name(h, name);
         return h;
 }
 
 LockHold *lock_entry_find_hold(const LockEntry *e, const LockOwner *o) {
-        for (size_t i = 0; i < e->holds->len; i++)
-                if (((LockHold *) e->holds->pdata[i])->owner == o)
-                        return e->holds->pdata[i];
+        for (LockHold *h = e->holds; h; h = h->entry_next)
+                if (h->owner == o)
+                        return h;
         return NULL;
 }
 
@@ -151,7 +185,7 @@ static const char *hold_name_key(const LockHold *h, const char *name) {
 /* Drops the index entry for `name` if it is this hold's; after a clash,
  * another hold of the owner acquired by the same name takes it over. */
 static void owner_unindex(LockOwner *o, const char *name, LockHold *h) {
-        if (g_hash_table_lookup(o->names, name) != h)
+        if (!o->names || g_hash_table_lookup(o->names, name) != h)
                 return;
         g_hash_table_remove(o->names, name);
         if (o->name_clashes == 0)
@@ -181,12 +215,19 @@ static void hold_free(LockTable *t, LockHold *h) {
         if (h->next)
                 h->next->prev = h->prev;
         o->n_holds--;
-        g_ptr_array_remove(e->holds, h);
+        if (h->entry_prev)
+                h->entry_prev->entry_next = h->entry_next;
+        else
+                e->holds = h->entry_next;
+        if (h->entry_next)
+                h->entry_next->entry_prev = h->entry_prev;
+        else
+                e->holds_tail = h->entry_prev;
+        e->n_holds--;
         if (h->aliases)
                 g_ptr_array_unref(h->aliases);
-        g_free(h->name);
         g_free(h);
-        if (e->holds->len == 0)
+        if (e->n_holds == 0)
                 table_remove_entry(t, e);
 }
 
@@ -207,12 +248,12 @@ void lock_table_free(LockTable *table) {
                         g_hash_table_iter_init(&it, tables[i]);
                         g_hash_table_iter_next(&it, NULL, &v);
                         LockEntry *e = v;
-                        if (e->holds->len == 0)
+                        if (e->n_holds == 0)
                                 table_remove_entry(table, e);
-                        while (e->holds->len > 1)
-                                hold_free(table, e->holds->pdata[e->holds->len - 1]);
-                        if (e->holds->len == 1)
-                                hold_free(table, e->holds->pdata[0]);
+                        while (e->n_holds > 1)
+                                hold_free(table, e->holds_tail);
+                        if (e->n_holds == 1)
+                                hold_free(table, e->holds);
                 }
                 g_hash_table_unref(tables[i]);
         }
@@ -390,7 +431,7 @@ static char *proc_comm(uint32_t pid) {
 }
 
 static void failure_from_entry(LockFailure *f, const LockEntry *e) {
-        const LockHold *h = e->holds->pdata[0];
+        const LockHold *h = e->holds;
         f->owner = g_strdup(h->owner->name);
         f->pid = h->owner->pid;
         f->since = h->since;
@@ -501,7 +542,6 @@ static void candidates_commit(LockTable *t, LockOwner *o, Candidate *cands, char
                                 e->read_lock = c->read_only && mode == LOCKD_MODE_EXCLUSIVE;
                                 e->fd = steal_fd(&c->fd);
                                 e->name = g_steal_pointer(&c->name);
-                                e->holds = g_ptr_array_sized_new(1);
                                 c->entry = e;
                         }
                         LockHold *h = lock_entry_find_hold(e, o);
@@ -574,7 +614,7 @@ static LockHold *owner_find_hold_by_file(LockTable *t, LockOwner *o, const char 
 size_t lock_table_release(LockTable *table, LockOwner *owner, char *const *paths, size_t n) {
         size_t dropped = 0;
         for (size_t i = 0; i < n; i++) {
-                LockHold *h = g_hash_table_lookup(owner->names, paths[i]);
+                LockHold *h = g_hash_table_lookup(owner_names(owner), paths[i]);
                 if (!h)
                         h = owner_find_hold_by_file(table, owner, paths[i]);
                 if (h) {
@@ -612,8 +652,7 @@ size_t lock_table_release_all(LockTable *table, LockOwner *owner) {
 
 static bool entry_foreach(const LockEntry *e, int64_t now_mono,
                           bool (*fn)(const LockTableRow *row, void *userdata), void *userdata) {
-        for (size_t j = 0; j < e->holds->len; j++) {
-                const LockHold *h = e->holds->pdata[j];
+        for (const LockHold *h = e->holds; h; h = h->entry_next) {
                 int64_t d = now_mono - h->since_mono;
                 LockTableRow row = {
                         .path = h->name,

@@ -45,7 +45,8 @@ typedef struct LockOwner {
         uint32_t uid;              /* the peer's uid (SO_PEERCRED) */
         LockHold *holds;           /* list of this owner's holds */
         size_t n_holds;
-        GHashTable *names;         /* path acquired by -> LockHold* (keys borrowed from holds) */
+        GHashTable *names;         /* path acquired by -> LockHold* (keys borrowed from
+                                    * holds); NULL until a RELEASE by path */
         unsigned name_clashes;     /* names acquired for two files at once */
 } LockOwner;
 

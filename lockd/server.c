@@ -34,6 +34,7 @@ struct Server {
         uint32_t next_id;
         uint32_t generation;
         unsigned n_partial;        /* clients with part of a frame buffered */
+        GByteArray *aligned;       /* a payload copied to 8-byte alignment */
         int stop;                  /* ServerStop, or -1 while running */
 };
 
@@ -47,6 +48,7 @@ int server_new(const ServerConfig *config, const sigset_t *signals, Server **ret
         s->listen_fd = s->pidfile_fd = s->signal_fd = s->reserve_fd = -1;
         s->next_id = 1;
         s->stop = -1;
+        s->aligned = g_byte_array_new();
         s->clients = g_hash_table_new(g_direct_hash, g_direct_equal);
         lock_table_new(&s->table);
         s->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
@@ -106,6 +108,7 @@ void server_free(Server *s) {
         for (size_t i = 0; i < G_N_ELEMENTS(fds); i++)
                 if (fds[i] >= 0)
                         close(fds[i]);
+        g_byte_array_unref(s->aligned);
         g_free(s->group_name);
         g_free(s);
 }
@@ -318,7 +321,16 @@ static void server_process_input(Server *s, Connection *c) {
                 }
                 if (k == 0)
                         break;
-                dispatch_frame(&ctx, c, &h, c->in->data + off + LOCKD_HEADER_SIZE);
+                const uint8_t *payload = c->in->data + off + LOCKD_HEADER_SIZE;
+                /* GVariant reads in place only at 8-byte alignment; a frame
+                 * after one of odd length is copied into one buffer kept
+                 * for it rather than into a fresh allocation each time. */
+                if ((uintptr_t) payload % 8 != 0) {
+                        g_byte_array_set_size(s->aligned, h.length);
+                        memcpy(s->aligned->data, payload, h.length);
+                        payload = s->aligned->data;
+                }
+                dispatch_frame(&ctx, c, &h, payload);
                 off += len;
         }
         if (c->closing)
