@@ -18,6 +18,7 @@
 #include "error.h"
 #include "fd-util.h"
 #include "log.h"
+#include "protocol-writer.h"
 #include "protocol.h"
 
 /* Replies to RELEASE, LIST and PING are due at once; this only bounds a
@@ -177,42 +178,39 @@ static int send_all(int fd, const uint8_t *data, size_t len) {
         return 0;
 }
 
-/* Frames and sends one request, with the mutex held; returns its serial
- * through ret_serial.  A failed send marks the connection lost. */
-static int send_request(int fd, LockdSocket *s, uint8_t type, uint16_t flags, GVariant *payload,
-                        uint32_t *ret_serial, char **ret_message) {
-        g_autoptr(GByteArray) out = g_byte_array_new();
-        uint32_t serial = ++lockd_serial ? lockd_serial : ++lockd_serial;
+static uint32_t next_serial(void) {
+        return ++lockd_serial ? lockd_serial : ++lockd_serial;
+}
 
+/* Sends one framed request, with the mutex held.  A failed send marks
+ * the connection lost. */
+static int send_frame(int fd, LockdSocket *s, const GByteArray *frame) {
         if (s->lost)
                 return -ECONNRESET;
-        int r = protocol_frame_append_flags(out, type, flags, serial, payload);
-        if (r < 0) {
-                *ret_message = g_strdup_printf("request of %s is larger than %u bytes",
-                                               protocol_message_type_to_string(type), LOCKD_PAYLOAD_MAX);
-                return r;
-        }
-        *ret_serial = serial;
-        r = send_all(fd, out->data, out->len);
-        if (r < 0) {
+        if (send_all(fd, frame->data, frame->len) < 0) {
                 s->lost = true;
                 return -ECONNRESET;
         }
         return 0;
 }
 
-/* Sends one request and reads its reply, with the mutex held.  Replies
- * to earlier requests (one that timed out, a RELEASE sent without waiting
- * that failed after all) are skipped; a serial-0 reply is the daemon's
- * last word before it closes the connection. */
-static int conversation(int fd, LockdSocket *s, uint8_t type, uint16_t flags, GVariant *payload,
-                        int64_t deadline, LockdReply *ret, char **ret_message) {
+static int frame_too_large(uint8_t type, char **ret_message) {
+        *ret_message = g_strdup_printf("request of %s is larger than %u bytes",
+                                       protocol_message_type_to_string(type), LOCKD_PAYLOAD_MAX);
+        return -EMSGSIZE;
+}
+
+/* Sends a framed request and reads its reply, with the mutex held.
+ * Replies to earlier requests (one that timed out, a RELEASE sent
+ * without waiting that failed after all) are skipped; a serial-0 reply is
+ * the daemon's last word before it closes the connection. */
+static int exchange(int fd, LockdSocket *s, const GByteArray *frame, uint32_t serial, int64_t deadline,
+                    LockdReply *ret, char **ret_message) {
         g_autoptr(GByteArray) in = g_byte_array_new();
-        uint32_t serial = 0;
 
         if (s->lost)
                 return -ECONNRESET;
-        int r = send_request(fd, s, type, flags, payload, &serial, ret_message);
+        int r = send_frame(fd, s, frame);
         if (r == -ECONNRESET)
                 /* The daemon may have said why before closing (DENIED). */
                 deadline = g_get_monotonic_time() + 100 * 1000;
@@ -234,6 +232,17 @@ static int conversation(int fd, LockdSocket *s, uint8_t type, uint16_t flags, GV
                 log_debug("lockd: skipped a reply to an earlier request (serial %u)", h.serial);
                 g_byte_array_remove_range(in, 0, (guint) len);
         }
+}
+
+/* One request built from a GVariant payload, and its reply. */
+static int conversation(int fd, LockdSocket *s, uint8_t type, uint16_t flags, GVariant *payload,
+                        int64_t deadline, LockdReply *ret, char **ret_message) {
+        g_autoptr(GByteArray) frame = g_byte_array_new();
+        uint32_t serial = next_serial();
+
+        if (protocol_frame_append_flags(frame, type, flags, serial, payload) < 0)
+                return frame_too_large(type, ret_message);
+        return exchange(fd, s, frame, serial, deadline, ret, ret_message);
 }
 
 /* ---- Connecting -------------------------------------------------------- */
@@ -315,25 +324,36 @@ static void handle_free(BwLockdHandle *h) {
                 return;
         if (h->fd >= 0)
                 close(h->fd);
-        g_strfreev(h->paths);
+        g_free(h->paths);
         g_free(h->info);
         g_free(h);
 }
 
 /* The daemon has no current directory of ours: relative paths are made
- * absolute here. */
+ * absolute here.  One allocation holds the pointers and the strings. */
 static char **absolute_paths(const char *const *paths, size_t n) {
         g_autofree char *cwd = NULL;
-        char **abs = g_new(char *, n + 1);
+        size_t cwd_len = 0, total = 0;
 
         for (size_t i = 0; i < n; i++) {
-                if (paths[i][0] == '/') {
-                        abs[i] = g_strdup(paths[i]);
-                        continue;
-                }
-                if (!cwd)
+                if (paths[i][0] != '/' && !cwd) {
                         cwd = g_get_current_dir();
-                abs[i] = g_build_filename(cwd, paths[i], NULL);
+                        cwd_len = strlen(cwd);
+                }
+                total += (paths[i][0] == '/' ? 0 : cwd_len + 1) + strlen(paths[i]) + 1;
+        }
+        char **abs = g_malloc(sizeof(char *) * (n + 1) + total);
+        char *p = (char *) (abs + n + 1);
+        for (size_t i = 0; i < n; i++) {
+                abs[i] = p;
+                if (paths[i][0] != '/') {
+                        memcpy(p, cwd, cwd_len);
+                        p += cwd_len;
+                        /* "/" as the current directory is already a separator. */
+                        if (cwd_len == 0 || cwd[cwd_len - 1] != '/')
+                                *p++ = '/';
+                }
+                p = stpcpy(p, paths[i]) + 1;
         }
         abs[n] = NULL;
         return abs;
@@ -363,29 +383,35 @@ static int handle_adopt(BwLockdClient *c, BwLockdHandle *h, GVariant *body) {
         return 0;
 }
 
-/* An ACQUIRE payload, built for the daemon at hand: paths as "as" when
- * it reads them and they are UTF-8, else as "aay". */
+/* An ACQUIRE frame, built for the daemon at hand (paths as "as" when it
+ * reads them and they are UTF-8, else as "aay") and kept for retries,
+ * each under a new serial. */
 typedef struct AcquireRequest {
         uint32_t mode;             /* LOCKD_MODE_* */
         uint32_t flags;            /* LOCKD_ACQUIRE_* */
-        uint16_t frame_flags;      /* of the payload below */
-        GVariant *payload;
+        bool text;                 /* the frame carries "as" */
+        GByteArray *frame;
 } AcquireRequest;
 
-static GVariant *acquire_request_payload(AcquireRequest *req, const BwLockdHandle *h, uint32_t features) {
-        uint16_t frame_flags = h->text && (features & LOCKD_FEATURE_TEXT_PATHS) ? LOCKD_FRAME_TEXT_PATHS : 0;
-        if (req->payload && req->frame_flags == frame_flags)
-                return req->payload;
-        g_clear_pointer(&req->payload, g_variant_unref);
-        const char *const *paths = (const char *const *) h->paths;
-        GVariant *fields[] = {
-                g_variant_new_uint32(req->mode),
-                g_variant_new_uint32(req->flags),
-                frame_flags ? protocol_text_paths_encode(paths, h->n) : protocol_paths_encode(paths, h->n),
-        };
-        req->payload = g_variant_ref_sink(g_variant_new_tuple(fields, G_N_ELEMENTS(fields)));
-        req->frame_flags = frame_flags;
-        return req->payload;
+static void acquire_request_clear(AcquireRequest *req) {
+        g_clear_pointer(&req->frame, g_byte_array_unref);
+}
+
+static int acquire_request_frame(AcquireRequest *req, const BwLockdHandle *h, uint32_t features,
+                                 uint32_t serial, char **ret_message) {
+        bool text = h->text && (features & LOCKD_FEATURE_TEXT_PATHS);
+        if (!req->frame || req->text != text) {
+                g_clear_pointer(&req->frame, g_byte_array_unref);
+                req->frame = g_byte_array_new();
+                req->text = text;
+                if (protocol_acquire_frame_append(req->frame, serial, req->mode, req->flags,
+                                                  (const char *const *) h->paths, h->n, text) < 0) {
+                        g_clear_pointer(&req->frame, g_byte_array_unref);
+                        return frame_too_large(LOCKD_MSG_ACQUIRE, ret_message);
+                }
+        }
+        protocol_put_le32(req->frame->data + 8, serial);
+        return 0;
 }
 
 /* One ACQUIRE.  Returns 0 (locked), -EBUSY with the holder in *busy, or
@@ -402,9 +428,10 @@ static int acquire_once(BwLockdClient *c, BwLockdHandle *h, AcquireRequest *req,
                 if (r < 0)
                         goto unlock;
                 c->attempts++;
-                GVariant *payload = acquire_request_payload(req, h, c->sock->features);
-                r = conversation(c->fd, c->sock, LOCKD_MSG_ACQUIRE, req->frame_flags, payload, deadline,
-                                 &reply, &message);
+                uint32_t serial = next_serial();
+                r = acquire_request_frame(req, h, c->sock->features, serial, &message);
+                if (r == 0)
+                        r = exchange(c->fd, c->sock, req->frame, serial, deadline, &reply, &message);
                 if (r == 0)
                         break;
                 client_disconnect(c);
@@ -461,18 +488,18 @@ int bw_lockd_acquire(BwLockdClient *client, const char *const *paths, size_t n, 
                 int64_t io_deadline = MAX(deadline, g_get_monotonic_time() + LOCKD_IO_TIMEOUT_USEC / 30);
                 int r = acquire_once(client, h, &req, io_deadline, &busy, reterr);
                 if (r == 0) {
-                        g_clear_pointer(&req.payload, g_variant_unref);
+                        acquire_request_clear(&req);
                         *ret = h;
                         return 0;
                 }
                 if (r != -EBUSY) {
-                        g_clear_pointer(&req.payload, g_variant_unref);
+                        acquire_request_clear(&req);
                         handle_free(h);
                         return r;
                 }
                 int64_t now = g_get_monotonic_time();
                 if (now >= deadline) {
-                        g_clear_pointer(&req.payload, g_variant_unref);
+                        acquire_request_clear(&req);
                         handle_free(h);
                         return error_set(reterr, -ETIMEDOUT, "lockd: gave up after %.1f s: %s",
                                          (double) (now - start) / 1e6, busy);
@@ -482,17 +509,18 @@ int bw_lockd_acquire(BwLockdClient *client, const char *const *paths, size_t n, 
         }
 }
 
-/* The RELEASE payload for a handle: the keys the ACQUIRE reply gave, when
+/* The RELEASE frame for a handle: the keys the ACQUIRE reply gave, when
  * the daemon takes them and every file has one, else the paths. */
-static GVariant *release_payload(const BwLockdHandle *h, uint32_t features, uint16_t *ret_flags) {
+static int release_frame(const BwLockdHandle *h, uint32_t features, uint16_t extra_flags, uint32_t serial,
+                         GByteArray *out) {
         bool by_key = features & LOCKD_FEATURE_RELEASE_BY_KEY;
         for (size_t i = 0; by_key && i < h->n; i++)
                 if (h->info[i].flags & LOCKD_PATH_MISSING)
                         by_key = false;
         if (!by_key) {
-                *ret_flags = 0;
-                return g_variant_new("(b@aay)", FALSE,
-                                     protocol_paths_encode((const char *const *) h->paths, h->n));
+                g_autoptr(GVariant) payload = g_variant_ref_sink(g_variant_new(
+                        "(b@aay)", FALSE, protocol_paths_encode((const char *const *) h->paths, h->n)));
+                return protocol_frame_append_flags(out, LOCKD_MSG_RELEASE, extra_flags, serial, payload);
         }
         g_autofree LockdFileKey *keys = g_new(LockdFileKey, h->n);
         size_t k = 0;
@@ -501,8 +529,7 @@ static GVariant *release_payload(const BwLockdHandle *h, uint32_t features, uint
         for (size_t i = 0; i < h->n; i++)
                 if (!(h->info[i].flags & LOCKD_PATH_DUPLICATE))
                         keys[k++] = (LockdFileKey) { .dev = h->info[i].dev, .ino = h->info[i].ino };
-        *ret_flags = LOCKD_FRAME_BY_KEY;
-        return protocol_release_keys_encode(keys, k);
+        return protocol_release_keys_frame_append(out, serial, extra_flags, keys, k);
 }
 
 /* Sends RELEASE for the handle's locks; waits for the answer when asked
@@ -510,18 +537,21 @@ static GVariant *release_payload(const BwLockdHandle *h, uint32_t features, uint
 static int handle_release(BwLockdHandle *handle, bool wait) {
         g_auto(LockdReply) reply = {};
         g_autofree char *message = NULL;
-        uint16_t flags;
-        uint32_t serial;
+        g_autoptr(GByteArray) frame = g_byte_array_new();
         int r;
 
         pthread_mutex_lock(&lockd_mutex);
-        g_autoptr(GVariant) payload = g_variant_ref_sink(release_payload(handle, handle->sock->features, &flags));
-        if (!wait && (handle->sock->features & LOCKD_FEATURE_NO_REPLY_RELEASE))
-                r = send_request(handle->fd, handle->sock, LOCKD_MSG_RELEASE, flags | LOCKD_FRAME_NO_REPLY,
-                                 payload, &serial, &message);
+        uint32_t features = handle->sock->features;
+        bool quiet = !wait && (features & LOCKD_FEATURE_NO_REPLY_RELEASE);
+        uint32_t serial = next_serial();
+        r = release_frame(handle, features, quiet ? LOCKD_FRAME_NO_REPLY : 0, serial, frame);
+        if (r < 0)
+                r = frame_too_large(LOCKD_MSG_RELEASE, &message);
+        else if (quiet)
+                r = send_frame(handle->fd, handle->sock, frame);
         else {
-                r = conversation(handle->fd, handle->sock, LOCKD_MSG_RELEASE, flags, payload,
-                                 g_get_monotonic_time() + LOCKD_IO_TIMEOUT_USEC, &reply, &message);
+                r = exchange(handle->fd, handle->sock, frame, serial,
+                             g_get_monotonic_time() + LOCKD_IO_TIMEOUT_USEC, &reply, &message);
                 if (r == 0 && reply.status != LOCKD_STATUS_OK)
                         r = -protocol_status_to_errno(reply.status, reply.error);
         }

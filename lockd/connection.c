@@ -48,11 +48,6 @@ void connection_consume(Connection *c, size_t len) {
                 g_byte_array_remove_range(c->in, 0, (guint) len);
 }
 
-int connection_queue(Connection *c, uint8_t type, uint32_t serial, GVariant *payload) {
-        g_autoptr(GVariant) ref = g_variant_ref_sink(payload);
-        return protocol_frame_append(c->out, type, serial, ref);
-}
-
 bool connection_has_output(const Connection *c) {
         return c->out_sent < c->out->len;
 }

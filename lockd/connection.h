@@ -39,8 +39,7 @@ ssize_t connection_fill(Connection *c);
 /* Drops `len` consumed bytes from the front of `in`. */
 void connection_consume(Connection *c, size_t len);
 
-/* Queues one frame. */
-int connection_queue(Connection *c, uint8_t type, uint32_t serial, GVariant *payload);
+/* Frames are queued by appending them to `out` (protocol-writer.h). */
 /* Sends what is queued.  0 when everything went, -EAGAIN when some is
  * left, -errno when the peer is gone. */
 int connection_flush(Connection *c);

@@ -8,12 +8,13 @@
 
 #include "dispatch.h"
 #include "log.h"
+#include "protocol-writer.h"
 
 /* LIST stops adding rows before its reply could pass the frame limit. */
 #define DISPATCH_LIST_BUDGET (LOCKD_PAYLOAD_MAX - 64u * 1024u)
 
 static void reply_ok(Connection *c, uint32_t serial, GVariant *body) {
-        int r = connection_queue(c, LOCKD_MSG_REPLY, serial, protocol_reply_new(LOCKD_STATUS_OK, 0, "", body));
+        int r = protocol_reply_frame_append_value(c->out, serial, LOCKD_STATUS_OK, 0, "", body);
         if (r < 0)
                 log_error_errno(r, "client %u: cannot queue reply: %m", c->owner->id);
 }
@@ -28,7 +29,7 @@ void dispatch_reply_error(Connection *c, uint32_t serial, LockdStatus status, in
         va_end(ap);
         log_debug("client %u (pid %u): %s: %s", c->owner->id, c->owner->pid,
                   protocol_status_to_string(status), message);
-        (void) connection_queue(c, LOCKD_MSG_REPLY, serial, protocol_reply_new(status, error, message, NULL));
+        (void) protocol_reply_frame_append_value(c->out, serial, status, error, message, NULL);
 }
 
 static void dispatch_hello(Connection *c, uint32_t serial, GVariant *payload) {
@@ -65,8 +66,7 @@ static void reply_busy(Connection *c, uint32_t serial, const char *path, const L
                 message = g_strdup_printf("path '%s' is %s for %.1f s", path, f->detail,
                                           (double) f->held_for / 1e6);
         log_debug("client %u (pid %u): %s", c->owner->id, c->owner->pid, message);
-        (void) connection_queue(c, LOCKD_MSG_REPLY, serial,
-                                protocol_reply_new(LOCKD_STATUS_BUSY, EBUSY, message, body));
+        (void) protocol_reply_frame_append_value(c->out, serial, LOCKD_STATUS_BUSY, EBUSY, message, body);
 }
 
 static void dispatch_acquire(Connection *c, uint32_t serial, GVariant *payload, LockTable *table) {
@@ -103,7 +103,10 @@ static void dispatch_acquire(Connection *c, uint32_t serial, GVariant *payload, 
         }
         log_debug("client %u (pid %u): acquired %zu path(s) %s", c->owner->id, c->owner->pid, req.paths.n,
                   req.mode == LOCKD_MODE_SHARED ? "shared" : "exclusive");
-        reply_ok(c, serial, protocol_acquire_body_new(results, req.paths.n));
+        int r2 = protocol_reply_frame_append(c->out, serial, LOCKD_STATUS_OK, 0, "", LOCKD_BODY_ACQUIRE, results,
+                                             req.paths.n * sizeof(LockdPathResult));
+        if (r2 < 0)
+                log_error_errno(r2, "client %u: cannot queue reply: %m", c->owner->id);
 }
 
 static void dispatch_release(Connection *c, uint32_t serial, GVariant *payload, LockTable *table,

@@ -151,6 +151,13 @@ typedef struct LockdHeader {
         uint32_t length;
 } LockdHeader;
 
+static inline void protocol_put_le32(uint8_t *p, uint32_t v) {
+        p[0] = v & 0xff;
+        p[1] = (v >> 8) & 0xff;
+        p[2] = (v >> 16) & 0xff;
+        p[3] = (v >> 24) & 0xff;
+}
+
 void protocol_header_encode(const LockdHeader *header, uint8_t out[LOCKD_HEADER_SIZE]);
 
 /* Decodes a header.  -EBADMSG: wrong magic; -EPROTONOSUPPORT: another
@@ -202,6 +209,12 @@ void protocol_paths_clear(LockdPaths *paths);
 int protocol_paths_decode(GVariant *array, LockdPaths *ret, char **ret_message);
 /* Builds an "aay" from C strings (floating). */
 GVariant *protocol_paths_encode(const char *const *paths, size_t n);
+/* The same arrays serialized into a caller's buffer: the size (and the
+ * framing-offset width to pass on), then the bytes. */
+size_t protocol_paths_serialized_size(const char *const *paths, size_t n, bool text,
+                                      size_t *ret_offset_size);
+void protocol_paths_serialize(const char *const *paths, size_t n, bool text, size_t offset_size,
+                              uint8_t *dst);
 /* Builds an "as" from C strings (floating); every path must be UTF-8
  * (protocol_paths_are_text()). */
 GVariant *protocol_text_paths_encode(const char *const *paths, size_t n);

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "protocol-writer.h"
 #include "protocol.h"
 #include "test-util.h"
 
@@ -233,6 +234,103 @@ static void test_release_keys(void **state) {
         assert_string_equal(m, "too many keys (4097, at most 4096)");
 }
 
+static void assert_frames_equal(const GByteArray *ours, GByteArray *glib) {
+        assert_int_equal(ours->len, glib->len);
+        assert_memory_equal(ours->data, glib->data, glib->len);
+}
+
+/* The frames written by hand are GLib's, byte for byte: ACQUIRE in both
+ * path encodings, RELEASE by key, replies across every framing-offset
+ * width of their tuple, and the size limit. */
+static void test_writer_matches_glib(void **state) {
+        const size_t counts[] = { 1, 2, 40, 3000 };
+        const size_t lengths[] = { 1, 30, 300 };
+        for (int text = 0; text <= 1; text++)
+                for (size_t a = 0; a < G_N_ELEMENTS(counts); a++)
+                        for (size_t b = 0; b < G_N_ELEMENTS(lengths); b++) {
+                                g_autoptr(GPtrArray) paths = g_ptr_array_new_with_free_func(g_free);
+                                for (size_t i = 0; i < counts[a]; i++)
+                                        g_ptr_array_add(paths, g_strdup_printf("/%0*zu", (int) lengths[b], i));
+                                const char *const *p = (const char *const *) paths->pdata;
+                                g_autoptr(GByteArray) ours = g_byte_array_new(), glib = g_byte_array_new();
+                                assert_int_equal(protocol_acquire_frame_append(ours, 77, 1, 1, p, counts[a], text), 0);
+                                g_autoptr(GVariant) v = g_variant_ref_sink(
+                                        text ? g_variant_new("(uu@as)", 1, 1, protocol_text_paths_encode(p, counts[a]))
+                                             : g_variant_new("(uu@aay)", 1, 1, protocol_paths_encode(p, counts[a])));
+                                assert_int_equal(protocol_frame_append_flags(glib, LOCKD_MSG_ACQUIRE,
+                                                                             text ? LOCKD_FRAME_TEXT_PATHS : 0, 77, v),
+                                                 0);
+                                assert_frames_equal(ours, glib);
+                        }
+
+        const size_t key_counts[] = { 0, 1, 100, 5000 };
+        for (size_t a = 0; a < G_N_ELEMENTS(key_counts); a++) {
+                size_t n = key_counts[a];
+                g_autofree LockdFileKey *keys = g_new(LockdFileKey, n + 1);
+                for (size_t i = 0; i < n; i++)
+                        keys[i] = (LockdFileKey) { .dev = 0x803 + i, .ino = UINT64_MAX - i };
+                g_autoptr(GByteArray) ours = g_byte_array_new(), glib = g_byte_array_new();
+                assert_int_equal(protocol_release_keys_frame_append(ours, 5, LOCKD_FRAME_NO_REPLY, keys, n), 0);
+                g_autoptr(GVariant) v = g_variant_ref_sink(protocol_release_keys_encode(keys, n));
+                assert_int_equal(protocol_frame_append_flags(glib, LOCKD_MSG_RELEASE,
+                                                             LOCKD_FRAME_BY_KEY | LOCKD_FRAME_NO_REPLY, 5, v),
+                                 0);
+                assert_frames_equal(ours, glib);
+        }
+
+        /* Message lengths around the 1- and 2-byte offset limits; bodies
+         * of every kind the daemon sends. */
+        const size_t message_lengths[] = { 0, 1, 7, 8, 200, 235, 236, 250, 260, 65500, 70000 };
+        const size_t result_counts[] = { 0, 1, 3, 3000 };
+        for (size_t a = 0; a < G_N_ELEMENTS(message_lengths); a++) {
+                g_autofree char *message = g_strnfill(message_lengths[a], 'm');
+                for (size_t b = 0; b < G_N_ELEMENTS(result_counts) + 3; b++) {
+                        g_autoptr(GByteArray) ours = g_byte_array_new(), glib = g_byte_array_new();
+                        bool acquire = b < G_N_ELEMENTS(result_counts);
+                        g_autoptr(GVariant) body = NULL;
+                        if (acquire) {
+                                size_t n = result_counts[b];
+                                g_autofree LockdPathResult *res = g_new0(LockdPathResult, n + 1);
+                                for (size_t i = 0; i < n; i++)
+                                        res[i] = (LockdPathResult) { .dev = i, .ino = ~i, .flags = (uint32_t) i & 15 };
+                                assert_int_equal(protocol_reply_frame_append(ours, 9, LOCKD_STATUS_OK, 0, message,
+                                                                             LOCKD_BODY_ACQUIRE, res,
+                                                                             n * sizeof(LockdPathResult)),
+                                                 0);
+                                body = g_variant_ref_sink(protocol_acquire_body_new(res, n));
+                        } else {
+                                size_t kind = b - G_N_ELEMENTS(result_counts);
+                                if (kind == 1)
+                                        body = g_variant_ref_sink(g_variant_new_uint32(42));
+                                else if (kind == 2)
+                                        body = g_variant_ref_sink(g_variant_new("(@aysuxt)",
+                                                                                protocol_path_to_variant("/held"),
+                                                                                "qemu", 7, (int64_t) 1, (uint64_t) 2));
+                                /* A non-floating body stays the caller's. */
+                                assert_int_equal(protocol_reply_frame_append_value(ours, 9, LOCKD_STATUS_BUSY, EBUSY,
+                                                                                   message, body),
+                                                 0);
+                        }
+                        g_autoptr(GVariant) reply = g_variant_ref_sink(
+                                protocol_reply_new(acquire ? LOCKD_STATUS_OK : LOCKD_STATUS_BUSY, acquire ? 0 : EBUSY,
+                                                   message, body));
+                        assert_int_equal(protocol_frame_append(glib, LOCKD_MSG_REPLY, 9, reply), 0);
+                        assert_frames_equal(ours, glib);
+                }
+        }
+
+        /* Too large: refused, nothing appended. */
+        g_autoptr(GByteArray) out = g_byte_array_new();
+        g_byte_array_append(out, (const guint8 *) "x", 1);
+        g_autofree char *huge = g_strnfill(LOCKD_PAYLOAD_MAX, 'h');
+        assert_int_equal(protocol_reply_frame_append_value(out, 1, LOCKD_STATUS_OK, 0, huge, NULL), -EMSGSIZE);
+        g_autofree LockdFileKey *many = g_new0(LockdFileKey, LOCKD_PAYLOAD_MAX / 16 + 1);
+        assert_int_equal(protocol_release_keys_frame_append(out, 1, 0, many, LOCKD_PAYLOAD_MAX / 16 + 1), -EMSGSIZE);
+        const char *big[] = { huge };
+        assert_int_equal(protocol_acquire_frame_append(out, 1, 0, 0, big, 1, true), -EMSGSIZE);
+        assert_int_equal(out->len, 1);
+}
+
 /* The hand-made "aay" serialization is byte for byte GLib's, across every
  * framing offset width, and decodes back. */
 static void test_paths_encoding_matches_glib(void **state) {
@@ -381,6 +479,7 @@ int main(void) {
                 cmocka_unit_test(test_request_flags),
                 cmocka_unit_test(test_text_paths),
                 cmocka_unit_test(test_release_keys),
+                cmocka_unit_test(test_writer_matches_glib),
                 cmocka_unit_test(test_paths_encoding_matches_glib),
                 cmocka_unit_test(test_request_decode),
                 cmocka_unit_test(test_reply_roundtrip),
