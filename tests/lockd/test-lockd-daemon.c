@@ -275,8 +275,9 @@ static void test_crash_release(void **state) {
         qsort(t, G_N_ELEMENTS(t), sizeof(t[0]), compare_i64);
         printf("# crash release of 100 locks: median %.2f ms, max %.2f ms (%zu runs)\n", t[3] / 1000.0,
                t[6] / 1000.0, G_N_ELEMENTS(t));
-        /* The issue's figure is 10 ms; measured medians are 2-4 ms here and
-         * 6 ms with the rest of the suite running beside.  The bound is
+        /* The issue's figure, 10 ms, is checked by bench-lockd ("crash
+         * release 100": 0.33 ms median there).  Measured medians here are
+         * 2-6 ms with the rest of the suite running beside.  The bound is
          * looser than the figure so a loaded CI machine cannot turn a
          * scheduling hiccup into a red build; it still fails any release
          * that is polled or delayed.
