@@ -193,6 +193,10 @@ GVariant *protocol_payload_parse(const void *data, size_t len, const GVariantTyp
                                  char **ret_message);
 GVariant *protocol_payload_parse_borrowed(const void *data, size_t len, const GVariantType *type,
                                           char **ret_message);
+/* The same through GLib's general path only (the boxing variant checked
+ * as a whole): the fuzzer compares the two. */
+GVariant *protocol_payload_parse_general(const void *data, size_t len, const GVariantType *type,
+                                         char **ret_message);
 
 /* A decoded path list; `paths` point into one allocation.  Free with
  * protocol_paths_clear(). */

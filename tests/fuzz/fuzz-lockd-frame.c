@@ -71,6 +71,18 @@ static void decode_body(GVariant *body) {
         }
 }
 
+/* The parser's short path (trailer compared, value checked as the
+ * expected type) must reach the verdict and the value of GLib's general
+ * path (the boxing variant checked as a whole). */
+static GVariant *parse_both(const uint8_t *payload, size_t len, const GVariantType *type, char **ret_message) {
+        GVariant *v = protocol_payload_parse(payload, len, type, ret_message);
+        g_autofree char *message = NULL;
+        g_autoptr(GVariant) general = protocol_payload_parse_general(payload, len, type, &message);
+        if (!v != !general || (v && !g_variant_equal(v, general)))
+                abort();
+        return v;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
@@ -91,14 +103,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                                                    : protocol_request_type(h.type, h.flags);
                 g_autofree char *message = NULL;
                 if (type) {
-                        g_autoptr(GVariant) v = protocol_payload_parse(payload, h.length, type, &message);
+                        g_autoptr(GVariant) v = parse_both(payload, h.length, type, &message);
                         if (v)
                                 decode_request(h.type, h.flags, v);
                         else if (!message)
                                 abort();
                 } else if (h.type == LOCKD_MSG_REPLY) {
-                        g_autoptr(GVariant) v = protocol_payload_parse(payload, h.length, G_VARIANT_TYPE("(uisv)"),
-                                                                       &message);
+                        g_autoptr(GVariant) v = parse_both(payload, h.length, G_VARIANT_TYPE("(uisv)"), &message);
                         g_auto(LockdReply) reply = {};
                         g_autofree char *m2 = NULL;
                         if (v && protocol_reply_decode(v, &reply, &m2) == 0)
