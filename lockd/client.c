@@ -126,25 +126,26 @@ static int read_frame(int fd, LockdSocket *s, int64_t deadline, GByteArray *buf,
                         return -EPROTO;
                 if (k > 0)
                         return 0;
+                /* A reply is never there the moment its request left:
+                 * wait first, then read. */
+                int64_t remaining = deadline - g_get_monotonic_time();
+                if (remaining <= 0)
+                        return -ETIMEDOUT;
+                struct pollfd p = { .fd = fd, .events = POLLIN };
+                int r = poll(&p, 1, (int) MIN((remaining + 999) / 1000, INT_MAX / 2));
+                if (r < 0 && errno != EINTR)
+                        return -errno;
+                if (r <= 0)
+                        continue;
                 size_t old = buf->len;
                 g_byte_array_set_size(buf, old + 64 * 1024);
                 ssize_t n = recv(fd, buf->data + old, 64 * 1024, MSG_DONTWAIT);
                 int saved = errno;
                 g_byte_array_set_size(buf, old + (n > 0 ? (size_t) n : 0));
-                if (n > 0)
-                        continue;
-                if (n == 0 || (saved != EINTR && saved != EAGAIN && saved != EWOULDBLOCK)) {
+                if (n == 0 || (n < 0 && saved != EINTR && saved != EAGAIN && saved != EWOULDBLOCK)) {
                         s->lost = true;
                         return -ECONNRESET;
                 }
-                if (saved == EINTR)
-                        continue;
-                int64_t remaining = deadline - g_get_monotonic_time();
-                if (remaining <= 0)
-                        return -ETIMEDOUT;
-                struct pollfd p = { .fd = fd, .events = POLLIN };
-                if (poll(&p, 1, (int) MIN((remaining + 999) / 1000, INT_MAX / 2)) < 0 && errno != EINTR)
-                        return -errno;
         }
 }
 
