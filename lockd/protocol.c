@@ -566,21 +566,37 @@ GVariant *protocol_reply_new(LockdStatus status, int error, const char *message,
         return g_variant_new_tuple(children, G_N_ELEMENTS(children));
 }
 
+/* "(uisv)" read in place, the way protocol_reply_frame_append() lays it
+ * out: two words, the message with its NUL, the body's variant from the
+ * next multiple of 8, then the framing offset of the message's end, as
+ * wide as the tuple's size asks.  A variant ends with a zero byte and its
+ * type string.  Every offset is bounds-checked, so even a value that was
+ * never checked for normal form is refused rather than over-read. */
 int protocol_reply_decode(GVariant *payload, LockdReply *ret, char **ret_message) {
+        const uint8_t *d = g_variant_get_data(payload);
+        size_t size = g_variant_get_size(payload);
+        size_t w = framing_offset_size(size);
         uint32_t status;
         int32_t error;
-        const char *message;
-        g_autoptr(GVariant) body = NULL;
 
         *ret = (LockdReply) {};
-        g_autoptr(GVariant) vstatus = g_variant_get_child_value(payload, 0);
-        g_autoptr(GVariant) verror = g_variant_get_child_value(payload, 1);
-        g_autoptr(GVariant) vmessage = g_variant_get_child_value(payload, 2);
-        g_autoptr(GVariant) vbody = g_variant_get_child_value(payload, 3);
-        status = g_variant_get_uint32(vstatus);
-        error = g_variant_get_int32(verror);
-        message = g_variant_get_string(vmessage, NULL);
-        body = g_variant_get_variant(vbody);
+        g_return_val_if_fail(g_variant_is_of_type(payload, G_VARIANT_TYPE("(uisv)")), -EINVAL);
+        uint64_t string_end = size >= 8 + w ? read_offset(d + size - w, w) : 0;
+        size_t variant_start = (size_t) ((string_end + 7) & ~(uint64_t) 7), variant_end = size - w;
+        if (string_end < 9 || string_end > variant_end || d[string_end - 1] != 0 || variant_start >= variant_end) {
+                *ret_message = g_strdup("reply is damaged");
+                return -EINVAL;
+        }
+        const uint8_t *zero = memrchr(d + variant_start, 0, variant_end - variant_start);
+        g_autofree char *body_type = zero ? g_strndup((const char *) zero + 1, (size_t) (d + variant_end - zero - 1))
+                                          : NULL;
+        if (!body_type || !g_variant_type_string_is_valid(body_type)) {
+                *ret_message = g_strdup("reply body is damaged");
+                return -EINVAL;
+        }
+        /* In host order, as payload_parse() left it. */
+        memcpy(&status, d, sizeof(status));
+        memcpy(&error, d + 4, sizeof(error));
         if (status >= _LOCKD_STATUS_MAX) {
                 *ret_message = g_strdup_printf("reply status %u is unknown", status);
                 return -EINVAL;
@@ -589,10 +605,14 @@ int protocol_reply_decode(GVariant *payload, LockdReply *ret, char **ret_message
                 *ret_message = g_strdup_printf("reply errno %d is out of range", error);
                 return -EINVAL;
         }
+        g_autoptr(GBytes) all = g_variant_get_data_as_bytes(payload);
+        g_autoptr(GBytes) body = g_bytes_new_from_bytes(all, variant_start, (size_t) (zero - d) - variant_start);
         ret->status = status;
         ret->error = error;
-        ret->message = g_strdup(message);
-        ret->body = g_steal_pointer(&body);
+        ret->message = g_strndup((const char *) d + 8, (size_t) string_end - 9);
+        /* Trusted only as far as the caller checked the payload: GLib
+         * reads an untrusted value safely either way. */
+        ret->body = g_variant_ref_sink(g_variant_new_from_bytes(G_VARIANT_TYPE(body_type), body, FALSE));
         return 0;
 }
 

@@ -5,9 +5,11 @@
  * (requests) and the way the client does (replies and their bodies). */
 #include "config.h"
 
+#include <errno.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "protocol.h"
 
@@ -83,6 +85,25 @@ static GVariant *parse_both(const uint8_t *payload, size_t len, const GVariantTy
         return v;
 }
 
+/* The reply decoder reads "(uisv)" in place: it must agree with GLib's
+ * accessors on every checked reply. */
+static void check_reply_decode(GVariant *v, int r, const LockdReply *reply) {
+        uint32_t status;
+        int32_t error;
+        const char *message;
+        g_autoptr(GVariant) boxed = NULL;
+        g_variant_get(v, "(ui&s@v)", &status, &error, &message, &boxed);
+        bool in_range = status < _LOCKD_STATUS_MAX && error >= 0 && error <= 4095;
+        if ((r == 0) != in_range)
+                abort();
+        if (r < 0)
+                return;
+        g_autoptr(GVariant) body = g_variant_get_variant(boxed);
+        if (reply->status != status || reply->error != error || strcmp(reply->message, message) != 0 ||
+            !g_variant_equal(reply->body, body))
+                abort();
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
@@ -112,7 +133,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                         g_autoptr(GVariant) v = parse_both(payload, h.length, G_VARIANT_TYPE("(uisv)"), &message);
                         g_auto(LockdReply) reply = {};
                         g_autofree char *m2 = NULL;
-                        if (v && protocol_reply_decode(v, &reply, &m2) == 0)
+                        int r = v ? protocol_reply_decode(v, &reply, &m2) : -EINVAL;
+                        if (v)
+                                check_reply_decode(v, r, &reply);
+                        if (r == 0)
                                 decode_body(reply.body);
                 }
                 off += len;

@@ -316,6 +316,20 @@ static void test_writer_matches_glib(void **state) {
                                                    message, body));
                         assert_int_equal(protocol_frame_append(glib, LOCKD_MSG_REPLY, 9, reply), 0);
                         assert_frames_equal(ours, glib);
+                        /* And it reads back, in place, as what was written. */
+                        g_autofree char *m = NULL;
+                        g_autoptr(GVariant) v = protocol_payload_parse(ours->data + LOCKD_HEADER_SIZE,
+                                                                       ours->len - LOCKD_HEADER_SIZE,
+                                                                       G_VARIANT_TYPE("(uisv)"), &m);
+                        assert_non_null(v);
+                        g_auto(LockdReply) back = {};
+                        assert_int_equal(protocol_reply_decode(v, &back, &m), 0);
+                        assert_int_equal(back.status, acquire ? LOCKD_STATUS_OK : LOCKD_STATUS_BUSY);
+                        assert_string_equal(back.message, message);
+                        if (body)
+                                assert_true(g_variant_equal(back.body, body));
+                        else
+                                assert_true(g_variant_is_of_type(back.body, G_VARIANT_TYPE_UNIT));
                 }
         }
 
