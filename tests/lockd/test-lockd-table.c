@@ -328,6 +328,70 @@ static void test_list_and_save(void **state) {
         lock_owner_free(o);
 }
 
+/* Paths sharing a directory are looked up from a descriptor of it: the
+ * answers must be those of whole-path lookups.  A symlinked last
+ * component, a symlinked directory, a subdirectory, a missing name, "."
+ * and a directory that is gone, each beside neighbours in the same
+ * directory. */
+static void test_paths_in_one_directory(void **state) {
+        Fixture *x = *state;
+        g_autofree char *link = g_build_filename(x->dir, "link", NULL);
+        g_autofree char *sub = test_make_dir(x->dir, "sub");
+        g_autofree char *alias = g_strconcat(x->dir, "-alias", NULL);
+        g_autofree char *via_alias0 = g_build_filename(alias, "f0", NULL);
+        g_autofree char *via_alias1 = g_build_filename(alias, "f1", NULL);
+        g_autofree char *missing = g_build_filename(x->dir, "not-yet", NULL);
+        g_autofree char *dot = g_build_filename(sub, ".", NULL);
+        g_autofree char *gone0 = g_build_filename(x->dir, "gone", "a", NULL);
+        g_autofree char *gone1 = g_build_filename(x->dir, "gone", "b", NULL);
+        assert_int_equal(symlink(x->f[0], link), 0);
+        assert_int_equal(symlink(x->dir, alias), 0);
+
+        /* sub/f0 right after two paths of the parent: looked up from the
+         * parent's descriptor it would be the parent's f0. */
+        g_autofree char *sub_f0 = test_write_file(sub, "f0", "x", 1);
+        char *paths[] = { x->f[0], x->f[1], link, sub, missing, via_alias0, via_alias1, dot, x->f[2], sub_f0 };
+        size_t n = G_N_ELEMENTS(paths);
+        g_autofree LockdPathResult *res = g_new0(LockdPathResult, n);
+        LockFailure failure = {};
+        assert_int_equal(lock_table_acquire(x->table, x->a, paths, n, LOCKD_MODE_EXCLUSIVE, true, res, &failure), 0);
+        for (size_t i = 0; i < n; i++) {
+                struct stat st;
+                if (paths[i] == missing) {
+                        assert_int_equal(res[i].flags, LOCKD_PATH_MISSING);
+                        continue;
+                }
+                assert_int_equal(stat(paths[i], &st), 0);
+                assert_true(res[i].dev == (uint64_t) st.st_dev && res[i].ino == (uint64_t) st.st_ino);
+        }
+        /* The symlink and the paths through the symlinked directory are
+         * the files they point at; the subdirectory (also as "sub/.") is
+         * locked in the table. */
+        assert_true(res[2].flags & LOCKD_PATH_DUPLICATE);
+        assert_true(res[5].flags & LOCKD_PATH_DUPLICATE);
+        assert_true(res[6].flags & LOCKD_PATH_DUPLICATE);
+        assert_int_equal(res[3].flags, LOCKD_PATH_TABLE_ONLY);
+        assert_int_equal(res[7].flags, LOCKD_PATH_TABLE_ONLY | LOCKD_PATH_DUPLICATE);
+        for (size_t i = 0; i < 3; i++)
+                assert_int_equal(ofd_probe(x->f[i], F_WRLCK), -EAGAIN);
+        assert_int_equal(res[9].flags, 0);
+        assert_int_equal(lock_table_n_entries(x->table), 6);
+
+        /* Another owner is refused on any of them, whichever way named. */
+        char *theirs[] = { via_alias1, x->f[3] };
+        assert_int_equal(acquire(x, x->b, theirs, 2, LOCKD_MODE_EXCLUSIVE, false, &failure), -EBUSY);
+        assert_int_equal(failure.index, 0);
+        lock_failure_clear(&failure);
+        assert_int_equal(ofd_probe(x->f[3], F_WRLCK), 0);
+
+        /* Two paths in a directory that does not exist: the first fails
+         * with ENOENT as a whole-path lookup would. */
+        char *nowhere[] = { gone0, gone1 };
+        assert_int_equal(acquire(x, x->b, nowhere, 2, LOCKD_MODE_EXCLUSIVE, false, &failure), -ENOENT);
+        assert_int_equal(failure.index, 0);
+        lock_failure_clear(&failure);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test_setup_teardown(test_exclusive_conflict, setup, teardown),
@@ -338,6 +402,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_table_only_and_missing, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_read_only_file, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_list_and_save, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_paths_in_one_directory, setup, teardown),
         };
         return cmocka_run_group_tests(tests, setup_all, teardown_all);
 }
