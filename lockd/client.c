@@ -394,7 +394,7 @@ static int acquire_request_frame(AcquireRequest *req, const BwLockdHandle *h, ui
                         return frame_too_large(LOCKD_MSG_ACQUIRE, ret_message);
                 }
         }
-        protocol_put_le32(req->frame->data + 8, serial);
+        protocol_frame_set_serial(req->frame->data, serial);
         return 0;
 }
 

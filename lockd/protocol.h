@@ -159,6 +159,10 @@ static inline void protocol_put_le32(uint8_t *p, uint32_t v) {
 }
 
 void protocol_header_encode(const LockdHeader *header, uint8_t out[LOCKD_HEADER_SIZE]);
+/* Rewrites the serial of an encoded frame (a retry of the same request). */
+static inline void protocol_frame_set_serial(uint8_t *frame, uint32_t serial) {
+        protocol_put_le32(frame + 8, serial);
+}
 
 /* Decodes a header.  -EBADMSG: wrong magic; -EPROTONOSUPPORT: another
  * version; -EMSGSIZE: payload longer than LOCKD_PAYLOAD_MAX.  The header
