@@ -242,6 +242,18 @@ static void test_release_without_waiting(void **state) {
         bw_lockd_client_free(b);
 }
 
+/* Sends HELLO on a raw connection; returns the features its reply lists. */
+static uint32_t raw_hello(int fd) {
+        g_autoptr(GByteArray) hello = test_raw_frame(LOCKD_MSG_HELLO, 1, g_variant_new("(su)", "raw", 0));
+        g_auto(LockdReply) r = {};
+        LockdHeader h;
+        test_raw_send(fd, hello->data, hello->len);
+        assert_int_equal(test_raw_read_reply(fd, 5000, &h, &r), 1);
+        assert_int_equal(r.status, LOCKD_STATUS_OK);
+        assert_true(g_variant_is_of_type(r.body, G_VARIANT_TYPE(LOCKD_BODY_HELLO)));
+        return g_variant_get_uint32(r.body);
+}
+
 /* The same on the wire: HELLO lists the feature, a RELEASE flagged "no
  * reply" gets none when it works and an error reply when it does not. */
 static void test_release_no_reply_on_the_wire(void **state) {
@@ -250,15 +262,7 @@ static void test_release_no_reply_on_the_wire(void **state) {
         int fd = test_raw_connect(daemon_.socket_path);
         LockdHeader h;
 
-        g_autoptr(GByteArray) hello = test_raw_frame(LOCKD_MSG_HELLO, 1, g_variant_new("(su)", "raw", 0));
-        test_raw_send(fd, hello->data, hello->len);
-        {
-                g_auto(LockdReply) r = {};
-                assert_int_equal(test_raw_read_reply(fd, 5000, &h, &r), 1);
-                assert_int_equal(r.status, LOCKD_STATUS_OK);
-                assert_true(g_variant_is_of_type(r.body, G_VARIANT_TYPE(LOCKD_BODY_HELLO)));
-                assert_true(g_variant_get_uint32(r.body) & LOCKD_FEATURE_NO_REPLY_RELEASE);
-        }
+        assert_true(raw_hello(fd) & LOCKD_FEATURE_NO_REPLY_RELEASE);
         g_autoptr(GByteArray) acquire = test_raw_frame(
                 LOCKD_MSG_ACQUIRE, 2, g_variant_new("(uu@aay)", 0, 0, protocol_paths_encode((const char *const *) f, 1)));
         test_raw_send(fd, acquire->data, acquire->len);
@@ -308,15 +312,9 @@ static void test_text_paths_and_keys_on_the_wire(void **state) {
         LockdHeader h;
         size_t n;
 
-        g_autoptr(GByteArray) hello = test_raw_frame(LOCKD_MSG_HELLO, 1, g_variant_new("(su)", "raw", 0));
-        test_raw_send(fd, hello->data, hello->len);
-        {
-                g_auto(LockdReply) r = {};
-                assert_int_equal(test_raw_read_reply(fd, 5000, &h, &r), 1);
-                uint32_t features = g_variant_get_uint32(r.body);
-                assert_true(features & LOCKD_FEATURE_TEXT_PATHS);
-                assert_true(features & LOCKD_FEATURE_RELEASE_BY_KEY);
-        }
+        uint32_t features = raw_hello(fd);
+        assert_true(features & LOCKD_FEATURE_TEXT_PATHS);
+        assert_true(features & LOCKD_FEATURE_RELEASE_BY_KEY);
         g_autoptr(GByteArray) acquire = test_raw_frame(
                 LOCKD_MSG_ACQUIRE, 2,
                 g_variant_new("(uu@as)", 0, 0, protocol_text_paths_encode((const char *const *) f, 2)));
