@@ -301,17 +301,6 @@ static int paths_element(const PathsFraming *f, size_t i, const char **ret, size
         return 0;
 }
 
-static int paths_decode_raw(const uint8_t *data, size_t size, bool text, LockdPaths *ret, char **ret_message);
-
-int protocol_paths_decode(GVariant *array, LockdPaths *ret, char **ret_message) {
-        *ret = (LockdPaths) {};
-        g_return_val_if_fail(g_variant_is_of_type(array, G_VARIANT_TYPE("aay")) ||
-                                     g_variant_is_of_type(array, G_VARIANT_TYPE_STRING_ARRAY),
-                             -EINVAL);
-        return paths_decode_raw(g_variant_get_data(array), g_variant_get_size(array),
-                                g_variant_is_of_type(array, G_VARIANT_TYPE_STRING_ARRAY), ret, ret_message);
-}
-
 static int paths_decode_raw(const uint8_t *data, size_t size, bool text, LockdPaths *ret, char **ret_message) {
         PathsFraming f;
         size_t total = 0;
@@ -367,6 +356,15 @@ static int paths_decode_raw(const uint8_t *data, size_t size, bool text, LockdPa
                 off += len + 1;
         }
         return 0;
+}
+
+int protocol_paths_decode(GVariant *array, LockdPaths *ret, char **ret_message) {
+        *ret = (LockdPaths) {};
+        g_return_val_if_fail(g_variant_is_of_type(array, G_VARIANT_TYPE("aay")) ||
+                                     g_variant_is_of_type(array, G_VARIANT_TYPE_STRING_ARRAY),
+                             -EINVAL);
+        return paths_decode_raw(g_variant_get_data(array), g_variant_get_size(array),
+                                g_variant_is_of_type(array, G_VARIANT_TYPE_STRING_ARRAY), ret, ret_message);
 }
 
 GVariant *protocol_path_to_variant(const char *path) {
