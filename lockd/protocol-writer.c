@@ -13,24 +13,6 @@ static size_t align_up(size_t x, size_t a) {
         return (x + a - 1) & ~(a - 1);
 }
 
-/* Appends a header for a payload of `len` bytes and room for the payload;
- * returns where the payload starts, or 0 when it is too long. */
-static size_t frame_open(GByteArray *out, uint8_t type, uint16_t flags, uint32_t serial, size_t len) {
-        if (len > LOCKD_PAYLOAD_MAX)
-                return 0;
-        size_t start = out->len;
-        g_byte_array_set_size(out, start + LOCKD_HEADER_SIZE + len);
-        protocol_header_encode(&(LockdHeader) {
-                                       .version = LOCKD_PROTOCOL_VERSION,
-                                       .type = type,
-                                       .flags = flags,
-                                       .serial = serial,
-                                       .length = (uint32_t) len,
-                               },
-                               out->data + start);
-        return start + LOCKD_HEADER_SIZE;
-}
-
 static uint8_t *put_variant_trailer(uint8_t *p, const char *type) {
         size_t t = strlen(type);
         *p++ = 0;
@@ -61,7 +43,7 @@ int protocol_acquire_frame_append(GByteArray *out, uint32_t serial, uint32_t mod
          * tuple's end, so the tuple has no framing offset. */
         size_t offset_size;
         size_t array = protocol_paths_serialized_size(paths, n, text, &offset_size);
-        size_t start = frame_open(out, LOCKD_MSG_ACQUIRE, frame_flags, serial, 8 + array + 1 + strlen(type));
+        size_t start = protocol_frame_open(out, LOCKD_MSG_ACQUIRE, frame_flags, serial, 8 + array + 1 + strlen(type));
         if (!start)
                 return -EMSGSIZE;
         uint8_t *p = out->data + start;
@@ -81,7 +63,7 @@ int protocol_release_keys_frame_append(GByteArray *out, uint32_t serial, uint16_
                                           protocol_release_keys_encode(keys, n));
         /* An array of fixed-size elements is just the elements. */
         size_t size = n * sizeof(LockdFileKey);
-        size_t start = frame_open(out, LOCKD_MSG_RELEASE, flags, serial, size + 1 + strlen("a(tt)"));
+        size_t start = protocol_frame_open(out, LOCKD_MSG_RELEASE, flags, serial, size + 1 + strlen("a(tt)"));
         if (!start)
                 return -EMSGSIZE;
         if (size > 0)
@@ -110,11 +92,9 @@ int protocol_reply_frame_append(GByteArray *out, uint32_t serial, LockdStatus st
         size_t string_end = 8 + message_len;
         size_t variant_start = align_up(string_end, 8);
         size_t variant_end = variant_start + body_size + 1 + strlen(body_type);
-        size_t w = 1;
-        while (w < 8 && variant_end + w > (((size_t) 1) << (8 * w)) - 1)
-                w *= 2;
+        size_t w = protocol_framing_offset_width(variant_end, 1);
         size_t tuple = variant_end + w;
-        size_t start = frame_open(out, LOCKD_MSG_REPLY, 0, serial, tuple + 1 + strlen("(uisv)"));
+        size_t start = protocol_frame_open(out, LOCKD_MSG_REPLY, 0, serial, tuple + 1 + strlen("(uisv)"));
         if (!start)
                 return -EMSGSIZE;
         uint8_t *p = out->data + start;

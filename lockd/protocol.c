@@ -56,9 +56,8 @@ int protocol_frame_next(const uint8_t *data, size_t len, LockdHeader *ret_header
 /* GLib frees a container type's description when the last value of that
  * type goes away and rebuilds it, under a global lock, for the next one:
  * several microseconds per request at lockd's rate.  One value of each
- * type the protocol uses, kept for the life of the process, keeps them
- * built. */
-/* Reachable from here, so leak checkers see the values as kept. */
+ * type the protocol uses, kept for the life of the process (and reachable
+ * from here, so leak checkers see it as kept), keeps them built. */
 static GVariant *protocol_pinned[16] __attribute__((used));
 
 static void protocol_pin_types(void) {
@@ -76,6 +75,22 @@ static void protocol_pin_types(void) {
         }
 }
 
+size_t protocol_frame_open(GByteArray *out, uint8_t type, uint16_t flags, uint32_t serial, size_t len) {
+        if (len > LOCKD_PAYLOAD_MAX)
+                return 0;
+        size_t start = out->len;
+        g_byte_array_set_size(out, start + LOCKD_HEADER_SIZE + len);
+        protocol_header_encode(&(LockdHeader) {
+                                       .version = LOCKD_PROTOCOL_VERSION,
+                                       .type = type,
+                                       .flags = flags,
+                                       .serial = serial,
+                                       .length = (uint32_t) len,
+                               },
+                               out->data + start);
+        return start + LOCKD_HEADER_SIZE;
+}
+
 int protocol_frame_append(GByteArray *out, uint8_t type, uint32_t serial, GVariant *payload) {
         return protocol_frame_append_flags(out, type, 0, serial, payload);
 }
@@ -84,7 +99,6 @@ int protocol_frame_append_flags(GByteArray *out, uint8_t type, uint16_t flags, u
                                 GVariant *payload) {
         g_autoptr(GVariant) boxed = g_variant_ref_sink(g_variant_new_variant(payload));
         g_autoptr(GVariant) wire = NULL;
-        uint8_t header[LOCKD_HEADER_SIZE];
 
         protocol_pin_types();
         if (G_BYTE_ORDER == G_BIG_ENDIAN)
@@ -92,23 +106,13 @@ int protocol_frame_append_flags(GByteArray *out, uint8_t type, uint16_t flags, u
         else
                 wire = g_variant_ref(boxed);
         size_t size = g_variant_get_size(wire);
-        if (size > LOCKD_PAYLOAD_MAX)
+        size_t start = protocol_frame_open(out, type, flags, serial, size);
+        if (!start)
                 return -EMSGSIZE;
-        protocol_header_encode(&(LockdHeader) {
-                                       .version = LOCKD_PROTOCOL_VERSION,
-                                       .type = type,
-                                       .flags = flags,
-                                       .serial = serial,
-                                       .length = (uint32_t) size,
-                               },
-                               header);
-        size_t start = out->len;
-        g_byte_array_set_size(out, start + LOCKD_HEADER_SIZE + size);
-        memcpy(out->data + start, header, LOCKD_HEADER_SIZE);
         /* g_variant_store() wants an aligned destination; the frame may
          * start anywhere in `out`, so copy the serialized form instead. */
         if (size > 0)
-                memcpy(out->data + start + LOCKD_HEADER_SIZE, g_variant_get_data(wire), size);
+                memcpy(out->data + start, g_variant_get_data(wire), size);
         return 0;
 }
 
@@ -381,16 +385,20 @@ char *protocol_path_from_variant(GVariant *v) {
         return g_strndup(p, len);
 }
 
+size_t protocol_framing_offset_width(size_t body, size_t n_offsets) {
+        size_t w = 1;
+        while (n_offsets > 0 && framing_offset_size(body + n_offsets * w) > w)
+                w *= 2;
+        return w;
+}
+
 size_t protocol_paths_serialized_size(const char *const *paths, size_t n, bool text,
                                       size_t *ret_offset_size) {
         size_t body = 0;
         for (size_t i = 0; i < n; i++)
                 body += strlen(paths[i]) + text;
-        size_t s = 1;
-        while (n > 0 && framing_offset_size(body + n * s) > s)
-                s *= 2;
-        *ret_offset_size = s;
-        return n > 0 ? body + n * s : 0;
+        *ret_offset_size = protocol_framing_offset_width(body, n);
+        return n > 0 ? body + n * *ret_offset_size : 0;
 }
 
 void protocol_paths_serialize(const char *const *paths, size_t n, bool text, size_t offset_size,

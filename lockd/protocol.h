@@ -175,6 +175,10 @@ int protocol_header_decode(const uint8_t in[LOCKD_HEADER_SIZE], LockdHeader *ret
 int protocol_frame_next(const uint8_t *data, size_t len, LockdHeader *ret_header,
                         size_t *ret_frame_len);
 
+/* Appends a header for a payload of `len` bytes and room for the payload;
+ * returns where the payload starts in out, or 0 when it is longer than
+ * LOCKD_PAYLOAD_MAX (out unchanged). */
+size_t protocol_frame_open(GByteArray *out, uint8_t type, uint16_t flags, uint32_t serial, size_t len);
 /* Appends a frame (header and serialized payload, little-endian) to out.
  * -EMSGSIZE when the payload is too large. */
 int protocol_frame_append(GByteArray *out, uint8_t type, uint32_t serial, GVariant *payload);
@@ -217,6 +221,10 @@ void protocol_paths_clear(LockdPaths *paths);
 int protocol_paths_decode(GVariant *array, LockdPaths *ret, char **ret_message);
 /* Builds an "aay" from C strings (floating). */
 GVariant *protocol_paths_encode(const char *const *paths, size_t n);
+/* The width (1, 2, 4 or 8 bytes) of the framing offsets of a container
+ * whose other bytes number `body`: the narrowest that can address the
+ * whole container, offsets included (GVariant specification). */
+size_t protocol_framing_offset_width(size_t body, size_t n_offsets);
 /* The same arrays serialized into a caller's buffer: the size (and the
  * framing-offset width to pass on), then the bytes. */
 size_t protocol_paths_serialized_size(const char *const *paths, size_t n, bool text,

@@ -16,6 +16,7 @@
 #include "dispatch.h"
 #include "fd-util.h"
 #include "log.h"
+#include "protocol-writer.h"
 #include "server.h"
 
 /* Replies a client has not read yet; past this its requests wait. */
@@ -156,8 +157,7 @@ static bool peer_in_group(int fd, gid_t primary, gid_t group) {
 /* Answers a connection we will not serve, then closes it. */
 static void server_reject(int fd, LockdStatus status, int error, const char *message) {
         g_autoptr(GByteArray) frame = g_byte_array_new();
-        g_autoptr(GVariant) reply = g_variant_ref_sink(protocol_reply_new(status, error, message, NULL));
-        if (protocol_frame_append(frame, LOCKD_MSG_REPLY, 0, reply) == 0)
+        if (protocol_reply_frame_append_value(frame, 0, status, error, message, NULL) == 0)
                 (void) send(fd, frame->data, frame->len, MSG_DONTWAIT | MSG_NOSIGNAL);
         (void) shutdown(fd, SHUT_WR);
         close(fd);
