@@ -20,9 +20,9 @@
 
 #include <glib.h>
 
-#include "error.h"
+#include "util/error.h"
 #include "guest-parse.h"
-#include "log.h"
+#include "util/log.h"
 #include "qcow2.h"
 
 /* Every valid group has a handful of keys; the cap keeps the duplicate

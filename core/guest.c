@@ -14,11 +14,11 @@
 
 #include <glib.h>
 
-#include "error.h"
-#include "fd-util.h"
+#include "util/error.h"
+#include "util/fd-util.h"
 #include "guest-parse.h"
 #include "guest.h"
-#include "log.h"
+#include "util/log.h"
 
 /* Not in guest.h: manager.c defines its own, and two would clash. */
 

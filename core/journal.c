@@ -7,11 +7,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "error.h"
-#include "fd-util.h"
+#include "util/error.h"
+#include "util/fd-util.h"
 #include "journal.h"
-#include "log.h"
-#include "strv-util.h"
+#include "util/log.h"
+#include "util/strv-util.h"
 
 #define JOURNAL_MAGIC 0x314a5742u /* "BWJ1" */
 #define JOURNAL_RECORD_MAX (16u << 20)

@@ -6,11 +6,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "error.h"
+#include "util/error.h"
 #include "guest-parse.h"
 #include "guest.h"
 #include "journal.h"
-#include "log.h"
+#include "util/log.h"
 #include "manager.h"
 #include "plan.h"
 #include "plugin-loader.h"

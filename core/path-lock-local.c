@@ -16,8 +16,8 @@
 
 #include <glib.h>
 
-#include "error.h"
-#include "log.h"
+#include "util/error.h"
+#include "util/log.h"
 #include "path-lock.h"
 
 #define LOCK_BACKOFF_START_MS 1

@@ -7,10 +7,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "error.h"
-#include "log.h"
+#include "util/error.h"
+#include "util/log.h"
 #include "plugin-loader.h"
-#include "strv-util.h"
+#include "util/strv-util.h"
 
 #define PLUGIN_NAME_MAX 32
 

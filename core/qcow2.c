@@ -10,9 +10,9 @@
 
 #include <glib.h>
 
-#include "error.h"
-#include "fd-util.h"
-#include "log.h"
+#include "util/error.h"
+#include "util/fd-util.h"
+#include "util/log.h"
 #include "qcow2.h"
 
 /* Header layout (all fields big-endian), from the qcow2 specification. */

@@ -8,9 +8,9 @@
 #include <linux/magic.h>
 
 #include "settings.h"
-#include "error.h"
-#include "log.h"
-#include "strv-util.h"
+#include "util/error.h"
+#include "util/log.h"
+#include "util/strv-util.h"
 
 #define SETTINGS_GROUP "bulwark"
 #define SETTINGS_DEFAULT_PLUGINS "cgroup-bpf"

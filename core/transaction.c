@@ -4,8 +4,8 @@
 #include <errno.h>
 #include <string.h>
 
-#include "error.h"
-#include "log.h"
+#include "util/error.h"
+#include "util/log.h"
 #include "transaction.h"
 
 static Plugin *transaction_plugin(Transaction *t, const char *name) {

@@ -15,9 +15,9 @@
 #include <glib.h>
 
 #include "client.h"
-#include "error.h"
-#include "fd-util.h"
-#include "log.h"
+#include "util/error.h"
+#include "util/fd-util.h"
+#include "util/log.h"
 #include "protocol-writer.h"
 #include "protocol.h"
 

@@ -7,7 +7,7 @@
 #include <unistd.h>
 
 #include "dispatch.h"
-#include "log.h"
+#include "util/log.h"
 #include "protocol-writer.h"
 
 /* LIST stops adding rows before its reply could pass the frame limit. */

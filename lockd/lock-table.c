@@ -12,7 +12,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "fd-util.h"
+#include "util/fd-util.h"
 #include "lock-table-internal.h"
 
 /* The byte every bulwark and libvirt metadata lock covers. */

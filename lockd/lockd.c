@@ -17,8 +17,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "fd-util.h"
-#include "log.h"
+#include "util/fd-util.h"
+#include "util/log.h"
 #include "server.h"
 #include "state-file.h"
 

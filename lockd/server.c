@@ -14,8 +14,8 @@
 
 #include "connection.h"
 #include "dispatch.h"
-#include "fd-util.h"
-#include "log.h"
+#include "util/fd-util.h"
+#include "util/log.h"
 #include "protocol-writer.h"
 #include "server.h"
 

@@ -9,9 +9,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "fd-util.h"
+#include "util/fd-util.h"
 #include "state-file.h"
-#include "strv-util.h"
+#include "util/strv-util.h"
 
 static const char state_magic[8] = { 'B', 'W', 'L', 'K', 'S', 'T', '0', '1' };
 #define STATE_FILE_MAX (256u * 1024u * 1024u)

@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "bulwarkctl.h"
-#include "guest.h"
+#include "core/guest.h"
 #include "json-out.h"
 
 static void guest_help(FILE *f) {

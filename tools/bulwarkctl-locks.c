@@ -16,10 +16,10 @@
 #include <glib.h>
 
 #include "bulwarkctl.h"
-#include "../lockd/client.h"
+#include "lockd/client.h"
 #include "json-out.h"
-#include "../lockd/protocol.h"
-#include "settings.h"
+#include "lockd/protocol.h"
+#include "core/settings.h"
 
 /* The socket: --socket, else what the library would use (BULWARK_LOCKD_SOCKET,
  * [lockd] socket= in the configuration, <run-dir>/lockd.sock). */

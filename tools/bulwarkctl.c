@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "bulwarkctl.h"
-#include "log.h"
+#include "util/log.h"
 
 typedef struct CtlCommand {
         const char *name;

@@ -13,7 +13,7 @@
 #include "dev-error.h"
 #include "dev-map.h"
 #include "dev-program.h"
-#include "fd-util.h"
+#include "util/fd-util.h"
 
 void dev_objects_close(DevObjects *o) {
         close_fdp(&o->prog_fd);

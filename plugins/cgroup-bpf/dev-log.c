@@ -14,7 +14,7 @@
 #include "dev-error.h"
 #include "dev-log.h"
 #include "device-rule.h"
-#include "fd-util.h"
+#include "util/fd-util.h"
 
 void dev_log_maps_close(DevLogMaps *maps) {
         close_fdp(&maps->log_fd);

@@ -15,7 +15,7 @@
 #include "dev-map.h"
 #include "dev-probe.h"
 #include "dev-program.h"
-#include "fd-util.h"
+#include "util/fd-util.h"
 
 static void dev_probe_log(DevProbe *p) {
         DevLogMaps log = DEV_LOG_MAPS_NONE;

@@ -17,7 +17,7 @@
 #include "dev-map.h"
 #include "dev-program.h"
 #include "device-cgroup.h"
-#include "fd-util.h"
+#include "util/fd-util.h"
 
 struct DeviceCgroup {
         char *path;

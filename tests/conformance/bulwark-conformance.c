@@ -17,7 +17,7 @@
 #include <unistd.h>
 
 #include "fixture.h"
-#include "log.h"
+#include "util/log.h"
 #include "report.h"
 #include "suite.h"
 

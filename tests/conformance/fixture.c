@@ -11,8 +11,8 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
-#include "error.h"
-#include "fd-util.h"
+#include "util/error.h"
+#include "util/fd-util.h"
 #include "fixture.h"
 #include "guest.h"
 

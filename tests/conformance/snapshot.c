@@ -12,7 +12,7 @@
 
 #include <bpf/bpf.h>
 
-#include "fd-util.h"
+#include "util/fd-util.h"
 #include "snapshot.h"
 
 #define SNAPSHOT_DEPTH_MAX 32

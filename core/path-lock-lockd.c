@@ -9,8 +9,8 @@
 
 #include <glib.h>
 
-#include "client.h"
-#include "log.h"
+#include "lockd/client.h"
+#include "util/log.h"
 #include "path-lock.h"
 
 typedef struct LockdPathLocker {
