@@ -236,3 +236,22 @@ int plugin_adopt(Plugin *p, const BwGuestInfo *guest, BwError *reterr) {
                 return 0;
         return plugin_fail(p, p->ops.adopt(p->state, guest), "cannot adopt the guest", reterr);
 }
+
+int plugin_query(Plugin *p, const BwQuery *query, BwQuerySink *sink, BwError *reterr) {
+        if (!p->initialized)
+                return error_set(reterr, p->probe_result < 0 ? p->probe_result : -ENODEV,
+                                 "plugin '%s': not usable on this host: %s", p->name,
+                                 p->probe_reason[0] ? p->probe_reason : "not initialized");
+        if (!p->ops.query)
+                return error_set(reterr, -EOPNOTSUPP, "plugin '%s': answers no commands ('%s' asked)",
+                                 p->name, query->command);
+        g_autofree char *what = g_strdup_printf("command '%s'", query->command);
+        return plugin_fail(p, p->ops.query(p->state, query, sink), what, reterr);
+}
+
+int plugin_exec_attrs(Plugin *p, const BwGuestInfo *guest, BwExecSink *sink, BwError *reterr) {
+        if (!p->initialized || !p->ops.exec_attrs)
+                return 0; /* a plugin left out by allow-unsupported adds nothing */
+        return plugin_fail(p, p->ops.exec_attrs(p->state, guest, sink), "cannot give exec attributes",
+                           reterr);
+}

@@ -11,6 +11,7 @@
  *   plan    absent: no changes        apply/undo absent: -EOPNOTSUPP
  *   release absent: nothing to drop   attach/detach absent: no changes
  *   adopt   absent: nothing to adopt (0)
+ *   query   absent: -EOPNOTSUPP         exec_attrs absent: nothing to add (0)
  * Callers never test operation pointers. */
 #pragma once
 
@@ -65,3 +66,5 @@ int plugin_attach(Plugin *p, const BwGuestInfo *guest, const BwResource *res, Bw
 int plugin_detach(Plugin *p, const BwGuestInfo *guest, const BwResource *res, BwChangeSink *sink,
                   BwError *reterr);
 int plugin_adopt(Plugin *p, const BwGuestInfo *guest, BwError *reterr);
+int plugin_query(Plugin *p, const BwQuery *query, BwQuerySink *sink, BwError *reterr);
+int plugin_exec_attrs(Plugin *p, const BwGuestInfo *guest, BwExecSink *sink, BwError *reterr);

@@ -34,7 +34,7 @@ extern "C" {
 #endif
 
 #define BW_PLUGIN_ABI_MAJOR 1
-#define BW_PLUGIN_ABI_MINOR 0
+#define BW_PLUGIN_ABI_MINOR 1
 
 /* The only symbol a plugin exports. */
 #define BW_PLUGIN_ENTRY_SYMBOL "bw_plugin_entry"
@@ -177,6 +177,60 @@ struct BwHost {
         void *userdata;            /* the core's */
 };
 
+/* ---- Queries ----------------------------------------------------------- */
+
+/* Plugin-specific commands (`bulwarkctl devices ...`, `label show`,
+ * `profile`) reach a plugin through the manager's query(), so front ends
+ * never link a plugin.  The command names and arguments are the plugin's
+ * own; the answer is written to the sink as it is produced. */
+enum {
+        /* The caller wants JSON instead of text for people. */
+        BW_QUERY_JSON = 1u << 0,
+};
+
+typedef struct BwQuery {
+        size_t size;               /* sizeof(BwQuery) the core was built with */
+        const char *command;       /* e.g. "devices-list" */
+        size_t argc;
+        const char *const *argv;   /* argc strings, none NULL */
+        uint32_t flags;            /* BW_QUERY_* */
+        const BwGuestInfo *guest;  /* the running guest the query names, or NULL */
+} BwQuery;
+
+typedef struct BwQuerySink BwQuerySink;
+struct BwQuerySink {
+        size_t size;               /* sizeof(BwQuerySink) the core was built with */
+        /* Appends len bytes to the answer.  0, or -errno: the plugin stops
+         * and returns it.  -EPIPE means the reader went away, which ends a
+         * query that follows events without being an error. */
+        int (*write)(BwQuerySink *sink, const char *data, size_t len);
+        void *userdata;            /* the core's */
+};
+
+/* ---- Exec attributes --------------------------------------------------- */
+
+/* What the guest's process needs from one plugin.  The core collects these
+ * in the host daemon (bw_manager_exec_prepare()); the daemon's child applies
+ * them between fork and exec.  Each setter copies what it is given (the
+ * Landlock ruleset descriptor is duplicated) and returns 0 or -errno:
+ * -EEXIST when another plugin already set a different value. */
+typedef struct BwExecSink BwExecSink;
+struct BwExecSink {
+        size_t size;               /* sizeof(BwExecSink) the core was built with */
+        /* The cgroup2 directory the process starts in. */
+        int (*set_cgroup)(BwExecSink *sink, const char *path);
+        /* User, group and supplementary groups (the core presets the
+         * guest definition's user and group, with no supplementary group). */
+        int (*set_identity)(BwExecSink *sink, uid_t uid, gid_t gid, size_t n_groups,
+                            const gid_t *groups);
+        /* A label written to /proc/thread-self/attr/<lsm>/exec before exec
+         * ("selinux", "apparmor"). */
+        int (*set_lsm_label)(BwExecSink *sink, const char *lsm, const char *label);
+        /* A Landlock ruleset the child restricts itself with, last. */
+        int (*set_landlock_ruleset)(BwExecSink *sink, int ruleset_fd);
+        void *userdata;            /* the core's */
+};
+
 /* ---- The entry table --------------------------------------------------- */
 
 typedef struct BwPluginEntry {
@@ -225,6 +279,14 @@ typedef struct BwPluginEntry {
         /* Takes over a running guest after a daemon restart: finds what
          * apply() left on the host.  -ENOENT when nothing is there. */
         int (*adopt)(void *state, const BwGuestInfo *guest);
+
+        /* Answers one plugin-specific command.  -EOPNOTSUPP (with a log
+         * message listing the commands) for a command it does not know. */
+        int (*query)(void *state, const BwQuery *query, BwQuerySink *sink);
+
+        /* Tells what the guest's process needs (see BwExecSink).  Runs in
+         * the host daemon, never in the child. */
+        int (*exec_attrs)(void *state, const BwGuestInfo *guest, BwExecSink *sink);
 } BwPluginEntry;
 
 /* Size of the fixed head every table must cover. */
