@@ -6,7 +6,6 @@
 #include <string.h>
 
 #include "bulwarkctl.h"
-#include "json-out.h"
 
 static void plugins_help(FILE *f) {
         fprintf(f,
@@ -33,33 +32,30 @@ int ctl_plugins_main(CtlContext *ctx, int argc, char **argv) {
                 return CTL_EXIT_FAILURE;
 
         size_t n = bw_manager_plugin_count(m);
-        if (ctx->json)
-                printf("[");
-        else
+        if (ctx->json) {
+                char *json = NULL;
+                int r = bw_manager_plugins_to_json(m, &json);
+                if (r < 0) {
+                        fprintf(stderr, "bulwarkctl: cannot produce JSON: %s\n", strerror(-r));
+                        bw_manager_free(m);
+                        return CTL_EXIT_FAILURE;
+                }
+                printf("%s\n", json);
+                bw_free(json);
+        } else
                 printf("%-14s %-5s %-7s %-6s %s\n", "PLUGIN", "ABI", "USABLE", "FLAGS", "REASON / FILE");
         for (size_t i = 0; i < n; i++) {
                 BwPluginInfo info;
                 if (bw_manager_plugin_info(m, i, &info) < 0)
                         continue;
                 unusable += info.probe_result < 0;
-                if (ctx->json) {
-                        printf("%s{\"name\":", i ? "," : "");
-                        json_print_string(stdout, info.name);
-                        printf(",\"abi\":\"%u.%u\",\"flags\":%u,\"usable\":%s,\"reason\":", info.abi_major,
-                               info.abi_minor, info.flags, info.probe_result < 0 ? "false" : "true");
-                        json_print_string(stdout, info.probe_reason);
-                        printf(",\"path\":");
-                        json_print_string(stdout, info.path);
-                        printf("}");
-                } else {
-                        printf("%-14s %u.%-3u %-7s 0x%-4x %s\n", info.name, info.abi_major, info.abi_minor,
-                               info.probe_result < 0 ? "no" : "yes", info.flags,
-                               info.probe_reason[0] ? info.probe_reason : "-");
-                        printf("%-14s %-5s %-7s %-6s %s\n", "", "", "", "", info.path);
-                }
+                if (ctx->json)
+                        continue;
+                printf("%-14s %u.%-3u %-7s 0x%-4x %s\n", info.name, info.abi_major, info.abi_minor,
+                       info.probe_result < 0 ? "no" : "yes", info.flags,
+                       info.probe_reason[0] ? info.probe_reason : "-");
+                printf("%-14s %-5s %-7s %-6s %s\n", "", "", "", "", info.path);
         }
-        if (ctx->json)
-                printf("]\n");
         bw_manager_free(m);
         return unusable ? CTL_EXIT_FAILURE : CTL_EXIT_OK;
 }
