@@ -23,9 +23,10 @@
  *     is itself written \x5c, so it cannot be mistaken for one;
  *   - everything else, other backslashes included, is kept.
  * So replacing every \xHH of a decoded value with its byte gives back the
- * exact input (json_string_unescape_bytes() in tests/test-json.c does it,
- * and so does a one-line re.sub in Python), while valid strings, the
- * normal case, read exactly as they are.  Why not U+FFFD: it loses the
+ * exact input (jv_unescape_bytes() in tests/test-json.c does it, and so
+ * does a one-line re.sub in Python); a valid string without such text,
+ * the normal case, reads exactly as it is; and a reader that ignores the
+ * rule still sees which byte it was.  Why not U+FFFD: it loses the
  * byte, so two different paths could print the same and a script could
  * not find the file again.  Why not a lone surrogate (\udcHH, Python's
  * surrogateescape): strict parsers (serde_json, Go) reject or replace it.
