@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Plays the host management daemon: dlopen()s the built libbulwark.so,
  * resolves the public entry points with dlsym() and checks and explains a
- * guest through them; internal symbols must not be reachable. */
+ * guest through them, JSON included; internal symbols must not be
+ * reachable. */
 #include "config.h"
 
 #include <dlfcn.h>
@@ -26,6 +27,10 @@ typedef struct Api {
         size_t (*plan_count)(const BwPlan *);
         int (*plan_change)(const BwPlan *, size_t, BwPlanChange *);
         void (*plan_free)(BwPlan *);
+        int (*guest_to_json)(const BwGuest *, char **);
+        int (*plan_to_json)(const BwPlan *, const BwGuest *, char **);
+        int (*plugins_to_json)(const BwManager *, char **);
+        void (*free)(void *);
 } Api;
 
 static void *sym(void *dl, const char *name) {
@@ -65,6 +70,10 @@ static void test_host_daemon_check_and_explain(void **state) {
         *(void **) &a->plan_count = sym(a->dl, "bw_plan_count");
         *(void **) &a->plan_change = sym(a->dl, "bw_plan_change");
         *(void **) &a->plan_free = sym(a->dl, "bw_plan_free");
+        *(void **) &a->guest_to_json = sym(a->dl, "bw_guest_to_json");
+        *(void **) &a->plan_to_json = sym(a->dl, "bw_plan_to_json");
+        *(void **) &a->plugins_to_json = sym(a->dl, "bw_manager_plugins_to_json");
+        *(void **) &a->free = sym(a->dl, "bw_free");
 
         char *dir = test_scratch_new("hostd");
         g_autofree char *img = test_write_file(dir, "vm.img", "raw", -1);
@@ -96,6 +105,19 @@ static void test_host_daemon_check_and_explain(void **state) {
         assert_int_equal(a->plan_change(plan, 0, &c), 0);
         assert_string_equal(c.plugin, "nop");
         assert_string_equal(c.object, img);
+
+        /* The JSON the CLI prints, through the shared library. */
+        char *json = NULL;
+        assert_int_equal(a->guest_to_json(g, &json), 0);
+        assert_true(g_str_has_prefix(json, "{\"guest\":{\"name\":\"hosted\","));
+        assert_non_null(strstr(json, "\"unresolved\":[]"));
+        a->free(json);
+        assert_int_equal(a->plan_to_json(plan, g, &json), 0);
+        assert_true(g_str_has_prefix(json, "{\"guest\":\"hosted\",\"changes\":[{\"plugin\":\"nop\","));
+        a->free(json);
+        assert_int_equal(a->plugins_to_json(m, &json), 0);
+        assert_true(g_str_has_prefix(json, "[{\"name\":\"nop\","));
+        a->free(json);
         a->plan_free(plan);
         a->manager_free(m);
         a->guest_free(g);
@@ -106,7 +128,8 @@ static void test_host_daemon_check_and_explain(void **state) {
 static void test_host_daemon_internals_hidden(void **state) {
         Api *a = *state;
         const char *internal[] = { "plugin_load", "log_internal", "journal_create", "settings_load",
-                                   "transaction_apply", "guest_copy", "error_set" };
+                                   "transaction_apply", "guest_copy", "error_set",
+                                   "json_guest_info", "json_writer_new", "json_append_string" };
         for (size_t i = 0; i < sizeof(internal) / sizeof(internal[0]); i++)
                 if (dlsym(a->dl, internal[i]))
                         fail_msg("libbulwark.so leaks the internal symbol %s", internal[i]);

@@ -8,7 +8,6 @@
 
 #include "bulwarkctl.h"
 #include "core/guest.h"
-#include "json-out.h"
 
 static void guest_help(FILE *f) {
         fprintf(f,
@@ -34,32 +33,15 @@ static int guest_load(const char *path, BwGuest **ret) {
         return r;
 }
 
-static void check_print_json(const BwGuestInfo *g) {
-        printf("{\"name\":");
-        json_print_string(stdout, g->name);
-        printf(",\"uuid\":");
-        json_print_string(stdout, g->uuid);
-        printf(",\"uid\":%u,\"gid\":%u,\"cgroup\":", (unsigned) g->uid, (unsigned) g->gid);
-        json_print_string(stdout, g->cgroup_given ? g->cgroup : NULL);
-        printf(",\"hotplug_vfio\":%s,\"resources\":[", g->hotplug_vfio ? "true" : "false");
-        for (size_t i = 0; i < g->n_resources; i++) {
-                const BwResource *res = &g->resources[i];
-                printf("%s{\"type\":", i ? "," : "");
-                json_print_string(stdout, bw_resource_type_to_string(res->type));
-                printf(",\"id\":");
-                json_print_string(stdout, res->id);
-                printf(",\"readonly\":%s,\"shared\":%s,\"paths\":[", res->readonly ? "true" : "false",
-                       res->shared ? "true" : "false");
-                for (size_t k = 0; k < res->n_paths; k++) {
-                        printf("%s{\"path\":", k ? "," : "");
-                        json_print_string(stdout, res->paths[k]);
-                        printf(",\"role\":");
-                        json_print_string(stdout, bw_path_role_to_string(res->roles[k]));
-                        printf("}");
-                }
-                printf("]}");
+/* Prints a document the library made, or says why it could not. */
+static int json_print(int r, char *json) {
+        if (r < 0) {
+                fprintf(stderr, "bulwarkctl: cannot produce JSON: %s\n", strerror(-r));
+                return CTL_EXIT_FAILURE;
         }
-        printf("]}");
+        printf("%s\n", json);
+        bw_free(json);
+        return CTL_EXIT_OK;
 }
 
 static void check_print_table(const BwGuestInfo *g) {
@@ -81,69 +63,39 @@ static void check_print_table(const BwGuestInfo *g) {
 
 /* Host objects the definition names that are not on this host: the
  * definition is valid, but a start would be refused. */
-static void check_print_unresolved(CtlContext *ctx, const BwGuest *g) {
+static void check_print_unresolved(const BwGuest *g) {
         size_t n = guest_get_n_unresolved(g);
-        if (ctx->json) {
-                printf("[");
-                for (size_t i = 0; i < n; i++) {
-                        printf("%s", i ? "," : "");
-                        json_print_string(stdout, guest_get_unresolved(g, i));
-                }
-                printf("]");
-                return;
-        }
         for (size_t i = 0; i < n; i++)
                 printf("not on this host (start will refuse): %s\n", guest_get_unresolved(g, i));
 }
 
 static int guest_check(CtlContext *ctx, const char *path) {
         BwGuest *g = NULL;
+        int rc = CTL_EXIT_OK;
         if (guest_load(path, &g) < 0)
                 return CTL_EXIT_FAILURE;
         if (ctx->json) {
-                printf("{\"guest\":");
-                check_print_json(bw_guest_info(g));
-                printf(",\"unresolved\":");
-                check_print_unresolved(ctx, g);
-                printf("}\n");
+                char *json = NULL;
+                int r = bw_guest_to_json(g, &json);
+                rc = json_print(r, json);
         } else {
                 check_print_table(bw_guest_info(g));
-                check_print_unresolved(ctx, g);
+                check_print_unresolved(g);
         }
         bw_guest_free(g);
-        return CTL_EXIT_OK;
+        return rc;
 }
 
-static void explain_print(CtlContext *ctx, const BwGuestInfo *g, const BwPlan *plan) {
+static void explain_print_table(const BwGuestInfo *g, const BwPlan *plan) {
         size_t n = bw_plan_count(plan);
-        if (ctx->json) {
-                printf("{\"guest\":");
-                json_print_string(stdout, g->name);
-                printf(",\"changes\":[");
-        } else
-                printf("guest '%s': %zu change(s), applied in this order\n%-4s %-12s %-14s %-40s %s\n",
-                       g->name, n, "#", "PLUGIN", "CHANGE", "OBJECT", "DETAIL");
+        printf("guest '%s': %zu change(s), applied in this order\n%-4s %-12s %-14s %-40s %s\n", g->name, n, "#",
+               "PLUGIN", "CHANGE", "OBJECT", "DETAIL");
         for (size_t i = 0; i < n; i++) {
                 BwPlanChange c;
                 if (bw_plan_change(plan, i, &c) < 0)
                         continue;
-                if (ctx->json) {
-                        printf("%s{\"plugin\":", i ? "," : "");
-                        json_print_string(stdout, c.plugin);
-                        printf(",\"kind\":");
-                        json_print_string(stdout, c.kind);
-                        printf(",\"object\":");
-                        json_print_string(stdout, c.object);
-                        printf(",\"detail\":");
-                        json_print_string(stdout, c.detail);
-                        printf(",\"lock\":");
-                        json_print_string(stdout, c.lock_path);
-                        printf("}");
-                } else
-                        printf("%-4zu %-12s %-14s %-40s %s\n", i + 1, c.plugin, c.kind, c.object, c.detail);
+                printf("%-4zu %-12s %-14s %-40s %s\n", i + 1, c.plugin, c.kind, c.object, c.detail);
         }
-        if (ctx->json)
-                printf("]}\n");
 }
 
 static int guest_explain(CtlContext *ctx, const char *path) {
@@ -161,8 +113,14 @@ static int guest_explain(CtlContext *ctx, const char *path) {
                 fprintf(stderr, "bulwarkctl: %s\n", err.message);
                 goto finish;
         }
-        explain_print(ctx, bw_guest_info(g), plan);
-        rc = CTL_EXIT_OK;
+        if (ctx->json) {
+                char *json = NULL;
+                int r = bw_plan_to_json(plan, g, &json);
+                rc = json_print(r, json);
+        } else {
+                explain_print_table(bw_guest_info(g), plan);
+                rc = CTL_EXIT_OK;
+        }
 finish:
         bw_plan_free(plan);
         bw_manager_free(m);

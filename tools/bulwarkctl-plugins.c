@@ -6,7 +6,6 @@
 #include <string.h>
 
 #include "bulwarkctl.h"
-#include "json-out.h"
 
 static void plugins_help(FILE *f) {
         fprintf(f,
@@ -17,9 +16,44 @@ static void plugins_help(FILE *f) {
                 "Exit status 1 when any plugin is unusable.\n");
 }
 
+/* The library's JSON, as a host daemon or the D-Bus service gets it. */
+static int plugins_print_json(const BwManager *m) {
+        char *json = NULL;
+        int r = bw_manager_plugins_to_json(m, &json);
+        if (r < 0) {
+                fprintf(stderr, "bulwarkctl: cannot produce JSON: %s\n", strerror(-r));
+                return r;
+        }
+        printf("%s\n", json);
+        bw_free(json);
+        return 0;
+}
+
+static void plugins_print_table(const BwManager *m) {
+        printf("%-14s %-5s %-7s %-6s %s\n", "PLUGIN", "ABI", "USABLE", "FLAGS", "REASON / FILE");
+        for (size_t i = 0; i < bw_manager_plugin_count(m); i++) {
+                BwPluginInfo info;
+                if (bw_manager_plugin_info(m, i, &info) < 0)
+                        continue;
+                printf("%-14s %u.%-3u %-7s 0x%-4x %s\n", info.name, info.abi_major, info.abi_minor,
+                       info.probe_result < 0 ? "no" : "yes", info.flags,
+                       info.probe_reason[0] ? info.probe_reason : "-");
+                printf("%-14s %-5s %-7s %-6s %s\n", "", "", "", "", info.path);
+        }
+}
+
+static size_t plugins_count_unusable(const BwManager *m) {
+        size_t n = 0;
+        for (size_t i = 0; i < bw_manager_plugin_count(m); i++) {
+                BwPluginInfo info;
+                n += bw_manager_plugin_info(m, i, &info) == 0 && info.probe_result < 0;
+        }
+        return n;
+}
+
 int ctl_plugins_main(CtlContext *ctx, int argc, char **argv) {
         BwManager *m = NULL;
-        int unusable = 0;
+        int rc = CTL_EXIT_OK;
 
         if (argc > 1 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
                 plugins_help(stdout);
@@ -31,35 +65,13 @@ int ctl_plugins_main(CtlContext *ctx, int argc, char **argv) {
         }
         if (ctl_manager_open(ctx, &m) < 0)
                 return CTL_EXIT_FAILURE;
-
-        size_t n = bw_manager_plugin_count(m);
-        if (ctx->json)
-                printf("[");
-        else
-                printf("%-14s %-5s %-7s %-6s %s\n", "PLUGIN", "ABI", "USABLE", "FLAGS", "REASON / FILE");
-        for (size_t i = 0; i < n; i++) {
-                BwPluginInfo info;
-                if (bw_manager_plugin_info(m, i, &info) < 0)
-                        continue;
-                unusable += info.probe_result < 0;
-                if (ctx->json) {
-                        printf("%s{\"name\":", i ? "," : "");
-                        json_print_string(stdout, info.name);
-                        printf(",\"abi\":\"%u.%u\",\"flags\":%u,\"usable\":%s,\"reason\":", info.abi_major,
-                               info.abi_minor, info.flags, info.probe_result < 0 ? "false" : "true");
-                        json_print_string(stdout, info.probe_reason);
-                        printf(",\"path\":");
-                        json_print_string(stdout, info.path);
-                        printf("}");
-                } else {
-                        printf("%-14s %u.%-3u %-7s 0x%-4x %s\n", info.name, info.abi_major, info.abi_minor,
-                               info.probe_result < 0 ? "no" : "yes", info.flags,
-                               info.probe_reason[0] ? info.probe_reason : "-");
-                        printf("%-14s %-5s %-7s %-6s %s\n", "", "", "", "", info.path);
-                }
-        }
-        if (ctx->json)
-                printf("]\n");
+        if (ctx->json) {
+                if (plugins_print_json(m) < 0)
+                        rc = CTL_EXIT_FAILURE;
+        } else
+                plugins_print_table(m);
+        if (plugins_count_unusable(m) > 0)
+                rc = CTL_EXIT_FAILURE;
         bw_manager_free(m);
-        return unusable ? CTL_EXIT_FAILURE : CTL_EXIT_OK;
+        return rc;
 }

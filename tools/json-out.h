@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* Minimal JSON output for --json: strings escaped per RFC 8259. */
+/* JSON string output for commands whose JSON is not yet the library's
+ * (locks, devices).  The rules, invalid UTF-8 included, are those of
+ * util/json-writer.h. */
 #pragma once
 
 #include <stdio.h>

@@ -129,6 +129,46 @@ BW_PUBLIC int bw_manager_stop(BwManager *manager, const char *name, BwError *ret
  * the number of transactions rolled back. */
 BW_PUBLIC int bw_manager_recover(BwManager *manager, BwError *reterr);
 
+/* ---- JSON -------------------------------------------------------------- */
+
+/* The JSON `bulwarkctl --json` prints (and the D-Bus service returns),
+ * produced here so every front end prints the same.  Each function
+ * returns 0 and sets *ret_json to a NUL-terminated UTF-8 document that
+ * the caller releases with bw_free(), or -EINVAL for a missing argument.
+ *
+ * Strings: JSON escapes for '"', '\' and control characters; valid UTF-8
+ * is kept as is.  A byte that is not valid UTF-8 (a path may hold any)
+ * is written as the text \xHH, and a backslash that would read as such
+ * text as \x5c: in every string value, \xHH stands for the byte 0xHH, so
+ * the exact bytes can be recovered.
+ *
+ * Keys are only ever added, never renamed or removed. */
+
+/* Releases memory the library handed over (the JSON strings).  NULL is
+ * accepted. */
+BW_PUBLIC void bw_free(void *p);
+
+/* A guest definition as loaded: {"guest": GUEST, "unresolved": [...]}.
+ * GUEST has name, uuid, uid, gid, cgroup (null unless the definition
+ * names one or the guest was placed), cgroup_given, hotplug_vfio and
+ * resources: each with type, id, path (null when none), readonly,
+ * shared, paths ([{"path", "role"}], backing chains included) and, by
+ * type, hostdev_type with pci_address or usb_bus/usb_device, chardev_type,
+ * or access ("rwm" letters).  "unresolved" lists, as messages, the host
+ * objects that could not be found (a start would refuse). */
+BW_PUBLIC int bw_guest_to_json(const BwGuest *guest, char **ret_json);
+
+/* A plan: {"guest": NAME, "changes": [{"plugin", "kind", "object",
+ * "detail", "lock"}]} in apply order; "lock" is null when the change
+ * needs no path lock.  `guest` is the planned guest, for its name (NULL
+ * writes null). */
+BW_PUBLIC int bw_plan_to_json(const BwPlan *plan, const BwGuest *guest, char **ret_json);
+
+/* The loaded plugins in order: [{"name", "abi" ("1.1"), "flags" (the
+ * BW_PLUGIN_FLAG_* number), "flag_names" (["labels-paths",
+ * "needs-root"]), "usable", "reason" ("" when none), "path"}]. */
+BW_PUBLIC int bw_manager_plugins_to_json(const BwManager *manager, char **ret_json);
+
 /* ---- Logging ----------------------------------------------------------- */
 
 /* Messages at or above `level` (BW_LOG_*) go to stderr; the default is

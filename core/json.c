@@ -1,0 +1,215 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Library JSON: guests, plans and plugins as the CLI and the D-Bus
+ * service print them.  Built on util/json-writer; keys are documented in
+ * json.h and bulwark.h. */
+#include "config.h"
+
+#include <errno.h>
+
+#include "guest.h"
+#include "json.h"
+
+/* The names the guest definition's type= keys take. */
+static const char *json_hostdev_type(BwHostdevType type) {
+        static const char *const names[] = {
+                [BW_HOSTDEV_VFIO_PCI] = "vfio-pci",
+                [BW_HOSTDEV_USB] = "usb",
+                [BW_HOSTDEV_SCSI_GENERIC] = "scsi-generic",
+        };
+        return (unsigned) type < G_N_ELEMENTS(names) ? names[type] : NULL;
+}
+
+static const char *json_chardev_type(BwChardevType type) {
+        static const char *const names[] = {
+                [BW_CHARDEV_FILE] = "file",
+                [BW_CHARDEV_SOCKET] = "socket",
+                [BW_CHARDEV_PIPE] = "pipe",
+                [BW_CHARDEV_PTY] = "pty",
+        };
+        return (unsigned) type < G_N_ELEMENTS(names) ? names[type] : NULL;
+}
+
+/* The fields only some resource types have. */
+static void json_resource_typed(JsonWriter *w, const BwResource *res) {
+        switch (res->type) {
+        case BW_RESOURCE_HOSTDEV:
+                json_writer_member_string(w, "hostdev_type", json_hostdev_type(res->hostdev_type));
+                if (res->hostdev_type == BW_HOSTDEV_VFIO_PCI)
+                        json_writer_member_string(w, "pci_address", res->pci_address);
+                if (res->hostdev_type == BW_HOSTDEV_USB) {
+                        json_writer_member_uint(w, "usb_bus", res->usb_bus);
+                        json_writer_member_uint(w, "usb_device", res->usb_device);
+                }
+                break;
+        case BW_RESOURCE_CHARDEV:
+                json_writer_member_string(w, "chardev_type", json_chardev_type(res->chardev_type));
+                break;
+        case BW_RESOURCE_DEVICE: {
+                char access[4], *a = access;
+                if (res->access & BW_ACCESS_READ)
+                        *a++ = 'r';
+                if (res->access & BW_ACCESS_WRITE)
+                        *a++ = 'w';
+                if (res->access & BW_ACCESS_MKNOD)
+                        *a++ = 'm';
+                *a = '\0';
+                json_writer_member_string(w, "access", access);
+                break;
+        }
+        default:
+                break;
+        }
+}
+
+static void json_resource(JsonWriter *w, const BwResource *res) {
+        json_writer_object_begin(w);
+        json_writer_member_string(w, "type", bw_resource_type_to_string(res->type));
+        json_writer_member_string(w, "id", res->id);
+        json_writer_member_string(w, "path", res->path);
+        json_writer_member_bool(w, "readonly", res->readonly);
+        json_writer_member_bool(w, "shared", res->shared);
+        json_resource_typed(w, res);
+        json_writer_key(w, "paths");
+        json_writer_array_begin(w);
+        for (size_t k = 0; k < res->n_paths; k++) {
+                json_writer_object_begin(w);
+                json_writer_member_string(w, "path", res->paths[k]);
+                json_writer_member_string(w, "role", bw_path_role_to_string(res->roles[k]));
+                json_writer_object_end(w);
+        }
+        json_writer_array_end(w);
+        json_writer_object_end(w);
+}
+
+void json_guest_info(JsonWriter *w, const BwGuestInfo *info) {
+        json_writer_object_begin(w);
+        json_writer_member_string(w, "name", info->name);
+        json_writer_member_string(w, "uuid", info->uuid);
+        json_writer_member_uint(w, "uid", info->uid);
+        json_writer_member_uint(w, "gid", info->gid);
+        json_writer_member_string(w, "cgroup", info->cgroup);
+        json_writer_member_bool(w, "cgroup_given", info->cgroup_given);
+        json_writer_member_bool(w, "hotplug_vfio", info->hotplug_vfio);
+        json_writer_key(w, "resources");
+        json_writer_array_begin(w);
+        for (size_t i = 0; i < info->n_resources; i++)
+                json_resource(w, &info->resources[i]);
+        json_writer_array_end(w);
+        json_writer_object_end(w);
+}
+
+void json_plan_change(JsonWriter *w, const BwPlanChange *c) {
+        json_writer_object_begin(w);
+        json_writer_member_string(w, "plugin", c->plugin);
+        json_writer_member_string(w, "kind", c->kind);
+        json_writer_member_string(w, "object", c->object);
+        json_writer_member_string(w, "detail", c->detail);
+        json_writer_member_string(w, "lock", c->lock_path);
+        /* Extension point: when BwPlanChange carries the resource a change
+         * is for and its flags, they go here as "resource" (the id, or
+         * null) and "flags" (an array of names), after the keys above. */
+        json_writer_object_end(w);
+}
+
+void json_plugin_info(JsonWriter *w, const BwPluginInfo *info) {
+        static const struct {
+                uint32_t bit;
+                const char *name;
+        } flags[] = {
+                { BW_PLUGIN_FLAG_LABELS_PATHS, "labels-paths" },
+                { BW_PLUGIN_FLAG_NEEDS_ROOT, "needs-root" },
+        };
+        g_autofree char *abi = g_strdup_printf("%u.%u", info->abi_major, info->abi_minor);
+        uint32_t rest = info->flags;
+
+        json_writer_object_begin(w);
+        json_writer_member_string(w, "name", info->name);
+        json_writer_member_string(w, "abi", abi);
+        json_writer_member_uint(w, "flags", info->flags);
+        json_writer_key(w, "flag_names");
+        json_writer_array_begin(w);
+        for (size_t i = 0; i < G_N_ELEMENTS(flags); i++)
+                if (info->flags & flags[i].bit) {
+                        json_writer_string(w, flags[i].name);
+                        rest &= ~flags[i].bit;
+                }
+        /* The loader refuses unknown bits; should one appear, show it. */
+        for (uint32_t bit = 1; rest; bit <<= 1)
+                if (rest & bit) {
+                        g_autofree char *hex = g_strdup_printf("0x%x", bit);
+                        json_writer_string(w, hex);
+                        rest &= ~bit;
+                }
+        json_writer_array_end(w);
+        json_writer_member_bool(w, "usable", info->probe_result >= 0);
+        json_writer_member_string(w, "reason", info->probe_reason);
+        json_writer_member_string(w, "path", info->path);
+        json_writer_object_end(w);
+}
+
+/* ---- Public entry points ------------------------------------------------ */
+
+static int json_finish(JsonWriter *w, char **ret_json) {
+        char *text = NULL;
+        int r = json_writer_finish(w, &text);
+        if (r < 0)
+                return r; /* a bug here, not bad input */
+        *ret_json = text;
+        return 0;
+}
+
+BW_PUBLIC void bw_free(void *p) {
+        g_free(p);
+}
+
+BW_PUBLIC int bw_guest_to_json(const BwGuest *guest, char **ret_json) {
+        if (!guest || !ret_json)
+                return -EINVAL;
+        g_autoptr(JsonWriter) w = json_writer_new();
+        json_writer_object_begin(w);
+        json_writer_key(w, "guest");
+        json_guest_info(w, bw_guest_info(guest));
+        json_writer_key(w, "unresolved");
+        json_writer_array_begin(w);
+        for (size_t i = 0; i < guest_get_n_unresolved(guest); i++)
+                json_writer_string(w, guest_get_unresolved(guest, i));
+        json_writer_array_end(w);
+        json_writer_object_end(w);
+        return json_finish(w, ret_json);
+}
+
+BW_PUBLIC int bw_plan_to_json(const BwPlan *plan, const BwGuest *guest, char **ret_json) {
+        if (!plan || !ret_json)
+                return -EINVAL;
+        g_autoptr(JsonWriter) w = json_writer_new();
+        json_writer_object_begin(w);
+        json_writer_member_string(w, "guest", guest ? bw_guest_info(guest)->name : NULL);
+        json_writer_key(w, "changes");
+        json_writer_array_begin(w);
+        for (size_t i = 0; i < bw_plan_count(plan); i++) {
+                BwPlanChange c;
+                int r = bw_plan_change(plan, i, &c);
+                if (r < 0)
+                        return r;
+                json_plan_change(w, &c);
+        }
+        json_writer_array_end(w);
+        json_writer_object_end(w);
+        return json_finish(w, ret_json);
+}
+
+BW_PUBLIC int bw_manager_plugins_to_json(const BwManager *manager, char **ret_json) {
+        if (!manager || !ret_json)
+                return -EINVAL;
+        g_autoptr(JsonWriter) w = json_writer_new();
+        json_writer_array_begin(w);
+        for (size_t i = 0; i < bw_manager_plugin_count(manager); i++) {
+                BwPluginInfo info;
+                int r = bw_manager_plugin_info(manager, i, &info);
+                if (r < 0)
+                        return r;
+                json_plugin_info(w, &info);
+        }
+        json_writer_array_end(w);
+        return json_finish(w, ret_json);
+}
