@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include <glib.h>
@@ -70,18 +71,32 @@ static void assert_path(const BwResource *r, size_t i, const char *path, BwPathR
         assert_int_equal(r->roles[i], role);
 }
 
-/* A qcow2 v3 image, optionally naming a backing file. */
-static char *qcow2_write(const char *name, const char *backing) {
+/* A qcow2 v3 image, optionally naming a backing file and its format. */
+static char *qcow2_write_format(const char *name, const char *backing, const char *format) {
         uint8_t buf[1024] = { 'Q', 'F', 'I', 0xfb, 0, 0, 0, 3 };
+        size_t off = 104;
         buf[23] = 16;  /* cluster_bits */
         buf[99] = 4;   /* refcount_order */
         buf[103] = 104; /* header_length */
+        if (format) {
+                /* the backing-format extension, padded to 8 bytes */
+                const uint8_t type[4] = { 0xe2, 0x79, 0x2a, 0xca };
+                memcpy(buf + off, type, 4);
+                buf[off + 7] = (uint8_t) strlen(format);
+                memcpy(buf + off + 8, format, strlen(format));
+                off += 8 + ((strlen(format) + 7) & ~(size_t) 7);
+        }
+        off += 8; /* end marker */
         if (backing) {
-                buf[15] = 112; /* backing_file_offset, after the end marker */
+                buf[15] = (uint8_t) off; /* backing_file_offset */
                 buf[19] = (uint8_t) strlen(backing);
-                memcpy(buf + 112, backing, strlen(backing));
+                memcpy(buf + off, backing, strlen(backing));
         }
         return test_write_file(scratch, name, buf, sizeof(buf));
+}
+
+static char *qcow2_write(const char *name, const char *backing) {
+        return qcow2_write_format(name, backing, NULL);
 }
 
 /* ---- Valid definitions ------------------------------------------------- */
@@ -309,6 +324,99 @@ static void test_guest_parse_disk_bad_image(void **state) {
         load_fails(text2, -ELOOP, "backing chain loops");
 }
 
+/* A device node in the scratch directory; false (and a note) when this
+ * process may not make one. */
+static bool node_make(const char *path, mode_t type, dev_t dev) {
+        if (mknod(path, type | 0600, dev) == 0)
+                return true;
+        assert_true(errno == EPERM || errno == EACCES);
+        print_message("# no device node %s here (%s): that part is not checked\n", path, strerror(errno));
+        return false;
+}
+
+/* qcow2 headers naming what must not be opened: the load fails, located
+ * at the disk's path, naming the image, the backing file and why. */
+static void test_guest_parse_hostile_backing(void **state) {
+        g_autofree char *ptmx = qcow2_write("h-ptmx.qcow2", "/dev/ptmx");
+        g_autofree char *t1 = g_strdup_printf(G "[disk:root]\npath=%s\nformat=qcow2\n", ptmx);
+        g_autofree char *w1 = g_strdup_printf("t.guest:6: [disk:root] key 'path': image '%s': backing file '/dev/ptmx': "
+                                              "a character device, not a regular file or block device (not opened)", ptmx);
+        load_fails(t1, -EINVAL, w1);
+        /* read-only format=auto disks are read the same way */
+        g_autofree char *t1b = g_strdup_printf(G "[disk:root]\npath=%s\nformat=auto\nreadonly=true\n", ptmx);
+        load_fails(t1b, -EINVAL, "backing file '/dev/ptmx': a character device");
+        /* a FIFO: opening it for reading would block */
+        g_autofree char *fifo = g_build_filename(scratch, "h.fifo", NULL);
+        assert_int_equal(mkfifo(fifo, 0600), 0);
+        g_autofree char *top = qcow2_write("h-fifo.qcow2", fifo);
+        g_autofree char *t2 = g_strdup_printf(G "[disk:root]\npath=%s\nformat=qcow2\n", top);
+        g_autofree char *w2 = g_strdup_printf("image '%s': backing file '%s': a FIFO, not a regular file", top, fifo);
+        alarm(10);
+        load_fails(t2, -EINVAL, w2);
+        alarm(0);
+        /* a per-process name */
+        g_autofree char *self = qcow2_write("h-self.qcow2", "/proc/self/fd/0");
+        g_autofree char *t3 = g_strdup_printf(G "[disk:root]\npath=%s\nformat=qcow2\n", self);
+        load_fails(t3, -EINVAL, "backing file '/proc/self/fd/0': refused, not opened: /proc/self");
+}
+
+/* A block device named by an image header is accepted only when the
+ * definition lists it too, under any name and in any group. */
+static void test_guest_parse_block_device_backing(void **state) {
+        g_autofree char *node = g_build_filename(scratch, "blk", NULL);
+        if (!node_make(node, S_IFBLK, makedev(7, 241)))
+                return;
+        g_autofree char *link = g_build_filename(scratch, "blk-link", NULL);
+        assert_int_equal(symlink(node, link), 0);
+        /* raw recorded: the node is looked at, never opened (no device is behind it) */
+        g_autofree char *top = qcow2_write_format("b-top.qcow2", node, "raw");
+        g_autofree char *alone = g_strdup_printf(G "[disk:root]\npath=%s\nformat=qcow2\n", top);
+        g_autofree char *want = g_strdup_printf("t.guest:6: [disk:root] key 'path': image '%s': backing file '%s': "
+                                                "a block device named only by an image header, not opened", top, node);
+        load_fails(alone, -EINVAL, want);
+        /* listed by a later group, under another name */
+        g_autofree char *listed = g_strdup_printf("%s[disk:base]\npath=%s\nreadonly=true\n", alone, link);
+        g_autoptr(BwGuest) g = load_ok(listed);
+        const BwResource *r = resource(g, 0);
+        assert_int_equal(r->n_paths, 2);
+        assert_path(r, 0, top, BW_PATH_IMAGE);
+        assert_path(r, 1, node, BW_PATH_BACKING);
+        assert_path(resource(g, 1), 0, link, BW_PATH_IMAGE_READONLY);
+        /* a path of another device does not list it */
+        g_autofree char *other = g_build_filename(scratch, "blk-other", NULL);
+        assert_int_equal(mknod(other, S_IFBLK | 0600, makedev(7, 242)), 0);
+        g_autofree char *wrong = g_strdup_printf("%s[disk:base]\npath=%s\nreadonly=true\n", alone, other);
+        load_fails(wrong, -EINVAL, "a block device named only by an image header");
+        /* removing the group that lists it leaves the header's word alone: refused */
+        BwError err = {};
+        g_autoptr(BwGuest) without = NULL;
+        assert_int_equal(guest_parse_without_resource(g, "disk:base", &without, &err), -EINVAL);
+        assert_non_null(strstr(err.message, "t.guest:6: [disk:root] key 'path': "));
+        assert_null(without);
+        /* adding a disk whose header names it, to a guest that lists it: accepted */
+        g_autoptr(BwGuest) base_only = NULL;
+        assert_int_equal(guest_parse_without_resource(g, "disk:root", &base_only, &err), 0);
+        g_autofree char *res = g_strdup_printf("[disk:root2]\npath=%s\nformat=qcow2\n", top);
+        g_autoptr(BwGuest) again = NULL;
+        const BwResource *added = NULL;
+        if (guest_parse_with_resource(base_only, res, "r.res", &again, &added, &err) < 0)
+                fail_msg("%s", err.message);
+        assert_int_equal(added->n_paths, 2);
+        assert_path(added, 1, node, BW_PATH_BACKING);
+}
+
+/* Unresolved entries stay in resource order, whatever the order of the
+ * lookups (chains are followed after every group is parsed). */
+static void test_guest_parse_unresolved_order(void **state) {
+        g_autoptr(BwGuest) g = load_ok(G "[disk:a]\npath=/nonexistent/a.qcow2\nformat=qcow2\n"
+                                         "[hostdev:gone]\ntype=vfio-pci\naddress=0000:02:00.0\n"
+                                         "[disk:b]\npath=/nonexistent/b.qcow2\nformat=qcow2\n");
+        assert_int_equal(guest_get_n_unresolved(g), 3);
+        assert_true(g_str_has_prefix(guest_get_unresolved(g, 0), "t.guest:6: [disk:a] "));
+        assert_true(g_str_has_prefix(guest_get_unresolved(g, 1), "t.guest:10: [hostdev:gone] "));
+        assert_true(g_str_has_prefix(guest_get_unresolved(g, 2), "t.guest:12: [disk:b] "));
+}
+
 static void test_guest_parse_skip_host(void **state) {
         GuestParseOptions o = { .sysfs_root = sysfs, .skip_host = true };
         const char *text = G "[disk:a]\npath=/nonexistent/a.qcow2\nformat=qcow2\n"
@@ -377,10 +485,15 @@ static void test_guest_to_string(void **state) {
 static void test_guest_name_is_valid(void **state) {
         assert_true(guest_name_is_valid("a"));
         assert_true(guest_name_is_valid("build-runner.7_x"));
-        assert_true(guest_name_is_valid("..."));
+        assert_true(guest_name_is_valid("a."));
+        assert_true(guest_name_is_valid("a..b"));
+        assert_true(guest_name_is_valid("-a"));
         assert_false(guest_name_is_valid(""));
         assert_false(guest_name_is_valid("."));
         assert_false(guest_name_is_valid(".."));
+        /* a leading '.': a hidden journal file `recover` skips, a hidden cgroup */
+        assert_false(guest_name_is_valid("..."));
+        assert_false(guest_name_is_valid(".hidden"));
         assert_false(guest_name_is_valid("a/b"));
         assert_false(guest_name_is_valid("é"));
         char name[66];
@@ -390,6 +503,63 @@ static void test_guest_name_is_valid(void **state) {
         name[64] = 'a';
         name[65] = '\0';
         assert_false(guest_name_is_valid(name));
+        /* the reason, for messages */
+        assert_null(guest_name_why_invalid("a"));
+        assert_string_equal(guest_name_why_invalid(".hidden"), "it starts with '.'");
+        assert_string_equal(guest_name_why_invalid(""), "it is empty");
+        assert_string_equal(guest_name_why_invalid(name), "it is longer than 64 bytes");
+        assert_non_null(strstr(guest_name_why_invalid("a b"), "a character other than"));
+}
+
+static void test_guest_path_per_process(void **state) {
+        static const char *const refused[] = {
+                "/dev/stdin", "/dev/stdout", "/dev/stderr", "/dev/fd", "/dev/fd/0", "/dev/fd/12",
+                "/proc/self", "/proc/self/fd/3", "/proc/self/root", "/proc/self/cwd/x", "/proc/self/environ",
+                "/proc/thread-self", "/proc/thread-self/fd/1", "/proc/1", "/proc/1/fd/3", "/proc/4242/root/etc/shadow",
+                "/proc/1/task/1/fd/0",
+        };
+        static const char *const allowed[] = {
+                "/", "/dev", "/dev/null", "/dev/stdin.log", "/dev/fdx", "/dev/vfio/12", "/proc", "/proc/cpuinfo",
+                "/proc/selfish", "/proc/1x", "/proc/sys/vm", "/srv/proc/self/fd/0", "/run/dev/stdin",
+        };
+        for (size_t i = 0; i < G_N_ELEMENTS(refused); i++)
+                if (!guest_path_per_process(refused[i]))
+                        fail_msg("'%s' is not refused", refused[i]);
+        for (size_t i = 0; i < G_N_ELEMENTS(allowed); i++)
+                if (guest_path_per_process(allowed[i]))
+                        fail_msg("'%s' is refused", allowed[i]);
+}
+
+/* Every path-valued key refuses per-process paths, and each message says
+ * why; the spellings that normalize to one are refused too. */
+static void test_guest_parse_per_process_paths(void **state) {
+        static const struct {
+                const char *text, *fragment;
+        } cases[] = {
+                { G "[disk:a]\npath=/dev/stdin\n",
+                  "t.guest:6: [disk:a] key 'path': path '/dev/stdin' is refused: /dev/stdin, /dev/stdout and /dev/stderr are the standard streams of whichever process opens them" },
+                { G "[chardev:c]\ntype=file\npath=/dev/stdout\n", "t.guest:7: [chardev:c] key 'path': path '/dev/stdout' is refused" },
+                { G "[chardev:c]\ntype=pipe\npath=//dev//stderr/\n", "t.guest:7: [chardev:c] key 'path': path '/dev/stderr' is refused" },
+                { G "[device:d]\npath=/dev/fd/3\n",
+                  "t.guest:6: [device:d] key 'path': path '/dev/fd/3' is refused: /dev/fd/N is descriptor N of whichever process opens it" },
+                { G "[hostdev:h]\ntype=scsi-generic\npath=/dev/fd/0\n", "t.guest:7: [hostdev:h] key 'path': path '/dev/fd/0' is refused" },
+                { G "[tpm]\nstate=/dev/fd\n", "t.guest:6: [tpm] key 'state': path '/dev/fd' is refused" },
+                { G "[kernel]\nkernel=/proc/self/fd/0\n",
+                  "t.guest:6: [kernel] key 'kernel': path '/proc/self/fd/0' is refused: /proc/self and /proc/thread-self are whichever process opens them" },
+                { G "[kernel]\nkernel=/boot/k\ninitrd=/proc/self/root/boot/initrd\n",
+                  "t.guest:7: [kernel] key 'initrd': path '/proc/self/root/boot/initrd' is refused" },
+                { G "[firmware]\nloader=/proc/self\n", "t.guest:6: [firmware] key 'loader': path '/proc/self' is refused" },
+                { G "[firmware]\nnvram=/proc/thread-self/fd/4\n", "t.guest:6: [firmware] key 'nvram': path '/proc/thread-self/fd/4' is refused" },
+                { G "[memory]\nbacking=/proc/1/fd/3\n",
+                  "t.guest:6: [memory] key 'backing': path '/proc/1/fd/3' is refused: /proc/<pid> is one process (fd/N, root and cwd are what it has open)" },
+                { G "[disk:a]\npath=/proc/4242/root/img\n", "t.guest:6: [disk:a] key 'path': path '/proc/4242/root/img' is refused" },
+                { G "cgroup=/proc/self/cgroup\n", "t.guest:5: [guest] key 'cgroup': path '/proc/self/cgroup' is refused" },
+        };
+        for (size_t i = 0; i < G_N_ELEMENTS(cases); i++)
+                load_fails(cases[i].text, -EINVAL, cases[i].fragment);
+        /* near misses are paths like any other */
+        g_autoptr(BwGuest) g = load_ok(G "[chardev:c]\ntype=file\npath=/dev/stdin.log\n[disk:a]\npath=/proc/selfish\n");
+        assert_path(resource(g, 0), 0, "/dev/stdin.log", BW_PATH_CHARDEV);
 }
 
 /* ---- Public entry points ----------------------------------------------- */
@@ -601,6 +771,10 @@ static const ErrorCase error_cases[] = {
         { "missing_group", "[guest]\nname=t\nuser=1\n", "t.guest:1: [guest]: missing required key 'group'" },
         { "bad_name", "[guest]\nname=a b\nuser=1\ngroup=1\n", "t.guest:2: [guest] key 'name': invalid name 'a b'" },
         { "dotdot_name", "[guest]\nname=..\nuser=1\ngroup=1\n", "key 'name': invalid name '..'" },
+        { "hidden_name", "[guest]\nname=.hidden\nuser=1\ngroup=1\n",
+          "t.guest:2: [guest] key 'name': invalid name '.hidden' (1 to 64 of a-z A-Z 0-9 _ . -, not starting with '.'): it starts with '.'" },
+        { "dots_name", "[guest]\nname=...\nuser=1\ngroup=1\n", "key 'name': invalid name '...' (1 to 64" },
+        { "hidden_id", G "[disk:.data]\npath=/a\n", "t.guest:5: [disk:.data]: invalid id '.data' (1 to 64 of a-z A-Z 0-9 _ . -, not starting with '.'): it starts with '.'" },
         { "long_name", "[guest]\nname=" "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa" "\nuser=1\ngroup=1\n",
           "invalid name 'aaaaaaaa" },
         { "bad_uuid", G "uuid=1234\n", "t.guest:5: [guest] key 'uuid': invalid UUID '1234'" },
@@ -754,6 +928,11 @@ int main(void) {
                 cmocka_unit_test(test_guest_resolve_cgroup_default),
                 cmocka_unit_test(test_guest_to_string),
                 cmocka_unit_test(test_guest_name_is_valid),
+                cmocka_unit_test(test_guest_path_per_process),
+                cmocka_unit_test(test_guest_parse_per_process_paths),
+                cmocka_unit_test(test_guest_parse_hostile_backing),
+                cmocka_unit_test(test_guest_parse_block_device_backing),
+                cmocka_unit_test(test_guest_parse_unresolved_order),
                 cmocka_unit_test(test_guest_load_file_errors),
                 cmocka_unit_test(test_guest_load_data_args),
                 cmocka_unit_test(test_guest_load_file_no_fd_leak),
