@@ -358,7 +358,7 @@ static size_t line_offset(const GArray *starts, unsigned line) {
 
 static bool line_is_blank(const char *s, size_t len) {
         for (size_t i = 0; i < len; i++)
-                if (s[i] != ' ' && s[i] != '\t' && s[i] != '\r')
+                if (s[i] != ' ' && s[i] != '\t' && s[i] != '\r' && s[i] != '\n')
                         return false;
         return true;
 }
@@ -421,9 +421,12 @@ int guest_parse_without_resource(const BwGuest *guest, const char *resource_ref,
         size_t end = line_offset(starts, after);
         g_autoptr(GString) text = g_string_new_len(old, (gssize) start);
         g_string_append_len(text, old + end, (gssize) (len - end));
-        r = reparse_edited(guest, text->str, text->len, 0, NULL, &edited, reterr);
+        /* What fails now is in the rest of the definition (a backing block
+         * device only this group listed): say which edit made it fail. */
+        BwError e = {};
+        r = reparse_edited(guest, text->str, text->len, 0, NULL, &edited, &e);
         if (r < 0)
-                return r;
+                return error_set(reterr, r, "guest '%s' without [%s]: %s", name, resource_ref, e.message);
         *ret_guest = g_steal_pointer(&edited);
         return 0;
 }

@@ -223,8 +223,10 @@ const char *guest_path_per_process(const char *path) {
                 return NULL;
         if (path_first_component(rest, "self", &sub) || path_first_component(rest, "thread-self", &sub))
                 return "/proc/self and /proc/thread-self are whichever process opens them (its descriptors, root and files)";
+        if (rest[0] != '/')
+                return NULL; /* "/proc" itself */
         size_t digits = strspn(rest + 1, "0123456789");
-        if (rest[0] == '/' && digits > 0 && (rest[1 + digits] == '/' || rest[1 + digits] == '\0'))
+        if (digits > 0 && (rest[1 + digits] == '/' || rest[1 + digits] == '\0'))
                 return "/proc/<pid> is one process (fd/N, root and cwd are what it has open), not a host resource";
         return NULL;
 }

@@ -391,7 +391,7 @@ static void test_guest_parse_block_device_backing(void **state) {
         BwError err = {};
         g_autoptr(BwGuest) without = NULL;
         assert_int_equal(guest_parse_without_resource(g, "disk:base", &without, &err), -EINVAL);
-        assert_non_null(strstr(err.message, "t.guest:6: [disk:root] key 'path': "));
+        assert_true(g_str_has_prefix(err.message, "guest 't' without [disk:base]: t.guest:6: [disk:root] key 'path': "));
         assert_null(without);
         /* adding a disk whose header names it, to a guest that lists it: accepted */
         g_autoptr(BwGuest) base_only = NULL;
@@ -561,6 +561,205 @@ static void test_guest_parse_per_process_paths(void **state) {
         g_autoptr(BwGuest) g = load_ok(G "[chardev:c]\ntype=file\npath=/dev/stdin.log\n[disk:a]\npath=/proc/selfish\n");
         assert_path(resource(g, 0), 0, "/dev/stdin.log", BW_PATH_CHARDEV);
 }
+
+/* ---- Adding and removing one resource ---------------------------------- */
+
+static BwGuest *with_ok(const BwGuest *g, const char *res, const BwResource **added) {
+        BwGuest *n = NULL;
+        BwError err = {};
+        if (guest_parse_with_resource(g, res, "r.res", &n, added, &err) < 0)
+                fail_msg("guest_parse_with_resource: %s", err.message);
+        return n;
+}
+
+static void with_fails(const BwGuest *g, const char *res, const char *source, int code, const char *fragment) {
+        BwGuest *n = NULL;
+        const BwResource *added = NULL;
+        BwError err = {};
+        int r = guest_parse_with_resource(g, res, source, &n, &added, &err);
+        if (r != code)
+                fail_msg("expected %d, got %d (%s)", code, r, err.message);
+        assert_null(n);
+        assert_null(added);
+        if (!strstr(err.message, fragment))
+                fail_msg("'%s' does not contain '%s'", err.message, fragment);
+}
+
+static BwGuest *without_ok(const BwGuest *g, const char *ref) {
+        BwGuest *n = NULL;
+        BwError err = {};
+        if (guest_parse_without_resource(g, ref, &n, &err) < 0)
+                fail_msg("guest_parse_without_resource(%s): %s", ref, err.message);
+        return n;
+}
+
+static void without_fails(const BwGuest *g, const char *ref, int code, const char *fragment) {
+        BwGuest *n = NULL;
+        BwError err = {};
+        int r = guest_parse_without_resource(g, ref, &n, &err);
+        if (r != code)
+                fail_msg("%s: expected %d, got %d (%s)", ref, code, r, err.message);
+        assert_null(n);
+        if (!strstr(err.message, fragment))
+                fail_msg("'%s' does not contain '%s'", err.message, fragment);
+}
+
+/* The stored text is what a re-parse reads: parsing it again gives the
+ * same resources with the same paths. */
+static void assert_text_reparses(const BwGuest *g) {
+        g_autoptr(BwGuest) again = load_ok(guest_get_text(g));
+        const BwGuestInfo *a = bw_guest_info(g), *b = bw_guest_info(again);
+        assert_int_equal(a->n_resources, b->n_resources);
+        for (size_t i = 0; i < a->n_resources; i++) {
+                assert_int_equal(a->resources[i].type, b->resources[i].type);
+                assert_string_equal(a->resources[i].id, b->resources[i].id);
+                assert_int_equal(a->resources[i].n_paths, b->resources[i].n_paths);
+                for (size_t j = 0; j < a->resources[i].n_paths; j++)
+                        assert_string_equal(a->resources[i].paths[j], b->resources[i].paths[j]);
+        }
+}
+
+static void test_guest_with_resource(void **state) {
+        g_autoptr(BwGuest) g = load_ok(G "[disk:a]\npath=/a.img\n");
+        assert_int_equal(guest_resolve_cgroup(g, "/sys/fs/cgroup"), 0);
+        const BwResource *added = NULL;
+        g_autoptr(BwGuest) n = with_ok(g, "[disk:data]\npath=/x.img\nreadonly=true\n", &added);
+        const BwGuestInfo *info = bw_guest_info(n);
+        assert_int_equal(info->n_resources, 2);
+        assert_ptr_equal(added, &info->resources[1]);
+        assert_int_equal(added->type, BW_RESOURCE_DISK);
+        assert_string_equal(added->id, "data");
+        assert_path(added, 0, "/x.img", BW_PATH_IMAGE_READONLY);
+        assert_string_equal(guest_get_text(n), G "[disk:a]\npath=/a.img\n[disk:data]\npath=/x.img\nreadonly=true\n");
+        assert_string_equal(guest_get_source(n), "t.guest");
+        assert_string_equal(info->cgroup, "/sys/fs/cgroup/bulwark/t");
+        assert_string_equal(info->uuid, bw_guest_info(g)->uuid);
+        assert_text_reparses(n);
+        /* the old guest is untouched */
+        assert_int_equal(bw_guest_info(g)->n_resources, 1);
+        assert_string_equal(guest_get_text(g), G "[disk:a]\npath=/a.img\n");
+        /* line ends added where either text lacks one; ret_added may be NULL */
+        g_autoptr(BwGuest) bare = load_ok(G "[kernel]\nkernel=/k");
+        g_autoptr(BwGuest) n2 = NULL;
+        assert_int_equal(guest_parse_with_resource(bare, "[tpm]\nstate=/s", NULL, &n2, NULL, NULL), 0);
+        assert_string_equal(guest_get_text(n2), G "[kernel]\nkernel=/k\n[tpm]\nstate=/s\n");
+        assert_text_reparses(n2);
+        /* every type, the single groups included */
+        g_autoptr(BwGuest) n3 = with_ok(n2, "# the GPU\n[hostdev:gpu]\ntype=vfio-pci\naddress=0000:01:00.0\n", &added);
+        /* the sysfs root carries over: the VFIO group is found */
+        assert_string_equal(added->path, "/dev/vfio/12");
+        g_autoptr(BwGuest) n4 = with_ok(n3, "[memory]\nbacking=/dev/hugepages/t\n", &added);
+        assert_string_equal(added->id, "memory");
+        assert_int_equal(bw_guest_info(n4)->n_resources, 4);
+}
+
+static void test_guest_with_resource_errors(void **state) {
+        g_autoptr(BwGuest) g = load_ok(G "[disk:a]\npath=/a.img\n[kernel]\nkernel=/k\n");
+        with_fails(g, "", "r.res", -EINVAL, "r.res: no group (a resource text holds one group");
+        with_fails(g, "# only a comment\n\n", "r.res", -EINVAL, "r.res: no group");
+        with_fails(g, "[disk:x]\npath=/x\n\n[disk:y]\npath=/y\n", "r.res", -EINVAL,
+                   "r.res:4: [disk:y]: a second group (a resource text holds exactly one resource group)");
+        with_fails(g, "[guest]\nname=u\n", "r.res", -EINVAL, "r.res:1: [guest]: not a resource");
+        with_fails(g, "# again\n[disk:a]\npath=/b.img\n", "r.res", -EEXIST, "r.res:2: [disk:a]: guest 't' already has resource [disk:a]");
+        with_fails(g, "[kernel]\nkernel=/k2\n", "r.res", -EEXIST, "r.res:1: [kernel]: guest 't' already has resource [kernel]");
+        with_fails(g, "path=/x\n[disk:x]\n", "r.res", -EINVAL, "r.res:1: key 'path' before the first [group]");
+        /* errors of the group are located in the resource text */
+        with_fails(g, "\n\n[disk:x]\npath=rel.img\n", "r.res", -EINVAL,
+                   "r.res:4: [disk:x] key 'path': relative path 'rel.img' (an absolute path is required)");
+        with_fails(g, "[disk:x]\npath=/x\npath=/y\n", "r.res", -EINVAL, "r.res:3: [disk:x] key 'path': duplicate key (first at line 2)");
+        with_fails(g, "[disk:x]\n", "r.res", -EINVAL, "r.res:1: [disk:x]: missing required key 'path'");
+        with_fails(g, "[disks:x]\npath=/x\n", "r.res", -EINVAL, "r.res:1: unknown group [disks:x]");
+        with_fails(g, "[disk:.x]\npath=/x\n", "r.res", -EINVAL, "r.res:1: [disk:.x]: invalid id '.x'");
+        with_fails(g, "[disk:x]\npath=/dev/stdin\n", "r.res", -EINVAL, "r.res:2: [disk:x] key 'path': path '/dev/stdin' is refused");
+        with_fails(g, "[disk:x]\npath=/x\x01\n", "r.res", -EINVAL, "r.res:2: control character 0x01");
+        with_fails(g, "[disk:x]\n", NULL, -EINVAL, "<resource>:1: [disk:x]: missing required key 'path'");
+        with_fails(g, NULL, "r.res", -EINVAL, "missing argument");
+        /* an image header read for the new disk, its error located there too */
+        g_autofree char *ptmx = qcow2_write("w-ptmx.qcow2", "/dev/ptmx");
+        g_autofree char *res = g_strdup_printf("[disk:x]\nformat=qcow2\npath=%s\n", ptmx);
+        g_autofree char *want = g_strdup_printf("r.res:3: [disk:x] key 'path': image '%s': backing file '/dev/ptmx': a character device", ptmx);
+        with_fails(g, res, "r.res", -EINVAL, want);
+        /* over the resource limit: located at the new group */
+        g_autoptr(GString) many = g_string_new(G);
+        for (unsigned i = 0; i < GUEST_RESOURCES_MAX; i++)
+                g_string_append_printf(many, "[device:n%u]\npath=/dev/n%u\n", i, i);
+        g_autoptr(BwGuest) full = load_ok(many->str);
+        with_fails(full, "[disk:x]\npath=/x\n", "r.res", -E2BIG, "r.res:1: more than 65536 resources");
+}
+
+static void test_guest_with_resource_host(void **state) {
+        /* unresolved host objects of the new resource are located in its text */
+        g_autoptr(BwGuest) g = load_ok(G);
+        const BwResource *added = NULL;
+        g_autoptr(BwGuest) n = with_ok(g, "[disk:n]\nformat=qcow2\npath=/nonexistent/n.qcow2\n", &added);
+        assert_int_equal(guest_get_n_unresolved(n), 1);
+        assert_string_equal(guest_get_unresolved(n, 0),
+                            "r.res:3: [disk:n] image '/nonexistent/n.qcow2' does not exist: its backing chain is not known");
+        /* skip_host carries over, as in guest_copy() */
+        GuestParseOptions o = { .sysfs_root = sysfs, .skip_host = true };
+        g_autoptr(BwGuest) s = NULL;
+        assert_int_equal(guest_parse(G, strlen(G), "t.guest", &o, &s, NULL), 0);
+        g_autoptr(BwGuest) s1 = with_ok(s, "[disk:n]\nformat=qcow2\npath=/nonexistent/n.qcow2\n", NULL);
+        g_autoptr(BwGuest) s2 = with_ok(s1, "[hostdev:gpu]\ntype=vfio-pci\naddress=0000:01:00.0\n", &added);
+        assert_int_equal(resource(s2, 0)->n_paths, 1);
+        assert_int_equal(added->n_paths, 0);
+        assert_int_equal(guest_get_n_unresolved(s2), 0);
+        g_autoptr(BwGuest) s3 = without_ok(s2, "disk:n");
+        assert_int_equal(resource(s3, 0)->n_paths, 0);
+}
+
+static void test_guest_without_resource(void **state) {
+        static const char text[] = G "[disk:a]\npath=/a.img\n\n"
+                                     "# the data disk\n"
+                                     "[disk:data]\npath=/x.img\n# between its keys\nreadonly=true\n\n\n"
+                                     "# the kernel\n"
+                                     "[kernel]\nkernel=/k\n";
+        g_autoptr(BwGuest) g = load_ok(text);
+        assert_int_equal(guest_resolve_cgroup(g, "/sys/fs/cgroup"), 0);
+        g_autoptr(BwGuest) n = without_ok(g, "disk:data");
+        assert_string_equal(guest_get_text(n), G "[disk:a]\npath=/a.img\n\n# the kernel\n[kernel]\nkernel=/k\n");
+        const BwGuestInfo *info = bw_guest_info(n);
+        assert_int_equal(info->n_resources, 2);
+        assert_string_equal(info->resources[0].id, "a");
+        assert_string_equal(info->resources[1].id, "kernel");
+        assert_string_equal(info->cgroup, "/sys/fs/cgroup/bulwark/t");
+        assert_string_equal(guest_get_source(n), "t.guest");
+        assert_text_reparses(n);
+        assert_int_equal(bw_guest_info(g)->n_resources, 3);
+        /* a single group, the last one, with no line end */
+        g_autoptr(BwGuest) k = without_ok(n, "kernel");
+        assert_string_equal(guest_get_text(k), G "[disk:a]\npath=/a.img\n\n");
+        g_autoptr(BwGuest) none = without_ok(k, "disk:a");
+        assert_string_equal(guest_get_text(none), G);
+        assert_int_equal(bw_guest_info(none)->n_resources, 0);
+        g_autoptr(BwGuest) eof = load_ok(G "[tpm]\nstate=/s");
+        g_autoptr(BwGuest) eof2 = without_ok(eof, "tpm");
+        assert_string_equal(guest_get_text(eof2), G);
+        /* CRLF text keeps its line ends */
+        g_autoptr(BwGuest) crlf = load_ok("[guest]\r\nname=t\r\nuser=1\r\ngroup=1\r\n[disk:a]\r\npath=/a\r\n\r\n[memory]\r\nbacking=/m\r\n");
+        g_autoptr(BwGuest) crlf2 = without_ok(crlf, "disk:a");
+        assert_string_equal(guest_get_text(crlf2), "[guest]\r\nname=t\r\nuser=1\r\ngroup=1\r\n[memory]\r\nbacking=/m\r\n");
+        /* adding and removing again gives the text back */
+        g_autoptr(BwGuest) plus = with_ok(g, "[device:tun]\npath=/dev/net/tun\n", NULL);
+        g_autoptr(BwGuest) back = without_ok(plus, "device:tun");
+        assert_string_equal(guest_get_text(back), text);
+}
+
+static void test_guest_without_resource_errors(void **state) {
+        g_autoptr(BwGuest) g = load_ok(G "[disk:a]\npath=/a.img\n");
+        without_fails(g, "guest", -EINVAL, "guest 't': the [guest] group cannot be removed");
+        without_fails(g, "disk:nope", -ENOENT, "guest 't' has no resource [disk:nope]");
+        without_fails(g, "kernel", -ENOENT, "guest 't' has no resource [kernel]");
+        without_fails(g, "disk", -EINVAL, "'disk' is not a resource reference (<type>:<id>, or kernel, firmware, tpm, memory)");
+        without_fails(g, "kernel:x", -EINVAL, "'kernel:x' is not a resource reference");
+        without_fails(g, "disks:a", -EINVAL, "is not a resource reference");
+        without_fails(g, "disk:.a", -EINVAL, "is not a resource reference");
+        without_fails(g, "disk:a:b", -EINVAL, "is not a resource reference");
+        without_fails(g, "", -EINVAL, "is not a resource reference");
+        without_fails(g, "[disk:a]", -EINVAL, "is not a resource reference");
+        without_fails(g, NULL, -EINVAL, "missing argument");
+}
+
 
 /* ---- Public entry points ----------------------------------------------- */
 
@@ -933,6 +1132,11 @@ int main(void) {
                 cmocka_unit_test(test_guest_parse_hostile_backing),
                 cmocka_unit_test(test_guest_parse_block_device_backing),
                 cmocka_unit_test(test_guest_parse_unresolved_order),
+                cmocka_unit_test(test_guest_with_resource),
+                cmocka_unit_test(test_guest_with_resource_errors),
+                cmocka_unit_test(test_guest_with_resource_host),
+                cmocka_unit_test(test_guest_without_resource),
+                cmocka_unit_test(test_guest_without_resource_errors),
                 cmocka_unit_test(test_guest_load_file_errors),
                 cmocka_unit_test(test_guest_load_data_args),
                 cmocka_unit_test(test_guest_load_file_no_fd_leak),

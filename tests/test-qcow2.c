@@ -508,14 +508,16 @@ static void test_qcow2_chain_resolve_char_device(void **state) {
 static void test_qcow2_chain_resolve_socket_and_dir(void **state) {
         g_autofree char *sock = scratch_path("s.sock");
         struct sockaddr_un sa = { .sun_family = AF_UNIX };
-        int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        assert_true(fd >= 0);
-        assert_true(strlen(sock) < sizeof(sa.sun_path));
-        strcpy(sa.sun_path, sock);
-        assert_int_equal(bind(fd, (struct sockaddr *) &sa, sizeof(sa)), 0);
-        g_autofree char *top = image_write("sock-top.qcow2", &(Image){ .backing = sock });
-        chain_fails_backing(top, sock, -EINVAL, "a socket, not a regular file or block device");
-        close(fd);
+        if (strlen(sock) < sizeof(sa.sun_path)) {
+                int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+                assert_true(fd >= 0);
+                strcpy(sa.sun_path, sock);
+                assert_int_equal(bind(fd, (struct sockaddr *) &sa, sizeof(sa)), 0);
+                g_autofree char *top = image_write("sock-top.qcow2", &(Image){ .backing = sock });
+                chain_fails_backing(top, sock, -EINVAL, "a socket, not a regular file or block device");
+                close(fd);
+        } else
+                print_message("# scratch path too long for a socket: that part is not checked\n");
         g_autofree char *dir = scratch_path("dir-backing");
         assert_int_equal(mkdir(dir, 0700), 0);
         g_autofree char *top2 = image_write("dir-top.qcow2", &(Image){ .backing = dir });
