@@ -185,7 +185,7 @@ const char *guest_name_why_invalid(const char *s) {
         if (n == 0)
                 return "it is empty";
         if (n > GUEST_NAME_MAX)
-                return "it is longer than 64 bytes";
+                return "it is longer than " G_STRINGIFY(GUEST_NAME_MAX) " bytes";
         if (strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") != n)
                 return "it holds a character other than a-z A-Z 0-9 _ . -";
         /* A hidden journal file `recover` skips, a hidden cgroup, and "."

@@ -55,7 +55,8 @@ int guest_check_resolved(const BwGuest *guest, BwError *reterr);
  * directory: a leading '.' would make a hidden file that `recover` skips,
  * and "." and ".." would name directories rather than the guest. */
 #define GUEST_NAME_MAX 64
-#define GUEST_NAME_RULE "1 to 64 of a-z A-Z 0-9 _ . -, not starting with '.'"
+/* The rule as messages state it. */
+#define GUEST_NAME_RULE "1 to " G_STRINGIFY(GUEST_NAME_MAX) " of a-z A-Z 0-9 _ . -, not starting with '.'"
 bool guest_name_is_valid(const char *name);
 /* Why `name` breaks the rule (for messages), or NULL when it is valid. */
 const char *guest_name_why_invalid(const char *name);

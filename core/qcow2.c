@@ -7,6 +7,7 @@
 #include <string.h>
 #include <stdio.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 #ifdef SYS_openat2
@@ -14,6 +15,7 @@
 #endif
 
 #include <glib.h>
+#include <linux/magic.h>
 
 #include "util/error.h"
 #include "util/fd-util.h"
@@ -376,6 +378,30 @@ static int reopen_for_reading(int path_fd, const char *path, const struct stat *
         return fd;
 }
 
+/* The kernel's own file systems: their files are interfaces (reading some
+ * has effects, and none is an image a guest could use), not storage.
+ * NULL for any other file system. */
+static const char *pseudo_fs_name(int fd) {
+        static const struct {
+                unsigned long magic;
+                const char *name;
+        } pseudo[] = {
+                { PROC_SUPER_MAGIC, "proc" },       { SYSFS_MAGIC, "sysfs" },
+                { DEBUGFS_MAGIC, "debugfs" },       { TRACEFS_MAGIC, "tracefs" },
+                { SECURITYFS_MAGIC, "securityfs" }, { CGROUP_SUPER_MAGIC, "cgroup" },
+                { CGROUP2_SUPER_MAGIC, "cgroup2" }, { BPF_FS_MAGIC, "bpf" },
+                { EFIVARFS_MAGIC, "efivarfs" },     { PSTOREFS_MAGIC, "pstore" },
+        };
+        struct statfs sfs;
+
+        if (fstatfs(fd, &sfs) < 0)
+                return NULL;
+        for (size_t i = 0; i < G_N_ELEMENTS(pseudo); i++)
+                if ((unsigned long) sfs.f_type == pseudo[i].magic)
+                        return pseudo[i].name;
+        return NULL;
+}
+
 /* Looks at the file w->current names without opening it: it must be a
  * regular file or a block device, and a block device named only by an
  * image header must be one the guest definition lists.  `from_header`:
@@ -408,6 +434,10 @@ static int chain_inspect(ChainWalk *w, const char *what, bool from_header, int *
         if (!S_ISREG(ret_st->st_mode) && !S_ISBLK(ret_st->st_mode))
                 return error_set(reterr, -EINVAL, "%s: %s, not a regular file or block device (not opened)", what,
                                  file_type_name(ret_st->st_mode));
+        const char *fs = from_header ? pseudo_fs_name(fd) : NULL;
+        if (fs)
+                return error_set(reterr, -EINVAL, "%s: a file of the kernel's %s file system, not an image (not opened)",
+                                 what, fs);
         *ret_fd = steal_fd(&fd);
         return 1;
 }

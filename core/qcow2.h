@@ -19,6 +19,8 @@
  *     by name (guest_path_per_process(), after "." and ".." are folded),
  *     and /proc magic links are not followed at all where the kernel has
  *     openat2();
+ *   - files of the kernel's own file systems (proc, sysfs, debugfs...)
+ *     are refused: they are interfaces, not images;
  *   - a raw backing file is not read, but it is looked at the same way.
  *
  * Messages name the image that was asked for and, when the problem is
@@ -91,7 +93,8 @@ typedef bool (*Qcow2BlockDeviceListed)(const char *path, dev_t rdev, void *userd
  * not local files (json:, nbd:, http:...), files that are not regular
  * files or block devices (character devices, FIFOs, sockets, directories:
  * never opened), block devices named only by a header that `listed` does
- * not accept, per-process names (/dev/stdin, /proc/self/...), loops and
+ * not accept, per-process names (/dev/stdin, /proc/self/...), files of
+ * proc, sysfs and the kernel's other own file systems, loops and
  * chains deeper than QCOW2_CHAIN_DEPTH_MAX (-ELOOP), and I/O errors.
  * Every message names `image`, and the backing file when it is the one
  * at fault. */

@@ -587,6 +587,11 @@ static void test_qcow2_chain_resolve_per_process(void **state) {
                 chain_fails(top, false, -EINVAL, "refused, not opened: /");
                 chain_fails(top, false, -EINVAL, names[i]);
         }
+        /* a file of proc that no name rule catches */
+        g_autofree char *version = image_write("pp-version.qcow2", &(Image){ .backing = "/proc/version" });
+        chain_fails_backing(version, "/proc/version", -EINVAL, "a file of the kernel's proc file system, not an image (not opened)");
+        g_autofree char *version_raw = image_write("pp-version-raw.qcow2", &(Image){ .backing = "/proc/version", .backing_format = "raw" });
+        chain_fails_backing(version_raw, "/proc/version", -EINVAL, "proc file system");
         /* A symlink of our own to a magic link: the kernel refuses to
          * follow it (openat2), or the descriptor's type is refused. */
         g_autofree char *link = scratch_path("pp-link");
