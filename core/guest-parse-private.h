@@ -76,8 +76,9 @@ typedef struct Parser {
         GArray *listed_block_devices; /* dev_t; built on first need, see guest-parse-disk.c */
 } Parser;
 
-/* Sets up an empty parser for `len` bytes of text; `options` NULL means
- * the defaults.  The guest is created by the caller (gp_parse_text()). */
+/* Sets up an empty parser; `source` NULL means "<data>", `options` NULL
+ * the defaults.  gp_done() frees what it holds, the guest being built
+ * included (guest-parse.c creates it and steals it on success). */
 void gp_init(Parser *p, const char *source, const GuestParseOptions *options, BwError *reterr);
 void gp_done(Parser *p);
 
@@ -116,8 +117,9 @@ int gp_value_uint(Parser *p, const char *key, unsigned min, unsigned max, unsign
 /* The value's index in a NULL-terminated table; `def` when absent (a
  * negative `def` makes the key required). */
 int gp_value_enum(Parser *p, const char *key, const char *const *names, int def, int *ret);
-/* An absolute path (see guest_path_check() for what is refused), normalized
- * and interned in the guest; NULL when absent and optional. */
+/* An absolute path without "." or ".." components and not one that names
+ * no host file (guest_path_per_process()), normalized and interned in the
+ * guest; NULL when absent and optional. */
 int gp_value_path(Parser *p, const char *key, bool required, const char **ret);
 /* A required path under /dev. */
 int gp_value_dev_path(Parser *p, const char *key, const char **ret);

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* Parsing a guest definition keyfile into a BwGuest (guest-parse.c), and
- * the builder interface of the model (guest.c) the parser fills it with. */
+/* Parsing a guest definition keyfile into a BwGuest (guest-parse.c and
+ * the guest-parse-*.c files of each resource type), editing a definition
+ * by one resource group (attach, detach), and the builder interface of the
+ * model (guest.c) the parser fills it with. */
 #pragma once
 
 #include <stdbool.h>
@@ -25,9 +27,12 @@ typedef struct GuestParseOptions {
 } GuestParseOptions;
 
 /* Parses `len` bytes of definition text (`source` names it in messages).
- * `options` may be NULL.  Errors are -EINVAL for a bad definition, -E2BIG
- * for one over the limits, or what reading an image header returned; the
- * message locates the problem ("<source>:<line>: [<group>] key '<key>': ..."). */
+ * `options` may be NULL.  Errors are -EINVAL for a bad definition (paths
+ * that name no host file and backing files that must not be opened
+ * included: see guest.h and qcow2.h), -E2BIG for one over the limits, or
+ * what reading an image header returned; the message locates the problem
+ * ("<source>:<line>: [<group>] key '<key>': ...").  Groups are checked in
+ * text order, then the disks' backing chains are followed. */
 int guest_parse(const char *text, size_t len, const char *source, const GuestParseOptions *options,
                 BwGuest **ret, BwError *reterr);
 
@@ -42,7 +47,8 @@ int guest_parse(const char *text, size_t len, const char *source, const GuestPar
  * NULL) points to the new resource inside the new guest.
  *
  * Errors locate problems in the resource text, as `source`:<line in the
- * resource text> (`source` NULL means "<resource>"): a text with no group,
+ * resource text> (`source` NULL means "<resource>"), and so do the new
+ * guest's unresolved entries for the new resource: a text with no group,
  * with more than one, or with [guest] (-EINVAL); a resource the guest
  * already has (-EEXIST, naming it); any parse error of the group
  * (-EINVAL, -E2BIG, or what reading an image header returned). */
