@@ -26,7 +26,15 @@
 typedef struct GuestPath {
         const char *path;
         BwPathRole role;
+        guint resource;            /* index of the resource it belongs to */
 } GuestPath;
+
+/* A message about a host object that was not found, kept in resource
+ * order whatever the order of the lookups. */
+typedef struct GuestUnresolved {
+        guint resource;
+        char *message;
+} GuestUnresolved;
 
 struct BwGuest {
         BwGuestInfo info;
@@ -42,10 +50,11 @@ struct BwGuest {
         GStringChunk *strings;
         GArray *resources;         /* BwResource; info.resources points into it */
         GArray *path_counts;       /* size_t per resource, until guest_seal() */
-        GArray *path_list;         /* GuestPath, in resource order */
+        GArray *path_list;         /* GuestPath, in the order they were added */
         const char **paths;        /* flat arrays the resources point into */
         BwPathRole *roles;
-        GPtrArray *unresolved;     /* char * */
+        GArray *unresolved_list;   /* GuestUnresolved, until guest_seal() */
+        GPtrArray *unresolved;     /* char *, in resource order, from guest_seal() on */
         bool sealed;
 };
 
@@ -64,6 +73,7 @@ BwGuest *guest_new(const char *text, size_t len, const char *source, const Guest
         g->resources = g_array_new(FALSE, TRUE, sizeof(BwResource));
         g->path_counts = g_array_new(FALSE, TRUE, sizeof(size_t));
         g->path_list = g_array_new(FALSE, FALSE, sizeof(GuestPath));
+        g->unresolved_list = g_array_new(FALSE, FALSE, sizeof(GuestUnresolved));
         g->unresolved = g_ptr_array_new_with_free_func(g_free);
         return g;
 }
@@ -87,22 +97,47 @@ BwResource *guest_add_resource(BwGuest *guest, BwResourceType type, const char *
         return &g_array_index(guest->resources, BwResource, guest->resources->len - 1);
 }
 
-void guest_add_path(BwGuest *guest, const char *path, BwPathRole role) {
-        GuestPath p = { guest_intern(guest, path), role };
-
-        g_assert(!guest->sealed && guest->resources->len > 0);
-        g_array_append_val(guest->path_list, p);
-        g_array_index(guest->path_counts, size_t, guest->path_counts->len - 1)++;
+size_t guest_get_n_added(const BwGuest *guest) {
+        return guest->resources->len;
 }
 
-void guest_add_unresolved(BwGuest *guest, const char *format, ...) {
+void guest_add_path_to(BwGuest *guest, size_t resource, const char *path, BwPathRole role) {
+        GuestPath p = { guest_intern(guest, path), role, (guint) resource };
+
+        g_assert(!guest->sealed && resource < guest->resources->len);
+        g_array_append_val(guest->path_list, p);
+        g_array_index(guest->path_counts, size_t, resource)++;
+}
+
+void guest_add_path(BwGuest *guest, const char *path, BwPathRole role) {
+        g_assert(guest->resources->len > 0);
+        guest_add_path_to(guest, guest->resources->len - 1, path, role);
+}
+
+const char *guest_get_added_path(const BwGuest *guest, size_t index, BwPathRole *ret_role) {
+        g_assert(!guest->sealed);
+        if (index >= guest->path_list->len)
+                return NULL;
+        const GuestPath *p = &g_array_index(guest->path_list, GuestPath, index);
+        if (ret_role)
+                *ret_role = p->role;
+        return p->path;
+}
+
+void guest_add_unresolved_to(BwGuest *guest, size_t resource, const char *format, ...) {
         va_list ap;
 
+        g_assert(!guest->sealed && resource < guest->resources->len);
         va_start(ap, format);
-        char *msg = g_strdup_vprintf(format, ap);
+        GuestUnresolved u = { (guint) resource, g_strdup_vprintf(format, ap) };
         va_end(ap);
-        log_debug("%s", msg);
-        g_ptr_array_add(guest->unresolved, msg);
+        log_debug("%s", u.message);
+        g_array_append_val(guest->unresolved_list, u);
+}
+
+static int unresolved_compare(gconstpointer a, gconstpointer b) {
+        const GuestUnresolved *x = a, *y = b;
+        return x->resource < y->resource ? -1 : x->resource > y->resource;
 }
 
 void guest_seal(BwGuest *guest) {
@@ -112,18 +147,29 @@ void guest_seal(BwGuest *guest) {
         /* Never NULL, so a plugin may index paths[0..n_paths) of any resource. */
         guest->paths = g_new(const char *, n + 1);
         guest->roles = g_new(BwPathRole, n + 1);
-        for (size_t i = 0; i < n; i++) {
-                const GuestPath *p = &g_array_index(guest->path_list, GuestPath, i);
-                guest->paths[i] = p->path;
-                guest->roles[i] = p->role;
-        }
+        /* Each resource's slice starts after those of the resources before
+         * it; within a slice, paths keep the order they were added in (a
+         * disk's backing files, added last, follow its image). */
+        g_autofree size_t *fill = g_new(size_t, guest->resources->len + 1);
         for (guint i = 0; i < guest->resources->len; i++) {
                 BwResource *r = &g_array_index(guest->resources, BwResource, i);
                 r->n_paths = g_array_index(guest->path_counts, size_t, i);
                 r->paths = guest->paths + next;
                 r->roles = guest->roles + next;
+                fill[i] = next;
                 next += r->n_paths;
         }
+        for (size_t i = 0; i < n; i++) {
+                const GuestPath *p = &g_array_index(guest->path_list, GuestPath, i);
+                size_t at = fill[p->resource]++;
+                guest->paths[at] = p->path;
+                guest->roles[at] = p->role;
+        }
+        /* Stable: messages of one resource keep their order. */
+        g_array_sort(guest->unresolved_list, unresolved_compare);
+        for (guint i = 0; i < guest->unresolved_list->len; i++)
+                g_ptr_array_add(guest->unresolved, g_array_index(guest->unresolved_list, GuestUnresolved, i).message);
+        g_array_set_size(guest->unresolved_list, 0);
         g_clear_pointer(&guest->path_list, g_array_unref);
         g_clear_pointer(&guest->path_counts, g_array_unref);
         guest->info.n_resources = guest->resources->len;
@@ -133,15 +179,56 @@ void guest_seal(BwGuest *guest) {
 
 /* ---- Names and identities ---------------------------------------------- */
 
-bool guest_name_is_valid(const char *s) {
+const char *guest_name_why_invalid(const char *s) {
         size_t n = strlen(s);
 
-        if (n == 0 || n > GUEST_NAME_MAX)
+        if (n == 0)
+                return "it is empty";
+        if (n > GUEST_NAME_MAX)
+                return "it is longer than " G_STRINGIFY(GUEST_NAME_MAX) " bytes";
+        if (strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") != n)
+                return "it holds a character other than a-z A-Z 0-9 _ . -";
+        /* A hidden journal file `recover` skips, a hidden cgroup, and "."
+         * and ".." (directories, not a guest). */
+        if (s[0] == '.')
+                return "it starts with '.'";
+        return NULL;
+}
+
+bool guest_name_is_valid(const char *s) {
+        return guest_name_why_invalid(s) == NULL;
+}
+
+/* The first component of an absolute normalized path, and what follows it. */
+static bool path_first_component(const char *path, const char *name, const char **ret_rest) {
+        size_t n = strlen(name);
+
+        if (path[0] != '/' || strncmp(path + 1, name, n) != 0 || (path[1 + n] != '/' && path[1 + n] != '\0'))
                 return false;
-        /* "." and ".." would name directories, not a guest. */
-        if (strcmp(s, ".") == 0 || strcmp(s, "..") == 0)
-                return false;
-        return strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") == n;
+        *ret_rest = path + 1 + n;
+        return true;
+}
+
+const char *guest_path_per_process(const char *path) {
+        const char *rest, *sub;
+
+        if (path_first_component(path, "dev", &rest)) {
+                if (g_str_equal(rest, "/stdin") || g_str_equal(rest, "/stdout") || g_str_equal(rest, "/stderr"))
+                        return "/dev/stdin, /dev/stdout and /dev/stderr are the standard streams of whichever process opens them";
+                if (path_first_component(rest, "fd", &sub))
+                        return "/dev/fd/N is descriptor N of whichever process opens it";
+                return NULL;
+        }
+        if (!path_first_component(path, "proc", &rest))
+                return NULL;
+        if (path_first_component(rest, "self", &sub) || path_first_component(rest, "thread-self", &sub))
+                return "/proc/self and /proc/thread-self are whichever process opens them (its descriptors, root and files)";
+        if (rest[0] != '/')
+                return NULL; /* "/proc" itself */
+        size_t digits = strspn(rest + 1, "0123456789");
+        if (digits > 0 && (rest[1 + digits] == '/' || rest[1 + digits] == '\0'))
+                return "/proc/<pid> is one process (fd/N, root and cwd are what it has open), not a host resource";
+        return NULL;
 }
 
 /* bulwark's namespace for name-based (version 5) guest UUIDs.  Changing
@@ -258,6 +345,10 @@ BW_PUBLIC void bw_guest_free(BwGuest *guest) {
                 g_array_unref(guest->path_counts);
         if (guest->path_list)
                 g_array_unref(guest->path_list);
+        for (guint i = 0; guest->unresolved_list && i < guest->unresolved_list->len; i++)
+                g_free(g_array_index(guest->unresolved_list, GuestUnresolved, i).message);
+        if (guest->unresolved_list)
+                g_array_unref(guest->unresolved_list);
         g_free(guest->paths);
         g_free(guest->roles);
         g_ptr_array_unref(guest->unresolved);
@@ -375,22 +466,34 @@ int guest_check_resolved(const BwGuest *guest, BwError *reterr) {
         return error_set(reterr, -ENODEV, "%s", (const char *) g_ptr_array_index(guest->unresolved, 0));
 }
 
-int guest_copy(const BwGuest *guest, BwGuest **ret, BwError *reterr) {
-        GuestParseOptions options = {
+void guest_get_parse_options(const BwGuest *guest, GuestParseOptions *ret) {
+        *ret = (GuestParseOptions){
                 .sysfs_root = guest->sysfs_root,
                 .skip_host = guest->skip_host,
         };
+}
+
+int guest_inherit_cgroup(const BwGuest *from, BwGuest *to, BwError *reterr) {
+        if (!from->cgroup_root)
+                return 0;
+        int r = guest_resolve_cgroup(to, from->cgroup_root);
+        if (r < 0)
+                return error_set(reterr, r, "guest '%s': cannot resolve cgroup: %m", from->info.name);
+        return 0;
+}
+
+int guest_copy(const BwGuest *guest, BwGuest **ret, BwError *reterr) {
+        GuestParseOptions options;
         g_autoptr(BwGuest) copy = NULL;
         int r;
 
+        guest_get_parse_options(guest, &options);
         r = guest_parse(guest->text, strlen(guest->text), guest->source, &options, &copy, reterr);
         if (r < 0)
                 return r;
-        if (guest->cgroup_root) {
-                r = guest_resolve_cgroup(copy, guest->cgroup_root);
-                if (r < 0)
-                        return error_set(reterr, r, "guest '%s': cannot resolve cgroup: %m", guest->info.name);
-        }
+        r = guest_inherit_cgroup(guest, copy, reterr);
+        if (r < 0)
+                return r;
         *ret = g_steal_pointer(&copy);
         return 0;
 }

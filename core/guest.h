@@ -48,10 +48,26 @@ const char *guest_get_unresolved(const BwGuest *guest, size_t index);
  * incomplete. */
 int guest_check_resolved(const BwGuest *guest, BwError *reterr);
 
-/* Guest names and resource ids: 1 to GUEST_NAME_MAX of [a-zA-Z0-9_.-],
- * and neither "." nor ".." (a name becomes a cgroup directory). */
+/* The one rule for guest names and resource ids, at every place that
+ * takes one (parsing a definition, stop, recover, attach, detach): 1 to
+ * GUEST_NAME_MAX of [a-zA-Z0-9_.-], not starting with '.'.  A name becomes
+ * a file name (the journal in the state directory) and a cgroup
+ * directory: a leading '.' would make a hidden file that `recover` skips,
+ * and "." and ".." would name directories rather than the guest. */
 #define GUEST_NAME_MAX 64
+/* The rule as messages state it. */
+#define GUEST_NAME_RULE "1 to " G_STRINGIFY(GUEST_NAME_MAX) " of a-z A-Z 0-9 _ . -, not starting with '.'"
 bool guest_name_is_valid(const char *name);
+/* Why `name` breaks the rule (for messages), or NULL when it is valid. */
+const char *guest_name_why_invalid(const char *name);
+
+/* Why a path cannot name a host resource, or NULL when it can.  Refused:
+ * paths that mean whatever the process opening them has open, not one
+ * file of the host: /dev/stdin, /dev/stdout, /dev/stderr, /dev/fd and
+ * what is under it, /proc/self, /proc/thread-self and /proc/<pid> and
+ * what is under them (<pid>/fd/N, root, cwd...).  `path` must be absolute
+ * and normalized (no "." or ".." component, no repeated slashes). */
+const char *guest_path_per_process(const char *path);
 
 /* The UUID of a guest that gives none: version 5 (SHA-1) of its name in
  * bulwark's namespace, so a guest keeps it across restarts and hosts.

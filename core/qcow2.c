@@ -5,14 +5,22 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <string.h>
+#include <stdio.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
+#include <sys/syscall.h>
 #include <unistd.h>
+#ifdef SYS_openat2
+#include <linux/openat2.h>
+#endif
 
 #include <glib.h>
+#include <linux/magic.h>
 
 #include "util/error.h"
 #include "util/fd-util.h"
 #include "util/log.h"
+#include "guest.h"
 #include "qcow2.h"
 
 /* Header layout (all fields big-endian), from the qcow2 specification. */
@@ -281,6 +289,8 @@ typedef struct ChainWalk {
         const char *top;
         char *current;             /* the file being read */
         bool sniff;                /* decide from its magic whether it is qcow2 */
+        Qcow2BlockDeviceListed listed;
+        void *userdata;
         GPtrArray *backing;
         GArray *seen;              /* FileId of every file opened so far */
         char *unresolved;
@@ -293,19 +303,154 @@ static char *chain_what(const ChainWalk *w) {
         return g_strdup_printf("image '%s': backing file '%s'", w->top, w->current);
 }
 
-/* 1: opened; 0: the file does not exist (the chain ends, unresolved). */
-static int chain_open(ChainWalk *w, const char *what, int *ret_fd, BwError *reterr) {
-        _cleanup_close_ int fd = open(w->current, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
-        struct stat st;
+static const char *file_type_name(mode_t mode) {
+        switch (mode & S_IFMT) {
+        case S_IFCHR: return "a character device";
+        case S_IFIFO: return "a FIFO";
+        case S_IFSOCK: return "a socket";
+        case S_IFDIR: return "a directory";
+        case S_IFLNK: return "a symbolic link";
+        default: return "a special file";
+        }
+}
 
-        if (fd < 0 && (errno == ENOENT || errno == ENOTDIR))
-                return 0;
+/* "/a/./b/../c" as "/a/c": what the name says, before the file system
+ * has a say.  Enough to tell "/proc/self/fd/3" written as "/x/../proc/..."
+ * (openat2() below catches the rest, symlinks included). */
+static char *path_lexical(const char *path) {
+        g_auto(GStrv) parts = g_strsplit(path, "/", -1);
+        g_autoptr(GPtrArray) out = g_ptr_array_new();
+        GString *s = g_string_new(NULL);
+
+        for (char **c = parts; *c; c++) {
+                if (**c == '\0' || g_str_equal(*c, "."))
+                        continue;
+                if (g_str_equal(*c, "..")) {
+                        if (out->len > 0)
+                                g_ptr_array_remove_index(out, out->len - 1);
+                        continue;
+                }
+                g_ptr_array_add(out, *c);
+        }
+        for (guint i = 0; i < out->len; i++)
+                g_string_append_printf(s, "/%s", (const char *) out->pdata[i]);
+        if (s->len == 0)
+                g_string_append_c(s, '/');
+        return g_string_free(s, FALSE);
+}
+
+/* An O_PATH descriptor: it names the file without opening it, so no
+ * device driver, FIFO or socket sees anything.  Magic links
+ * (/proc/<pid>/fd/N and the like, also behind /dev/stdin) are not
+ * followed where the kernel can refuse them (openat2, Linux 5.6). */
+static int open_path_only(const char *path) {
+#ifdef SYS_openat2
+        struct open_how how = {
+                .flags = O_PATH | O_CLOEXEC,
+                .resolve = RESOLVE_NO_MAGICLINKS,
+        };
+        long fd = syscall(SYS_openat2, AT_FDCWD, path, &how, sizeof(how));
+        if (fd >= 0 || (errno != ENOSYS && errno != EPERM))
+                return fd >= 0 ? (int) fd : -errno;
+#endif
+        int r = open(path, O_PATH | O_CLOEXEC);
+        return r >= 0 ? r : -errno;
+}
+
+/* Opens the file an O_PATH descriptor names for reading, without looking
+ * its name up again (the file cannot be swapped in between). */
+static int reopen_for_reading(int path_fd, const char *path, const struct stat *st) {
+        char proc[64];
+        struct stat now;
+
+        snprintf(proc, sizeof(proc), "/proc/self/fd/%d", path_fd);
+        int fd = open(proc, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+        if (fd >= 0 || errno != ENOENT)
+                return fd >= 0 ? fd : -errno;
+        /* No /proc: open the name again and make sure it is the same file. */
+        fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
         if (fd < 0)
-                return error_set(reterr, -errno, "%s: cannot open: %m", what);
-        if (fstat(fd, &st) < 0)
+                return -errno;
+        if (fstat(fd, &now) < 0 || now.st_dev != st->st_dev || now.st_ino != st->st_ino) {
+                close(fd);
+                return -ESTALE;
+        }
+        return fd;
+}
+
+/* The kernel's own file systems: their files are interfaces (reading some
+ * has effects, and none is an image a guest could use), not storage.
+ * NULL for any other file system. */
+static const char *pseudo_fs_name(int fd) {
+        static const struct {
+                unsigned long magic;
+                const char *name;
+        } pseudo[] = {
+                { PROC_SUPER_MAGIC, "proc" },       { SYSFS_MAGIC, "sysfs" },
+                { DEBUGFS_MAGIC, "debugfs" },       { TRACEFS_MAGIC, "tracefs" },
+                { SECURITYFS_MAGIC, "securityfs" }, { CGROUP_SUPER_MAGIC, "cgroup" },
+                { CGROUP2_SUPER_MAGIC, "cgroup2" }, { BPF_FS_MAGIC, "bpf" },
+                { EFIVARFS_MAGIC, "efivarfs" },     { PSTOREFS_MAGIC, "pstore" },
+        };
+        struct statfs sfs;
+
+        if (fstatfs(fd, &sfs) < 0)
+                return NULL;
+        for (size_t i = 0; i < G_N_ELEMENTS(pseudo); i++)
+                if ((unsigned long) sfs.f_type == pseudo[i].magic)
+                        return pseudo[i].name;
+        return NULL;
+}
+
+/* Looks at the file w->current names without opening it: it must be a
+ * regular file or a block device, and a block device named only by an
+ * image header must be one the guest definition lists.  `from_header`:
+ * the name comes from an image header, not from the caller.
+ * 1: *ret_fd is an O_PATH descriptor, *ret_st its stat; 0: the file does
+ * not exist. */
+static int chain_inspect(ChainWalk *w, const char *what, bool from_header, int *ret_fd, struct stat *ret_st,
+                         BwError *reterr) {
+        if (from_header) {
+                g_autofree char *lexical = path_lexical(w->current);
+                const char *why = guest_path_per_process(lexical);
+                if (why)
+                        return error_set(reterr, -EINVAL, "%s: refused, not opened: %s", what, why);
+        }
+        _cleanup_close_ int fd = open_path_only(w->current);
+        if (fd == -ENOENT || fd == -ENOTDIR)
+                return 0;
+        if (fd == -ELOOP)
+                return error_set(reterr, -ELOOP,
+                                 "%s: cannot look up: too many symbolic links, or a /proc magic link (/proc/<pid>/fd/N, /dev/stdin...)",
+                                 what);
+        if (fd < 0)
+                return error_set(reterr, fd, "%s: cannot look up: %m", what);
+        if (fstat(fd, ret_st) < 0)
                 return error_set(reterr, -errno, "%s: cannot stat: %m", what);
-        if (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode))
-                return error_set(reterr, -EINVAL, "%s: not a regular file or block device", what);
+        if (S_ISBLK(ret_st->st_mode) && from_header && !(w->listed && w->listed(w->current, ret_st->st_rdev, w->userdata)))
+                return error_set(reterr, -EINVAL,
+                                 "%s: a block device named only by an image header, not opened (the guest definition must list it too, e.g. as a disk)",
+                                 what);
+        if (!S_ISREG(ret_st->st_mode) && !S_ISBLK(ret_st->st_mode))
+                return error_set(reterr, -EINVAL, "%s: %s, not a regular file or block device (not opened)", what,
+                                 file_type_name(ret_st->st_mode));
+        const char *fs = from_header ? pseudo_fs_name(fd) : NULL;
+        if (fs)
+                return error_set(reterr, -EINVAL, "%s: a file of the kernel's %s file system, not an image (not opened)",
+                                 what, fs);
+        *ret_fd = steal_fd(&fd);
+        return 1;
+}
+
+/* 1: opened for reading; 0: the file does not exist (the chain ends, unresolved). */
+static int chain_open(ChainWalk *w, const char *what, bool from_header, int *ret_fd, BwError *reterr) {
+        _cleanup_close_ int path_fd = -1;
+        struct stat st;
+        int r;
+
+        r = chain_inspect(w, what, from_header, &path_fd, &st, reterr);
+        if (r <= 0)
+                return r;
         /* (dev, ino) catches loops through other names: symlinks, hard links. */
         for (guint i = 0; i < w->seen->len; i++) {
                 const FileId *id = &g_array_index(w->seen, FileId, i);
@@ -313,9 +458,14 @@ static int chain_open(ChainWalk *w, const char *what, int *ret_fd, BwError *rete
                         return error_set(reterr, -ELOOP, "%s: backing chain loops (this file is already in the chain)",
                                          what);
         }
+        int fd = reopen_for_reading(path_fd, w->current, &st);
+        if (fd == -ESTALE)
+                return error_set(reterr, -ESTALE, "%s: replaced while being opened", what);
+        if (fd < 0)
+                return error_set(reterr, fd, "%s: cannot open: %m", what);
         FileId id = { st.st_dev, st.st_ino };
         g_array_append_val(w->seen, id);
-        *ret_fd = steal_fd(&fd);
+        *ret_fd = fd;
         return 1;
 }
 
@@ -359,6 +509,17 @@ static int chain_next_format(ChainWalk *w, const Qcow2Header *h, const char *wha
                          h->backing_format);
 }
 
+/* A raw backing file is never read, but what it is matters all the same:
+ * it is labelled for the guest.  One that does not exist stays listed. */
+static int chain_check_raw(ChainWalk *w, BwError *reterr) {
+        g_autofree char *what = chain_what(w);
+        _cleanup_close_ int fd = -1;
+        struct stat st;
+
+        int r = chain_inspect(w, what, true, &fd, &st, reterr);
+        return r < 0 ? r : 0;
+}
+
 /* Reads one file of the chain.  1: continue with w->current; 0: done. */
 static int chain_step(ChainWalk *w, BwError *reterr) {
         g_autofree char *what = chain_what(w);
@@ -366,7 +527,7 @@ static int chain_step(ChainWalk *w, BwError *reterr) {
         _cleanup_close_ int fd = -1;
         int r;
 
-        r = chain_open(w, what, &fd, reterr);
+        r = chain_open(w, what, w->backing->len > 0, &fd, reterr);
         if (r <= 0) {
                 if (r == 0)
                         w->unresolved = g_strdup_printf("%s does not exist", what);
@@ -392,16 +553,22 @@ static int chain_step(ChainWalk *w, BwError *reterr) {
         g_ptr_array_add(w->backing, next);
         g_free(w->current);
         w->current = g_strdup(next);
-        return chain_next_format(w, &h, what, reterr);
+        r = chain_next_format(w, &h, what, reterr);
+        if (r == 0)
+                return chain_check_raw(w, reterr);
+        return r;
 }
 
-int qcow2_chain_resolve(const char *image, bool sniff, Qcow2Chain *ret, BwError *reterr) {
+int qcow2_chain_resolve(const char *image, bool sniff, Qcow2BlockDeviceListed listed, void *userdata,
+                        Qcow2Chain *ret, BwError *reterr) {
         g_autoptr(GPtrArray) backing = g_ptr_array_new_with_free_func(g_free);
         g_autoptr(GArray) seen = g_array_new(FALSE, FALSE, sizeof(FileId));
         ChainWalk w = {
                 .top = image,
                 .current = g_strdup(image),
                 .sniff = sniff,
+                .listed = listed,
+                .userdata = userdata,
                 .backing = backing,
                 .seen = seen,
         };

@@ -4,9 +4,24 @@
  * bulwark reads from a qcow2 header only what it says about other files:
  * the backing file name and, when recorded, the backing file's format.
  * The only content it ever inspects to tell formats apart is the 4-byte
- * qcow2 magic.  Every image is opened read-only, O_CLOEXEC and
- * O_NONBLOCK (a FIFO named as a backing file must not hang the caller),
- * and must be a regular file or a block device.
+ * qcow2 magic.
+ *
+ * A file of a chain is first looked at without being opened (an O_PATH
+ * descriptor and fstat(): opening a device runs its driver, and opening
+ * /dev/watchdog arms the watchdog; opening a FIFO blocks).  It must be a
+ * regular file or a block device, and it is then opened read-only,
+ * O_CLOEXEC and O_NONBLOCK, through that descriptor (/proc/self/fd), so
+ * it cannot be swapped for another in between.  A name that comes from an
+ * image header is trusted less than the image the caller names:
+ *   - a block device is refused unless the caller says the guest
+ *     definition lists it (the Qcow2BlockDeviceListed callback);
+ *   - /dev/stdin, /dev/fd/N, /proc/self/..., /proc/<pid>/... are refused
+ *     by name (guest_path_per_process(), after "." and ".." are folded),
+ *     and /proc magic links are not followed at all where the kernel has
+ *     openat2();
+ *   - files of the kernel's own file systems (proc, sysfs, debugfs...)
+ *     are refused: they are interfaces, not images;
+ *   - a raw backing file is not read, but it is looked at the same way.
  *
  * Messages name the image that was asked for and, when the problem is
  * further down the chain, the backing file that has it. */
@@ -15,6 +30,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include <glib.h>
 
@@ -60,15 +76,27 @@ typedef struct Qcow2Chain {
 void qcow2_chain_done(Qcow2Chain *chain);
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(Qcow2Chain, qcow2_chain_done)
 
+/* Whether the guest definition lists the block device `rdev`, which an
+ * image header names as `path` (a backing file).  NULL: lists none. */
+typedef bool (*Qcow2BlockDeviceListed)(const char *path, dev_t rdev, void *userdata);
+
 /* Follows the backing chain of the image at the absolute path `image`.
  * `sniff`: decide from the magic whether the image is qcow2 (a non-qcow2
  * image has no chain); otherwise the image must be qcow2.  A backing file
  * is qcow2 when its header's format extension says so, raw when it says
- * raw (and is then not opened), and otherwise decided by its magic.
+ * raw (and is then not opened, only looked at), and otherwise decided by
+ * its magic.
  *
  * A file of the chain that does not exist is not an error: the chain ends
  * there and `unresolved` says so (the missing backing file is listed).
- * Errors: malformed headers (-EINVAL), backing names that are not local
- * files (json:, nbd:, http:... -EINVAL), loops and chains deeper than
- * QCOW2_CHAIN_DEPTH_MAX (-ELOOP), and I/O errors. */
-int qcow2_chain_resolve(const char *image, bool sniff, Qcow2Chain *ret, BwError *reterr);
+ * Errors (-EINVAL unless said): malformed headers, backing names that are
+ * not local files (json:, nbd:, http:...), files that are not regular
+ * files or block devices (character devices, FIFOs, sockets, directories:
+ * never opened), block devices named only by a header that `listed` does
+ * not accept, per-process names (/dev/stdin, /proc/self/...), files of
+ * proc, sysfs and the kernel's other own file systems, loops and
+ * chains deeper than QCOW2_CHAIN_DEPTH_MAX (-ELOOP), and I/O errors.
+ * Every message names `image`, and the backing file when it is the one
+ * at fault. */
+int qcow2_chain_resolve(const char *image, bool sniff, Qcow2BlockDeviceListed listed, void *userdata,
+                        Qcow2Chain *ret, BwError *reterr);

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include <glib.h>
@@ -70,18 +71,32 @@ static void assert_path(const BwResource *r, size_t i, const char *path, BwPathR
         assert_int_equal(r->roles[i], role);
 }
 
-/* A qcow2 v3 image, optionally naming a backing file. */
-static char *qcow2_write(const char *name, const char *backing) {
+/* A qcow2 v3 image, optionally naming a backing file and its format. */
+static char *qcow2_write_format(const char *name, const char *backing, const char *format) {
         uint8_t buf[1024] = { 'Q', 'F', 'I', 0xfb, 0, 0, 0, 3 };
+        size_t off = 104;
         buf[23] = 16;  /* cluster_bits */
         buf[99] = 4;   /* refcount_order */
         buf[103] = 104; /* header_length */
+        if (format) {
+                /* the backing-format extension, padded to 8 bytes */
+                const uint8_t type[4] = { 0xe2, 0x79, 0x2a, 0xca };
+                memcpy(buf + off, type, 4);
+                buf[off + 7] = (uint8_t) strlen(format);
+                memcpy(buf + off + 8, format, strlen(format));
+                off += 8 + ((strlen(format) + 7) & ~(size_t) 7);
+        }
+        off += 8; /* end marker */
         if (backing) {
-                buf[15] = 112; /* backing_file_offset, after the end marker */
+                buf[15] = (uint8_t) off; /* backing_file_offset */
                 buf[19] = (uint8_t) strlen(backing);
-                memcpy(buf + 112, backing, strlen(backing));
+                memcpy(buf + off, backing, strlen(backing));
         }
         return test_write_file(scratch, name, buf, sizeof(buf));
+}
+
+static char *qcow2_write(const char *name, const char *backing) {
+        return qcow2_write_format(name, backing, NULL);
 }
 
 /* ---- Valid definitions ------------------------------------------------- */
@@ -309,6 +324,99 @@ static void test_guest_parse_disk_bad_image(void **state) {
         load_fails(text2, -ELOOP, "backing chain loops");
 }
 
+/* A device node in the scratch directory; false (and a note) when this
+ * process may not make one. */
+static bool node_make(const char *path, mode_t type, dev_t dev) {
+        if (mknod(path, type | 0600, dev) == 0)
+                return true;
+        assert_true(errno == EPERM || errno == EACCES);
+        print_message("# no device node %s here (%s): that part is not checked\n", path, strerror(errno));
+        return false;
+}
+
+/* qcow2 headers naming what must not be opened: the load fails, located
+ * at the disk's path, naming the image, the backing file and why. */
+static void test_guest_parse_hostile_backing(void **state) {
+        g_autofree char *ptmx = qcow2_write("h-ptmx.qcow2", "/dev/ptmx");
+        g_autofree char *t1 = g_strdup_printf(G "[disk:root]\npath=%s\nformat=qcow2\n", ptmx);
+        g_autofree char *w1 = g_strdup_printf("t.guest:6: [disk:root] key 'path': image '%s': backing file '/dev/ptmx': "
+                                              "a character device, not a regular file or block device (not opened)", ptmx);
+        load_fails(t1, -EINVAL, w1);
+        /* read-only format=auto disks are read the same way */
+        g_autofree char *t1b = g_strdup_printf(G "[disk:root]\npath=%s\nformat=auto\nreadonly=true\n", ptmx);
+        load_fails(t1b, -EINVAL, "backing file '/dev/ptmx': a character device");
+        /* a FIFO: opening it for reading would block */
+        g_autofree char *fifo = g_build_filename(scratch, "h.fifo", NULL);
+        assert_int_equal(mkfifo(fifo, 0600), 0);
+        g_autofree char *top = qcow2_write("h-fifo.qcow2", fifo);
+        g_autofree char *t2 = g_strdup_printf(G "[disk:root]\npath=%s\nformat=qcow2\n", top);
+        g_autofree char *w2 = g_strdup_printf("image '%s': backing file '%s': a FIFO, not a regular file", top, fifo);
+        alarm(10);
+        load_fails(t2, -EINVAL, w2);
+        alarm(0);
+        /* a per-process name */
+        g_autofree char *self = qcow2_write("h-self.qcow2", "/proc/self/fd/0");
+        g_autofree char *t3 = g_strdup_printf(G "[disk:root]\npath=%s\nformat=qcow2\n", self);
+        load_fails(t3, -EINVAL, "backing file '/proc/self/fd/0': refused, not opened: /proc/self");
+}
+
+/* A block device named by an image header is accepted only when the
+ * definition lists it too, under any name and in any group. */
+static void test_guest_parse_block_device_backing(void **state) {
+        g_autofree char *node = g_build_filename(scratch, "blk", NULL);
+        if (!node_make(node, S_IFBLK, makedev(7, 241)))
+                return;
+        g_autofree char *link = g_build_filename(scratch, "blk-link", NULL);
+        assert_int_equal(symlink(node, link), 0);
+        /* raw recorded: the node is looked at, never opened (no device is behind it) */
+        g_autofree char *top = qcow2_write_format("b-top.qcow2", node, "raw");
+        g_autofree char *alone = g_strdup_printf(G "[disk:root]\npath=%s\nformat=qcow2\n", top);
+        g_autofree char *want = g_strdup_printf("t.guest:6: [disk:root] key 'path': image '%s': backing file '%s': "
+                                                "a block device named only by an image header, not opened", top, node);
+        load_fails(alone, -EINVAL, want);
+        /* listed by a later group, under another name */
+        g_autofree char *listed = g_strdup_printf("%s[disk:base]\npath=%s\nreadonly=true\n", alone, link);
+        g_autoptr(BwGuest) g = load_ok(listed);
+        const BwResource *r = resource(g, 0);
+        assert_int_equal(r->n_paths, 2);
+        assert_path(r, 0, top, BW_PATH_IMAGE);
+        assert_path(r, 1, node, BW_PATH_BACKING);
+        assert_path(resource(g, 1), 0, link, BW_PATH_IMAGE_READONLY);
+        /* a path of another device does not list it */
+        g_autofree char *other = g_build_filename(scratch, "blk-other", NULL);
+        assert_int_equal(mknod(other, S_IFBLK | 0600, makedev(7, 242)), 0);
+        g_autofree char *wrong = g_strdup_printf("%s[disk:base]\npath=%s\nreadonly=true\n", alone, other);
+        load_fails(wrong, -EINVAL, "a block device named only by an image header");
+        /* removing the group that lists it leaves the header's word alone: refused */
+        BwError err = {};
+        g_autoptr(BwGuest) without = NULL;
+        assert_int_equal(guest_parse_without_resource(g, "disk:base", &without, &err), -EINVAL);
+        assert_true(g_str_has_prefix(err.message, "guest 't' without [disk:base]: t.guest:6: [disk:root] key 'path': "));
+        assert_null(without);
+        /* adding a disk whose header names it, to a guest that lists it: accepted */
+        g_autoptr(BwGuest) base_only = NULL;
+        assert_int_equal(guest_parse_without_resource(g, "disk:root", &base_only, &err), 0);
+        g_autofree char *res = g_strdup_printf("[disk:root2]\npath=%s\nformat=qcow2\n", top);
+        g_autoptr(BwGuest) again = NULL;
+        const BwResource *added = NULL;
+        if (guest_parse_with_resource(base_only, res, "r.res", &again, &added, &err) < 0)
+                fail_msg("%s", err.message);
+        assert_int_equal(added->n_paths, 2);
+        assert_path(added, 1, node, BW_PATH_BACKING);
+}
+
+/* Unresolved entries stay in resource order, whatever the order of the
+ * lookups (chains are followed after every group is parsed). */
+static void test_guest_parse_unresolved_order(void **state) {
+        g_autoptr(BwGuest) g = load_ok(G "[disk:a]\npath=/nonexistent/a.qcow2\nformat=qcow2\n"
+                                         "[hostdev:gone]\ntype=vfio-pci\naddress=0000:02:00.0\n"
+                                         "[disk:b]\npath=/nonexistent/b.qcow2\nformat=qcow2\n");
+        assert_int_equal(guest_get_n_unresolved(g), 3);
+        assert_true(g_str_has_prefix(guest_get_unresolved(g, 0), "t.guest:6: [disk:a] "));
+        assert_true(g_str_has_prefix(guest_get_unresolved(g, 1), "t.guest:10: [hostdev:gone] "));
+        assert_true(g_str_has_prefix(guest_get_unresolved(g, 2), "t.guest:12: [disk:b] "));
+}
+
 static void test_guest_parse_skip_host(void **state) {
         GuestParseOptions o = { .sysfs_root = sysfs, .skip_host = true };
         const char *text = G "[disk:a]\npath=/nonexistent/a.qcow2\nformat=qcow2\n"
@@ -377,10 +485,15 @@ static void test_guest_to_string(void **state) {
 static void test_guest_name_is_valid(void **state) {
         assert_true(guest_name_is_valid("a"));
         assert_true(guest_name_is_valid("build-runner.7_x"));
-        assert_true(guest_name_is_valid("..."));
+        assert_true(guest_name_is_valid("a."));
+        assert_true(guest_name_is_valid("a..b"));
+        assert_true(guest_name_is_valid("-a"));
         assert_false(guest_name_is_valid(""));
         assert_false(guest_name_is_valid("."));
         assert_false(guest_name_is_valid(".."));
+        /* a leading '.': a hidden journal file `recover` skips, a hidden cgroup */
+        assert_false(guest_name_is_valid("..."));
+        assert_false(guest_name_is_valid(".hidden"));
         assert_false(guest_name_is_valid("a/b"));
         assert_false(guest_name_is_valid("é"));
         char name[66];
@@ -390,7 +503,263 @@ static void test_guest_name_is_valid(void **state) {
         name[64] = 'a';
         name[65] = '\0';
         assert_false(guest_name_is_valid(name));
+        /* the reason, for messages */
+        assert_null(guest_name_why_invalid("a"));
+        assert_string_equal(guest_name_why_invalid(".hidden"), "it starts with '.'");
+        assert_string_equal(guest_name_why_invalid(""), "it is empty");
+        assert_string_equal(guest_name_why_invalid(name), "it is longer than 64 bytes");
+        assert_non_null(strstr(guest_name_why_invalid("a b"), "a character other than"));
 }
+
+static void test_guest_path_per_process(void **state) {
+        static const char *const refused[] = {
+                "/dev/stdin", "/dev/stdout", "/dev/stderr", "/dev/fd", "/dev/fd/0", "/dev/fd/12",
+                "/proc/self", "/proc/self/fd/3", "/proc/self/root", "/proc/self/cwd/x", "/proc/self/environ",
+                "/proc/thread-self", "/proc/thread-self/fd/1", "/proc/1", "/proc/1/fd/3", "/proc/4242/root/etc/shadow",
+                "/proc/1/task/1/fd/0",
+        };
+        static const char *const allowed[] = {
+                "/", "/dev", "/dev/null", "/dev/stdin.log", "/dev/fdx", "/dev/vfio/12", "/proc", "/proc/cpuinfo",
+                "/proc/selfish", "/proc/1x", "/proc/sys/vm", "/srv/proc/self/fd/0", "/run/dev/stdin",
+        };
+        for (size_t i = 0; i < G_N_ELEMENTS(refused); i++)
+                if (!guest_path_per_process(refused[i]))
+                        fail_msg("'%s' is not refused", refused[i]);
+        for (size_t i = 0; i < G_N_ELEMENTS(allowed); i++)
+                if (guest_path_per_process(allowed[i]))
+                        fail_msg("'%s' is refused", allowed[i]);
+}
+
+/* Every path-valued key refuses per-process paths, and each message says
+ * why; the spellings that normalize to one are refused too. */
+static void test_guest_parse_per_process_paths(void **state) {
+        static const struct {
+                const char *text, *fragment;
+        } cases[] = {
+                { G "[disk:a]\npath=/dev/stdin\n",
+                  "t.guest:6: [disk:a] key 'path': path '/dev/stdin' is refused: /dev/stdin, /dev/stdout and /dev/stderr are the standard streams of whichever process opens them" },
+                { G "[chardev:c]\ntype=file\npath=/dev/stdout\n", "t.guest:7: [chardev:c] key 'path': path '/dev/stdout' is refused" },
+                { G "[chardev:c]\ntype=pipe\npath=//dev//stderr/\n", "t.guest:7: [chardev:c] key 'path': path '/dev/stderr' is refused" },
+                { G "[device:d]\npath=/dev/fd/3\n",
+                  "t.guest:6: [device:d] key 'path': path '/dev/fd/3' is refused: /dev/fd/N is descriptor N of whichever process opens it" },
+                { G "[hostdev:h]\ntype=scsi-generic\npath=/dev/fd/0\n", "t.guest:7: [hostdev:h] key 'path': path '/dev/fd/0' is refused" },
+                { G "[tpm]\nstate=/dev/fd\n", "t.guest:6: [tpm] key 'state': path '/dev/fd' is refused" },
+                { G "[kernel]\nkernel=/proc/self/fd/0\n",
+                  "t.guest:6: [kernel] key 'kernel': path '/proc/self/fd/0' is refused: /proc/self and /proc/thread-self are whichever process opens them" },
+                { G "[kernel]\nkernel=/boot/k\ninitrd=/proc/self/root/boot/initrd\n",
+                  "t.guest:7: [kernel] key 'initrd': path '/proc/self/root/boot/initrd' is refused" },
+                { G "[firmware]\nloader=/proc/self\n", "t.guest:6: [firmware] key 'loader': path '/proc/self' is refused" },
+                { G "[firmware]\nnvram=/proc/thread-self/fd/4\n", "t.guest:6: [firmware] key 'nvram': path '/proc/thread-self/fd/4' is refused" },
+                { G "[memory]\nbacking=/proc/1/fd/3\n",
+                  "t.guest:6: [memory] key 'backing': path '/proc/1/fd/3' is refused: /proc/<pid> is one process (fd/N, root and cwd are what it has open)" },
+                { G "[disk:a]\npath=/proc/4242/root/img\n", "t.guest:6: [disk:a] key 'path': path '/proc/4242/root/img' is refused" },
+                { G "cgroup=/proc/self/cgroup\n", "t.guest:5: [guest] key 'cgroup': path '/proc/self/cgroup' is refused" },
+        };
+        for (size_t i = 0; i < G_N_ELEMENTS(cases); i++)
+                load_fails(cases[i].text, -EINVAL, cases[i].fragment);
+        /* near misses are paths like any other */
+        g_autoptr(BwGuest) g = load_ok(G "[chardev:c]\ntype=file\npath=/dev/stdin.log\n[disk:a]\npath=/proc/selfish\n");
+        assert_path(resource(g, 0), 0, "/dev/stdin.log", BW_PATH_CHARDEV);
+}
+
+/* ---- Adding and removing one resource ---------------------------------- */
+
+static BwGuest *with_ok(const BwGuest *g, const char *res, const BwResource **added) {
+        BwGuest *n = NULL;
+        BwError err = {};
+        if (guest_parse_with_resource(g, res, "r.res", &n, added, &err) < 0)
+                fail_msg("guest_parse_with_resource: %s", err.message);
+        return n;
+}
+
+static void with_fails(const BwGuest *g, const char *res, const char *source, int code, const char *fragment) {
+        BwGuest *n = NULL;
+        const BwResource *added = NULL;
+        BwError err = {};
+        int r = guest_parse_with_resource(g, res, source, &n, &added, &err);
+        if (r != code)
+                fail_msg("expected %d, got %d (%s)", code, r, err.message);
+        assert_null(n);
+        assert_null(added);
+        if (!strstr(err.message, fragment))
+                fail_msg("'%s' does not contain '%s'", err.message, fragment);
+}
+
+static BwGuest *without_ok(const BwGuest *g, const char *ref) {
+        BwGuest *n = NULL;
+        BwError err = {};
+        if (guest_parse_without_resource(g, ref, &n, &err) < 0)
+                fail_msg("guest_parse_without_resource(%s): %s", ref, err.message);
+        return n;
+}
+
+static void without_fails(const BwGuest *g, const char *ref, int code, const char *fragment) {
+        BwGuest *n = NULL;
+        BwError err = {};
+        int r = guest_parse_without_resource(g, ref, &n, &err);
+        if (r != code)
+                fail_msg("%s: expected %d, got %d (%s)", ref, code, r, err.message);
+        assert_null(n);
+        if (!strstr(err.message, fragment))
+                fail_msg("'%s' does not contain '%s'", err.message, fragment);
+}
+
+/* The stored text is what a re-parse reads: parsing it again gives the
+ * same resources with the same paths. */
+static void assert_text_reparses(const BwGuest *g) {
+        g_autoptr(BwGuest) again = load_ok(guest_get_text(g));
+        const BwGuestInfo *a = bw_guest_info(g), *b = bw_guest_info(again);
+        assert_int_equal(a->n_resources, b->n_resources);
+        for (size_t i = 0; i < a->n_resources; i++) {
+                assert_int_equal(a->resources[i].type, b->resources[i].type);
+                assert_string_equal(a->resources[i].id, b->resources[i].id);
+                assert_int_equal(a->resources[i].n_paths, b->resources[i].n_paths);
+                for (size_t j = 0; j < a->resources[i].n_paths; j++)
+                        assert_string_equal(a->resources[i].paths[j], b->resources[i].paths[j]);
+        }
+}
+
+static void test_guest_with_resource(void **state) {
+        g_autoptr(BwGuest) g = load_ok(G "[disk:a]\npath=/a.img\n");
+        assert_int_equal(guest_resolve_cgroup(g, "/sys/fs/cgroup"), 0);
+        const BwResource *added = NULL;
+        g_autoptr(BwGuest) n = with_ok(g, "[disk:data]\npath=/x.img\nreadonly=true\n", &added);
+        const BwGuestInfo *info = bw_guest_info(n);
+        assert_int_equal(info->n_resources, 2);
+        assert_ptr_equal(added, &info->resources[1]);
+        assert_int_equal(added->type, BW_RESOURCE_DISK);
+        assert_string_equal(added->id, "data");
+        assert_path(added, 0, "/x.img", BW_PATH_IMAGE_READONLY);
+        assert_string_equal(guest_get_text(n), G "[disk:a]\npath=/a.img\n[disk:data]\npath=/x.img\nreadonly=true\n");
+        assert_string_equal(guest_get_source(n), "t.guest");
+        assert_string_equal(info->cgroup, "/sys/fs/cgroup/bulwark/t");
+        assert_string_equal(info->uuid, bw_guest_info(g)->uuid);
+        assert_text_reparses(n);
+        /* the old guest is untouched */
+        assert_int_equal(bw_guest_info(g)->n_resources, 1);
+        assert_string_equal(guest_get_text(g), G "[disk:a]\npath=/a.img\n");
+        /* line ends added where either text lacks one; ret_added may be NULL */
+        g_autoptr(BwGuest) bare = load_ok(G "[kernel]\nkernel=/k");
+        g_autoptr(BwGuest) n2 = NULL;
+        assert_int_equal(guest_parse_with_resource(bare, "[tpm]\nstate=/s", NULL, &n2, NULL, NULL), 0);
+        assert_string_equal(guest_get_text(n2), G "[kernel]\nkernel=/k\n[tpm]\nstate=/s\n");
+        assert_text_reparses(n2);
+        /* every type, the single groups included */
+        g_autoptr(BwGuest) n3 = with_ok(n2, "# the GPU\n[hostdev:gpu]\ntype=vfio-pci\naddress=0000:01:00.0\n", &added);
+        /* the sysfs root carries over: the VFIO group is found */
+        assert_string_equal(added->path, "/dev/vfio/12");
+        g_autoptr(BwGuest) n4 = with_ok(n3, "[memory]\nbacking=/dev/hugepages/t\n", &added);
+        assert_string_equal(added->id, "memory");
+        assert_int_equal(bw_guest_info(n4)->n_resources, 4);
+}
+
+static void test_guest_with_resource_errors(void **state) {
+        g_autoptr(BwGuest) g = load_ok(G "[disk:a]\npath=/a.img\n[kernel]\nkernel=/k\n");
+        with_fails(g, "", "r.res", -EINVAL, "r.res: no group (a resource text holds one group");
+        with_fails(g, "# only a comment\n\n", "r.res", -EINVAL, "r.res: no group");
+        with_fails(g, "[disk:x]\npath=/x\n\n[disk:y]\npath=/y\n", "r.res", -EINVAL,
+                   "r.res:4: [disk:y]: a second group (a resource text holds exactly one resource group)");
+        with_fails(g, "[guest]\nname=u\n", "r.res", -EINVAL, "r.res:1: [guest]: not a resource");
+        with_fails(g, "# again\n[disk:a]\npath=/b.img\n", "r.res", -EEXIST, "r.res:2: [disk:a]: guest 't' already has resource [disk:a]");
+        with_fails(g, "[kernel]\nkernel=/k2\n", "r.res", -EEXIST, "r.res:1: [kernel]: guest 't' already has resource [kernel]");
+        with_fails(g, "path=/x\n[disk:x]\n", "r.res", -EINVAL, "r.res:1: key 'path' before the first [group]");
+        /* errors of the group are located in the resource text */
+        with_fails(g, "\n\n[disk:x]\npath=rel.img\n", "r.res", -EINVAL,
+                   "r.res:4: [disk:x] key 'path': relative path 'rel.img' (an absolute path is required)");
+        with_fails(g, "[disk:x]\npath=/x\npath=/y\n", "r.res", -EINVAL, "r.res:3: [disk:x] key 'path': duplicate key (first at line 2)");
+        with_fails(g, "[disk:x]\n", "r.res", -EINVAL, "r.res:1: [disk:x]: missing required key 'path'");
+        with_fails(g, "[disks:x]\npath=/x\n", "r.res", -EINVAL, "r.res:1: unknown group [disks:x]");
+        with_fails(g, "[disk:.x]\npath=/x\n", "r.res", -EINVAL, "r.res:1: [disk:.x]: invalid id '.x'");
+        with_fails(g, "[disk:x]\npath=/dev/stdin\n", "r.res", -EINVAL, "r.res:2: [disk:x] key 'path': path '/dev/stdin' is refused");
+        with_fails(g, "[disk:x]\npath=/x\x01\n", "r.res", -EINVAL, "r.res:2: control character 0x01");
+        with_fails(g, "[disk:x]\n", NULL, -EINVAL, "<resource>:1: [disk:x]: missing required key 'path'");
+        with_fails(g, NULL, "r.res", -EINVAL, "missing argument");
+        /* an image header read for the new disk, its error located there too */
+        g_autofree char *ptmx = qcow2_write("w-ptmx.qcow2", "/dev/ptmx");
+        g_autofree char *res = g_strdup_printf("[disk:x]\nformat=qcow2\npath=%s\n", ptmx);
+        g_autofree char *want = g_strdup_printf("r.res:3: [disk:x] key 'path': image '%s': backing file '/dev/ptmx': a character device", ptmx);
+        with_fails(g, res, "r.res", -EINVAL, want);
+        /* over the resource limit: located at the new group */
+        g_autoptr(GString) many = g_string_new(G);
+        for (unsigned i = 0; i < GUEST_RESOURCES_MAX; i++)
+                g_string_append_printf(many, "[device:n%u]\npath=/dev/n%u\n", i, i);
+        g_autoptr(BwGuest) full = load_ok(many->str);
+        with_fails(full, "[disk:x]\npath=/x\n", "r.res", -E2BIG, "r.res:1: more than 65536 resources");
+}
+
+static void test_guest_with_resource_host(void **state) {
+        /* unresolved host objects of the new resource are located in its text */
+        g_autoptr(BwGuest) g = load_ok(G);
+        const BwResource *added = NULL;
+        g_autoptr(BwGuest) n = with_ok(g, "[disk:n]\nformat=qcow2\npath=/nonexistent/n.qcow2\n", &added);
+        assert_int_equal(guest_get_n_unresolved(n), 1);
+        assert_string_equal(guest_get_unresolved(n, 0),
+                            "r.res:3: [disk:n] image '/nonexistent/n.qcow2' does not exist: its backing chain is not known");
+        /* skip_host carries over, as in guest_copy() */
+        GuestParseOptions o = { .sysfs_root = sysfs, .skip_host = true };
+        g_autoptr(BwGuest) s = NULL;
+        assert_int_equal(guest_parse(G, strlen(G), "t.guest", &o, &s, NULL), 0);
+        g_autoptr(BwGuest) s1 = with_ok(s, "[disk:n]\nformat=qcow2\npath=/nonexistent/n.qcow2\n", NULL);
+        g_autoptr(BwGuest) s2 = with_ok(s1, "[hostdev:gpu]\ntype=vfio-pci\naddress=0000:01:00.0\n", &added);
+        assert_int_equal(resource(s2, 0)->n_paths, 1);
+        assert_int_equal(added->n_paths, 0);
+        assert_int_equal(guest_get_n_unresolved(s2), 0);
+        g_autoptr(BwGuest) s3 = without_ok(s2, "disk:n");
+        assert_int_equal(resource(s3, 0)->n_paths, 0);
+}
+
+static void test_guest_without_resource(void **state) {
+        static const char text[] = G "[disk:a]\npath=/a.img\n\n"
+                                     "# the data disk\n"
+                                     "[disk:data]\npath=/x.img\n# between its keys\nreadonly=true\n\n\n"
+                                     "# the kernel\n"
+                                     "[kernel]\nkernel=/k\n";
+        g_autoptr(BwGuest) g = load_ok(text);
+        assert_int_equal(guest_resolve_cgroup(g, "/sys/fs/cgroup"), 0);
+        g_autoptr(BwGuest) n = without_ok(g, "disk:data");
+        assert_string_equal(guest_get_text(n), G "[disk:a]\npath=/a.img\n\n# the kernel\n[kernel]\nkernel=/k\n");
+        const BwGuestInfo *info = bw_guest_info(n);
+        assert_int_equal(info->n_resources, 2);
+        assert_string_equal(info->resources[0].id, "a");
+        assert_string_equal(info->resources[1].id, "kernel");
+        assert_string_equal(info->cgroup, "/sys/fs/cgroup/bulwark/t");
+        assert_string_equal(guest_get_source(n), "t.guest");
+        assert_text_reparses(n);
+        assert_int_equal(bw_guest_info(g)->n_resources, 3);
+        /* a single group, the last one, with no line end */
+        g_autoptr(BwGuest) k = without_ok(n, "kernel");
+        assert_string_equal(guest_get_text(k), G "[disk:a]\npath=/a.img\n\n");
+        g_autoptr(BwGuest) none = without_ok(k, "disk:a");
+        assert_string_equal(guest_get_text(none), G);
+        assert_int_equal(bw_guest_info(none)->n_resources, 0);
+        g_autoptr(BwGuest) eof = load_ok(G "[tpm]\nstate=/s");
+        g_autoptr(BwGuest) eof2 = without_ok(eof, "tpm");
+        assert_string_equal(guest_get_text(eof2), G);
+        /* CRLF text keeps its line ends */
+        g_autoptr(BwGuest) crlf = load_ok("[guest]\r\nname=t\r\nuser=1\r\ngroup=1\r\n[disk:a]\r\npath=/a\r\n\r\n[memory]\r\nbacking=/m\r\n");
+        g_autoptr(BwGuest) crlf2 = without_ok(crlf, "disk:a");
+        assert_string_equal(guest_get_text(crlf2), "[guest]\r\nname=t\r\nuser=1\r\ngroup=1\r\n[memory]\r\nbacking=/m\r\n");
+        /* adding and removing again gives the text back */
+        g_autoptr(BwGuest) plus = with_ok(g, "[device:tun]\npath=/dev/net/tun\n", NULL);
+        g_autoptr(BwGuest) back = without_ok(plus, "device:tun");
+        assert_string_equal(guest_get_text(back), text);
+}
+
+static void test_guest_without_resource_errors(void **state) {
+        g_autoptr(BwGuest) g = load_ok(G "[disk:a]\npath=/a.img\n");
+        without_fails(g, "guest", -EINVAL, "guest 't': the [guest] group cannot be removed");
+        without_fails(g, "disk:nope", -ENOENT, "guest 't' has no resource [disk:nope]");
+        without_fails(g, "kernel", -ENOENT, "guest 't' has no resource [kernel]");
+        without_fails(g, "disk", -EINVAL, "'disk' is not a resource reference (<type>:<id>, or kernel, firmware, tpm, memory)");
+        without_fails(g, "kernel:x", -EINVAL, "'kernel:x' is not a resource reference");
+        without_fails(g, "disks:a", -EINVAL, "is not a resource reference");
+        without_fails(g, "disk:.a", -EINVAL, "is not a resource reference");
+        without_fails(g, "disk:a:b", -EINVAL, "is not a resource reference");
+        without_fails(g, "", -EINVAL, "is not a resource reference");
+        without_fails(g, "[disk:a]", -EINVAL, "is not a resource reference");
+        without_fails(g, NULL, -EINVAL, "missing argument");
+}
+
 
 /* ---- Public entry points ----------------------------------------------- */
 
@@ -601,6 +970,10 @@ static const ErrorCase error_cases[] = {
         { "missing_group", "[guest]\nname=t\nuser=1\n", "t.guest:1: [guest]: missing required key 'group'" },
         { "bad_name", "[guest]\nname=a b\nuser=1\ngroup=1\n", "t.guest:2: [guest] key 'name': invalid name 'a b'" },
         { "dotdot_name", "[guest]\nname=..\nuser=1\ngroup=1\n", "key 'name': invalid name '..'" },
+        { "hidden_name", "[guest]\nname=.hidden\nuser=1\ngroup=1\n",
+          "t.guest:2: [guest] key 'name': invalid name '.hidden' (1 to 64 of a-z A-Z 0-9 _ . -, not starting with '.'): it starts with '.'" },
+        { "dots_name", "[guest]\nname=...\nuser=1\ngroup=1\n", "key 'name': invalid name '...' (1 to 64" },
+        { "hidden_id", G "[disk:.data]\npath=/a\n", "t.guest:5: [disk:.data]: invalid id '.data' (1 to 64 of a-z A-Z 0-9 _ . -, not starting with '.'): it starts with '.'" },
         { "long_name", "[guest]\nname=" "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa" "\nuser=1\ngroup=1\n",
           "invalid name 'aaaaaaaa" },
         { "bad_uuid", G "uuid=1234\n", "t.guest:5: [guest] key 'uuid': invalid UUID '1234'" },
@@ -754,6 +1127,16 @@ int main(void) {
                 cmocka_unit_test(test_guest_resolve_cgroup_default),
                 cmocka_unit_test(test_guest_to_string),
                 cmocka_unit_test(test_guest_name_is_valid),
+                cmocka_unit_test(test_guest_path_per_process),
+                cmocka_unit_test(test_guest_parse_per_process_paths),
+                cmocka_unit_test(test_guest_parse_hostile_backing),
+                cmocka_unit_test(test_guest_parse_block_device_backing),
+                cmocka_unit_test(test_guest_parse_unresolved_order),
+                cmocka_unit_test(test_guest_with_resource),
+                cmocka_unit_test(test_guest_with_resource_errors),
+                cmocka_unit_test(test_guest_with_resource_host),
+                cmocka_unit_test(test_guest_without_resource),
+                cmocka_unit_test(test_guest_without_resource_errors),
                 cmocka_unit_test(test_guest_load_file_errors),
                 cmocka_unit_test(test_guest_load_data_args),
                 cmocka_unit_test(test_guest_load_file_no_fd_leak),

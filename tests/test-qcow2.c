@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* qcow2 headers and backing chains, on real files the tests write:
  * versions 2 and 3, with and without the backing-format extension,
- * relative names, loops, the depth limit and malformed headers. */
+ * relative names, loops, the depth limit and malformed headers; backing
+ * files that must not be opened (FIFOs, character devices, sockets,
+ * directories, block devices nobody listed, per-process names), with
+ * inotify to prove they were not. */
 #include "config.h"
 
 #include <errno.h>
@@ -9,7 +12,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/inotify.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <glib.h>
@@ -96,7 +103,7 @@ static char *scratch_path(const char *name) {
 
 static void chain_ok(const char *image, bool sniff, Qcow2Chain *chain) {
         BwError err = {};
-        if (qcow2_chain_resolve(image, sniff, chain, &err) < 0)
+        if (qcow2_chain_resolve(image, sniff, NULL, NULL, chain, &err) < 0)
                 fail_msg("qcow2_chain_resolve(%s): %s", image, err.message);
         assert_non_null(chain->backing);
 }
@@ -104,7 +111,7 @@ static void chain_ok(const char *image, bool sniff, Qcow2Chain *chain) {
 static void chain_fails(const char *image, bool sniff, int code, const char *fragment) {
         g_auto(Qcow2Chain) chain = {};
         BwError err = {};
-        int r = qcow2_chain_resolve(image, sniff, &chain, &err);
+        int r = qcow2_chain_resolve(image, sniff, NULL, NULL, &chain, &err);
         if (r != code)
                 fail_msg("%s: expected %d, got %d (%s)", image, code, r, err.message);
         if (!strstr(err.message, fragment))
@@ -426,12 +433,172 @@ static void test_qcow2_chain_resolve_protocols(void **state) {
         assert_int_equal(g_strv_length(chain.backing), 1);
 }
 
+/* ---- Hostile backing files: looked at, never opened --------------------- */
+
+/* An inotify descriptor that reports every open of `path`. */
+static int watch_opens(const char *path) {
+        int fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+        assert_true(fd >= 0);
+        assert_true(inotify_add_watch(fd, path, IN_OPEN) >= 0);
+        return fd;
+}
+
+static void assert_not_opened(int watch, const char *path) {
+        char buf[4096];
+        ssize_t n = read(watch, buf, sizeof(buf));
+        if (n > 0)
+                fail_msg("'%s' was opened", path);
+        close(watch);
+}
+
+/* A device node in the scratch directory; false (and a note) when this
+ * process may not make one. */
+static bool node_make(const char *path, mode_t type, dev_t dev) {
+        if (mknod(path, type | 0600, dev) == 0)
+                return true;
+        assert_true(errno == EPERM || errno == EACCES);
+        print_message("# no device node %s here (%s): that part is not checked\n", path, strerror(errno));
+        return false;
+}
+
+/* `image` fails for its backing file `backing`: the message names both
+ * and says what the backing file is. */
+static void chain_fails_backing(const char *image, const char *backing, int code, const char *fragment) {
+        g_autofree char *want = g_strdup_printf("image '%s': backing file '%s': ", image, backing);
+        chain_fails(image, false, code, want);
+        chain_fails(image, false, code, fragment);
+}
+
 static void test_qcow2_chain_resolve_fifo(void **state) {
-        /* Opening a FIFO for reading would block until a writer came. */
+        /* Opening a FIFO for reading would block until a writer came; the
+         * alarm turns a hang into a failure. */
         g_autofree char *fifo = scratch_path("fifo.qcow2");
         assert_int_equal(mkfifo(fifo, 0600), 0);
         g_autofree char *top = image_write("fifo-top.qcow2", &(Image){ .backing = fifo });
-        chain_fails(top, false, -EINVAL, "not a regular file or block device");
+        int watch = watch_opens(fifo);
+        alarm(10);
+        chain_fails_backing(top, fifo, -EINVAL, "a FIFO, not a regular file or block device (not opened)");
+        /* raw: never read, still looked at */
+        g_autofree char *top_raw = image_write("fifo-raw.qcow2", &(Image){ .backing = fifo, .backing_format = "raw" });
+        chain_fails_backing(top_raw, fifo, -EINVAL, "a FIFO");
+        alarm(0);
+        assert_not_opened(watch, fifo);
+}
+
+static void test_qcow2_chain_resolve_char_device(void **state) {
+        /* /dev/ptmx would allocate a pty, /dev/watchdog arm the watchdog. */
+        g_autofree char *top = image_write("chr-ptmx.qcow2", &(Image){ .backing = "/dev/ptmx" });
+        chain_fails_backing(top, "/dev/ptmx", -EINVAL, "a character device, not a regular file or block device (not opened)");
+        g_autofree char *top_raw = image_write("chr-ptmx-raw.qcow2", &(Image){ .backing = "/dev/ptmx", .backing_format = "raw" });
+        chain_fails_backing(top_raw, "/dev/ptmx", -EINVAL, "a character device");
+        /* Not opened: a node of our own (the numbers of /dev/null), watched. */
+        g_autofree char *node = scratch_path("chr-null");
+        if (!node_make(node, S_IFCHR, makedev(1, 3)))
+                return;
+        g_autofree char *top2 = image_write("chr-node.qcow2", &(Image){ .backing = node });
+        int watch = watch_opens(node);
+        chain_fails_backing(top2, node, -EINVAL, "a character device");
+        assert_not_opened(watch, node);
+        /* the image the caller names is looked at first too */
+        watch = watch_opens(node);
+        chain_fails(node, true, -EINVAL, "a character device, not a regular file or block device");
+        assert_not_opened(watch, node);
+}
+
+static void test_qcow2_chain_resolve_socket_and_dir(void **state) {
+        g_autofree char *sock = scratch_path("s.sock");
+        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        if (strlen(sock) < sizeof(sa.sun_path)) {
+                int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+                assert_true(fd >= 0);
+                strcpy(sa.sun_path, sock);
+                assert_int_equal(bind(fd, (struct sockaddr *) &sa, sizeof(sa)), 0);
+                g_autofree char *top = image_write("sock-top.qcow2", &(Image){ .backing = sock });
+                chain_fails_backing(top, sock, -EINVAL, "a socket, not a regular file or block device");
+                close(fd);
+        } else
+                print_message("# scratch path too long for a socket: that part is not checked\n");
+        g_autofree char *dir = scratch_path("dir-backing");
+        assert_int_equal(mkdir(dir, 0700), 0);
+        g_autofree char *top2 = image_write("dir-top.qcow2", &(Image){ .backing = dir });
+        chain_fails_backing(top2, dir, -EINVAL, "a directory, not a regular file or block device");
+}
+
+typedef struct Listed {
+        dev_t rdev;
+        int calls;
+} Listed;
+
+static bool listed_one(const char *path, dev_t rdev, void *userdata) {
+        Listed *l = userdata;
+        l->calls++;
+        return rdev == l->rdev;
+}
+
+static void test_qcow2_chain_resolve_block_device(void **state) {
+        g_autofree char *node = scratch_path("blk-node");
+        if (!node_make(node, S_IFBLK, makedev(7, 250)))
+                return;
+        g_autofree char *top = image_write("blk-top.qcow2", &(Image){ .backing = node });
+        g_autofree char *top_raw = image_write("blk-raw.qcow2", &(Image){ .backing = node, .backing_format = "raw" });
+        int watch = watch_opens(node);
+        /* nobody lists it */
+        chain_fails_backing(top, node, -EINVAL, "a block device named only by an image header, not opened");
+        chain_fails_backing(top_raw, node, -EINVAL, "the guest definition must list it");
+        /* listed as another device: still refused */
+        Listed other = { makedev(7, 251), 0 };
+        g_auto(Qcow2Chain) c1 = {};
+        BwError err = {};
+        assert_int_equal(qcow2_chain_resolve(top, false, listed_one, &other, &c1, &err), -EINVAL);
+        assert_int_equal(other.calls, 1);
+        assert_non_null(strstr(err.message, node));
+        assert_not_opened(watch, node);
+        /* listed: accepted (raw, so not read; the node has no device behind it) */
+        Listed it = { makedev(7, 250), 0 };
+        g_auto(Qcow2Chain) c2 = {};
+        assert_int_equal(qcow2_chain_resolve(top_raw, false, listed_one, &it, &c2, NULL), 0);
+        assert_int_equal(g_strv_length(c2.backing), 1);
+        assert_string_equal(c2.backing[0], node);
+        /* a block device the caller names itself needs no listing */
+        g_auto(Qcow2Chain) c3 = {};
+        g_autofree char *blk = NULL;
+        for (int i = 0; i < 8 && !blk; i++) {
+                g_autofree char *loop = g_strdup_printf("/dev/loop%d", i);
+                int fd = open(loop, O_RDONLY | O_CLOEXEC);
+                if (fd >= 0) {
+                        close(fd);
+                        blk = g_steal_pointer(&loop);
+                }
+        }
+        if (blk) {
+                assert_int_equal(qcow2_chain_resolve(blk, true, NULL, NULL, &c3, NULL), 0);
+                assert_int_equal(g_strv_length(c3.backing), 0);
+        }
+}
+
+static void test_qcow2_chain_resolve_per_process(void **state) {
+        static const char *const names[] = {
+                "/dev/stdin", "/dev/fd/0", "/dev/fd/3", "/proc/self/fd/0", "/proc/self/root/etc/shadow",
+                "/proc/thread-self/fd/1", "/proc/1/fd/0", "/proc/1/root/etc/shadow",
+                "/srv/../proc/self/fd/0", "/dev/./stdout",
+        };
+        for (size_t i = 0; i < G_N_ELEMENTS(names); i++) {
+                g_autofree char *top = image_write("pp-top.qcow2", &(Image){ .backing = names[i] });
+                chain_fails(top, false, -EINVAL, "refused, not opened: /");
+                chain_fails(top, false, -EINVAL, names[i]);
+        }
+        /* a file of proc that no name rule catches */
+        g_autofree char *version = image_write("pp-version.qcow2", &(Image){ .backing = "/proc/version" });
+        chain_fails_backing(version, "/proc/version", -EINVAL, "a file of the kernel's proc file system, not an image (not opened)");
+        g_autofree char *version_raw = image_write("pp-version-raw.qcow2", &(Image){ .backing = "/proc/version", .backing_format = "raw" });
+        chain_fails_backing(version_raw, "/proc/version", -EINVAL, "proc file system");
+        /* A symlink of our own to a magic link: the kernel refuses to
+         * follow it (openat2), or the descriptor's type is refused. */
+        g_autofree char *link = scratch_path("pp-link");
+        assert_int_equal(symlink("/proc/self/fd/0", link), 0);
+        g_autofree char *top = image_write("pp-link.qcow2", &(Image){ .backing = link });
+        g_auto(Qcow2Chain) chain = {};
+        assert_true(qcow2_chain_resolve(top, false, NULL, NULL, &chain, NULL) < 0);
 }
 
 static void test_qcow2_chain_resolve_no_fd_leak(void **state) {
@@ -442,8 +609,8 @@ static void test_qcow2_chain_resolve_no_fd_leak(void **state) {
         int before = test_count_fds();
         for (int i = 0; i < 10; i++) {
                 g_auto(Qcow2Chain) c1 = {}, c2 = {};
-                assert_int_equal(qcow2_chain_resolve(top, false, &c1, NULL), 0);
-                assert_int_equal(qcow2_chain_resolve(loop, false, &c2, NULL), -ELOOP);
+                assert_int_equal(qcow2_chain_resolve(top, false, NULL, NULL, &c1, NULL), 0);
+                assert_int_equal(qcow2_chain_resolve(loop, false, NULL, NULL, &c2, NULL), -ELOOP);
         }
         assert_int_equal(test_count_fds(), before);
 }
@@ -480,6 +647,10 @@ int main(void) {
                 cmocka_unit_test(test_qcow2_chain_resolve_missing),
                 cmocka_unit_test(test_qcow2_chain_resolve_protocols),
                 cmocka_unit_test(test_qcow2_chain_resolve_fifo),
+                cmocka_unit_test(test_qcow2_chain_resolve_char_device),
+                cmocka_unit_test(test_qcow2_chain_resolve_socket_and_dir),
+                cmocka_unit_test(test_qcow2_chain_resolve_block_device),
+                cmocka_unit_test(test_qcow2_chain_resolve_per_process),
                 cmocka_unit_test(test_qcow2_chain_resolve_no_fd_leak),
         };
         return cmocka_run_group_tests(tests, setup, teardown);

@@ -2,7 +2,10 @@
 /* libFuzzer target: guest definition text, through the public entry point.
  *
  * A definition that loads is walked completely, so ASan sees any string or
- * array of BwGuestInfo that points outside what the guest owns. */
+ * array of BwGuestInfo that points outside what the guest owns.  Then the
+ * text editing of attach and detach runs on it: one resource group added
+ * (whatever the old text ends with) and the first one removed (whatever
+ * comments and blank lines surround it), and the results are walked too. */
 #include "config.h"
 
 #include <stddef.h>
@@ -11,6 +14,8 @@
 #include <string.h>
 
 #include <bulwark/bulwark.h>
+
+#include "core/guest-parse.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -42,7 +47,40 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                         abort();
                 return 0;
         }
-        volatile size_t sink = info_walk(bw_guest_info(guest));
+        const BwGuestInfo *info = bw_guest_info(guest);
+        volatile size_t sink = info_walk(info);
+
+        BwGuest *plus = NULL;
+        const BwResource *added = NULL;
+        int r = guest_parse_with_resource(guest, "[disk:fuzz-added]\npath=/fuzz.img\n", "res", &plus, &added, &err);
+        if (r >= 0) {
+                const BwGuestInfo *pi = bw_guest_info(plus);
+                /* the new group is the last resource, and nothing else changed in number */
+                if (pi->n_resources != info->n_resources + 1 || added != &pi->resources[pi->n_resources - 1] ||
+                    strcmp(added->id, "fuzz-added") != 0)
+                        abort();
+                sink += info_walk(pi);
+                bw_guest_free(plus);
+        } else if (err.code >= 0 || (strncmp(err.message, "res", 3) != 0 && strncmp(err.message, "fuzz", 4) != 0))
+                abort();
+        if (info->n_resources > 0) {
+                BwGuest *minus = NULL;
+                char *ref = guest_resource_ref(&info->resources[0]);
+                if (guest_parse_without_resource(guest, ref, &minus, &err) >= 0) {
+                        const BwGuestInfo *mi = bw_guest_info(minus);
+                        if (mi->n_resources != info->n_resources - 1)
+                                abort();
+                        /* the others keep their order */
+                        for (size_t i = 0; i < mi->n_resources; i++)
+                                if (mi->resources[i].type != info->resources[i + 1].type ||
+                                    strcmp(mi->resources[i].id, info->resources[i + 1].id) != 0)
+                                        abort();
+                        sink += info_walk(mi);
+                        bw_guest_free(minus);
+                } else if (err.code >= 0)
+                        abort();
+                g_free(ref);
+        }
         (void) sink;
         bw_guest_free(guest);
         return 0;
