@@ -626,11 +626,16 @@ static void candidates_commit(LockTable *t, LockOwner *o, Candidate *cands, char
 int lock_table_acquire(LockTable *table, LockOwner *owner, char *const *paths, size_t n,
                        LockdMode mode, bool allow_missing, LockdPathResult *results,
                        LockFailure *failure) {
+        *failure = (LockFailure) {};
+        /* No paths: nothing to lock, and nothing to sort (g_new() of 0
+         * elements is NULL, and qsort() of NULL is undefined even for 0
+         * elements). */
+        if (n == 0)
+                return 0;
         Candidate *cands = g_new0(Candidate, n);
         g_autofree Candidate **sorted = g_new(Candidate *, n);
         int r = 0;
 
-        *failure = (LockFailure) {};
         for (size_t i = 0; i < n; i++) {
                 cands[i].fd = -1;
                 cands[i].index = i;

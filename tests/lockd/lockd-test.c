@@ -55,12 +55,18 @@ static void dump_log(const TestDaemon *d) {
 
 void test_daemon_start(TestDaemon *d, const char *scratch, const char *name, const char *config_extra,
                        const char *const *wrapper) {
+        test_daemon_start_at(d, scratch, name, NULL, NULL, NULL, config_extra, wrapper);
+}
+
+void test_daemon_start_at(TestDaemon *d, const char *scratch, const char *name, const char *socket_path,
+                          const char *pidfile, const char *state_dir, const char *config_extra,
+                          const char *const *wrapper) {
         *d = (TestDaemon) {};
         d->dir = g_build_filename(scratch, name, NULL);
         assert_int_equal(mkdir(d->dir, 0700), 0);
-        d->socket_path = g_build_filename(d->dir, "run", "lockd.sock", NULL);
-        d->state_dir = g_build_filename(d->dir, "state", NULL);
-        d->pidfile = g_build_filename(d->dir, "run", "lockd.pid", NULL);
+        d->socket_path = socket_path ? g_strdup(socket_path) : g_build_filename(d->dir, "run", "lockd.sock", NULL);
+        d->state_dir = state_dir ? g_strdup(state_dir) : g_build_filename(d->dir, "state", NULL);
+        d->pidfile = pidfile ? g_strdup(pidfile) : g_build_filename(d->dir, "run", "lockd.pid", NULL);
         d->config = g_build_filename(d->dir, "bulwark.conf", NULL);
         d->log = g_build_filename(d->dir, "lockd.log", NULL);
         g_autofree char *conf = g_strdup_printf("[bulwark]\n[lockd]\n%s", config_extra ? config_extra : "");

@@ -29,6 +29,11 @@ typedef struct TestDaemon {
  * until it answers PING.  Aborts the test on failure. */
 void test_daemon_start(TestDaemon *d, const char *scratch, const char *name, const char *config_extra,
                        const char *const *wrapper);
+/* The same with the socket, the pid file and the state directory where
+ * given (NULL: the defaults, in scratch/name/run and scratch/name/state). */
+void test_daemon_start_at(TestDaemon *d, const char *scratch, const char *name, const char *socket_path,
+                          const char *pidfile, const char *state_dir, const char *config_extra,
+                          const char *const *wrapper);
 /* SIGTERM, then waits for it; returns its exit status (or 128+signal). */
 int test_daemon_stop(TestDaemon *d);
 /* SIGKILL and wait. */

@@ -389,6 +389,74 @@ static void test_text_paths_and_keys_on_the_wire(void **state) {
         assert_int_equal(test_posix_probe(f[1]), 0);
 }
 
+/* An ACQUIRE of no paths is a success with an empty lock set, on the
+ * wire in both path encodings and through the library (which answers it
+ * itself, as the core's lock step expects for an empty set).  The daemon
+ * used to sort a NULL array of zero candidates: undefined behaviour that
+ * the sanitizer build stops on. */
+static void test_zero_paths(void **state) {
+        int fd = test_raw_connect(daemon_.socket_path);
+        LockdHeader h;
+        size_t n;
+
+        assert_true(raw_hello(fd) & LOCKD_FEATURE_TEXT_PATHS);
+        for (uint32_t mode = LOCKD_MODE_EXCLUSIVE; mode <= LOCKD_MODE_SHARED; mode++) {
+                g_autoptr(GByteArray) bytes = test_raw_frame(
+                        LOCKD_MSG_ACQUIRE, 10 + mode,
+                        g_variant_new("(uu@aay)", mode, LOCKD_ACQUIRE_ALLOW_MISSING, protocol_paths_encode(NULL, 0)));
+                g_autoptr(GByteArray) text = test_raw_frame(
+                        LOCKD_MSG_ACQUIRE, 20 + mode,
+                        g_variant_new("(uu@as)", mode, 0, protocol_text_paths_encode(NULL, 0)));
+                text->data[6] = LOCKD_FRAME_TEXT_PATHS;
+                GByteArray *frames[] = { bytes, text };
+                for (size_t i = 0; i < G_N_ELEMENTS(frames); i++) {
+                        g_auto(LockdReply) r = {};
+                        test_raw_send(fd, frames[i]->data, frames[i]->len);
+                        assert_int_equal(test_raw_read_reply(fd, 5000, &h, &r), 1);
+                        assert_int_equal(h.serial, (i ? 20 : 10) + mode);
+                        if (r.status != LOCKD_STATUS_OK)
+                                fail_msg("ACQUIRE of no paths: status %u '%s'", r.status, r.message);
+                        assert_non_null(protocol_acquire_body_get(r.body, &n));
+                        assert_int_equal(n, 0);
+                }
+        }
+        /* Nothing is held, and the connection and the daemon go on. */
+        g_autoptr(GByteArray) ping = test_raw_frame(LOCKD_MSG_PING, 30, g_variant_new("()"));
+        test_raw_send(fd, ping->data, ping->len);
+        {
+                g_auto(LockdReply) r = {};
+                assert_int_equal(test_raw_read_reply(fd, 5000, &h, &r), 1);
+                assert_int_equal(r.status, LOCKD_STATUS_OK);
+        }
+        g_autoptr(GByteArray) release = test_raw_frame(LOCKD_MSG_RELEASE, 31, protocol_release_keys_encode(NULL, 0));
+        release->data[6] = LOCKD_FRAME_BY_KEY;
+        test_raw_send(fd, release->data, release->len);
+        {
+                g_auto(LockdReply) r = {};
+                assert_int_equal(test_raw_read_reply(fd, 5000, &h, &r), 1);
+                assert_int_equal(r.status, LOCKD_STATUS_OK);
+                assert_int_equal(g_variant_get_uint32(r.body), 0);
+        }
+        close(fd);
+
+        /* Through the library: an empty handle, whatever the mode. */
+        BwLockdClient *c = test_client_new(&daemon_, "zero");
+        BwLockdDaemonInfo info;
+        const char *none[] = { NULL };
+        for (unsigned mode = 0; mode <= (BW_LOCKD_SHARED | BW_LOCKD_ALLOW_MISSING); mode++) {
+                BwLockdHandle *handle;
+                assert_int_equal(bw_lockd_acquire(c, mode & 1 ? NULL : none, 0, mode, 0, &handle, NULL), 0);
+                assert_int_equal(bw_lockd_handle_n_paths(handle), 0);
+                assert_null(bw_lockd_handle_path_info(handle, 0));
+                assert_int_equal(bw_lockd_handle_check(handle), 0);
+                assert_int_equal(mode & BW_LOCKD_SHARED ? bw_lockd_release(handle) : bw_lockd_release_sync(handle), 0);
+        }
+        assert_int_equal(bw_lockd_ping(c, &info, NULL), 0);
+        assert_int_equal(info.pid, daemon_.pid);
+        assert_int_equal(info.locks, 0);
+        bw_lockd_client_free(c);
+}
+
 /* Through the library: paths that are not UTF-8 go as byte strings, a
  * file named twice (same path, hard link) is one key, and a release
  * leaves nothing held. */
@@ -467,6 +535,7 @@ int main(void) {
                 cmocka_unit_test(test_release_without_waiting),
                 cmocka_unit_test(test_release_no_reply_on_the_wire),
                 cmocka_unit_test(test_text_paths_and_keys_on_the_wire),
+                cmocka_unit_test(test_zero_paths),
                 cmocka_unit_test(test_byte_paths_and_duplicates),
                 cmocka_unit_test(test_daemon_gone),
         };
