@@ -141,7 +141,7 @@ static void dispatch_release(Connection *c, uint32_t serial, GVariant *payload, 
 
 /* A LIST cursor: the daemon's generation (mod 2^16) in the top 16 bits,
  * the number of the last hold listed (lock_table_foreach_after()) in the
- * rest.  A re-exec numbers the holds afresh, so a cursor from before one
+ * other 48 (2^48 holds take centuries at any rate lockd reaches).  A re-exec numbers the holds afresh, so a cursor from before one
  * is refused (ESTALE) and the client starts over; a daemon restarted
  * meanwhile is a new connection, which the client notices itself. */
 #define LIST_CURSOR_SEQ_BITS 48
