@@ -51,6 +51,10 @@ static void help(FILE *f) {
                 "  -h, --help         show this help\n"
                 "  --version          print the version\n"
                 "\n"
+                "The directories of the socket and the pid file are created with their\n"
+                "missing parents, 0755 (the state directory itself 0700); existing ones are\n"
+                "used as they are.\n"
+                "\n"
                 "Signals: SIGTERM stops (every lock is released); SIGUSR1 re-executes the\n"
                 "binary keeping every lock and every client connection.\n",
                 BW_SYSCONFDIR, BW_RUNDIR, BW_RUNDIR, BW_RUNDIR);
