@@ -45,6 +45,7 @@ struct BwLockdClient {
         int fd;                    /* -1 until connected */
         LockdSocket *sock;
         unsigned attempts;
+        unsigned connections;      /* connections made so far: which one answered */
 };
 
 struct BwLockdHandle {
@@ -267,6 +268,24 @@ static int client_connect(BwLockdClient *c, int64_t deadline, BwError *reterr) {
                 s->features = g_variant_get_uint32(reply.body);
         c->fd = steal_fd(&fd);
         c->sock = s;
+        c->connections++;
+        return 0;
+}
+
+/* What a request outside ACQUIRE came to: its error, the daemon's, or a
+ * body of the wrong type. */
+static int request_result(BwLockdClient *c, uint8_t type, int r, const char *message, const LockdReply *reply,
+                          const char *body_type, BwError *reterr) {
+        if (r < 0)
+                return error_set(reterr, r, "lockd socket '%s': %s: %s", c->socket_path,
+                                 protocol_message_type_to_string(type), message ? message : g_strerror(-r));
+        if (reply->status != LOCKD_STATUS_OK)
+                return error_set(reterr, -protocol_status_to_errno(reply->status, reply->error), "lockd: %s",
+                                 reply->message);
+        if (!g_variant_is_of_type(reply->body, G_VARIANT_TYPE(body_type)))
+                return error_set(reterr, -EPROTO, "lockd: %s reply has type '%s', expected '%s'",
+                                 protocol_message_type_to_string(type),
+                                 g_variant_get_type_string(reply->body), body_type);
         return 0;
 }
 
@@ -288,17 +307,7 @@ static int client_request(BwLockdClient *c, uint8_t type, GVariant *payload, con
         if (r < 0)
                 client_disconnect(c);
         pthread_mutex_unlock(&lockd_mutex);
-        if (r < 0)
-                return error_set(reterr, r, "lockd socket '%s': %s: %s", c->socket_path,
-                                 protocol_message_type_to_string(type), message ? message : g_strerror(-r));
-        if (reply->status != LOCKD_STATUS_OK)
-                return error_set(reterr, -protocol_status_to_errno(reply->status, reply->error), "lockd: %s",
-                                 reply->message);
-        if (!g_variant_is_of_type(reply->body, G_VARIANT_TYPE(body_type)))
-                return error_set(reterr, -EPROTO, "lockd: %s reply has type '%s', expected '%s'",
-                                 protocol_message_type_to_string(type),
-                                 g_variant_get_type_string(reply->body), body_type);
-        return 0;
+        return request_result(c, type, r, message, reply, body_type, reterr);
 }
 
 /* ---- Acquire and release ----------------------------------------------- */
@@ -583,33 +592,122 @@ const BwLockdPathInfo *bw_lockd_handle_path_info(const BwLockdHandle *handle, si
 
 /* ---- LIST and PING ----------------------------------------------------- */
 
-int bw_lockd_list(BwLockdClient *client, BwLockdLock **ret, size_t *ret_n, bool *ret_truncated,
-                  BwError *reterr) {
-        g_auto(LockdReply) reply = {};
-        g_autoptr(GVariant) rows = NULL;
-        gboolean truncated;
+/* One LIST request: the page after `cursor` from a daemon that pages
+ * (*ret_paged), else the one unpaged reply.  *ret_connection says which
+ * connection answered.  -ESTALE, unreported, when the daemon no longer
+ * knows the cursor (it re-executed). */
+static int list_request(BwLockdClient *c, uint64_t cursor, LockdReply *reply, bool *ret_paged,
+                        unsigned *ret_connection, BwError *reterr) {
+        g_autofree char *message = NULL;
+        int64_t deadline = g_get_monotonic_time() + LOCKD_IO_TIMEOUT_USEC;
 
-        int r = client_request(client, LOCKD_MSG_LIST, g_variant_new("()"), LOCKD_BODY_LIST, &reply, reterr);
-        if (r < 0)
+        pthread_mutex_lock(&lockd_mutex);
+        int r = client_connect(c, deadline, reterr);
+        if (r < 0) {
+                pthread_mutex_unlock(&lockd_mutex);
                 return r;
-        g_variant_get(reply.body, "(b@a" LOCKD_LIST_ROW ")", &truncated, &rows);
+        }
+        bool paged = c->sock->features & LOCKD_FEATURE_LIST_PAGES;
+        g_autoptr(GVariant) payload = g_variant_ref_sink(paged ? g_variant_new("(tu)", (guint64) cursor, 0u)
+                                                               : g_variant_new("()"));
+        r = conversation(c->fd, c->sock, LOCKD_MSG_LIST, paged ? LOCKD_FRAME_LIST_PAGE : 0, payload, deadline,
+                         reply, &message);
+        if (r < 0)
+                client_disconnect(c);
+        *ret_connection = c->connections;
+        pthread_mutex_unlock(&lockd_mutex);
+        *ret_paged = paged;
+        if (r == 0 && reply->status == LOCKD_STATUS_INVALID && reply->error == ESTALE)
+                return -ESTALE;
+        return request_result(c, LOCKD_MSG_LIST, r, message, reply, paged ? LOCKD_BODY_LIST_PAGE : LOCKD_BODY_LIST,
+                              reterr);
+}
+
+static void list_add_rows(GArray *locks, GVariant *rows) {
         size_t n = g_variant_n_children(rows);
-        BwLockdLock *locks = g_new0(BwLockdLock, n ? n : 1);
         for (size_t i = 0; i < n; i++) {
                 g_autoptr(GVariant) path = NULL;
                 const char *owner;
                 uint32_t mode;
-                BwLockdLock *l = &locks[i];
-                g_variant_get_child(rows, i, "(@ayttuu&suuxt)", &path, &l->dev, &l->ino, &mode, &l->flags,
-                                    &owner, &l->pid, &l->uid, &l->since, &l->held_for);
-                l->path = protocol_path_from_variant(path);
-                if (!l->path)
-                        l->path = g_strdup("?");
-                l->shared = mode == LOCKD_MODE_SHARED;
-                l->owner = g_strdup(owner);
+                BwLockdLock l = {};
+                g_variant_get_child(rows, i, "(@ayttuu&suuxt)", &path, &l.dev, &l.ino, &mode, &l.flags, &owner,
+                                    &l.pid, &l.uid, &l.since, &l.held_for);
+                l.path = protocol_path_from_variant(path);
+                if (!l.path)
+                        l.path = g_strdup("?");
+                l.shared = mode == LOCKD_MODE_SHARED;
+                l.owner = g_strdup(owner);
+                g_array_append_val(locks, l);
         }
-        *ret = locks;
-        *ret_n = n;
+}
+
+static void lock_clear(void *p) {
+        BwLockdLock *l = p;
+        g_free(l->path);
+        g_free(l->owner);
+}
+
+/* How often a listing starts over because the daemon re-executed or
+ * restarted while it was read, before it gives up. */
+#define LIST_RESTARTS_MAX 3
+
+int bw_lockd_list(BwLockdClient *client, BwLockdLock **ret, size_t *ret_n, bool *ret_truncated,
+                  BwError *reterr) {
+        /* Never empty, so the array handed out is never NULL. */
+        GArray *locks = g_array_sized_new(FALSE, TRUE, sizeof(BwLockdLock), 64);
+        gboolean truncated = FALSE;
+        uint64_t cursor = 0;
+        unsigned connection = 0, restarts = 0;
+        int r;
+
+        g_array_set_clear_func(locks, lock_clear);
+        for (;;) {
+                g_auto(LockdReply) reply = {};
+                g_autoptr(GVariant) rows = NULL;
+                gboolean more = FALSE;
+                guint64 next = 0;
+                unsigned answered = 0;
+                bool paged = false;
+
+                r = list_request(client, cursor, &reply, &paged, &answered, reterr);
+                /* Pages of another numbering (a re-exec) or from another
+                 * daemon (a restart): start over rather than mix them. */
+                if (cursor != 0 && (r == -ESTALE || (r == 0 && answered != connection))) {
+                        if (++restarts > LIST_RESTARTS_MAX) {
+                                r = error_set(reterr, -ESTALE, "lockd socket '%s': LIST: the daemon re-executed or restarted %u times while the list was read",
+                                              client->socket_path, restarts);
+                                break;
+                        }
+                        log_debug("lockd: LIST starts over: the daemon re-executed or restarted");
+                        g_array_set_size(locks, 0);
+                        cursor = 0;
+                        continue;
+                }
+                if (r == -ESTALE)
+                        r = error_set(reterr, -EPROTO, "lockd: %s", reply.message);
+                if (r < 0)
+                        break;
+                connection = answered;
+                if (paged)
+                        g_variant_get(reply.body, "(bt@a" LOCKD_LIST_ROW ")", &more, &next, &rows);
+                else
+                        g_variant_get(reply.body, "(b@a" LOCKD_LIST_ROW ")", &truncated, &rows);
+                list_add_rows(locks, rows);
+                if (!more)
+                        break;
+                if (next == 0 || next == cursor || g_variant_n_children(rows) == 0) {
+                        r = error_set(reterr, -EPROTO, "lockd: LIST page says more rows follow but gives no way on");
+                        break;
+                }
+                cursor = next;
+        }
+        if (r < 0) {
+                g_array_free(locks, TRUE);
+                return r;
+        }
+        g_array_set_clear_func(locks, NULL);
+        *ret_n = locks->len;
+        *ret = (BwLockdLock *) (void *) g_array_free(locks, FALSE);
         if (ret_truncated)
                 *ret_truncated = truncated;
         return 0;

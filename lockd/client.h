@@ -94,6 +94,13 @@ typedef struct BwLockdLock {
         uint64_t held_for;         /* µs */
 } BwLockdLock;
 
+/* Every lock held, oldest first.  A daemon that pages its LIST
+ * (LOCKD_FEATURE_LIST_PAGES) is asked page after page until the last;
+ * a listing that a re-exec or restart of the daemon interrupts starts
+ * over.  A daemon without pages answers once with what fits in one reply
+ * (about 8,000 rows): *ret_truncated (may be NULL) is then true when it
+ * left rows out.  *ret is never NULL; free it with
+ * bw_lockd_lock_list_free(). */
 int bw_lockd_list(BwLockdClient *client, BwLockdLock **ret, size_t *ret_n, bool *ret_truncated,
                   BwError *reterr);
 void bw_lockd_lock_list_free(BwLockdLock *locks, size_t n);

@@ -139,31 +139,79 @@ static void dispatch_release(Connection *c, uint32_t serial, GVariant *payload, 
                 reply_ok(c, serial, g_variant_new_uint32((uint32_t) MIN(n, UINT32_MAX)));
 }
 
+/* A LIST cursor: the daemon's generation (mod 2^16) in the top 16 bits,
+ * the number of the last hold listed (lock_table_foreach_after()) in the
+ * other 48 (2^48 holds take centuries at any rate lockd reaches).  A re-exec numbers the holds afresh, so a cursor from before one
+ * is refused (ESTALE) and the client starts over; a daemon restarted
+ * meanwhile is a new connection, which the client notices itself. */
+#define LIST_CURSOR_SEQ_BITS 48
+#define LIST_CURSOR_SEQ_MASK ((UINT64_C(1) << LIST_CURSOR_SEQ_BITS) - 1)
+
+static uint64_t list_cursor(uint32_t generation, uint64_t seq) {
+        return (uint64_t) (generation & 0xffff) << LIST_CURSOR_SEQ_BITS | (seq & LIST_CURSOR_SEQ_MASK);
+}
+
 typedef struct ListState {
         GVariantBuilder rows;
-        size_t budget;
-        bool truncated;
+        size_t budget;             /* bytes the reply may still take */
+        size_t rows_left;
+        size_t n_rows;
+        bool truncated;            /* a row was left out: more follow */
+        uint64_t last_seq;
 } ListState;
 
 static bool list_add_row(const LockTableRow *row, void *userdata) {
         ListState *st = userdata;
         size_t cost = strlen(row->path) + strlen(row->owner->name) + 80;
-        if (cost > st->budget) {
+        /* One row always fits (a path and an owner name are short of the
+         * budget), so every page moves on. */
+        if (st->rows_left == 0 || (cost > st->budget && st->n_rows > 0)) {
                 st->truncated = true;
                 return false;
         }
-        st->budget -= cost;
+        st->budget -= MIN(cost, st->budget);
+        st->rows_left--;
+        st->n_rows++;
+        st->last_seq = row->seq;
         g_variant_builder_add(&st->rows, "(@ayttuusuuxt)", protocol_path_to_variant(row->path), row->dev,
                               row->ino, (uint32_t) row->mode, row->flags, row->owner->name,
                               row->owner->pid, row->owner->uid, row->since, row->held_for);
         return true;
 }
 
-static void dispatch_list(Connection *c, uint32_t serial, LockTable *table) {
-        ListState st = { .budget = DISPATCH_LIST_BUDGET };
+/* LIST, unpaged ("()": what fits in one reply, and whether rows were left
+ * out) or one page ("(tu)" with LOCKD_FRAME_LIST_PAGE). */
+static void dispatch_list(const DispatchContext *ctx, Connection *c, uint32_t serial, GVariant *payload,
+                          uint16_t flags) {
+        LockdListRequest req;
+        g_autofree char *message = NULL;
+        uint64_t after = 0;
+
+        if (protocol_list_decode(payload, &req, &message) < 0) {
+                dispatch_reply_error(c, serial, LOCKD_STATUS_INVALID, EINVAL, "LIST: %s", message);
+                return;
+        }
+        if (req.cursor != 0) {
+                uint32_t generation = (uint32_t) (req.cursor >> LIST_CURSOR_SEQ_BITS);
+                if (generation != (ctx->generation & 0xffff)) {
+                        dispatch_reply_error(c, serial, LOCKD_STATUS_INVALID, ESTALE,
+                                             "LIST: the cursor is from before the daemon re-executed; start over from 0");
+                        return;
+                }
+                after = req.cursor & LIST_CURSOR_SEQ_MASK;
+        }
+        ListState st = {
+                .budget = DISPATCH_LIST_BUDGET,
+                .rows_left = req.limit ? req.limit : SIZE_MAX,
+        };
         g_variant_builder_init(&st.rows, G_VARIANT_TYPE("a" LOCKD_LIST_ROW));
-        lock_table_foreach(table, list_add_row, &st);
-        reply_ok(c, serial, g_variant_new("(ba" LOCKD_LIST_ROW ")", st.truncated, &st.rows));
+        lock_table_foreach_after(ctx->table, after, list_add_row, &st);
+        if (flags & LOCKD_FRAME_LIST_PAGE)
+                reply_ok(c, serial, g_variant_new("(bta" LOCKD_LIST_ROW ")", st.truncated,
+                                                  st.truncated ? list_cursor(ctx->generation, st.last_seq) : 0,
+                                                  &st.rows));
+        else
+                reply_ok(c, serial, g_variant_new("(ba" LOCKD_LIST_ROW ")", st.truncated, &st.rows));
 }
 
 static void dispatch_ping(const DispatchContext *ctx, Connection *c, uint32_t serial) {
@@ -201,7 +249,7 @@ void dispatch_frame(const DispatchContext *ctx, Connection *c, const LockdHeader
         case LOCKD_MSG_RELEASE:
                 dispatch_release(c, header->serial, v, ctx->table, header->flags);
                 break;
-        case LOCKD_MSG_LIST: dispatch_list(c, header->serial, ctx->table); break;
+        case LOCKD_MSG_LIST: dispatch_list(ctx, c, header->serial, v, header->flags); break;
         case LOCKD_MSG_PING: dispatch_ping(ctx, c, header->serial); break;
         default: g_assert_not_reached();
         }

@@ -34,6 +34,8 @@ struct LockHold {
         LockOwner *owner;
         LockHold *prev, *next;     /* the owner's holds */
         LockHold *entry_prev, *entry_next; /* the entry's holds */
+        LockHold *table_prev, *table_next; /* every hold of the table, oldest first */
+        uint64_t seq;              /* 1, 2, ... in the order the table made them */
         int64_t since;             /* wall clock, µs */
         int64_t since_mono;        /* CLOCK_MONOTONIC, µs: survives re-exec */
         unsigned count;            /* acquisitions not yet released */
@@ -44,11 +46,14 @@ struct LockHold {
 struct LockTable {
         GHashTable *by_key;        /* LockKey* -> LockEntry* */
         GHashTable *by_name;       /* name -> LockEntry* (MISSING entries) */
+        LockHold *holds, *holds_tail; /* every hold, by seq: LIST pages through them */
+        uint64_t last_seq;
 };
 
 /* lock-table.c */
 void lock_table_insert_entry(LockTable *t, LockEntry *e);
-LockHold *lock_hold_new(LockEntry *e, LockOwner *o, const char *name, int64_t since, int64_t since_mono);
+LockHold *lock_hold_new(LockTable *t, LockEntry *e, LockOwner *o, const char *name, int64_t since,
+                        int64_t since_mono);
 void lock_hold_add_name(LockHold *h, const char *name);
 LockHold *lock_entry_find_hold(const LockEntry *e, const LockOwner *o);
 uint32_t lock_entry_flags(const LockEntry *e);

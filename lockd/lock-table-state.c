@@ -101,7 +101,7 @@ static int entry_restore_holds(LockTable *t, LockEntry *e, GVariant *holds, GHas
                                 *ret_message = g_strdup_printf("saved hold of client %u is inconsistent", owner_id);
                         return -EINVAL;
                 }
-                LockHold *h = lock_hold_new(e, o, list.paths[0], since, since_mono);
+                LockHold *h = lock_hold_new(t, e, o, list.paths[0], since, since_mono);
                 h->count = count;
                 for (size_t j = 1; j < list.n; j++)
                         lock_hold_add_name(h, list.paths[j]);

@@ -141,10 +141,18 @@ static GHashTable *owner_names(LockOwner *o) {
 
 /* One allocation per hold, its first name inside: a 100-path request
  * makes 100 of them and frees them again on release. */
-LockHold *lock_hold_new(LockEntry *e, LockOwner *o, const char *name, int64_t since, int64_t since_mono) {
+LockHold *lock_hold_new(LockTable *t, LockEntry *e, LockOwner *o, const char *name, int64_t since,
+                        int64_t since_mono) {
         size_t len = strlen(name);
         LockHold *h = g_malloc0(sizeof(LockHold) + len + 1);
         memcpy(h->name, name, len);
+        h->seq = ++t->last_seq;
+        h->table_prev = t->holds_tail;
+        if (t->holds_tail)
+                t->holds_tail->table_next = h;
+        else
+                t->holds = h;
+        t->holds_tail = h;
         h->entry = e;
         h->owner = o;
         h->since = since;
@@ -224,6 +232,14 @@ static void hold_free(LockTable *t, LockHold *h) {
         else
                 e->holds_tail = h->entry_prev;
         e->n_holds--;
+        if (h->table_prev)
+                h->table_prev->table_next = h->table_next;
+        else
+                t->holds = h->table_next;
+        if (h->table_next)
+                h->table_next->table_prev = h->table_prev;
+        else
+                t->holds_tail = h->table_prev;
         if (h->aliases)
                 g_ptr_array_unref(h->aliases);
         g_free(h);
@@ -610,7 +626,7 @@ static void candidates_commit(LockTable *t, LockOwner *o, Candidate *cands, char
                         if (h)
                                 lock_hold_add_name(h, paths[i]);
                         else
-                                h = lock_hold_new(e, o, paths[i], now, now_mono);
+                                h = lock_hold_new(t, e, o, paths[i], now, now_mono);
                         h->count++;
                         if (created)
                                 lock_table_insert_entry(t, e);
@@ -626,11 +642,16 @@ static void candidates_commit(LockTable *t, LockOwner *o, Candidate *cands, char
 int lock_table_acquire(LockTable *table, LockOwner *owner, char *const *paths, size_t n,
                        LockdMode mode, bool allow_missing, LockdPathResult *results,
                        LockFailure *failure) {
+        *failure = (LockFailure) {};
+        /* No paths: nothing to lock, and nothing to sort (g_new() of 0
+         * elements is NULL, and qsort() of NULL is undefined even for 0
+         * elements). */
+        if (n == 0)
+                return 0;
         Candidate *cands = g_new0(Candidate, n);
         g_autofree Candidate **sorted = g_new(Candidate *, n);
         int r = 0;
 
-        *failure = (LockFailure) {};
         for (size_t i = 0; i < n; i++) {
                 cands[i].fd = -1;
                 cands[i].index = i;
@@ -717,9 +738,18 @@ size_t lock_table_release_all(LockTable *table, LockOwner *owner) {
 
 /* ---- Listing ----------------------------------------------------------- */
 
-static bool entry_foreach(const LockEntry *e, int64_t now_mono,
-                          bool (*fn)(const LockTableRow *row, void *userdata), void *userdata) {
-        for (const LockHold *h = e->holds; h; h = h->entry_next) {
+void lock_table_foreach_after(const LockTable *table, uint64_t after,
+                              bool (*fn)(const LockTableRow *row, void *userdata), void *userdata) {
+        int64_t now_mono = g_get_monotonic_time();
+        const LockHold *h = table->holds;
+
+        /* Oldest first: the holds a page skips are the oldest ones.  Most
+         * listings start at the beginning; a later page walks past the
+         * holds listed before it (a pointer each). */
+        while (h && h->seq <= after)
+                h = h->table_next;
+        for (; h; h = h->table_next) {
+                const LockEntry *e = h->entry;
                 int64_t d = now_mono - h->since_mono;
                 LockTableRow row = {
                         .path = h->name,
@@ -731,25 +761,14 @@ static bool entry_foreach(const LockEntry *e, int64_t now_mono,
                         .count = h->count,
                         .since = h->since,
                         .held_for = d > 0 ? (uint64_t) d : 0,
+                        .seq = h->seq,
                 };
                 if (!fn(&row, userdata))
-                        return false;
+                        return;
         }
-        return true;
 }
 
 void lock_table_foreach(const LockTable *table, bool (*fn)(const LockTableRow *row, void *userdata),
                         void *userdata) {
-        int64_t now_mono = g_get_monotonic_time();
-        GHashTable *tables[] = { table->by_key, table->by_name };
-        GHashTableIter it;
-        gpointer v;
-
-        for (size_t i = 0; i < G_N_ELEMENTS(tables); i++) {
-                g_hash_table_iter_init(&it, tables[i]);
-                while (g_hash_table_iter_next(&it, NULL, &v))
-                        if (!entry_foreach(v, now_mono, fn, userdata))
-                                return;
-        }
+        lock_table_foreach_after(table, 0, fn, userdata);
 }
-

@@ -109,11 +109,20 @@ typedef struct LockTableRow {
         unsigned count;
         int64_t since;             /* µs since the epoch */
         uint64_t held_for;         /* µs */
+        uint64_t seq;              /* the hold's place in the table's order (see below) */
 } LockTableRow;
 
-/* Calls fn for every hold; stops when it returns false. */
+/* Calls fn for every hold, oldest first; stops when it returns false.
+ * Each hold gets a number when the table makes it, 1, 2, ..., and
+ * keeps it until released: lock_table_foreach_after() starts after the
+ * hold numbered `after`, so a listing paged by the last number it saw
+ * lists every hold held throughout exactly once (holds taken meanwhile
+ * come at the end, released ones are gone).  A restored table numbers
+ * its holds afresh. */
 void lock_table_foreach(const LockTable *table, bool (*fn)(const LockTableRow *row, void *userdata),
                         void *userdata);
+void lock_table_foreach_after(const LockTable *table, uint64_t after,
+                              bool (*fn)(const LockTableRow *row, void *userdata), void *userdata);
 
 /* Re-exec support.  lock_table_save() describes every entry with its
  * descriptor number, lock_table_set_inherit()

@@ -51,6 +51,10 @@ static void help(FILE *f) {
                 "  -h, --help         show this help\n"
                 "  --version          print the version\n"
                 "\n"
+                "The directories of the socket and the pid file are created with their\n"
+                "missing parents, 0755 (the state directory itself 0700); existing ones are\n"
+                "used as they are.\n"
+                "\n"
                 "Signals: SIGTERM stops (every lock is released); SIGUSR1 re-executes the\n"
                 "binary keeping every lock and every client connection.\n",
                 BW_SYSCONFDIR, BW_RUNDIR, BW_RUNDIR, BW_RUNDIR);
@@ -173,18 +177,50 @@ static int read_boot_id(char **ret) {
         return 0;
 }
 
-/* Creates the directory that holds path (one level), private or shared
- * with the group; an existing directory is left as it is. */
-static int make_parent_dir(const char *path, const char *what, bool has_group, gid_t gid) {
-        g_autofree char *dir = g_path_get_dirname(path);
-        if (mkdir(dir, has_group ? 0750 : 0700) < 0) {
-                if (errno == EEXIST)
-                        return 0;
-                return log_error_errno(errno, "%s directory '%s': cannot create: %m", what, dir);
+/* Creates dir and every missing parent, as systemd's RuntimeDirectory=
+ * does: each directory created gets `mode` whatever the umask (the
+ * parents 0755), and one that exists is used as it is, whoever made it.
+ * A component that exists but is not a directory (or is a dangling
+ * symlink) is an error naming it.  `what` and `for_path` say what the
+ * directory is for, in messages. */
+static int make_directory(const char *dir, mode_t mode, const char *what, const char *for_path) {
+        g_autofree char *path = g_strdup(dir);
+        size_t len = strlen(path);
+
+        /* Trailing slashes name the same directory. */
+        while (len > 1 && path[len - 1] == '/')
+                path[--len] = '\0';
+        /* Each prefix ending before a slash, then the whole path. */
+        for (size_t i = 1; i <= len; i++) {
+                if ((i < len && path[i] != '/') || path[i - 1] == '/')
+                        continue;
+                char saved = path[i];
+                path[i] = '\0';
+                mode_t old = umask(0);
+                int r = mkdir(path, i == len ? mode : 0755);
+                int e = errno;
+                umask(old);
+                if (r < 0) {
+                        /* Whatever mkdir() said (EEXIST, or EROFS, EACCES
+                         * on the way to a directory that is there), what
+                         * is there decides. */
+                        struct stat st;
+                        if (stat(path, &st) == 0 ? !S_ISDIR(st.st_mode) : lstat(path, &st) == 0)
+                                return log_error_errno(ENOTDIR, "%s '%s': '%s' exists but is not a directory",
+                                                       what, for_path, path);
+                        if (stat(path, &st) < 0)
+                                return log_error_errno(e, "%s '%s': cannot create directory '%s': %m", what,
+                                                       for_path, path);
+                }
+                path[i] = saved;
         }
-        if (has_group && chown(dir, 0, gid) < 0)
-                return log_error_errno(errno, "%s directory '%s': cannot chown: %m", what, dir);
         return 0;
+}
+
+/* The run directory: where the socket or the pid file lives. */
+static int make_run_directory(const char *path, const char *what) {
+        g_autofree char *dir = g_path_get_dirname(path);
+        return make_directory(dir, 0755, what, path);
 }
 
 /* Locks the pid file (an OFD lock: it survives fork and execve) and
@@ -312,11 +348,10 @@ static int resolve_group(bool *ret_has, gid_t *ret_gid) {
 static int start_fresh(Server *s, bool has_group, gid_t gid) {
         int pidfile_fd = -1, listen_fd = -1, r;
 
-        if ((r = make_parent_dir(arg_socket, "socket", has_group, gid)) < 0 ||
-            (r = make_parent_dir(arg_pidfile, "pid file", false, 0)) < 0)
+        if ((r = make_run_directory(arg_socket, "socket")) < 0 ||
+            (r = make_run_directory(arg_pidfile, "pid file")) < 0 ||
+            (r = make_directory(arg_state_dir, 0700, "state directory", arg_state_dir)) < 0)
                 return r;
-        if (mkdir(arg_state_dir, 0700) < 0 && errno != EEXIST)
-                return log_error_errno(errno, "state directory '%s': cannot create: %m", arg_state_dir);
         if ((r = pidfile_acquire(arg_pidfile, &pidfile_fd)) < 0)
                 return r;
         server_set_pidfile(s, pidfile_fd);

@@ -62,8 +62,8 @@ static GVariant *protocol_pinned[16] __attribute__((used));
 
 static void protocol_pin_types(void) {
         static const char *const types[] = {
-                "v", "(su)", "(uuaay)", "(uuas)", "(baay)", "a(tt)", "(uisv)", LOCKD_BODY_ACQUIRE, LOCKD_BODY_BUSY,
-                LOCKD_BODY_LIST, LOCKD_BODY_PING,
+                "v", "(su)", "(uuaay)", "(uuas)", "(baay)", "a(tt)", "(tu)", "(uisv)", LOCKD_BODY_ACQUIRE,
+                LOCKD_BODY_BUSY, LOCKD_BODY_LIST, LOCKD_BODY_LIST_PAGE, LOCKD_BODY_PING,
         };
         static gsize done;
         G_STATIC_ASSERT(G_N_ELEMENTS(types) <= G_N_ELEMENTS(protocol_pinned));
@@ -123,7 +123,7 @@ const GVariantType *protocol_request_type(uint8_t type, uint16_t flags) {
                 return flags & LOCKD_FRAME_TEXT_PATHS ? G_VARIANT_TYPE("(uuas)") : G_VARIANT_TYPE("(uuaay)");
         case LOCKD_MSG_RELEASE:
                 return flags & LOCKD_FRAME_BY_KEY ? G_VARIANT_TYPE("a(tt)") : G_VARIANT_TYPE("(baay)");
-        case LOCKD_MSG_LIST: return G_VARIANT_TYPE_UNIT;
+        case LOCKD_MSG_LIST: return flags & LOCKD_FRAME_LIST_PAGE ? G_VARIANT_TYPE("(tu)") : G_VARIANT_TYPE_UNIT;
         case LOCKD_MSG_PING: return G_VARIANT_TYPE_UNIT;
         default: return NULL;
         }
@@ -133,6 +133,7 @@ uint16_t protocol_request_flags(uint8_t type) {
         switch (type) {
         case LOCKD_MSG_ACQUIRE: return LOCKD_FRAME_TEXT_PATHS;
         case LOCKD_MSG_RELEASE: return LOCKD_FRAME_NO_REPLY | LOCKD_FRAME_BY_KEY;
+        case LOCKD_MSG_LIST: return LOCKD_FRAME_LIST_PAGE;
         default: return 0;
         }
 }
@@ -534,6 +535,23 @@ int protocol_release_decode(GVariant *payload, LockdReleaseRequest *ret, char **
 
 void protocol_release_clear(LockdReleaseRequest *req) {
         protocol_paths_clear(&req->paths);
+}
+
+int protocol_list_decode(GVariant *payload, LockdListRequest *ret, char **ret_message) {
+        guint64 cursor = 0;
+        guint32 limit = 0;
+
+        *ret = (LockdListRequest) {};
+        if (g_variant_is_of_type(payload, G_VARIANT_TYPE("(tu)")))
+                g_variant_get(payload, "(tu)", &cursor, &limit);
+        else if (!g_variant_is_of_type(payload, G_VARIANT_TYPE_UNIT)) {
+                *ret_message = g_strdup_printf("payload has type '%s', expected '()' or '(tu)'",
+                                               g_variant_get_type_string(payload));
+                return -EINVAL;
+        }
+        ret->cursor = cursor;
+        ret->limit = limit;
+        return 0;
 }
 
 const LockdFileKey *protocol_release_keys_get(GVariant *payload, size_t *ret_n, char **ret_message) {

@@ -40,7 +40,7 @@ typedef enum LockdMessageType {
         LOCKD_MSG_HELLO = 1,       /* (su)     owner name, pid */
         LOCKD_MSG_ACQUIRE = 2,     /* (uuaay)  mode, flags, paths; (uuas) with TEXT_PATHS */
         LOCKD_MSG_RELEASE = 3,     /* (baay)   all, paths; a(tt) keys with BY_KEY */
-        LOCKD_MSG_LIST = 4,        /* ()       */
+        LOCKD_MSG_LIST = 4,        /* ()       ; (tu) cursor, row limit with LIST_PAGES */
         LOCKD_MSG_PING = 5,        /* ()       */
         LOCKD_MSG_REPLY = 0x80,    /* (uisv)   status, errno, message, body */
 } LockdMessageType;
@@ -65,6 +65,13 @@ enum {
          * hashed again.  Files locked by name (LOCKD_PATH_MISSING) have no
          * key and are released by path. */
         LOCKD_FRAME_BY_KEY = 1u << 2,
+        /* LIST: one page of the table.  The payload is "(tu)": a cursor (0
+         * for the first page, else the one the previous page returned)
+         * and the most rows wanted (0: as many as fit in a reply).  The
+         * reply body is LOCKD_BODY_LIST_PAGE.  An unpaged LIST gets what
+         * fits in one reply and a "truncated" flag; 1 MiB holds about
+         * 8,000 rows. */
+        LOCKD_FRAME_LIST_PAGE = 1u << 3,
 };
 
 /* What a daemon supports, in the body of its HELLO reply: a client sends
@@ -73,8 +80,9 @@ enum {
         LOCKD_FEATURE_NO_REPLY_RELEASE = 1u << 0,
         LOCKD_FEATURE_TEXT_PATHS = 1u << 1,
         LOCKD_FEATURE_RELEASE_BY_KEY = 1u << 2,
+        LOCKD_FEATURE_LIST_PAGES = 1u << 3,
         _LOCKD_FEATURES = LOCKD_FEATURE_NO_REPLY_RELEASE | LOCKD_FEATURE_TEXT_PATHS |
-                          LOCKD_FEATURE_RELEASE_BY_KEY,
+                          LOCKD_FEATURE_RELEASE_BY_KEY | LOCKD_FEATURE_LIST_PAGES,
 };
 
 /* The one wire enum.  Each maps to an errno for callers. */
@@ -115,6 +123,7 @@ enum {
 #define LOCKD_BODY_ACQUIRE "a(ttu)"                  /* per requested path: dev, ino, flags */
 #define LOCKD_BODY_RELEASE "u"                       /* holds released */
 #define LOCKD_BODY_LIST "(ba(ayttuusuuxt))"          /* truncated, rows */
+#define LOCKD_BODY_LIST_PAGE "(bta(ayttuusuuxt))"    /* more, next cursor (0 at the end), rows */
 #define LOCKD_LIST_ROW "(ayttuusuuxt)"               /* path, dev, ino, mode, flags, owner,
                                                       * pid, uid, since (µs, wall clock),
                                                       * held-for (µs) */
@@ -256,6 +265,13 @@ typedef struct LockdReleaseRequest {
         LockdPaths paths;
 } LockdReleaseRequest;
 
+/* A paged LIST ("(tu)").  The cursor is the daemon's business: a client
+ * sends 0, then what the previous page returned. */
+typedef struct LockdListRequest {
+        uint64_t cursor;
+        uint32_t limit;            /* rows at most; 0: as many as fit */
+} LockdListRequest;
+
 /* Decode a checked payload (from protocol_payload_parse() with the
  * request's type).  -EINVAL with a message on a bad value. */
 int protocol_hello_decode(GVariant *payload, LockdHelloRequest *ret, char **ret_message);
@@ -264,6 +280,8 @@ int protocol_acquire_decode(GVariant *payload, LockdAcquireRequest *ret, char **
 void protocol_acquire_clear(LockdAcquireRequest *req);
 int protocol_release_decode(GVariant *payload, LockdReleaseRequest *ret, char **ret_message);
 void protocol_release_clear(LockdReleaseRequest *req);
+/* A LIST payload: "()" (unpaged: the first page, no limit) or "(tu)". */
+int protocol_list_decode(GVariant *payload, LockdListRequest *ret, char **ret_message);
 /* The keys of a RELEASE by key ("a(tt)"), pointing into payload; NULL
  * with a message when there are more than LOCKD_PATHS_MAX. */
 const LockdFileKey *protocol_release_keys_get(GVariant *payload, size_t *ret_n, char **ret_message);

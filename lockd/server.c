@@ -324,8 +324,11 @@ static void server_process_input(Server *s, Connection *c) {
                 const uint8_t *payload = c->in->data + off + LOCKD_HEADER_SIZE;
                 /* GVariant reads in place only at 8-byte alignment; a frame
                  * after one of odd length is copied into one buffer kept
-                 * for it rather than into a fresh allocation each time. */
-                if ((uintptr_t) payload % 8 != 0) {
+                 * for it rather than into a fresh allocation each time.
+                 * An empty payload is not copied: the buffer may not be
+                 * allocated yet, and memcpy() to NULL is undefined even
+                 * for 0 bytes. */
+                if ((uintptr_t) payload % 8 != 0 && h.length > 0) {
                         g_byte_array_set_size(s->aligned, h.length);
                         memcpy(s->aligned->data, payload, h.length);
                         payload = s->aligned->data;

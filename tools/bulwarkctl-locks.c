@@ -84,7 +84,7 @@ static void locks_print_json(const BwLockdLock *locks, size_t n, bool truncated)
         printf("]}\n");
 }
 
-static void locks_print_table(const BwLockdLock *locks, size_t n, bool truncated) {
+static void locks_print_table(const BwLockdLock *locks, size_t n) {
         printf("%-9s %-9s %-16s %7s %9s  %s\n", "MODE", "KIND", "OWNER", "PID", "HELD", "PATH");
         for (size_t i = 0; i < n; i++) {
                 const BwLockdLock *l = &locks[i];
@@ -93,8 +93,6 @@ static void locks_print_table(const BwLockdLock *locks, size_t n, bool truncated
                 printf("%-9s %-9s %-16.16s %7u %9s  %s\n", l->shared ? "shared" : "exclusive",
                        lock_kind(l->flags), l->owner, l->pid, held, l->path);
         }
-        if (truncated)
-                printf("(more locks are held than one reply can list)\n");
 }
 
 static void locks_help(FILE *f) {
@@ -104,7 +102,10 @@ static void locks_help(FILE *f) {
                 "Lists every lock bulwark-lockd holds: mode, kind (file: OFD lock on byte 1;\n"
                 "table: directory or device, locked in lockd's table only; name: a path that\n"
                 "did not exist yet; read-lock: exclusive, but the file only opens read-only),\n"
-                "owner, pid, how long it has been held, and the path.\n"
+                "owner, pid, how long it has been held, and the path.  Every lock is listed,\n"
+                "page by page; an older bulwark-lockd that cannot page sends what fits in one\n"
+                "reply, and the list is then marked truncated (on stderr, and \"truncated\" in\n"
+                "JSON).\n"
                 "\n"
                 "  --socket PATH    lockd's socket (default: [lockd] socket= or <run-dir>/lockd.sock)\n"
                 "  --json           print JSON\n");
@@ -152,11 +153,17 @@ int ctl_locks_main(CtlContext *ctx, int argc, char **argv) {
                 fprintf(stderr, "bulwarkctl: %s\n", err.message);
                 return CTL_EXIT_FAILURE;
         }
-        qsort(locks, n, sizeof(*locks), lock_compare);
+        if (n > 1)
+                qsort(locks, n, sizeof(*locks), lock_compare);
         if (ctx->json)
                 locks_print_json(locks, n, truncated);
         else
-                locks_print_table(locks, n, truncated);
+                locks_print_table(locks, n);
+        /* Only a daemon that predates paged LIST leaves rows out: say so
+         * where a person or a script looks, beside what it did send. */
+        if (truncated)
+                fprintf(stderr, "bulwarkctl: the list is truncated: this bulwark-lockd cannot page its list and sent only the %zu lock(s) that fit in one reply; upgrade it to list them all\n",
+                        n);
         bw_lockd_lock_list_free(locks, n);
         return CTL_EXIT_OK;
 }

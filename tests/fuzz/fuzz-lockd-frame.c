@@ -38,8 +38,30 @@ static void decode_request(uint8_t type, uint16_t flags, GVariant *v) {
                         abort();
                 break;
         }
+        case LOCKD_MSG_LIST: {
+                LockdListRequest req;
+                /* Both payload types decode: "()" as the first page. */
+                if (protocol_list_decode(v, &req, &message) < 0)
+                        abort();
+                if (!(flags & LOCKD_FRAME_LIST_PAGE) && (req.cursor != 0 || req.limit != 0))
+                        abort();
+                break;
+        }
         default:
                 break;
+        }
+}
+
+static void decode_list_rows(GVariant *rows) {
+        for (size_t i = 0; i < g_variant_n_children(rows); i++) {
+                g_autoptr(GVariant) path = NULL;
+                const char *owner;
+                uint64_t dev, ino, held;
+                uint32_t mode, flags, pid, uid;
+                int64_t since;
+                g_variant_get_child(rows, i, "(@ayttuu&suuxt)", &path, &dev, &ino, &mode, &flags, &owner, &pid,
+                                    &uid, &since, &held);
+                g_free(protocol_path_from_variant(path));
         }
 }
 
@@ -47,16 +69,13 @@ static void decode_request(uint8_t type, uint16_t flags, GVariant *v) {
 static void decode_body(GVariant *body) {
         if (g_variant_is_of_type(body, G_VARIANT_TYPE(LOCKD_BODY_LIST))) {
                 g_autoptr(GVariant) rows = g_variant_get_child_value(body, 1);
-                for (size_t i = 0; i < g_variant_n_children(rows); i++) {
-                        g_autoptr(GVariant) path = NULL;
-                        const char *owner;
-                        uint64_t dev, ino, held;
-                        uint32_t mode, flags, pid, uid;
-                        int64_t since;
-                        g_variant_get_child(rows, i, "(@ayttuu&suuxt)", &path, &dev, &ino, &mode, &flags, &owner,
-                                            &pid, &uid, &since, &held);
-                        g_free(protocol_path_from_variant(path));
-                }
+                decode_list_rows(rows);
+        } else if (g_variant_is_of_type(body, G_VARIANT_TYPE(LOCKD_BODY_LIST_PAGE))) {
+                gboolean more;
+                guint64 next;
+                g_autoptr(GVariant) rows = NULL;
+                g_variant_get(body, "(bt@a" LOCKD_LIST_ROW ")", &more, &next, &rows);
+                decode_list_rows(rows);
         } else if (g_variant_is_of_type(body, G_VARIANT_TYPE(LOCKD_BODY_ACQUIRE))) {
                 for (size_t i = 0; i < g_variant_n_children(body); i++) {
                         uint64_t dev, ino;

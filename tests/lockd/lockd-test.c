@@ -55,12 +55,18 @@ static void dump_log(const TestDaemon *d) {
 
 void test_daemon_start(TestDaemon *d, const char *scratch, const char *name, const char *config_extra,
                        const char *const *wrapper) {
+        test_daemon_start_at(d, scratch, name, NULL, NULL, NULL, config_extra, wrapper);
+}
+
+void test_daemon_start_at(TestDaemon *d, const char *scratch, const char *name, const char *socket_path,
+                          const char *pidfile, const char *state_dir, const char *config_extra,
+                          const char *const *wrapper) {
         *d = (TestDaemon) {};
         d->dir = g_build_filename(scratch, name, NULL);
         assert_int_equal(mkdir(d->dir, 0700), 0);
-        d->socket_path = g_build_filename(d->dir, "run", "lockd.sock", NULL);
-        d->state_dir = g_build_filename(d->dir, "state", NULL);
-        d->pidfile = g_build_filename(d->dir, "run", "lockd.pid", NULL);
+        d->socket_path = socket_path ? g_strdup(socket_path) : g_build_filename(d->dir, "run", "lockd.sock", NULL);
+        d->state_dir = state_dir ? g_strdup(state_dir) : g_build_filename(d->dir, "state", NULL);
+        d->pidfile = pidfile ? g_strdup(pidfile) : g_build_filename(d->dir, "run", "lockd.pid", NULL);
         d->config = g_build_filename(d->dir, "bulwark.conf", NULL);
         d->log = g_build_filename(d->dir, "lockd.log", NULL);
         g_autofree char *conf = g_strdup_printf("[bulwark]\n[lockd]\n%s", config_extra ? config_extra : "");
@@ -295,4 +301,107 @@ int test_raw_wait_closed(int fd, int timeout_ms) {
                 if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR))
                         return 1;
         }
+}
+
+/* ---- An impostor daemon -------------------------------------------------- */
+
+struct TestFakeDaemon {
+        int listen_fd;
+        int stop_pipe[2];
+        GThread *thread;
+        TestFakeHandler handler;
+        void *userdata;
+};
+
+/* Serves one connection until the peer closes it (or the stop pipe is
+ * readable); never asserts: it runs beside cmocka's thread. */
+static void fake_serve(TestFakeDaemon *f, int fd) {
+        g_autoptr(GByteArray) in = g_byte_array_new();
+        g_autoptr(GByteArray) out = g_byte_array_new();
+        for (;;) {
+                LockdHeader h;
+                size_t len;
+                int k;
+                while ((k = protocol_frame_next(in->data, in->len, &h, &len)) > 0) {
+                        f->handler(&h, in->data + LOCKD_HEADER_SIZE, out, f->userdata);
+                        g_byte_array_remove_range(in, 0, (guint) len);
+                }
+                if (k < 0)
+                        return;
+                for (size_t sent = 0; sent < out->len;) {
+                        ssize_t n = send(fd, out->data + sent, out->len - sent, MSG_NOSIGNAL);
+                        if (n < 0 && errno == EINTR)
+                                continue;
+                        if (n <= 0)
+                                return;
+                        sent += (size_t) n;
+                }
+                g_byte_array_set_size(out, 0);
+                struct pollfd p[2] = { { .fd = fd, .events = POLLIN }, { .fd = f->stop_pipe[0], .events = POLLIN } };
+                if (poll(p, 2, -1) < 0 && errno != EINTR)
+                        return;
+                if (p[1].revents)
+                        return;
+                uint8_t buf[64 * 1024];
+                ssize_t n = recv(fd, buf, sizeof(buf), 0);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n <= 0)
+                        return;
+                g_byte_array_append(in, buf, (guint) n);
+        }
+}
+
+static void *fake_thread(void *userdata) {
+        TestFakeDaemon *f = userdata;
+        for (;;) {
+                struct pollfd p[2] = { { .fd = f->listen_fd, .events = POLLIN },
+                                       { .fd = f->stop_pipe[0], .events = POLLIN } };
+                if (poll(p, 2, -1) < 0 && errno != EINTR)
+                        break;
+                if (p[1].revents)
+                        break;
+                if (!p[0].revents)
+                        continue;
+                int fd = accept4(f->listen_fd, NULL, NULL, SOCK_CLOEXEC);
+                if (fd < 0)
+                        continue;
+                fake_serve(f, fd);
+                close(fd);
+        }
+        return NULL;
+}
+
+TestFakeDaemon *test_fake_daemon_start(const char *socket_path, TestFakeHandler handler, void *userdata) {
+        TestFakeDaemon *f = g_new0(TestFakeDaemon, 1);
+        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        f->handler = handler;
+        f->userdata = userdata;
+        f->listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        assert_true(f->listen_fd >= 0);
+        g_strlcpy(sa.sun_path, socket_path, sizeof(sa.sun_path));
+        assert_int_equal(bind(f->listen_fd, (struct sockaddr *) &sa, sizeof(sa)), 0);
+        assert_int_equal(listen(f->listen_fd, 16), 0);
+        assert_int_equal(pipe2(f->stop_pipe, O_CLOEXEC), 0);
+        f->thread = g_thread_new("fake-lockd", fake_thread, f);
+        return f;
+}
+
+void test_fake_daemon_stop(TestFakeDaemon *f) {
+        (void) !write(f->stop_pipe[1], "x", 1);
+        g_thread_join(f->thread);
+        close(f->listen_fd);
+        close(f->stop_pipe[0]);
+        close(f->stop_pipe[1]);
+        g_free(f);
+}
+
+GVariant *test_list_rows(const char *const *paths, size_t n, const char *owner) {
+        GVariantBuilder b;
+        g_variant_builder_init(&b, G_VARIANT_TYPE("a" LOCKD_LIST_ROW));
+        for (size_t i = 0; i < n; i++)
+                g_variant_builder_add(&b, "(@ayttuusuuxt)", protocol_path_to_variant(paths[i]), (guint64) 1,
+                                      (guint64) (100 + i), (guint32) LOCKD_MODE_EXCLUSIVE, 0u, owner, 42u, 0u,
+                                      (gint64) 1700000000000000, (guint64) 1000000);
+        return g_variant_builder_end(&b);
 }

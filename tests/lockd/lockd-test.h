@@ -29,6 +29,11 @@ typedef struct TestDaemon {
  * until it answers PING.  Aborts the test on failure. */
 void test_daemon_start(TestDaemon *d, const char *scratch, const char *name, const char *config_extra,
                        const char *const *wrapper);
+/* The same with the socket, the pid file and the state directory where
+ * given (NULL: the defaults, in scratch/name/run and scratch/name/state). */
+void test_daemon_start_at(TestDaemon *d, const char *scratch, const char *name, const char *socket_path,
+                          const char *pidfile, const char *state_dir, const char *config_extra,
+                          const char *const *wrapper);
 /* SIGTERM, then waits for it; returns its exit status (or 128+signal). */
 int test_daemon_stop(TestDaemon *d);
 /* SIGKILL and wait. */
@@ -76,3 +81,16 @@ int test_raw_read_reply(int fd, int timeout_ms, LockdHeader *ret_header, LockdRe
 int test_raw_wait_closed(int fd, int timeout_ms);
 
 int64_t test_now_usec(void);
+
+/* An impostor daemon on socket_path, for clients against daemons of
+ * other versions: a thread accepts one connection at a time and hands
+ * each request frame (header and payload, unchecked) to handler, which
+ * appends its reply frames to out.  The handler runs on that thread and
+ * must not use cmocka's asserts. */
+typedef struct TestFakeDaemon TestFakeDaemon;
+typedef void (*TestFakeHandler)(const LockdHeader *header, const uint8_t *payload, GByteArray *out,
+                                void *userdata);
+TestFakeDaemon *test_fake_daemon_start(const char *socket_path, TestFakeHandler handler, void *userdata);
+void test_fake_daemon_stop(TestFakeDaemon *f);
+/* An "a(ayttuusuuxt)" of LIST rows for the paths, owned by owner (floating). */
+GVariant *test_list_rows(const char *const *paths, size_t n, const char *owner);

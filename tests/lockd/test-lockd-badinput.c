@@ -266,6 +266,38 @@ static void test_nul_and_long_paths(void **state) {
         close(fd);
 }
 
+/* Payloads of odd length put the next frame's payload off 8-byte
+ * alignment, where the daemon copies it before reading it.  An empty
+ * payload there was copied from a buffer that had never been allocated
+ * (memcpy from NULL, undefined even for 0 bytes): on a fresh daemon, whose
+ * copy buffer is still unallocated, the sanitizer build stopped on it. */
+static void test_empty_payload_off_alignment(void **state) {
+        TestDaemon d;
+        test_daemon_start(&d, scratch, "aligned", NULL, NULL);
+        int fd = test_raw_connect(d.socket_path);
+        uint8_t frames[2 * LOCKD_HEADER_SIZE + 1];
+        protocol_header_encode(&(LockdHeader) { .version = LOCKD_PROTOCOL_VERSION, .type = LOCKD_MSG_PING,
+                                                .serial = 1, .length = 1 },
+                               frames);
+        frames[LOCKD_HEADER_SIZE] = 0;
+        protocol_header_encode(&(LockdHeader) { .version = LOCKD_PROTOCOL_VERSION, .type = LOCKD_MSG_PING,
+                                                .serial = 2, .length = 0 },
+                               frames + LOCKD_HEADER_SIZE + 1);
+        test_raw_send(fd, frames, sizeof(frames));
+        for (uint32_t serial = 1; serial <= 2; serial++) {
+                LockdHeader h;
+                g_auto(LockdReply) reply = {};
+                assert_int_equal(test_raw_read_reply(fd, 5000, &h, &reply), 1);
+                assert_int_equal(h.serial, serial);
+                assert_int_equal(reply.status, LOCKD_STATUS_INVALID);
+                assert_non_null(strstr(reply.message, "not a GVariant in normal form"));
+        }
+        expect_open(fd);
+        close(fd);
+        assert_int_equal(test_daemon_stop(&d), 0);
+        test_daemon_clear(&d);
+}
+
 static void test_pipelined_requests(void **state) {
         int fd = test_raw_connect(daemon_.socket_path);
         g_autoptr(GByteArray) all = g_byte_array_new();
@@ -323,6 +355,7 @@ int main(void) {
                 cmocka_unit_test_teardown(test_bad_acquire_values, check_daemon_serves),
                 cmocka_unit_test_teardown(test_ten_thousand_paths, check_daemon_serves),
                 cmocka_unit_test_teardown(test_nul_and_long_paths, check_daemon_serves),
+                cmocka_unit_test_teardown(test_empty_payload_off_alignment, check_daemon_serves),
                 cmocka_unit_test_teardown(test_pipelined_requests, check_daemon_serves),
                 cmocka_unit_test_teardown(test_client_that_never_reads, check_daemon_serves),
         };

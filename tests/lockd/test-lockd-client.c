@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "lockd-test.h"
+#include "protocol-writer.h"
 #include "test-util.h"
 
 static char *scratch;
@@ -389,6 +390,302 @@ static void test_text_paths_and_keys_on_the_wire(void **state) {
         assert_int_equal(test_posix_probe(f[1]), 0);
 }
 
+/* An ACQUIRE of no paths is a success with an empty lock set, on the
+ * wire in both path encodings and through the library (which answers it
+ * itself, as the core's lock step expects for an empty set).  The daemon
+ * used to sort a NULL array of zero candidates: undefined behaviour that
+ * the sanitizer build stops on. */
+static void test_zero_paths(void **state) {
+        int fd = test_raw_connect(daemon_.socket_path);
+        LockdHeader h;
+        size_t n;
+
+        assert_true(raw_hello(fd) & LOCKD_FEATURE_TEXT_PATHS);
+        for (uint32_t mode = LOCKD_MODE_EXCLUSIVE; mode <= LOCKD_MODE_SHARED; mode++) {
+                g_autoptr(GByteArray) bytes = test_raw_frame(
+                        LOCKD_MSG_ACQUIRE, 10 + mode,
+                        g_variant_new("(uu@aay)", mode, LOCKD_ACQUIRE_ALLOW_MISSING, protocol_paths_encode(NULL, 0)));
+                g_autoptr(GByteArray) text = test_raw_frame(
+                        LOCKD_MSG_ACQUIRE, 20 + mode,
+                        g_variant_new("(uu@as)", mode, 0, protocol_text_paths_encode(NULL, 0)));
+                text->data[6] = LOCKD_FRAME_TEXT_PATHS;
+                GByteArray *frames[] = { bytes, text };
+                for (size_t i = 0; i < G_N_ELEMENTS(frames); i++) {
+                        g_auto(LockdReply) r = {};
+                        test_raw_send(fd, frames[i]->data, frames[i]->len);
+                        assert_int_equal(test_raw_read_reply(fd, 5000, &h, &r), 1);
+                        assert_int_equal(h.serial, (i ? 20 : 10) + mode);
+                        if (r.status != LOCKD_STATUS_OK)
+                                fail_msg("ACQUIRE of no paths: status %u '%s'", r.status, r.message);
+                        assert_non_null(protocol_acquire_body_get(r.body, &n));
+                        assert_int_equal(n, 0);
+                }
+        }
+        /* Nothing is held, and the connection and the daemon go on. */
+        g_autoptr(GByteArray) ping = test_raw_frame(LOCKD_MSG_PING, 30, g_variant_new("()"));
+        test_raw_send(fd, ping->data, ping->len);
+        {
+                g_auto(LockdReply) r = {};
+                assert_int_equal(test_raw_read_reply(fd, 5000, &h, &r), 1);
+                assert_int_equal(r.status, LOCKD_STATUS_OK);
+        }
+        g_autoptr(GByteArray) release = test_raw_frame(LOCKD_MSG_RELEASE, 31, protocol_release_keys_encode(NULL, 0));
+        release->data[6] = LOCKD_FRAME_BY_KEY;
+        test_raw_send(fd, release->data, release->len);
+        {
+                g_auto(LockdReply) r = {};
+                assert_int_equal(test_raw_read_reply(fd, 5000, &h, &r), 1);
+                assert_int_equal(r.status, LOCKD_STATUS_OK);
+                assert_int_equal(g_variant_get_uint32(r.body), 0);
+        }
+        close(fd);
+
+        /* Through the library: an empty handle, whatever the mode. */
+        BwLockdClient *c = test_client_new(&daemon_, "zero");
+        BwLockdDaemonInfo info;
+        const char *none[] = { NULL };
+        for (unsigned mode = 0; mode <= (BW_LOCKD_SHARED | BW_LOCKD_ALLOW_MISSING); mode++) {
+                BwLockdHandle *handle;
+                assert_int_equal(bw_lockd_acquire(c, mode & 1 ? NULL : none, 0, mode, 0, &handle, NULL), 0);
+                assert_int_equal(bw_lockd_handle_n_paths(handle), 0);
+                assert_null(bw_lockd_handle_path_info(handle, 0));
+                assert_int_equal(bw_lockd_handle_check(handle), 0);
+                assert_int_equal(mode & BW_LOCKD_SHARED ? bw_lockd_release(handle) : bw_lockd_release_sync(handle), 0);
+        }
+        assert_int_equal(bw_lockd_ping(c, &info, NULL), 0);
+        assert_int_equal(info.pid, daemon_.pid);
+        assert_int_equal(info.locks, 0);
+        bw_lockd_client_free(c);
+}
+
+/* One LIST page on a raw connection: the rows' paths, whether more
+ * follow and the cursor to go on from. */
+static char **raw_list_page(int fd, uint32_t serial, uint64_t cursor, uint32_t limit, bool *ret_more,
+                            uint64_t *ret_next) {
+        g_autoptr(GByteArray) f = test_raw_frame(LOCKD_MSG_LIST, serial, g_variant_new("(tu)", (guint64) cursor, limit));
+        g_auto(LockdReply) r = {};
+        g_autoptr(GVariant) rows = NULL;
+        gboolean more;
+        guint64 next;
+        LockdHeader h;
+
+        f->data[6] = LOCKD_FRAME_LIST_PAGE;
+        test_raw_send(fd, f->data, f->len);
+        assert_int_equal(test_raw_read_reply(fd, 5000, &h, &r), 1);
+        assert_int_equal(h.serial, serial);
+        if (r.status != LOCKD_STATUS_OK)
+                fail_msg("LIST page: status %u '%s'", r.status, r.message);
+        assert_true(g_variant_is_of_type(r.body, G_VARIANT_TYPE(LOCKD_BODY_LIST_PAGE)));
+        g_variant_get(r.body, "(bt@a" LOCKD_LIST_ROW ")", &more, &next, &rows);
+        size_t n = g_variant_n_children(rows);
+        char **paths = g_new0(char *, n + 1);
+        for (size_t i = 0; i < n; i++) {
+                g_autoptr(GVariant) row = g_variant_get_child_value(rows, i);
+                g_autoptr(GVariant) path = g_variant_get_child_value(row, 0);
+                paths[i] = protocol_path_from_variant(path);
+        }
+        *ret_more = more;
+        *ret_next = next;
+        return paths;
+}
+
+static void expect_paths(char **got, const char *const *want, size_t n) {
+        size_t i = 0;
+        for (; got[i] && i < n; i++)
+                if (strcmp(got[i], want[i]) != 0)
+                        fail_msg("row %zu: '%s', expected '%s'", i, got[i], want[i]);
+        if (got[i] || i != n)
+                fail_msg("%u rows, expected %zu", g_strv_length(got), n);
+}
+
+/* Paged LIST on the wire: pages of the asked size, oldest hold first; a
+ * hold released between pages is not listed after, one taken meanwhile
+ * comes at the end, none twice; the last page says so; a re-exec makes
+ * an old cursor stale.  The unpaged LIST is the reply it always was. */
+static void test_list_pages_on_the_wire(void **state) {
+        TestDaemon d;
+        test_daemon_start(&d, scratch, "paging", NULL, NULL);
+        g_autofree char *dir = test_make_dir(scratch, "pages");
+        g_auto(GStrv) f = test_make_files(dir, "f", 11);
+        BwLockdClient *c = test_client_new(&d, "pager");
+        BwLockdHandle *h[11];
+        BwLockdDaemonInfo info;
+        LockdHeader hdr;
+        bool more;
+        uint64_t next, stale;
+
+        for (size_t i = 0; i < 10; i++)
+                assert_int_equal(bw_lockd_acquire(c, (const char *const *) f + i, 1, BW_LOCKD_EXCLUSIVE, 0, &h[i], NULL), 0);
+        int fd = test_raw_connect(d.socket_path);
+        assert_true(raw_hello(fd) & LOCKD_FEATURE_LIST_PAGES);
+
+        g_auto(GStrv) p1 = raw_list_page(fd, 2, 0, 3, &more, &next);
+        expect_paths(p1, (const char *const[]) { f[0], f[1], f[2] }, 3);
+        assert_true(more);
+        assert_true(next != 0);
+        /* Between pages a listed hold and a hold not listed yet go, and a
+         * new one comes. */
+        assert_int_equal(bw_lockd_release_sync(h[2]), 0);
+        assert_int_equal(bw_lockd_release_sync(h[4]), 0);
+        assert_int_equal(bw_lockd_acquire(c, (const char *const *) f + 10, 1, BW_LOCKD_EXCLUSIVE, 0, &h[10], NULL), 0);
+        g_auto(GStrv) p2 = raw_list_page(fd, 3, next, 3, &more, &next);
+        expect_paths(p2, (const char *const[]) { f[3], f[5], f[6] }, 3);
+        assert_true(more);
+        g_auto(GStrv) p3 = raw_list_page(fd, 4, next, 0, &more, &next);
+        expect_paths(p3, (const char *const[]) { f[7], f[8], f[9], f[10] }, 4);
+        assert_false(more);
+        assert_true(next == 0);
+        /* A page ending on the last row has no more after it. */
+        const char *const all[] = { f[0], f[1], f[3], f[5], f[6], f[7], f[8], f[9], f[10] };
+        g_auto(GStrv) p4 = raw_list_page(fd, 5, 0, 9, &more, &next);
+        expect_paths(p4, all, 9);
+        assert_false(more);
+
+        /* The page flag takes "(tu)" only; without it, the unpaged reply. */
+        g_autoptr(GByteArray) unit = test_raw_frame(LOCKD_MSG_LIST, 6, g_variant_new("()"));
+        unit->data[6] = LOCKD_FRAME_LIST_PAGE;
+        test_raw_send(fd, unit->data, unit->len);
+        {
+                g_auto(LockdReply) r = {};
+                assert_int_equal(test_raw_read_reply(fd, 5000, &hdr, &r), 1);
+                assert_int_equal(r.status, LOCKD_STATUS_INVALID);
+                assert_string_equal(r.message, "LIST: payload has type '()', expected '(tu)'");
+        }
+        unit->data[6] = 0;
+        test_raw_send(fd, unit->data, unit->len);
+        {
+                g_auto(LockdReply) r = {};
+                g_autoptr(GVariant) rows = NULL;
+                gboolean truncated;
+                assert_int_equal(test_raw_read_reply(fd, 5000, &hdr, &r), 1);
+                assert_int_equal(r.status, LOCKD_STATUS_OK);
+                assert_true(g_variant_is_of_type(r.body, G_VARIANT_TYPE(LOCKD_BODY_LIST)));
+                g_variant_get(r.body, "(b@a" LOCKD_LIST_ROW ")", &truncated, &rows);
+                assert_false(truncated);
+                assert_int_equal(g_variant_n_children(rows), 9);
+        }
+
+        /* A re-exec numbers the holds afresh: a cursor from before it is
+         * refused as stale (the library then starts over), 0 starts over. */
+        g_auto(GStrv) p5 = raw_list_page(fd, 7, 0, 2, &more, &stale);
+        assert_true(more);
+        assert_int_equal(kill(d.pid, SIGUSR1), 0);
+        int64_t end = test_now_usec() + 10 * 1000 * 1000;
+        while (bw_lockd_ping(c, &info, NULL) < 0 || info.generation != 1) {
+                assert_true(test_now_usec() < end);
+                g_usleep(1000);
+        }
+        g_autoptr(GByteArray) old = test_raw_frame(LOCKD_MSG_LIST, 8, g_variant_new("(tu)", (guint64) stale, 0u));
+        old->data[6] = LOCKD_FRAME_LIST_PAGE;
+        test_raw_send(fd, old->data, old->len);
+        {
+                g_auto(LockdReply) r = {};
+                assert_int_equal(test_raw_read_reply(fd, 5000, &hdr, &r), 1);
+                assert_int_equal(r.status, LOCKD_STATUS_INVALID);
+                assert_int_equal(r.error, ESTALE);
+                assert_non_null(strstr(r.message, "re-executed"));
+        }
+        g_auto(GStrv) p6 = raw_list_page(fd, 9, 0, 0, &more, &next);
+        assert_int_equal(g_strv_length(p6), 9);
+        assert_false(more);
+        BwLockdLock *locks;
+        size_t n;
+        bool truncated = true;
+        assert_int_equal(bw_lockd_list(c, &locks, &n, &truncated, NULL), 0);
+        assert_int_equal(n, 9);
+        assert_false(truncated);
+        bw_lockd_lock_list_free(locks, n);
+        close(fd);
+
+        for (size_t i = 0; i < 11; i++)
+                if (i != 2 && i != 4)
+                        assert_int_equal(bw_lockd_release_sync(h[i]), 0);
+        bw_lockd_client_free(c);
+        assert_int_equal(test_daemon_stop(&d), 0);
+        test_daemon_clear(&d);
+}
+
+/* A daemon whose pages the library reads: page one, then "stale" for
+ * its cursor `stale_answers` times (a re-exec), then page two.  Or, with
+ * no_way_on, a first page saying more follow with no cursor. */
+typedef struct PagingDaemon {
+        unsigned stale_answers;
+        bool no_way_on;
+        unsigned lists;
+} PagingDaemon;
+
+static void paging_daemon_handler(const LockdHeader *h, const uint8_t *payload, GByteArray *out, void *userdata) {
+        static const char *const first[] = { "/paged/a", "/paged/b" }, *const second[] = { "/paged/c" };
+        PagingDaemon *pd = userdata;
+        g_autofree char *message = NULL;
+
+        if (h->type == LOCKD_MSG_HELLO) {
+                (void) protocol_reply_frame_append_value(out, h->serial, LOCKD_STATUS_OK, 0, "",
+                                                         g_variant_new_uint32(_LOCKD_FEATURES));
+                return;
+        }
+        g_autoptr(GVariant) v = protocol_payload_parse(payload, h->length, G_VARIANT_TYPE("(tu)"), &message);
+        if (h->type != LOCKD_MSG_LIST || h->flags != LOCKD_FRAME_LIST_PAGE || !v) {
+                (void) protocol_reply_frame_append_value(out, h->serial, LOCKD_STATUS_INVALID, EINVAL, "unexpected", NULL);
+                return;
+        }
+        guint64 cursor;
+        guint32 limit;
+        g_variant_get(v, "(tu)", &cursor, &limit);
+        pd->lists++;
+        if (cursor == 0)
+                (void) protocol_reply_frame_append_value(
+                        out, h->serial, LOCKD_STATUS_OK, 0, "",
+                        g_variant_new("(bt@a" LOCKD_LIST_ROW ")", TRUE, (guint64) (pd->no_way_on ? 0 : 7),
+                                      test_list_rows(first, 2, "paged")));
+        else if (pd->stale_answers > 0) {
+                pd->stale_answers--;
+                (void) protocol_reply_frame_append_value(out, h->serial, LOCKD_STATUS_INVALID, ESTALE,
+                                                         "LIST: the cursor is from before the daemon re-executed; start over from 0",
+                                                         NULL);
+        } else
+                (void) protocol_reply_frame_append_value(
+                        out, h->serial, LOCKD_STATUS_OK, 0, "",
+                        g_variant_new("(bt@a" LOCKD_LIST_ROW ")", FALSE, (guint64) 0, test_list_rows(second, 1, "paged")));
+}
+
+/* The library starts a listing over when the daemon re-executed between
+ * pages (never mixing the two numberings), gives up after a few, and
+ * refuses a page that says more follow without a cursor to go on from. */
+static void test_list_pages_start_over(void **state) {
+        g_autofree char *sock = g_build_filename(scratch, "paging-fake.sock", NULL);
+        PagingDaemon pd = { .stale_answers = 2 };
+        TestFakeDaemon *fake = test_fake_daemon_start(sock, paging_daemon_handler, &pd);
+        BwLockdClient *c;
+        BwLockdLock *locks;
+        BwError err = {};
+        size_t n;
+        bool truncated = true;
+
+        assert_int_equal(bw_lockd_client_new(sock, "pages", &c), 0);
+        assert_int_equal(bw_lockd_list(c, &locks, &n, &truncated, NULL), 0);
+        assert_int_equal(n, 3);
+        assert_false(truncated);
+        assert_string_equal(locks[0].path, "/paged/a");
+        assert_string_equal(locks[1].path, "/paged/b");
+        assert_string_equal(locks[2].path, "/paged/c");
+        bw_lockd_lock_list_free(locks, n);
+        /* Page one, stale, page one, stale, page one, page two. */
+        assert_int_equal(pd.lists, 6);
+
+        pd = (PagingDaemon) { .stale_answers = 100 };
+        assert_int_equal(bw_lockd_list(c, &locks, &n, NULL, &err), -ESTALE);
+        assert_non_null(strstr(err.message, "re-executed or restarted 4 times"));
+        err = (BwError) {};
+
+        pd = (PagingDaemon) { .no_way_on = true };
+        assert_int_equal(bw_lockd_list(c, &locks, &n, NULL, &err), -EPROTO);
+        assert_non_null(strstr(err.message, "no way on"));
+        err = (BwError) {};
+        bw_lockd_client_free(c);
+        test_fake_daemon_stop(fake);
+}
+
 /* Through the library: paths that are not UTF-8 go as byte strings, a
  * file named twice (same path, hard link) is one key, and a release
  * leaves nothing held. */
@@ -467,6 +764,9 @@ int main(void) {
                 cmocka_unit_test(test_release_without_waiting),
                 cmocka_unit_test(test_release_no_reply_on_the_wire),
                 cmocka_unit_test(test_text_paths_and_keys_on_the_wire),
+                cmocka_unit_test(test_zero_paths),
+                cmocka_unit_test(test_list_pages_on_the_wire),
+                cmocka_unit_test(test_list_pages_start_over),
                 cmocka_unit_test(test_byte_paths_and_duplicates),
                 cmocka_unit_test(test_daemon_gone),
         };

@@ -401,7 +401,7 @@ static void test_socket_and_pidfile(void **state) {
         assert_true(S_ISSOCK(st.st_mode));
         assert_int_equal(st.st_mode & 07777, 0600);
         assert_int_equal(stat(run, &st), 0);
-        assert_int_equal(st.st_mode & 07777, 0700);
+        assert_int_equal(st.st_mode & 07777, 0755);
         assert_true(g_file_get_contents(daemon_.pidfile, &pid, NULL, NULL));
         assert_int_equal(atoi(pid), daemon_.pid);
 
@@ -428,6 +428,107 @@ static void test_socket_and_pidfile(void **state) {
         assert_non_null(strstr(out2, "another daemon is listening"));
         /* The daemon still serves. */
         assert_true(test_daemon_wait_ready(&daemon_, 1000));
+}
+
+static mode_t dir_mode(const char *path) {
+        struct stat st;
+        assert_int_equal(stat(path, &st), 0);
+        assert_true(S_ISDIR(st.st_mode));
+        return st.st_mode & 07777;
+}
+
+/* Runs bulwark-lockd in the foreground with these paths, expects it to
+ * refuse to start and returns what it said. */
+static char *lockd_refuses(const char *socket_path, const char *pidfile, const char *state_dir) {
+        g_autofree char *binary = test_builddir_path("bulwark-lockd");
+        const char *argv[] = { binary, "--foreground", "--config", "/dev/null", "--socket", socket_path,
+                               "--pidfile", pidfile, "--state-dir", state_dir, NULL };
+        char *err = NULL;
+        int status;
+        assert_true(g_spawn_sync(NULL, (char **) argv, NULL, G_SPAWN_STDOUT_TO_DEV_NULL, NULL, NULL, NULL, &err,
+                                 &status, NULL));
+        assert_true(WIFEXITED(status));
+        assert_int_equal(WEXITSTATUS(status), 1);
+        return err;
+}
+
+static void expect_refusal(const char *socket_path, const char *pidfile, const char *state_dir,
+                           const char *what, const char *culprit) {
+        g_autofree char *err = lockd_refuses(socket_path, pidfile, state_dir);
+        g_autofree char *needle = g_strdup_printf("'%s' exists but is not a directory", culprit);
+        if (!strstr(err, what) || !strstr(err, needle))
+                fail_msg("expected \"%s\" and \"%s\", got: %s", what, needle, err);
+}
+
+/* The socket's and the pid file's directories are created with every
+ * missing parent, 0755 whatever the umask (like systemd's
+ * RuntimeDirectory=), the state directory 0700 under 0755 parents; what
+ * exists is used as it is; a component that is not a directory stops the
+ * daemon with its name. */
+static void test_run_directory_created(void **state) {
+        g_autofree char *top = test_make_dir(scratch, "rundir");
+        g_autofree char *a = g_build_filename(top, "a", NULL);
+        g_autofree char *b = g_build_filename(a, "b", NULL);
+        g_autofree char *c = g_build_filename(b, "c", NULL);
+        g_autofree char *p = g_build_filename(b, "p", NULL);
+        g_autofree char *sock = g_build_filename(c, "lockd.sock", NULL);
+        g_autofree char *pidfile = g_build_filename(p, "lockd.pid", NULL);
+        g_autofree char *state_parent = g_build_filename(a, "state", NULL);
+        g_autofree char *state_dir = g_build_filename(state_parent, "lockd", NULL);
+        BwLockdDaemonInfo info;
+        TestDaemon d;
+        struct stat st;
+
+        assert_int_equal(access(a, F_OK), -1);
+        mode_t old = umask(0077);
+        test_daemon_start_at(&d, top, "first", sock, pidfile, state_dir, NULL, NULL);
+        umask(old);
+        BwLockdClient *client = test_client_new(&d, "rundir");
+        assert_int_equal(bw_lockd_ping(client, &info, NULL), 0);
+        assert_int_equal(info.pid, d.pid);
+        bw_lockd_client_free(client);
+        const char *made[] = { a, b, c, p, state_parent };
+        for (size_t i = 0; i < G_N_ELEMENTS(made); i++)
+                if (dir_mode(made[i]) != 0755)
+                        fail_msg("'%s' has mode %04o, expected 0755", made[i], dir_mode(made[i]));
+        assert_int_equal(dir_mode(state_dir), 0700);
+        assert_int_equal(stat(sock, &st), 0);
+        assert_true(S_ISSOCK(st.st_mode));
+        assert_int_equal(st.st_mode & 07777, 0600);
+        assert_int_equal(access(pidfile, F_OK), 0);
+        assert_int_equal(test_daemon_stop(&d), 0);
+        test_daemon_clear(&d);
+
+        /* Directories that exist keep their modes. */
+        assert_int_equal(chmod(a, 0711), 0);
+        assert_int_equal(chmod(c, 0700), 0);
+        assert_int_equal(chmod(state_dir, 0750), 0);
+        test_daemon_start_at(&d, top, "second", sock, pidfile, state_dir, NULL, NULL);
+        assert_int_equal(dir_mode(a), 0711);
+        assert_int_equal(dir_mode(c), 0700);
+        assert_int_equal(dir_mode(state_dir), 0750);
+        assert_int_equal(test_daemon_stop(&d), 0);
+        test_daemon_clear(&d);
+
+        /* A file, or a dangling symlink, where a directory must be. */
+        g_autofree char *file = test_write_file(top, "file", "", 0);
+        g_autofree char *dangling = g_build_filename(top, "dangling", NULL);
+        assert_int_equal(symlink("nowhere", dangling), 0);
+        g_autofree char *ok_sock = g_build_filename(top, "ok", "lockd.sock", NULL);
+        g_autofree char *ok_pid = g_build_filename(top, "ok", "lockd.pid", NULL);
+        g_autofree char *ok_state = g_build_filename(top, "ok", "state", NULL);
+        g_autofree char *under_file = g_build_filename(file, "x", "y", "lockd.sock", NULL);
+        g_autofree char *file_itself = g_build_filename(file, "lockd.pid", NULL);
+        g_autofree char *under_dangling = g_build_filename(dangling, "lockd.sock", NULL);
+        g_autofree char *state_file = g_build_filename(file, "state", NULL);
+        expect_refusal(under_file, ok_pid, ok_state, "socket", file);
+        expect_refusal(ok_sock, file_itself, ok_state, "pid file", file);
+        expect_refusal(under_dangling, ok_pid, ok_state, "socket", dangling);
+        expect_refusal(ok_sock, ok_pid, state_file, "state directory", file);
+        expect_refusal(ok_sock, ok_pid, file, "state directory", file);
+        /* Nothing was created under the file or through the symlink. */
+        assert_int_equal(lstat(under_dangling, &st), -1);
+        assert_int_equal(access(ok_sock, F_OK), -1);
 }
 
 static void test_sigterm_releases_everything(void **state) {
@@ -522,6 +623,7 @@ int main(void) {
                 cmocka_unit_test(test_locks_not_reentrant),
                 cmocka_unit_test(test_handle_outlives_client),
                 cmocka_unit_test(test_socket_and_pidfile),
+                cmocka_unit_test(test_run_directory_created),
                 cmocka_unit_test(test_sigterm_releases_everything),
                 cmocka_unit_test(test_detached_daemon),
         };

@@ -98,7 +98,7 @@ static void test_request_flags(void **state) {
         assert_int_equal(protocol_request_flags(LOCKD_MSG_HELLO), 0);
         assert_int_equal(protocol_request_flags(LOCKD_MSG_ACQUIRE), LOCKD_FRAME_TEXT_PATHS);
         assert_int_equal(protocol_request_flags(LOCKD_MSG_RELEASE), LOCKD_FRAME_NO_REPLY | LOCKD_FRAME_BY_KEY);
-        assert_int_equal(protocol_request_flags(LOCKD_MSG_LIST), 0);
+        assert_int_equal(protocol_request_flags(LOCKD_MSG_LIST), LOCKD_FRAME_LIST_PAGE);
         assert_int_equal(protocol_request_flags(LOCKD_MSG_PING), 0);
         assert_true(g_variant_type_equal(protocol_request_type(LOCKD_MSG_ACQUIRE, LOCKD_FRAME_TEXT_PATHS),
                                          G_VARIANT_TYPE("(uuas)")));
@@ -107,8 +107,30 @@ static void test_request_flags(void **state) {
         assert_true(g_variant_type_equal(
                 protocol_request_type(LOCKD_MSG_RELEASE, LOCKD_FRAME_BY_KEY | LOCKD_FRAME_NO_REPLY),
                 G_VARIANT_TYPE("a(tt)")));
+        assert_true(g_variant_type_equal(protocol_request_type(LOCKD_MSG_LIST, 0), G_VARIANT_TYPE_UNIT));
+        assert_true(g_variant_type_equal(protocol_request_type(LOCKD_MSG_LIST, LOCKD_FRAME_LIST_PAGE),
+                                         G_VARIANT_TYPE("(tu)")));
+        /* A feature and the header flag that uses it share a bit. */
+        assert_int_equal(LOCKD_FEATURE_LIST_PAGES, LOCKD_FRAME_LIST_PAGE);
         assert_int_equal(_LOCKD_FEATURES, LOCKD_FEATURE_NO_REPLY_RELEASE | LOCKD_FEATURE_TEXT_PATHS |
-                                                  LOCKD_FEATURE_RELEASE_BY_KEY);
+                                                  LOCKD_FEATURE_RELEASE_BY_KEY | LOCKD_FEATURE_LIST_PAGES);
+}
+
+/* LIST: "()" is the first page without a limit, "(tu)" names both. */
+static void test_list_decode(void **state) {
+        LockdListRequest req;
+        g_autofree char *m = NULL;
+        g_autoptr(GVariant) unit = g_variant_ref_sink(g_variant_new("()"));
+        g_autoptr(GVariant) page = g_variant_ref_sink(g_variant_new("(tu)", G_GUINT64_CONSTANT(0x1234567890), 77u));
+        g_autoptr(GVariant) wrong = g_variant_ref_sink(g_variant_new("(u)", 1u));
+
+        assert_int_equal(protocol_list_decode(unit, &req, &m), 0);
+        assert_true(req.cursor == 0 && req.limit == 0);
+        assert_int_equal(protocol_list_decode(page, &req, &m), 0);
+        assert_true(req.cursor == G_GUINT64_CONSTANT(0x1234567890));
+        assert_int_equal(req.limit, 77);
+        assert_int_equal(protocol_list_decode(wrong, &req, &m), -EINVAL);
+        assert_string_equal(m, "payload has type '(u)', expected '()' or '(tu)'");
 }
 
 static bool text_paths;  /* decode_paths() encodes as "as" instead of "aay" */
@@ -491,6 +513,7 @@ int main(void) {
                 cmocka_unit_test(test_paths_decode),
                 cmocka_unit_test(test_text_paths_decode),
                 cmocka_unit_test(test_request_flags),
+                cmocka_unit_test(test_list_decode),
                 cmocka_unit_test(test_text_paths),
                 cmocka_unit_test(test_release_keys),
                 cmocka_unit_test(test_writer_matches_glib),

@@ -328,6 +328,28 @@ static void test_list_and_save(void **state) {
         lock_owner_free(o);
 }
 
+/* No paths: success, nothing held, nothing written to results. */
+static void test_zero_paths(void **state) {
+        Fixture *x = *state;
+        LockdPathResult sentinel = { .dev = 7, .ino = 7, .flags = 7 };
+        LockFailure failure = { .index = 99 };
+
+        for (LockdMode mode = LOCKD_MODE_EXCLUSIVE; mode <= LOCKD_MODE_SHARED; mode++) {
+                assert_int_equal(lock_table_acquire(x->table, x->a, NULL, 0, mode, mode == LOCKD_MODE_SHARED,
+                                                    &sentinel, &failure), 0);
+                assert_int_equal(failure.index, 0);
+                assert_null(failure.owner);
+        }
+        assert_int_equal(sentinel.dev, 7);
+        assert_int_equal(lock_table_n_entries(x->table), 0);
+        assert_int_equal(lock_owner_n_holds(x->a), 0);
+        assert_int_equal(lock_table_release(x->table, x->a, NULL, 0), 0);
+        assert_int_equal(lock_table_release_keys(x->table, x->a, NULL, 0), 0);
+        /* The table still works. */
+        assert_int_equal(acquire(x, x->a, x->f, 1, LOCKD_MODE_EXCLUSIVE, false, NULL), 0);
+        assert_int_equal(lock_table_n_entries(x->table), 1);
+}
+
 /* Paths sharing a directory are looked up from a descriptor of it: the
  * answers must be those of whole-path lookups.  A symlinked last
  * component, a symlinked directory, a subdirectory, a missing name, "."
@@ -403,6 +425,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_read_only_file, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_list_and_save, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_paths_in_one_directory, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_zero_paths, setup, teardown),
         };
         return cmocka_run_group_tests(tests, setup_all, teardown_all);
 }
