@@ -179,6 +179,36 @@ enum {
 BW_PUBLIC int bw_manager_recover_guest(BwManager *manager, const char *name, unsigned flags,
                                        BwError *reterr);
 
+/* ---- Guests the state directory knows ------------------------------- */
+
+/* Names of the guests that have a journal (started, or left by an
+ * interrupted transaction), sorted; NULL-terminated, free with
+ * bw_strv_free(). */
+BW_PUBLIC int bw_manager_list_guests(BwManager *manager, char ***ret_names, BwError *reterr);
+BW_PUBLIC void bw_strv_free(char **strv);
+
+typedef struct BwGuestState BwGuestState;
+
+typedef enum BwGuestStatus {
+        BW_GUEST_RUNNING = 1,      /* its last transaction finished */
+        BW_GUEST_INTERRUPTED,      /* a transaction is running, or a crash interrupted one */
+        BW_GUEST_CORRUPT,          /* its journal is damaged: see bw_manager_recover_guest() */
+} BwGuestStatus;
+
+/* What the journal of a guest says, read without changing it.  -ENOENT
+ * when the guest has no journal. */
+BW_PUBLIC int bw_manager_get_guest(BwManager *manager, const char *name, BwGuestState **ret,
+                                   BwError *reterr);
+BW_PUBLIC BwGuestStatus bw_guest_state_status(const BwGuestState *state);
+/* The guest as resolved when it started (the journal's record); NULL when
+ * the journal holds no readable record. */
+BW_PUBLIC const BwGuestInfo *bw_guest_state_info(const BwGuestState *state);
+/* Its cgroup (NULL when none or unknown), and its start time in
+ * microseconds since the epoch (CLOCK_REALTIME; 0 when unknown). */
+BW_PUBLIC const char *bw_guest_state_cgroup(const BwGuestState *state);
+BW_PUBLIC int64_t bw_guest_state_start_time(const BwGuestState *state);
+BW_PUBLIC void bw_guest_state_free(BwGuestState *state);
+
 /* ---- Logging ----------------------------------------------------------- */
 
 /* Messages at or above `level` (BW_LOG_*) go to stderr; the default is
