@@ -241,16 +241,18 @@ BW_PUBLIC int bw_manager_recover(BwManager *m, BwError *reterr) {
                         continue;
                 BwError err = {};
                 int r = bw_manager_recover_guest(m, name, 0, &err);
+                if (r == -ENOENT)
+                        continue; /* stopped since we listed the directory */
                 if (r == -EBUSY) {
                         /* Its own transaction finishes or rolls back by itself. */
                         log_warning("guest '%s': skipped: a transaction on it is running", name);
                         continue;
                 }
-                if (r < 0) {
+                if (r < 0 && first == 0)
+                        first = error_propagate(reterr, &err); /* the caller reports it */
+                else if (r < 0)
                         log_warning("%s", err.message);
-                        if (first == 0)
-                                first = error_propagate(reterr, &err);
-                } else
+                else
                         count += r;
         }
         return first < 0 ? first : count;
