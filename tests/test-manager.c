@@ -189,6 +189,36 @@ static void test_recover_refuses_mid_file_corruption(void **state) {
         bw_manager_free(m);
 }
 
+/* A length in the middle that runs past the end of the file, with whole
+ * records after it, is corruption too, not a torn tail. */
+static void test_recover_refuses_bad_length_mid_file(void **state) {
+        Fixture *f = *state;
+        BwManager *m = manager_with(f, "fake-files", NULL);
+        BwGuest *g = guest_with(f, "vm", 4, NULL);
+        BwError err = {};
+        g_autofree char *path = journal_of(f, "vm");
+
+        assert_int_equal(bw_manager_start(m, g, &err), 0);
+        g_autoptr(GBytes) b = file_bytes(path);
+        size_t off = record_offset(b, 5);
+        uint32_t huge = 0x00ffffffu;
+        int fd = open(path, O_RDWR | O_CLOEXEC);
+        assert_true(fd >= 0);
+        assert_int_equal(pwrite(fd, &huge, 4, (off_t) off + 8), 4);
+        close(fd);
+        g_autoptr(GBytes) damaged = file_bytes(path);
+
+        assert_int_equal(bw_manager_recover(m, &err), -EBADMSG);
+        g_autofree char *where = g_strdup_printf("corrupt record at offset %zu", off);
+        assert_non_null(strstr(err.message, where));
+        g_autoptr(GBytes) after = file_bytes(path);
+        assert_true(g_bytes_equal(after, damaged));
+        for (int i = 1; i <= 4; i++)
+                assert_true(marker_exists(f, "vm", i));
+        bw_guest_free(g);
+        bw_manager_free(m);
+}
+
 /* A wrong CRC on the very last record is a torn write: cut, and the start
  * whose COMMIT never became whole is rolled back. */
 static void test_recover_cuts_torn_last_record(void **state) {
@@ -386,6 +416,7 @@ static void test_start_refuses_foreign_cgroups(void **state) {
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test_setup_teardown(test_recover_refuses_mid_file_corruption, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_recover_refuses_bad_length_mid_file, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_recover_cuts_torn_last_record, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_journal_fifo_refused, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_recover_empty_journal, setup, teardown),
