@@ -317,6 +317,69 @@ static void test_stop_uses_the_record(void **state) {
         bw_manager_free(m);
 }
 
+static void put_be32(uint8_t *p, uint32_t v) {
+        p[0] = (uint8_t) (v >> 24);
+        p[1] = (uint8_t) (v >> 16);
+        p[2] = (uint8_t) (v >> 8);
+        p[3] = (uint8_t) v;
+}
+
+/* A qcow2 v3 image whose backing file is `backing`, a raw image. */
+static char *qcow2_write(const char *dir, const char *name, const char *backing) {
+        uint8_t buf[4096] = { 0 };
+        size_t off = 112, n = strlen(backing);
+        put_be32(buf, 0x514649fb);
+        put_be32(buf + 4, 3);
+        put_be32(buf + 20, 16);
+        put_be32(buf + 28, 1 << 20);       /* size, low half */
+        put_be32(buf + 96, 4);
+        put_be32(buf + 100, 112);
+        put_be32(buf + off, 0xe2792aca);   /* backing format extension: "raw" */
+        put_be32(buf + off + 4, 3);
+        memcpy(buf + off + 8, "raw", 3);
+        off += 8 + 8 + 8;                  /* extension, then the end marker */
+        put_be32(buf + 12, (uint32_t) off); /* backing_file_offset, low half */
+        put_be32(buf + 16, (uint32_t) n);
+        memcpy(buf + off, backing, n);
+        return test_write_file(dir, name, buf, sizeof(buf));
+}
+
+/* The record keeps the whole backing chain with its roles, so a stop
+ * needs neither the image nor its backing file any more. */
+static void test_record_keeps_backing_chain(void **state) {
+        Fixture *f = *state;
+        BwManager *m = manager_with(f, "fake-files", NULL);
+        BwError err = {};
+        g_autofree char *base = test_write_file(f->dir, "base.raw", "raw bytes", -1);
+        g_autofree char *top = qcow2_write(f->dir, "top.qcow2", base);
+        g_autofree char *text = g_strdup_printf("[guest]\nname=chain\nuser=107\ngroup=108\n[disk:chain-d1]\npath=%s\nformat=qcow2\n", top);
+        BwGuest *g = NULL;
+        if (bw_guest_load_data(text, strlen(text), "chain", &g, &err) < 0)
+                fail_msg("guest: %s", err.message);
+        assert_int_equal(bw_manager_start(m, g, &err), 0);
+        assert_int_equal(unlink(top), 0);
+        assert_int_equal(unlink(base), 0);
+
+        BwGuestState *gs = NULL;
+        assert_int_equal(bw_manager_get_guest(m, "chain", &gs, &err), 0);
+        const BwGuestInfo *info = bw_guest_state_info(gs);
+        assert_string_equal(info->uuid, bw_guest_info(g)->uuid);
+        assert_int_equal(info->uid, 107);
+        assert_int_equal(info->gid, 108);
+        assert_int_equal(info->n_resources, 1);
+        assert_int_equal(info->resources[0].n_paths, 2);
+        assert_string_equal(info->resources[0].paths[0], top);
+        assert_int_equal(info->resources[0].roles[0], BW_PATH_IMAGE);
+        assert_string_equal(info->resources[0].paths[1], base);
+        assert_int_equal(info->resources[0].roles[1], BW_PATH_BACKING);
+        bw_guest_state_free(gs);
+
+        assert_int_equal(bw_manager_stop(m, "chain", &err), 0);
+        assert_false(marker_exists(f, "chain", 1));
+        bw_guest_free(g);
+        bw_manager_free(m);
+}
+
 /* A held guest lock: stop waits the lock timeout and fails naming the
  * guest; recover skips the guest; recover of that guest says busy. */
 static void test_guest_lock_excludes(void **state) {
@@ -421,6 +484,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_journal_fifo_refused, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_recover_empty_journal, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_stop_uses_the_record, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_record_keeps_backing_chain, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_guest_lock_excludes, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_guest_names, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_start_refuses_foreign_cgroups, setup, teardown),
