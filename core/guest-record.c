@@ -75,25 +75,21 @@ static int record_load_resource(BwGuest *g, GVariant *v) {
         return 0;
 }
 
-static bool record_lookup(GVariant *dict, const char *key, const char *type, void *ret) {
-        return g_variant_lookup(dict, key, type, ret);
-}
-
 static int record_load_info(BwGuest *g, GuestRecord *rec, GVariant *dict) {
         BwGuestInfo *info = guest_edit_info(g);
         const char *name = NULL, *uuid = NULL, *cgroup = NULL, *root = NULL;
         guint32 version = 0, uid = 0, gid = 0;
         gboolean given = false, hotplug = false;
 
-        if (!record_lookup(dict, "version", "u", &version) || version != GUEST_RECORD_VERSION ||
-            !record_lookup(dict, "name", "&s", &name) || !guest_name_is_valid(name) ||
-            !record_lookup(dict, "uuid", "&s", &uuid) || !*uuid ||
-            !record_lookup(dict, "uid", "u", &uid) || !record_lookup(dict, "gid", "u", &gid) ||
-            !record_lookup(dict, "cgroup", "&s", &cgroup) || (*cgroup && *cgroup != '/') ||
-            !record_lookup(dict, "cgroup-given", "b", &given) ||
-            !record_lookup(dict, "cgroup-root", "&s", &root) ||
-            !record_lookup(dict, "hotplug-vfio", "b", &hotplug) ||
-            !record_lookup(dict, "start-time", "x", &rec->start_time_us))
+        if (!g_variant_lookup(dict, "version", "u", &version) || version != GUEST_RECORD_VERSION ||
+            !g_variant_lookup(dict, "name", "&s", &name) || !guest_name_is_valid(name) ||
+            !g_variant_lookup(dict, "uuid", "&s", &uuid) || !*uuid ||
+            !g_variant_lookup(dict, "uid", "u", &uid) || !g_variant_lookup(dict, "gid", "u", &gid) ||
+            !g_variant_lookup(dict, "cgroup", "&s", &cgroup) || (*cgroup && *cgroup != '/') ||
+            !g_variant_lookup(dict, "cgroup-given", "b", &given) ||
+            !g_variant_lookup(dict, "cgroup-root", "&s", &root) ||
+            !g_variant_lookup(dict, "hotplug-vfio", "b", &hotplug) ||
+            !g_variant_lookup(dict, "start-time", "x", &rec->start_time_us))
                 return -EBADMSG;
         info->name = guest_intern(g, name);
         info->uuid = guest_intern(g, uuid);

@@ -445,18 +445,18 @@ static int journal_read_full(const char *path, bool salvage, JournalState **ret,
                 g_autoptr(GVariant) v = g_variant_ref_sink(
                         g_variant_new_from_bytes(G_VARIANT_TYPE(type), bytes, FALSE));
                 if (!g_variant_is_normal_form(v) || journal_apply_record(s, h.type, v) < 0) {
-                        why = "inconsistent record";
+                        /* Whole and with a good CRC, yet not what we write. */
+                        why = NULL;
                         r = -EBADMSG;
                         break;
                 }
                 off += sizeof(h) + h.length;
         }
         s->valid_length = off;
-        if (r < 0 && !salvage) {
-                if (strcmp(why, "inconsistent record") == 0)
-                        return error_set(reterr, r, "journal '%s': inconsistent record at offset %zu", path, off);
+        if (r < 0 && !salvage && !why)
+                return error_set(reterr, r, "journal '%s': inconsistent record at offset %zu", path, off);
+        if (r < 0 && !salvage)
                 return error_set(reterr, r, "journal '%s': corrupt record at offset %zu (%s)", path, off, why);
-        }
         if (r < 0) {
                 s->corrupt = true;
                 s->corrupt_offset = off;

@@ -14,7 +14,7 @@
  *    as long as it does.
  *  - Threads: a BwManager may be used from several threads at once.  Calls
  *    on one guest are serialized: each start, stop or recover of a guest
- *    holds that guest's lock (<state-dir>/guests/<name>.lock, an flock) for
+ *    holds that guest's lock (<state-dir>/guests/.<name>.lock, an flock) for
  *    its whole transaction, which excludes other threads and other
  *    processes alike; start and stop wait for it up to the lock timeout,
  *    recover skips a guest whose lock is held.  Plugins are called from one
