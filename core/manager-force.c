@@ -12,6 +12,7 @@
 
 #include "util/error.h"
 #include "util/log.h"
+#include "cgroup-procs.h"
 #include "guest-record.h"
 #include "journal.h"
 #include "manager.h"
@@ -52,6 +53,20 @@ static int force_without_record(const char *name, const char *path, const Journa
         return 1;
 }
 
+/* Undoing would leave what still runs in the guest's cgroup unconfined. */
+static int force_check_unpopulated(const BwGuestInfo *info, BwError *reterr) {
+        pid_t pid = 0;
+        int r = cgroup_procs_populated(info->cgroup, &pid);
+        if (r < 0)
+                return error_set(reterr, r, "guest '%s': cgroup '%s': cannot tell whether processes are left: %m",
+                                 info->name, info->cgroup);
+        if (r > 0)
+                return error_set(reterr, -EBUSY,
+                                 "guest '%s': cgroup '%s' still holds processes (pid %d): undoing would leave them unconfined; end them first (write 1 to its cgroup.kill); nothing was changed",
+                                 info->name, info->cgroup, (int) pid);
+        return 0;
+}
+
 int manager_recover_force(BwManager *m, const char *name, BwError *reterr) {
         g_autofree char *path = journal_file(m->settings->state_dir, name);
         g_autoptr(JournalState) s = NULL;
@@ -62,6 +77,14 @@ int manager_recover_force(BwManager *m, const char *name, BwError *reterr) {
         int r = journal_read_salvage(path, &s, reterr);
         if (r < 0)
                 return r;
+        if (s->guest_record) {
+                r = guest_record_load(s->guest_record, s->guest_text, path, &rec, reterr);
+                if (r < 0)
+                        return r;
+                r = force_check_unpopulated(bw_guest_info(rec->guest), reterr);
+                if (r < 0)
+                        return r;
+        }
         if (s->corrupt || !s->guest_record) {
                 r = journal_keep_copy(path, &copy, reterr);
                 if (r < 0)
@@ -69,9 +92,7 @@ int manager_recover_force(BwManager *m, const char *name, BwError *reterr) {
         }
         if (!s->guest_record)
                 return force_without_record(name, path, s, copy, reterr);
-        r = guest_record_load(s->guest_record, s->guest_text, path, &rec, reterr);
-        if (r < 0)
-                return r;
+
         /* New records (UNDONE, STOP) must follow the last whole one. */
         r = journal_open_truncated(m->settings->state_dir, name, s->valid_length, &journal, reterr);
         if (r < 0)

@@ -219,9 +219,13 @@ BW_PUBLIC int bw_manager_recover_guest(BwManager *m, const char *name, unsigned 
         r = guest_lock_acquire(m->settings->state_dir, name, 0, &lock, reterr);
         if (r < 0)
                 return r;
-        if (flags & BW_RECOVER_FORCE)
+        BwError err = {};
+        r = manager_recover_locked(m, name, &err);
+        /* --force is for what a plain recover refuses, never a way to tear
+         * down a guest whose journal is fine. */
+        if (r == -EBADMSG && (flags & BW_RECOVER_FORCE))
                 return manager_recover_force(m, name, reterr);
-        return manager_recover_locked(m, name, reterr);
+        return r < 0 ? error_propagate(reterr, &err) : r;
 }
 
 BW_PUBLIC int bw_manager_recover(BwManager *m, BwError *reterr) {

@@ -166,11 +166,14 @@ BW_PUBLIC int bw_manager_stop_with_flags(BwManager *manager, const char *name, u
 BW_PUBLIC int bw_manager_recover(BwManager *manager, BwError *reterr);
 
 enum {
-        /* Recover a guest whose journal is damaged: undo every change the
-         * whole records before the damage list, say what could not be
-         * undone and that the records after the damage were unreadable, keep
-         * a copy <name>.journal.corrupt-<time> of the damaged file, and
-         * remove the journal only when everything readable was undone. */
+        /* Recover a guest whose journal is damaged (what a plain recover
+         * refuses with -EBADMSG; a sound journal is recovered as without
+         * the flag): undo every change the whole records before the damage
+         * list, say what could not be undone and that the records after the
+         * damage were unreadable, keep a copy <name>.journal.corrupt-<time>
+         * of the damaged file, and remove the journal only when everything
+         * readable was undone.  Refused (-EBUSY) while the recorded cgroup
+         * holds a process. */
         BW_RECOVER_FORCE = 1u << 0,
 };
 /* Recovers one guest: 1 when a transaction (or with BW_RECOVER_FORCE, the
