@@ -257,6 +257,26 @@ static void test_stop_refuses_populated_cgroup(void **state) {
         bw_manager_free(m);
 }
 
+/* Skips the binary when the kernel cannot run device programs. */
+static void require_cgroup_bpf(void) {
+        g_autofree char *plugins = test_builddir_path("plugins/cgroup-bpf/.libs");
+        char *scratch = test_scratch_new("mgrcg-probe");
+        BwOptions o = { .config_path = "/dev/null", .plugin_dir = plugins, .plugins = "cgroup-bpf",
+                        .state_dir = scratch, .cgroup_root = arg_cg2 };
+        BwManager *m = NULL;
+        BwPluginInfo info = { .probe_result = -ENOENT, .probe_reason = "the plugin did not load" };
+        BwError err = {};
+        char reason[BW_ERROR_MESSAGE_MAX];
+        if (bw_manager_new(&o, &m, &err) == 0)
+                bw_manager_plugin_info(m, 0, &info);
+        snprintf(reason, sizeof(reason), "%s", m ? info.probe_reason : err.message);
+        bw_manager_free(m);
+        test_scratch_remove(scratch);
+        free(scratch);
+        if (info.probe_result < 0)
+                test_skip_all("cgroup-bpf unusable here: %s", reason);
+}
+
 int main(void) {
         test_require_root();
         if (is_cgroup2("/sys/fs/cgroup"))
@@ -267,6 +287,7 @@ int main(void) {
                 test_skip_all("no cgroup2 hierarchy");
         if (access(arg_cg2, W_OK) < 0)
                 test_skip_all("cgroup2 root '%s' is not writable", arg_cg2);
+        require_cgroup_bpf();
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test_setup_teardown(test_stop_uses_the_recorded_cgroup, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_cgroup_takeover_refused, setup, teardown),
