@@ -23,6 +23,7 @@ typedef enum JournalRecord {
         RECORD_UNDONE,       /* (u seq) */
         RECORD_COMMIT,       /* () */
         RECORD_ABORT,        /* () */
+        RECORD_GUEST,        /* a{sv}: the guest as resolved at start (guest-record.h) */
 } JournalRecord;
 
 typedef struct JournalHeader {
@@ -82,9 +83,14 @@ static int journal_open_flags(const char *state_dir, const char *name, int flags
 
         if (g_mkdir_with_parents(dir, 0700) < 0)
                 return error_set(reterr, -errno, "state directory '%s': cannot create: %m", dir);
-        int fd = open(path, flags | O_WRONLY | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
+        /* O_NONBLOCK: a FIFO in its place must not hang us (ENXIO, or fstat). */
+        _cleanup_close_ int fd = open(path, flags | O_WRONLY | O_APPEND | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK,
+                                      0600);
+        struct stat st;
         if (fd < 0) {
                 int r = -errno;
+                if (r == -ENXIO || r == -ELOOP)
+                        return error_set(reterr, -EINVAL, "journal '%s': not a regular file", path);
                 if (r == -EEXIST)
                         return error_set(reterr, r, "guest '%s': already started (journal '%s' exists)",
                                          name, path);
@@ -93,12 +99,18 @@ static int journal_open_flags(const char *state_dir, const char *name, int flags
                                          path);
                 return error_set(reterr, r, "journal '%s': cannot open: %m", path);
         }
+        if (fstat(fd, &st) < 0)
+                return error_set(reterr, -errno, "journal '%s': cannot stat: %m", path);
+        if (!S_ISREG(st.st_mode))
+                return error_set(reterr, -EINVAL, "journal '%s': not a regular file", path);
+        if (fcntl(fd, F_SETFL, O_WRONLY | O_APPEND) < 0)
+                return error_set(reterr, -errno, "journal '%s': cannot set flags: %m", path);
         if (flags & O_CREAT)
                 (void) fsync_dir(dir);
         Journal *j = g_new0(Journal, 1);
         j->path = g_steal_pointer(&path);
         j->dir = g_steal_pointer(&dir);
-        j->fd = fd;
+        j->fd = steal_fd(&fd);
         *ret = j;
         return 0;
 }
@@ -107,26 +119,53 @@ int journal_create(const char *state_dir, const char *name, Journal **ret, BwErr
         return journal_open_flags(state_dir, name, O_CREAT | O_EXCL, ret, reterr);
 }
 
-int journal_open(const char *state_dir, const char *name, Journal **ret, BwError *reterr) {
-        g_autoptr(Journal) j = NULL;
-        g_autoptr(JournalState) s = NULL;
+static int journal_cut(Journal *j, size_t valid, BwError *reterr) {
         struct stat st;
-        int r = journal_open_flags(state_dir, name, 0, &j, reterr);
-        if (r < 0)
-                return r;
-        r = journal_read(j->path, &s, reterr);
-        if (r < 0 && r != -ENODATA)
-                return r;
-        size_t valid = s ? s->valid_length : 0;
         if (fstat(j->fd, &st) < 0)
                 return error_set(reterr, -errno, "journal '%s': cannot stat: %m", j->path);
         if ((size_t) st.st_size > valid) {
-                log_debug("journal '%s': cutting a torn record (%zu of %lld bytes valid)", j->path,
-                          valid, (long long) st.st_size);
+                log_debug("journal '%s': cutting after %zu of %lld bytes", j->path, valid,
+                          (long long) st.st_size);
                 if (ftruncate(j->fd, (off_t) valid) < 0 || fdatasync(j->fd) < 0)
                         return error_set(reterr, -errno, "journal '%s': cannot cut a torn record: %m",
                                          j->path);
         }
+        return 0;
+}
+
+int journal_open(const char *state_dir, const char *name, Journal **ret, JournalState **ret_state,
+                 BwError *reterr) {
+        g_autoptr(Journal) j = NULL;
+        g_autoptr(JournalState) s = NULL;
+        int r = journal_open_flags(state_dir, name, 0, &j, reterr);
+        if (r < 0)
+                return r;
+        /* Corruption fails here, before anything is cut. */
+        r = journal_read(j->path, &s, reterr);
+        if (r < 0 && r != -ENODATA)
+                return r;
+        int read_result = r;
+        r = journal_cut(j, s ? s->valid_length : 0, reterr);
+        if (r < 0)
+                return r;
+        if (ret_state) {
+                if (read_result < 0)
+                        return error_set(reterr, read_result, "journal '%s': no transaction recorded", j->path);
+                *ret_state = g_steal_pointer(&s);
+        }
+        *ret = g_steal_pointer(&j);
+        return 0;
+}
+
+int journal_open_truncated(const char *state_dir, const char *name, size_t length, Journal **ret,
+                           BwError *reterr) {
+        g_autoptr(Journal) j = NULL;
+        int r = journal_open_flags(state_dir, name, 0, &j, reterr);
+        if (r < 0)
+                return r;
+        r = journal_cut(j, length, reterr);
+        if (r < 0)
+                return r;
         *ret = g_steal_pointer(&j);
         return 0;
 }
@@ -188,6 +227,10 @@ int journal_undone(Journal *j, uint32_t seq) {
         return journal_write(j, RECORD_UNDONE, g_variant_new("(u)", seq));
 }
 
+int journal_guest(Journal *j, GVariant *record) {
+        return journal_write(j, RECORD_GUEST, record); /* ref_sink takes a ref of its own */
+}
+
 int journal_commit(Journal *j) {
         return journal_write(j, RECORD_COMMIT, g_variant_new("()"));
 }
@@ -224,6 +267,8 @@ void journal_state_free(JournalState *s) {
                 return;
         g_free(s->guest_text);
         g_free(s->guest_source);
+        if (s->guest_record)
+                g_variant_unref(s->guest_record);
         if (s->entries)
                 g_ptr_array_unref(s->entries);
         g_free(s);
@@ -249,8 +294,9 @@ static const char *journal_record_type_string(JournalRecord type) {
                 [RECORD_BEGIN] = "(uss)",       [RECORD_INTENT] = "(usssssay)",
                 [RECORD_DONE] = "(uay)",        [RECORD_UNDONE] = "(u)",
                 [RECORD_COMMIT] = "()",         [RECORD_ABORT] = "()",
+                [RECORD_GUEST] = "a{sv}",
         };
-        return type >= RECORD_BEGIN && type <= RECORD_ABORT ? types[type] : NULL;
+        return type >= RECORD_BEGIN && type <= RECORD_GUEST ? types[type] : NULL;
 }
 
 static int journal_apply_record(JournalState *s, JournalRecord type, GVariant *v) {
@@ -265,6 +311,12 @@ static int journal_apply_record(JournalState *s, JournalRecord type, GVariant *v
                 s->last_op = op;
                 s->n_txn++;
                 s->last_committed = s->last_aborted = false;
+                g_clear_pointer(&s->guest_record, g_variant_unref);
+                return 0;
+        case RECORD_GUEST:
+                if (s->n_txn == 0 || s->guest_record)
+                        return -EBADMSG;
+                s->guest_record = g_variant_ref(v);
                 return 0;
         case RECORD_INTENT: {
                 g_autoptr(GVariant) data = NULL;
@@ -306,40 +358,146 @@ static int journal_apply_record(JournalState *s, JournalRecord type, GVariant *v
         return -EBADMSG;
 }
 
-int journal_read(const char *path, JournalState **ret, BwError *reterr) {
-        g_autofree char *contents = NULL;
-        gsize len = 0;
-        g_autoptr(GError) gerr = NULL;
+/* Does a whole record with a good CRC start anywhere in [from, len)?  A
+ * torn write leaves nothing after it, so one that does is corruption. */
+static bool journal_record_follows(const char *contents, size_t len, size_t from) {
+        for (size_t p = from; p + sizeof(JournalHeader) <= len; p++) {
+                JournalHeader h;
+                memcpy(&h, contents + p, sizeof(h));
+                if (h.magic != JOURNAL_MAGIC || !journal_record_type_string(h.type) ||
+                    h.length > len - p - sizeof(h))
+                        continue;
+                if (journal_crc32(contents + p + sizeof(h), h.length) == h.crc)
+                        return true;
+        }
+        return false;
+}
 
-        if (!g_file_get_contents(path, &contents, &len, &gerr))
-                return error_set(reterr, -EIO, "journal '%s': %s", path, gerr->message);
+/* The bad record at `off`: a torn tail (0) or corruption (-EBADMSG). */
+static int journal_classify_bad(const char *contents, size_t len, size_t off, const JournalHeader *h,
+                                const char **ret_why) {
+        size_t end = off + sizeof(*h) + h->length;
+        if (h->length > len - off - sizeof(*h)) {
+                *ret_why = "its length runs past the end of the file, yet a whole record follows it";
+                return journal_record_follows(contents, len, off + 1) ? -EBADMSG : 0;
+        }
+        *ret_why = "CRC mismatch, with more data after it";
+        return end == len ? 0 : -EBADMSG;
+}
+
+static int journal_read_fd(const char *path, char **ret, size_t *ret_len, BwError *reterr) {
+        struct stat st;
+        /* O_NONBLOCK + fstat: a FIFO in a journal's place is refused, never waited on. */
+        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK);
+        if (fd < 0 && (errno == ELOOP || errno == ENXIO))
+                return error_set(reterr, -EINVAL, "journal '%s': not a regular file", path);
+        if (fd < 0)
+                return error_set(reterr, -errno, "journal '%s': cannot open: %m", path);
+        if (fstat(fd, &st) < 0)
+                return error_set(reterr, -errno, "journal '%s': cannot stat: %m", path);
+        if (!S_ISREG(st.st_mode))
+                return error_set(reterr, -EINVAL, "journal '%s': not a regular file", path);
+        g_autoptr(GByteArray) buf = g_byte_array_sized_new((guint) MIN(st.st_size, 1 << 20));
+        uint8_t chunk[65536];
+        for (;;) {
+                ssize_t n = read(fd, chunk, sizeof(chunk));
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0)
+                        return error_set(reterr, -errno, "journal '%s': cannot read: %m", path);
+                if (n == 0)
+                        break;
+                g_byte_array_append(buf, chunk, (guint) n);
+        }
+        *ret_len = buf->len;
+        g_byte_array_append(buf, (const uint8_t *) "", 1);
+        *ret = (char *) g_byte_array_free(g_steal_pointer(&buf), FALSE);
+        return 0;
+}
+
+static int journal_read_full(const char *path, bool salvage, JournalState **ret, BwError *reterr) {
+        g_autofree char *contents = NULL;
+        size_t len = 0;
+        int r = journal_read_fd(path, &contents, &len, reterr);
+        if (r < 0)
+                return r;
 
         g_autoptr(JournalState) s = g_new0(JournalState, 1);
         s->entries = g_ptr_array_new_with_free_func((GDestroyNotify) journal_entry_free);
+        s->file_length = len;
         size_t off = 0;
+        const char *why = NULL;
         while (len - off >= sizeof(JournalHeader)) {
                 JournalHeader h;
                 memcpy(&h, contents + off, sizeof(h));
                 const char *type = journal_record_type_string(h.type);
-                if (h.magic != JOURNAL_MAGIC || !type || h.length > JOURNAL_RECORD_MAX)
-                        return error_set(reterr, -EBADMSG, "journal '%s': corrupt record at offset %zu",
-                                         path, off);
-                if (h.length > len - off - sizeof(h))
-                        break; /* torn tail */
+                if (h.magic != JOURNAL_MAGIC || !type || h.length > JOURNAL_RECORD_MAX) {
+                        why = "bad record header";
+                        r = -EBADMSG;
+                        break;
+                }
                 const void *payload = contents + off + sizeof(h);
-                if (journal_crc32(payload, h.length) != h.crc)
-                        break; /* torn tail: the last write did not complete */
+                if (h.length > len - off - sizeof(h) || journal_crc32(payload, h.length) != h.crc) {
+                        r = journal_classify_bad(contents, len, off, &h, &why);
+                        break; /* 0: a torn tail, cut by journal_open() */
+                }
                 g_autoptr(GBytes) bytes = g_bytes_new(payload, h.length); /* aligned copy */
                 g_autoptr(GVariant) v = g_variant_ref_sink(
                         g_variant_new_from_bytes(G_VARIANT_TYPE(type), bytes, FALSE));
-                if (!g_variant_is_normal_form(v) || journal_apply_record(s, h.type, v) < 0)
-                        return error_set(reterr, -EBADMSG, "journal '%s': inconsistent record at offset %zu",
-                                         path, off);
+                if (!g_variant_is_normal_form(v) || journal_apply_record(s, h.type, v) < 0) {
+                        /* Whole and with a good CRC, yet not what we write. */
+                        why = NULL;
+                        r = -EBADMSG;
+                        break;
+                }
                 off += sizeof(h) + h.length;
         }
         s->valid_length = off;
-        if (s->n_txn == 0)
+        if (r < 0 && !salvage && !why)
+                return error_set(reterr, r, "journal '%s': inconsistent record at offset %zu", path, off);
+        if (r < 0 && !salvage)
+                return error_set(reterr, r, "journal '%s': corrupt record at offset %zu (%s)", path, off, why);
+        if (r < 0) {
+                s->corrupt = true;
+                s->corrupt_offset = off;
+        }
+        if (s->n_txn == 0 && !salvage)
                 return error_set(reterr, -ENODATA, "journal '%s': no transaction recorded", path);
         *ret = g_steal_pointer(&s);
         return 0;
+}
+
+int journal_read(const char *path, JournalState **ret, BwError *reterr) {
+        return journal_read_full(path, false, ret, reterr);
+}
+
+int journal_read_salvage(const char *path, JournalState **ret, BwError *reterr) {
+        return journal_read_full(path, true, ret, reterr);
+}
+
+int journal_keep_copy(const char *path, char **ret_copy, BwError *reterr) {
+        g_autofree char *contents = NULL;
+        size_t len = 0;
+        int r = journal_read_fd(path, &contents, &len, reterr);
+        if (r < 0)
+                return r;
+        g_autoptr(GDateTime) now = g_date_time_new_now_utc();
+        g_autofree char *stamp = g_date_time_format(now, "%Y%m%dT%H%M%SZ");
+        for (unsigned n = 0; n < 100; n++) {
+                g_autofree char *copy = n ? g_strdup_printf("%s.corrupt-%s-%u", path, stamp, n)
+                                          : g_strdup_printf("%s.corrupt-%s", path, stamp);
+                _cleanup_close_ int fd = open(copy, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+                if (fd < 0 && errno == EEXIST)
+                        continue;
+                if (fd < 0)
+                        return error_set(reterr, -errno, "journal copy '%s': cannot create: %m", copy);
+                r = write_all(fd, contents, len);
+                if (r >= 0 && fsync(fd) < 0)
+                        r = -errno;
+                if (r < 0)
+                        return error_set(reterr, r, "journal copy '%s': cannot write: %m", copy);
+                *ret_copy = g_steal_pointer(&copy);
+                return 0;
+        }
+        return error_set(reterr, -EEXIST, "journal '%s': too many copies already", path);
 }

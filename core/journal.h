@@ -7,12 +7,19 @@
  * before it is made and DONE (with its undo record) after; a rollback or
  * stop writes UNDONE per change.  BEGIN opens a transaction (start,
  * attach, detach, stop) and carries the guest definition it works on;
- * COMMIT closes it; ABORT marks a transaction rolled back in full.
+ * GUEST, right after it, the guest as resolved when it started (see
+ * guest-record.h): stop and recover work from that, never from a
+ * re-parse.  COMMIT closes a transaction; ABORT marks one rolled back in
+ * full.
  *
  * While the guest runs the file is its list of applied changes, which is
- * what stop and recover undo.  A torn last record (a crash mid-write) is
- * detected by length or CRC and ignored: the change it described was
- * never started, because records are written before the change. */
+ * what stop and recover undo.  Only a bad record that ends at end of file
+ * is a torn write (a crash mid-write: header or payload cut short, or the
+ * CRC of the very last record wrong) and is cut off: the change it
+ * described was never started, because records are written before the
+ * change.  A bad record followed by more data is corruption: reading
+ * refuses it (-EBADMSG, naming the file and the offset) and nothing
+ * changes the file. */
 #pragma once
 
 #include <glib.h>
@@ -51,9 +58,13 @@ typedef struct JournalState {
         unsigned n_txn;
         bool last_committed;       /* the latest transaction reached COMMIT */
         bool last_aborted;         /* ... or was rolled back in full */
+        GVariant *guest_record;    /* GUEST of the latest transaction, NULL when none */
         GPtrArray *entries;        /* JournalEntry*, in order made */
         uint32_t next_seq;
         size_t valid_length;       /* bytes up to the end of the last whole record */
+        size_t file_length;
+        bool corrupt;              /* journal_read_salvage(): stopped at corruption */
+        size_t corrupt_offset;
 } JournalState;
 
 typedef struct Journal Journal;
@@ -61,12 +72,23 @@ typedef struct Journal Journal;
 /* Creates the guest's journal; -EEXIST when the guest already has one. */
 int journal_create(const char *state_dir, const char *name, Journal **ret, BwError *reterr);
 /* Opens an existing journal for appending, cutting off a torn last record
- * so new records follow the last whole one; -ENOENT when there is none. */
-int journal_open(const char *state_dir, const char *name, Journal **ret, BwError *reterr);
+ * so new records follow the last whole one; -ENOENT when there is none,
+ * -EBADMSG when it is corrupt (the file is left as it is).  ret_state,
+ * when non-NULL, receives what the journal says (-ENODATA: nothing). */
+int journal_open(const char *state_dir, const char *name, Journal **ret, JournalState **ret_state,
+                 BwError *reterr);
+/* Opens it cutting it at `length`, whatever follows: for recover --force,
+ * after journal_keep_copy(). */
+int journal_open_truncated(const char *state_dir, const char *name, size_t length, Journal **ret,
+                           BwError *reterr);
+/* Copies a damaged journal to <path>.corrupt-<UTC time> for a person. */
+int journal_keep_copy(const char *path, char **ret_copy, BwError *reterr);
 void journal_close(Journal *j);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(Journal, journal_close)
 
 int journal_begin(Journal *j, JournalOp op, const char *guest_text, const char *guest_source);
+/* The resolved guest (a GUEST record, type "a{sv}"): right after BEGIN. */
+int journal_guest(Journal *j, GVariant *record);
 int journal_intent(Journal *j, uint32_t seq, const char *plugin, const BwChange *change);
 int journal_done(Journal *j, uint32_t seq, const void *undo, size_t undo_len);
 int journal_undone(Journal *j, uint32_t seq);
@@ -77,8 +99,13 @@ int journal_remove(Journal *j);
 const char *journal_path(const Journal *j);
 
 /* Reads a journal file.  -ENODATA when it records no transaction (a crash
- * right after it was created). */
+ * right after it was created), -EBADMSG when it is corrupt, -EINVAL when
+ * it is not a regular file (a FIFO is refused without blocking). */
 int journal_read(const char *path, JournalState **ret, BwError *reterr);
+/* The same, but corruption ends the reading instead of failing it: the
+ * state holds every whole record before it, corrupt and corrupt_offset
+ * say where it stopped, and n_txn may be 0. */
+int journal_read_salvage(const char *path, JournalState **ret, BwError *reterr);
 void journal_state_free(JournalState *s);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(JournalState, journal_state_free)
 

@@ -7,10 +7,13 @@
 #include <unistd.h>
 
 #include "util/error.h"
+#include "util/log.h"
+#include "cgroup-owner.h"
+#include "guest-lock.h"
 #include "guest-parse.h"
+#include "guest-record.h"
 #include "guest.h"
 #include "journal.h"
-#include "util/log.h"
 #include "manager.h"
 #include "plan.h"
 #include "plugin-loader.h"
@@ -22,6 +25,7 @@ BW_PUBLIC int bw_manager_new(const BwOptions *options, BwManager **ret, BwError 
         g_autoptr(BwManager) m = g_new0(BwManager, 1);
         int r;
 
+        g_mutex_init(&m->plugin_lock);
         if (!ret)
                 return error_set(reterr, -EINVAL, "bw_manager_new: no place for the result");
         r = settings_load(options, &m->settings, reterr);
@@ -64,6 +68,7 @@ BW_PUBLIC void bw_manager_free(BwManager *m) {
                 g_ptr_array_unref(m->plugins); /* fini + dlclose each */
         settings_free(m->settings);
         g_free(m->cgroup_root);
+        g_mutex_clear(&m->plugin_lock);
         g_free(m);
 }
 
@@ -136,6 +141,7 @@ static int manager_check_usable(BwManager *m, BwError *reterr) {
 
 static int manager_plan_resolved(BwManager *m, const BwGuestInfo *info, BwPlan **ret, BwError *reterr) {
         g_autoptr(BwPlan) plan = plan_new();
+        g_autoptr(GMutexLocker) locked = g_mutex_locker_new(&m->plugin_lock);
         int r = manager_check_usable(m, reterr);
         if (r < 0)
                 return r;
@@ -162,15 +168,75 @@ BW_PUBLIC int bw_manager_plan(BwManager *m, const BwGuest *guest, BwPlan **ret, 
         return manager_plan_resolved(m, bw_guest_info(g), ret, reterr);
 }
 
-static int manager_lock(BwManager *m, char **paths, PathLockHandle **ret, BwError *reterr) {
+int manager_lock_paths(BwManager *m, char **paths, PathLockHandle **ret, BwError *reterr) {
         return path_locker_acquire(m->locker, (const char *const *) paths, g_strv_length(paths),
                                    PATH_LOCK_EXCLUSIVE, m->settings->lock_timeout_ms, ret, reterr);
+}
+
+/* Creates the guest's journal with BEGIN and the resolved guest, after
+ * checking under the state-directory lock that no running guest owns its
+ * cgroup: the journal is what tells the next start that one does. */
+static int manager_journal_start(BwManager *m, const BwGuest *g, Journal **ret, BwError *reterr) {
+        const BwGuestInfo *info = bw_guest_info(g);
+        g_autoptr(GuestLock) state_lock = NULL;
+        g_autoptr(Journal) journal = NULL;
+        g_autoptr(GVariant) record = NULL;
+
+        int r = state_lock_acquire(m->settings->state_dir, m->settings->lock_timeout_ms, &state_lock, reterr);
+        if (r < 0)
+                return r;
+        r = cgroup_owner_check_free(m->settings->state_dir, info->name, info->cgroup, reterr);
+        if (r < 0)
+                return r;
+        r = journal_create(m->settings->state_dir, info->name, &journal, reterr);
+        if (r < 0)
+                return r;
+        record = guest_record_build(info, m->cgroup_root, g_get_real_time());
+        r = journal_begin(journal, JOURNAL_OP_START, guest_get_text(g), guest_get_source(g));
+        if (r >= 0)
+                r = journal_guest(journal, record);
+        if (r < 0) {
+                error_set(reterr, r, "journal '%s': cannot write: %m", journal_path(journal));
+                (void) journal_remove(journal); /* nothing was changed yet */
+                return r;
+        }
+        *ret = g_steal_pointer(&journal);
+        return 0;
+}
+
+/* Applies the plan under the journal; commits only while the path locks
+ * still hold. */
+static int manager_apply(BwManager *m, Journal *journal, const BwGuestInfo *info, const BwPlan *plan,
+                         PathLockHandle *locks, BwError *reterr) {
+        Transaction t = { .journal = journal, .plugins = m->plugins, .guest = info };
+        g_mutex_lock(&m->plugin_lock);
+        int r = transaction_apply(&t, plan, reterr);
+        g_mutex_unlock(&m->plugin_lock);
+        if (r < 0) {
+                if (t.rolled_back)
+                        (void) journal_remove(journal); /* the guest never started */
+                /* else: what could not be undone stays journaled for recover */
+                return r;
+        }
+        r = path_locker_check(m->locker, locks);
+        if (r < 0)
+                /* Someone else may have changed these paths meanwhile:
+                 * do not commit; recover undoes under fresh locks. */
+                return error_set(reterr, -ENOLCK,
+                                 "guest '%s': the locks on its paths were lost while it started (%s): "
+                                 "its changes stay journaled in '%s'; 'bulwarkctl recover' undoes them",
+                                 info->name, g_strerror(-r), journal_path(journal));
+        r = journal_commit(journal);
+        if (r < 0)
+                return error_set(reterr, r, "journal '%s': cannot commit: %m", journal_path(journal));
+        return 0;
 }
 
 BW_PUBLIC int bw_manager_start(BwManager *m, const BwGuest *guest, BwError *reterr) {
         g_autoptr(BwGuest) g = NULL;
         g_autoptr(BwPlan) plan = NULL;
         g_autoptr(Journal) journal = NULL;
+        g_autoptr(GuestLock) lock = NULL;
         PathLockHandle *locks = NULL;
         int r;
 
@@ -185,198 +251,25 @@ BW_PUBLIC int bw_manager_start(BwManager *m, const BwGuest *guest, BwError *rete
         if (r < 0)
                 return r;
         const BwGuestInfo *info = bw_guest_info(g);
+        r = cgroup_owner_check_path(info->name, info->cgroup, m->cgroup_root, reterr);
+        if (r < 0)
+                return r;
+        r = guest_lock_acquire(m->settings->state_dir, info->name, m->settings->lock_timeout_ms, &lock, reterr);
+        if (r < 0)
+                return r;
         r = manager_plan_resolved(m, info, &plan, reterr);
         if (r < 0)
                 return r;
 
         g_auto(GStrv) paths = plan_lock_paths(plan);
-        r = manager_lock(m, paths, &locks, reterr);
+        r = manager_lock_paths(m, paths, &locks, reterr);
         if (r < 0)
                 return r;
-
-        r = journal_create(m->settings->state_dir, info->name, &journal, reterr);
-        if (r >= 0) {
-                r = journal_begin(journal, JOURNAL_OP_START, guest_get_text(g), guest_get_source(g));
-                if (r < 0)
-                        r = error_set(reterr, r, "journal '%s': cannot write: %m", journal_path(journal));
-        }
-        if (r >= 0) {
-                Transaction t = { .journal = journal, .plugins = m->plugins, .guest = info };
-                r = transaction_apply(&t, plan, reterr);
-                if (r >= 0 && (r = path_locker_check(m->locker, locks)) < 0)
-                        /* Someone else may have changed these paths meanwhile:
-                         * do not commit; recover undoes under fresh locks. */
-                        r = error_set(reterr, -ENOLCK,
-                                      "guest '%s': the locks on its paths were lost while it started (%s): "
-                                      "its changes stay journaled in '%s'; 'bulwarkctl recover' undoes them",
-                                      info->name, g_strerror(-r), journal_path(journal));
-                else if (r >= 0) {
-                        r = journal_commit(journal);
-                        if (r < 0)
-                                r = error_set(reterr, r, "journal '%s': cannot commit: %m",
-                                              journal_path(journal));
-                } else if (t.rolled_back)
-                        (void) journal_remove(journal); /* the guest never started */
-                /* else: what could not be undone stays journaled for recover */
-        }
+        r = manager_journal_start(m, g, &journal, reterr);
+        if (r >= 0)
+                r = manager_apply(m, journal, info, plan, locks, reterr);
         path_locker_release(m->locker, locks);
         if (r >= 0)
                 log_debug("guest '%s': started with %u change(s)", info->name, plan->changes->len);
         return r;
-}
-
-/* Undoes what a journal says is still applied (from transaction
- * `from_txn` on) under locks of every path those changes touched. */
-static int manager_undo_journal(BwManager *m, Journal *journal, const JournalState *state,
-                                const BwGuestInfo *info, unsigned from_txn, BwError *reterr) {
-        g_autoptr(GPtrArray) paths = g_ptr_array_new();
-        PathLockHandle *locks = NULL;
-
-        for (guint i = 0; i < state->entries->len; i++) {
-                const JournalEntry *e = state->entries->pdata[i];
-                if (e->lock_path && !e->undone && e->txn >= from_txn)
-                        g_ptr_array_add(paths, e->lock_path);
-        }
-        g_ptr_array_add(paths, NULL);
-        int r = manager_lock(m, (char **) paths->pdata, &locks, reterr);
-        if (r < 0)
-                return r;
-        Transaction t = { .journal = journal, .plugins = m->plugins, .guest = info,
-                          .next_seq = state->next_seq };
-        r = transaction_undo_entries(&t, state, from_txn, reterr);
-        path_locker_release(m->locker, locks);
-        return r;
-}
-
-/* Reads a guest's journal and re-parses the definition it recorded. */
-static int manager_load_journal(BwManager *m, const char *name, Journal **ret_journal,
-                                JournalState **ret_state, BwGuest **ret_guest, BwError *reterr) {
-        g_autoptr(Journal) journal = NULL;
-        g_autoptr(JournalState) state = NULL;
-        g_autoptr(BwGuest) parsed = NULL, g = NULL;
-
-        int r = journal_open(m->settings->state_dir, name, &journal, reterr);
-        if (r < 0)
-                return r;
-        r = journal_read(journal_path(journal), &state, reterr);
-        if (r < 0)
-                return r;
-        /* Undo is driven by the journaled changes: read nothing on the host,
-         * so a deleted image or an unplugged device cannot block it. */
-        GuestParseOptions popts = { .skip_host = true };
-        r = guest_parse(state->guest_text, strlen(state->guest_text), state->guest_source, &popts,
-                        &parsed, reterr);
-        if (r < 0)
-                return r;
-        r = manager_resolve_guest(m, parsed, &g, reterr);
-        if (r < 0)
-                return r;
-        *ret_journal = g_steal_pointer(&journal);
-        *ret_state = g_steal_pointer(&state);
-        *ret_guest = g_steal_pointer(&g);
-        return 0;
-}
-
-static int manager_release_all(BwManager *m, const BwGuestInfo *info, BwError *reterr) {
-        int first = 0;
-        for (guint i = 0; i < m->plugins->len; i++) {
-                BwError err = {};
-                int r = plugin_release(m->plugins->pdata[i], info, &err);
-                if (r < 0 && first == 0)
-                        first = error_propagate(reterr, &err);
-        }
-        return first;
-}
-
-/* Undoes everything still applied, releases the guest, forgets it. */
-static int manager_finish_stop(BwManager *m, Journal *journal, const JournalState *state,
-                               const BwGuestInfo *info, BwError *reterr) {
-        int r = manager_undo_journal(m, journal, state, info, 0, reterr);
-        if (r < 0)
-                return r;
-        r = manager_release_all(m, info, reterr);
-        if (r < 0)
-                return r;
-        r = journal_remove(journal);
-        if (r < 0)
-                return error_set(reterr, r, "journal '%s': cannot remove: %m", journal_path(journal));
-        return 0;
-}
-
-BW_PUBLIC int bw_manager_stop(BwManager *m, const char *name, BwError *reterr) {
-        g_autoptr(Journal) journal = NULL;
-        g_autoptr(JournalState) state = NULL;
-        g_autoptr(BwGuest) g = NULL;
-
-        if (!m || !name)
-                return error_set(reterr, -EINVAL, "bw_manager_stop: missing argument");
-        if (name[0] == '.' || strchr(name, '/'))
-                return error_set(reterr, -EINVAL, "guest '%s': not a valid guest name", name);
-        int r = manager_load_journal(m, name, &journal, &state, &g, reterr);
-        if (r < 0)
-                return r;
-        r = journal_begin(journal, JOURNAL_OP_STOP, state->guest_text, state->guest_source);
-        if (r < 0)
-                return error_set(reterr, r, "journal '%s': cannot write: %m", journal_path(journal));
-        return manager_finish_stop(m, journal, state, bw_guest_info(g), reterr);
-}
-
-/* Rolls back one guest's interrupted transaction; 1 when it did, 0 when
- * the guest's last transaction was complete. */
-static int manager_recover_one(BwManager *m, const char *name, BwError *reterr) {
-        g_autoptr(Journal) journal = NULL;
-        g_autoptr(JournalState) state = NULL;
-        g_autoptr(BwGuest) g = NULL;
-
-        int r = manager_load_journal(m, name, &journal, &state, &g, reterr);
-        if (r == -ENODATA) {
-                /* Created, then crashed before the first record: nothing was changed. */
-                g_autofree char *path = journal_file(m->settings->state_dir, name);
-                return unlink(path) < 0 ? error_set(reterr, -errno, "journal '%s': cannot remove: %m", path) : 1;
-        }
-        if (r < 0)
-                return r;
-        const BwGuestInfo *info = bw_guest_info(g);
-        bool complete = state->last_committed || state->last_aborted;
-
-        if (state->last_op == JOURNAL_OP_STOP || (state->last_op == JOURNAL_OP_START && !state->last_committed)) {
-                log_debug("guest '%s': finishing an interrupted %s", name, journal_op_to_string(state->last_op));
-                r = manager_finish_stop(m, journal, state, info, reterr);
-                return r < 0 ? r : 1;
-        }
-        if (complete)
-                return 0;
-        /* An interrupted attach or detach: undo that transaction only. */
-        r = manager_undo_journal(m, journal, state, info, state->n_txn, reterr);
-        if (r < 0)
-                return r;
-        r = journal_abort(journal);
-        if (r < 0)
-                return error_set(reterr, r, "journal '%s': cannot write: %m", journal_path(journal));
-        return 1;
-}
-
-BW_PUBLIC int bw_manager_recover(BwManager *m, BwError *reterr) {
-        if (!m)
-                return error_set(reterr, -EINVAL, "bw_manager_recover: missing argument");
-        g_autofree char *dir = journal_dir(m->settings->state_dir);
-        g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
-        int count = 0, first = 0;
-        if (!d)
-                return 0; /* no journal directory: nothing ever started */
-
-        for (const char *f; (f = g_dir_read_name(d));) {
-                if (!g_str_has_suffix(f, ".journal") || f[0] == '.')
-                        continue;
-                g_autofree char *name = g_strndup(f, strlen(f) - strlen(".journal"));
-                BwError err = {};
-                int r = manager_recover_one(m, name, &err);
-                if (r < 0) {
-                        log_warning("%s", err.message);
-                        if (first == 0)
-                                first = error_propagate(reterr, &err);
-                } else
-                        count += r;
-        }
-        return first < 0 ? first : count;
 }

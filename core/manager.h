@@ -1,12 +1,20 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The manager: settings, loaded plugins and the path locker; runs plan,
- * start, stop and recover. */
+ * start (manager.c), stop and recover (manager-undo.c).
+ *
+ * Threads: plugins are called under plugin_lock (plugin.h promises them
+ * one thread at a time); each transaction on a guest holds the guest's
+ * lock (guest-lock.h) from before it reads the journal to after its last
+ * record, so calls on one guest are serialized, in one process or many.
+ * A thread never waits for a guest or path lock while it holds
+ * plugin_lock. */
 #pragma once
 
 #include <glib.h>
 
 #include <bulwark/bulwark.h>
 
+#include "journal.h"
 #include "path-lock.h"
 #include "settings.h"
 
@@ -15,7 +23,18 @@ struct BwManager {
         GPtrArray *plugins;        /* Plugin*, in apply order */
         PathLocker *locker;
         char *cgroup_root;         /* NULL when no cgroup2 mount was found */
+        GMutex plugin_lock;
 };
 
 /* Replaces the path locker (tests, and lockd once configured). */
 void manager_set_locker(BwManager *m, PathLocker *locker);
+
+/* Locks `paths` (NULL-terminated) exclusively, within the lock timeout. */
+int manager_lock_paths(BwManager *m, char **paths, PathLockHandle **ret, BwError *reterr);
+
+/* Undoes everything the journal says is applied, releases the guest in
+ * every plugin and removes the journal (manager-undo.c). */
+int manager_finish_stop(BwManager *m, Journal *journal, const JournalState *state, const BwGuestInfo *info,
+                        BwError *reterr);
+/* recover --force of one guest whose lock the caller holds (manager-force.c). */
+int manager_recover_force(BwManager *m, const char *name, BwError *reterr);

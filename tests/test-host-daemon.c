@@ -6,6 +6,7 @@
 #include "config.h"
 
 #include <dlfcn.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -125,6 +126,61 @@ static void test_host_daemon_check_and_explain(void **state) {
         free(dir);
 }
 
+/* The lifecycle entry points a daemon resolves: start, list, get, stop
+ * with flags, recover of one guest. */
+static void test_host_daemon_lifecycle(void **state) {
+        Api *a = *state;
+        int (*load)(const char *, size_t, const char *, BwGuest **, BwError *) = sym(a->dl, "bw_guest_load_data");
+        void (*guest_free)(BwGuest *) = sym(a->dl, "bw_guest_free");
+        int (*mnew)(const BwOptions *, BwManager **, BwError *) = sym(a->dl, "bw_manager_new");
+        void (*mfree)(BwManager *) = sym(a->dl, "bw_manager_free");
+        int (*start)(BwManager *, const BwGuest *, BwError *) = sym(a->dl, "bw_manager_start");
+        int (*list)(BwManager *, char ***, BwError *) = sym(a->dl, "bw_manager_list_guests");
+        void (*strv_free)(char **) = sym(a->dl, "bw_strv_free");
+        int (*get)(BwManager *, const char *, BwGuestState **, BwError *) = sym(a->dl, "bw_manager_get_guest");
+        BwGuestStatus (*status)(const BwGuestState *) = sym(a->dl, "bw_guest_state_status");
+        const BwGuestInfo *(*info)(const BwGuestState *) = sym(a->dl, "bw_guest_state_info");
+        const char *(*cgroup)(const BwGuestState *) = sym(a->dl, "bw_guest_state_cgroup");
+        int64_t (*started)(const BwGuestState *) = sym(a->dl, "bw_guest_state_start_time");
+        void (*state_free)(BwGuestState *) = sym(a->dl, "bw_guest_state_free");
+        int (*stop)(BwManager *, const char *, unsigned, BwError *) = sym(a->dl, "bw_manager_stop_with_flags");
+        int (*recover)(BwManager *, const char *, unsigned, BwError *) = sym(a->dl, "bw_manager_recover_guest");
+
+        char *dir = test_scratch_new("hostd");
+        g_autofree char *img = test_write_file(dir, "vm.img", "raw", -1);
+        g_autofree char *text = g_strdup_printf("[guest]\nname=hosted\nuser=0\ngroup=0\n[disk:root]\npath=%s\n", img);
+        g_autofree char *plugins = test_builddir_path("plugins/nop/.libs");
+        BwOptions o = { .config_path = "/dev/null", .plugin_dir = plugins, .plugins = "nop",
+                        .state_dir = dir, .cgroup_root = dir };
+        BwManager *m = NULL;
+        BwGuest *g = NULL;
+        BwGuestState *s = NULL;
+        BwError err = {};
+        char **names = NULL;
+        int64_t before = g_get_real_time();
+
+        assert_int_equal(load(text, strlen(text), "<host-daemon>", &g, &err), 0);
+        assert_int_equal(mnew(&o, &m, &err), 0);
+        assert_int_equal(start(m, g, &err), 0);
+        assert_int_equal(list(m, &names, &err), 0);
+        assert_string_equal(names[0], "hosted");
+        assert_null(names[1]);
+        strv_free(names);
+        assert_int_equal(get(m, "hosted", &s, &err), 0);
+        assert_int_equal(status(s), BW_GUEST_RUNNING);
+        assert_string_equal(info(s)->resources[0].path, img);
+        assert_non_null(strstr(cgroup(s), "/bulwark/hosted"));
+        assert_true(started(s) >= before && started(s) <= g_get_real_time());
+        state_free(s);
+        assert_int_equal(recover(m, "hosted", 0, &err), 0);
+        assert_int_equal(stop(m, "hosted", BW_STOP_KILL, &err), 0);
+        assert_int_equal(get(m, "hosted", &s, &err), -ENOENT);
+        mfree(m);
+        guest_free(g);
+        test_scratch_remove(dir);
+        free(dir);
+}
+
 static void test_host_daemon_internals_hidden(void **state) {
         Api *a = *state;
         const char *internal[] = { "plugin_load", "log_internal", "journal_create", "settings_load",
@@ -138,6 +194,7 @@ static void test_host_daemon_internals_hidden(void **state) {
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_host_daemon_check_and_explain),
+                cmocka_unit_test(test_host_daemon_lifecycle),
                 cmocka_unit_test(test_host_daemon_internals_hidden),
         };
         return cmocka_run_group_tests(tests, api_open, api_close);

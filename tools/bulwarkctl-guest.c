@@ -1,12 +1,15 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* bulwarkctl guest check|explain|start|stop, and bulwarkctl recover. */
+/* bulwarkctl guest check|explain|start|stop|list, and bulwarkctl recover. */
 #include "config.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
+#include <glib.h>
+
 #include "bulwarkctl.h"
+#include "json-out.h"
 #include "core/guest.h"
 
 static void guest_help(FILE *f) {
@@ -20,9 +23,16 @@ static void guest_help(FILE *f) {
                 "                 plugin's chown, label, profile rule and device rule; changes nothing\n"
                 "  start FILE     plan, lock, apply (journaled) and commit; on failure every\n"
                 "                 applied change is undone\n"
-                "  stop NAME      undo every change of a started guest, newest first\n"
+                "  stop [--kill] NAME\n"
+                "                 undo every change of a started guest, newest first; refused\n"
+                "                 while the guest's cgroup still holds a process (it would run\n"
+                "                 unconfined): --kill kills them (cgroup.kill) and waits first\n"
+                "  list           the guests the state directory knows: running, interrupted\n"
+                "                 (a transaction running or cut short by a crash) or corrupt\n"
                 "\n"
-                "--json (before 'guest') prints JSON for check and explain.\n");
+                "A start, stop or recover of a guest waits for any other transaction on the\n"
+                "same guest (its lock, <state-dir>/guests/.NAME.lock) up to the lock timeout.\n"
+                "--json (before 'guest') prints JSON for check, explain and list.\n");
 }
 
 static int guest_load(const char *path, BwGuest **ret) {
@@ -149,21 +159,86 @@ static int guest_start(CtlContext *ctx, const char *path) {
         return rc;
 }
 
-static int guest_stop(CtlContext *ctx, const char *name) {
+static int guest_stop(CtlContext *ctx, const char *name, unsigned flags) {
         BwManager *m = NULL;
         BwError err = {};
         int rc = CTL_EXIT_FAILURE;
 
         if (ctl_manager_open(ctx, &m) < 0)
                 return CTL_EXIT_FAILURE;
-        if (bw_manager_stop(m, name, &err) < 0)
+        int r = bw_manager_stop_with_flags(m, name, flags, &err);
+        if (r < 0) {
                 fprintf(stderr, "bulwarkctl: %s\n", err.message);
-        else {
+                if (r == -ETIMEDOUT)
+                        rc = CTL_EXIT_TEMPFAIL;
+        } else {
                 printf("guest '%s': stopped, every change undone\n", name);
                 rc = CTL_EXIT_OK;
         }
         bw_manager_free(m);
         return rc;
+}
+
+static const char *guest_status_string(BwGuestStatus s) {
+        switch (s) {
+        case BW_GUEST_RUNNING: return "running";
+        case BW_GUEST_INTERRUPTED: return "interrupted";
+        case BW_GUEST_CORRUPT: return "corrupt";
+        }
+        return "unknown";
+}
+
+static void list_print_one(CtlContext *ctx, const char *name, const BwGuestState *s, bool first) {
+        const char *cgroup = bw_guest_state_cgroup(s);
+        int64_t t = bw_guest_state_start_time(s);
+        g_autoptr(GDateTime) dt = t ? g_date_time_new_from_unix_utc(t / G_USEC_PER_SEC) : NULL;
+        g_autofree char *when = dt ? g_date_time_format_iso8601(dt) : NULL;
+
+        if (ctx->json) {
+                printf("%s{\"name\":", first ? "" : ",");
+                json_print_string(stdout, name);
+                printf(",\"status\":");
+                json_print_string(stdout, guest_status_string(bw_guest_state_status(s)));
+                printf(",\"cgroup\":");
+                json_print_string(stdout, cgroup);
+                printf(",\"started\":");
+                json_print_string(stdout, when);
+                printf("}");
+        } else
+                printf("%-20s %-12s %-22s %s\n", name, guest_status_string(bw_guest_state_status(s)),
+                       when ? when : "-", cgroup ? cgroup : "-");
+}
+
+static int guest_list(CtlContext *ctx) {
+        BwManager *m = NULL;
+        BwError err = {};
+        char **names = NULL;
+
+        if (ctl_manager_open(ctx, &m) < 0)
+                return CTL_EXIT_FAILURE;
+        if (bw_manager_list_guests(m, &names, &err) < 0) {
+                fprintf(stderr, "bulwarkctl: %s\n", err.message);
+                bw_manager_free(m);
+                return CTL_EXIT_FAILURE;
+        }
+        if (ctx->json)
+                printf("[");
+        else
+                printf("%-20s %-12s %-22s %s\n", "NAME", "STATUS", "STARTED", "CGROUP");
+        for (size_t i = 0; names[i]; i++) {
+                BwGuestState *s = NULL;
+                if (bw_manager_get_guest(m, names[i], &s, &err) < 0) {
+                        fprintf(stderr, "bulwarkctl: %s\n", err.message);
+                        continue;
+                }
+                list_print_one(ctx, names[i], s, i == 0);
+                bw_guest_state_free(s);
+        }
+        if (ctx->json)
+                printf("]\n");
+        bw_strv_free(names);
+        bw_manager_free(m);
+        return CTL_EXIT_OK;
 }
 
 int ctl_guest_main(CtlContext *ctx, int argc, char **argv) {
@@ -178,34 +253,67 @@ int ctl_guest_main(CtlContext *ctx, int argc, char **argv) {
         if (argc == 3 && strcmp(argv[1], "start") == 0)
                 return guest_start(ctx, argv[2]);
         if (argc == 3 && strcmp(argv[1], "stop") == 0)
-                return guest_stop(ctx, argv[2]);
+                return guest_stop(ctx, argv[2], 0);
+        if (argc == 4 && strcmp(argv[1], "stop") == 0 && strcmp(argv[2], "--kill") == 0)
+                return guest_stop(ctx, argv[3], BW_STOP_KILL);
+        if (argc == 2 && strcmp(argv[1], "list") == 0)
+                return guest_list(ctx);
         guest_help(stderr);
         return CTL_EXIT_USAGE;
+}
+
+static void recover_help(FILE *f) {
+        fprintf(f,
+                "Usage: bulwarkctl recover [--force GUEST | GUEST]\n\n"
+                "Rolls back every transaction a crash interrupted (a start, attach,\n"
+                "detach or stop that did not finish), as recorded in the journal under\n"
+                "the state directory.  Guests that started completely are left alone; a\n"
+                "guest whose transaction is running now is skipped, with a warning.\n"
+                "\n"
+                "A journal with a bad record followed by more data is corrupt: it is\n"
+                "reported (file and offset), left exactly as it is, and the exit status\n"
+                "is non-zero.  Only a bad record at the very end (a write cut short by\n"
+                "a crash) is cut off.\n"
+                "\n"
+                "  GUEST          recover that guest only\n"
+                "  --force GUEST  for a corrupt journal: undo every change the records\n"
+                "                 before the damage list, report what could not be undone\n"
+                "                 and that later records were unreadable, keep a copy\n"
+                "                 GUEST.journal.corrupt-TIME, and remove the journal only\n"
+                "                 when everything readable was undone\n");
 }
 
 int ctl_recover_main(CtlContext *ctx, int argc, char **argv) {
         BwManager *m = NULL;
         BwError err = {};
+        unsigned flags = 0;
+        const char *name = NULL;
+        int r;
 
         if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
-                printf("Usage: bulwarkctl recover\n\n"
-                       "Rolls back every transaction a crash interrupted (a start, attach,\n"
-                       "detach or stop that did not finish), as recorded in the journal under\n"
-                       "the state directory.  Guests that started completely are left alone.\n");
+                recover_help(stdout);
                 return CTL_EXIT_OK;
         }
-        if (argc != 1) {
-                fprintf(stderr, "Usage: bulwarkctl recover\n");
+        if (argc == 3 && strcmp(argv[1], "--force") == 0) {
+                flags = BW_RECOVER_FORCE;
+                name = argv[2];
+        } else if (argc == 2 && argv[1][0] != '-')
+                name = argv[1];
+        else if (argc != 1) {
+                recover_help(stderr);
                 return CTL_EXIT_USAGE;
         }
         if (ctl_manager_open(ctx, &m) < 0)
                 return CTL_EXIT_FAILURE;
-        int r = bw_manager_recover(m, &err);
+        r = name ? bw_manager_recover_guest(m, name, flags, &err) : bw_manager_recover(m, &err);
         bw_manager_free(m);
         if (r < 0) {
                 fprintf(stderr, "bulwarkctl: %s\n", err.message);
-                return CTL_EXIT_FAILURE;
+                return r == -EBUSY ? CTL_EXIT_TEMPFAIL : CTL_EXIT_FAILURE;
         }
-        printf("recovered %d interrupted transaction(s)\n", r);
+        if (name && flags)
+                printf("guest '%s': %s\n", name, r ? "recovered: every readable change undone" : "nothing to recover");
+        else
+                printf("recovered %d interrupted transaction(s)\n", r);
         return CTL_EXIT_OK;
 }

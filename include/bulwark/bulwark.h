@@ -12,6 +12,15 @@
  *    every object has a `bw_<thing>_free()` that accepts NULL.  Pointers
  *    returned by accessors are owned by the object they came from and live
  *    as long as it does.
+ *  - Threads: a BwManager may be used from several threads at once.  Calls
+ *    on one guest are serialized: each start, stop or recover of a guest
+ *    holds that guest's lock (<state-dir>/guests/.<name>.lock, an flock) for
+ *    its whole transaction, which excludes other threads and other
+ *    processes alike; start and stop wait for it up to the lock timeout,
+ *    recover skips a guest whose lock is held.  Plugins are called from one
+ *    thread at a time (the manager serializes them).  A BwGuest or BwPlan
+ *    is not shared between threads unless the caller serializes its use;
+ *    bw_manager_free() must not race with calls on the same manager.
  *  - Symbols not declared in bulwark.h or plugin.h are not exported.
  *  - ABI: the soname changes when an entry point changes incompatibly;
  *    new entry points are added in a new version node of the version script.
@@ -121,12 +130,39 @@ BW_PUBLIC void bw_plan_free(BwPlan *plan);
 
 /* Plans, locks every path of the plan, applies the changes in plugin order
  * (each journaled before it is made) and commits.  On any failure every
- * applied change is undone in reverse order and the error returned. */
+ * applied change is undone in reverse order and the error returned.
+ * The journal records the guest as resolved now (cgroup and cgroup root,
+ * every host path with its role, uid/gid, uuid, start time): stop and
+ * recover work from that record, never from today's host or settings.
+ * Refused: a cgroup outside the configured cgroup root (compared by path
+ * components), the root itself, a path with "." or ".." components, and a
+ * cgroup that another running guest of this state directory owns or that
+ * is nested with its cgroup (-EPERM, -EINVAL, -EBUSY).  -EEXIST: the guest
+ * is already started; -ETIMEDOUT: another transaction on the guest did not
+ * finish within the lock timeout. */
 BW_PUBLIC int bw_manager_start(BwManager *manager, const BwGuest *guest, BwError *reterr);
-/* Undoes every change of a started guest in reverse order and releases it. */
+/* Undoes every change of a started guest in reverse order and releases it.
+ * The same as bw_manager_stop_with_flags(manager, name, 0, reterr). */
 BW_PUBLIC int bw_manager_stop(BwManager *manager, const char *name, BwError *reterr);
+
+enum {
+        /* Kill the processes left in the guest's cgroup (cgroup.kill), wait
+         * until it is empty, then stop. */
+        BW_STOP_KILL = 1u << 0,
+};
+/* Stops a guest.  Before anything is undone, its cgroup (and every
+ * descendant) must hold no process, since undoing the device program
+ * would leave them unconfined: -EBUSY naming the guest, the cgroup and a
+ * pid, with every change left in place, unless BW_STOP_KILL is given. */
+BW_PUBLIC int bw_manager_stop_with_flags(BwManager *manager, const char *name, unsigned flags,
+                                         BwError *reterr);
+
 /* Undoes the changes of every transaction a crash interrupted.  Returns
- * the number of transactions rolled back. */
+ * the number of transactions rolled back.  A guest whose transaction is
+ * running (its lock is held) is skipped with a warning.  A corrupt
+ * journal (a bad record followed by more data) is refused with -EBADMSG,
+ * naming the file and the offset, and left byte for byte as it is; the
+ * other guests are still recovered. */
 BW_PUBLIC int bw_manager_recover(BwManager *manager, BwError *reterr);
 
 /* ---- JSON -------------------------------------------------------------- */
@@ -168,6 +204,53 @@ BW_PUBLIC int bw_plan_to_json(const BwPlan *plan, const BwGuest *guest, char **r
  * BW_PLUGIN_FLAG_* number), "flag_names" (["labels-paths",
  * "needs-root"]), "usable", "reason" ("" when none), "path"}]. */
 BW_PUBLIC int bw_manager_plugins_to_json(const BwManager *manager, char **ret_json);
+
+enum {
+        /* Recover a guest whose journal is damaged (what a plain recover
+         * refuses with -EBADMSG; a sound journal is recovered as without
+         * the flag): undo every change the whole records before the damage
+         * list, say what could not be undone and that the records after the
+         * damage were unreadable, keep a copy <name>.journal.corrupt-<time>
+         * of the damaged file, and remove the journal only when everything
+         * readable was undone.  Refused (-EBUSY) while the recorded cgroup
+         * holds a process. */
+        BW_RECOVER_FORCE = 1u << 0,
+};
+/* Recovers one guest: 1 when a transaction (or with BW_RECOVER_FORCE, the
+ * guest) was rolled back, 0 when its last transaction was complete,
+ * -EBUSY when a transaction on it is running. */
+BW_PUBLIC int bw_manager_recover_guest(BwManager *manager, const char *name, unsigned flags,
+                                       BwError *reterr);
+
+/* ---- Guests the state directory knows ------------------------------- */
+
+/* Names of the guests that have a journal (started, or left by an
+ * interrupted transaction), sorted; NULL-terminated, free with
+ * bw_strv_free(). */
+BW_PUBLIC int bw_manager_list_guests(BwManager *manager, char ***ret_names, BwError *reterr);
+BW_PUBLIC void bw_strv_free(char **strv);
+
+typedef struct BwGuestState BwGuestState;
+
+typedef enum BwGuestStatus {
+        BW_GUEST_RUNNING = 1,      /* its last transaction finished */
+        BW_GUEST_INTERRUPTED,      /* a transaction is running, or a crash interrupted one */
+        BW_GUEST_CORRUPT,          /* its journal is damaged: see bw_manager_recover_guest() */
+} BwGuestStatus;
+
+/* What the journal of a guest says, read without changing it.  -ENOENT
+ * when the guest has no journal. */
+BW_PUBLIC int bw_manager_get_guest(BwManager *manager, const char *name, BwGuestState **ret,
+                                   BwError *reterr);
+BW_PUBLIC BwGuestStatus bw_guest_state_status(const BwGuestState *state);
+/* The guest as resolved when it started (the journal's record); NULL when
+ * the journal holds no readable record. */
+BW_PUBLIC const BwGuestInfo *bw_guest_state_info(const BwGuestState *state);
+/* Its cgroup (NULL when none or unknown), and its start time in
+ * microseconds since the epoch (CLOCK_REALTIME; 0 when unknown). */
+BW_PUBLIC const char *bw_guest_state_cgroup(const BwGuestState *state);
+BW_PUBLIC int64_t bw_guest_state_start_time(const BwGuestState *state);
+BW_PUBLIC void bw_guest_state_free(BwGuestState *state);
 
 /* ---- Logging ----------------------------------------------------------- */
 

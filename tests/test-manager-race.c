@@ -1,0 +1,226 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* start, stop and recover racing on the same guests, from several processes
+ * and from several threads sharing one manager (nop and fake-files
+ * plugins, no root): every call gives an answer its guest's state allows,
+ * and at the end every guest is consistent — started: its journal is
+ * committed and readable and its marker files exist; stopped: no journal,
+ * no marker, no lock file — and no journal is corrupt. */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <glib.h>
+
+#include <bulwark/bulwark.h>
+
+#include "core/journal.h"
+#include "test-util.h"
+
+#define N_GUESTS 3
+#define N_DISKS 3
+#define N_WORKERS 4
+#define N_ROUNDS 50
+
+typedef struct Fixture {
+        char *dir;
+        char *markers;
+        char *state;
+        char *plugin_dir;
+        char *conf;
+        char *guests[N_GUESTS];    /* definition files */
+} Fixture;
+
+static int setup(void **state) {
+        Fixture *f = calloc(1, sizeof(*f));
+        f->dir = test_scratch_new("race");
+        f->markers = g_build_filename(f->dir, "markers", NULL);
+        f->state = g_build_filename(f->dir, "state", NULL);
+        g_autofree char *a = test_builddir_path("tests/plugins/.libs");
+        g_autofree char *b = test_builddir_path("plugins/nop/.libs");
+        f->plugin_dir = g_strdup_printf("%s:%s", a, b);
+        mkdir(f->markers, 0700);
+        g_autofree char *conf = g_strdup_printf("[plugin:fake-files]\ndir=%s\n", f->markers);
+        f->conf = test_write_file(f->dir, "bulwark.conf", conf, -1);
+        for (int i = 0; i < N_GUESTS; i++) {
+                g_autoptr(GString) text = g_string_new(NULL);
+                g_string_printf(text, "[guest]\nname=g%d\nuser=0\ngroup=0\n", i);
+                for (int k = 1; k <= N_DISKS; k++) {
+                        g_autofree char *file = g_strdup_printf("g%d-d%d.img", i, k);
+                        g_autofree char *img = test_write_file(f->dir, file, "raw", -1);
+                        g_string_append_printf(text, "[disk:g%d-d%d]\npath=%s\n", i, k, img);
+                }
+                g_autofree char *name = g_strdup_printf("g%d.guest", i);
+                f->guests[i] = test_write_file(f->dir, name, text->str, -1);
+        }
+        *state = f;
+        return 0;
+}
+
+static int teardown(void **state) {
+        Fixture *f = *state;
+        test_scratch_remove(f->dir);
+        for (int i = 0; i < N_GUESTS; i++)
+                free(f->guests[i]);
+        g_free(f->markers);
+        g_free(f->state);
+        g_free(f->plugin_dir);
+        free(f->conf);
+        free(f->dir);
+        free(f);
+        return 0;
+}
+
+static BwManager *race_manager(Fixture *f, char *msg, size_t size) {
+        BwOptions o = { .config_path = f->conf, .plugin_dir = f->plugin_dir, .plugins = "nop,fake-files",
+                        .state_dir = f->state, .cgroup_root = f->dir };
+        BwManager *m = NULL;
+        BwError err = {};
+        if (bw_manager_new(&o, &m, &err) < 0)
+                snprintf(msg, size, "bw_manager_new: %s", err.message);
+        return m;
+}
+
+/* One random operation; false (with a message) on an answer the guest's
+ * state never allows. */
+static bool race_op(BwManager *m, Fixture *f, GRand *rand, char *msg, size_t size) {
+        int i = g_rand_int_range(rand, 0, N_GUESTS), op = g_rand_int_range(rand, 0, 3);
+        g_autofree char *name = g_strdup_printf("g%d", i);
+        BwError err = {};
+        int r;
+
+        if (op == 0) {
+                BwGuest *g = NULL;
+                if (bw_guest_load_file(f->guests[i], &g, &err) < 0) {
+                        snprintf(msg, size, "load: %s", err.message);
+                        return false;
+                }
+                r = bw_manager_start(m, g, &err);
+                bw_guest_free(g);
+                if (r == 0 || r == -EEXIST)
+                        return true;
+        } else if (op == 1) {
+                r = bw_manager_stop(m, name, &err);
+                if (r == 0 || r == -ENOENT)
+                        return true;
+        } else {
+                r = bw_manager_recover(m, &err);
+                if (r >= 0)
+                        return true;
+        }
+        snprintf(msg, size, "%s %s: %d: %s", op == 0 ? "start" : op == 1 ? "stop" : "recover", name, r,
+                 err.message);
+        return false;
+}
+
+static bool race_worker(Fixture *f, BwManager *m, unsigned seed, char *msg, size_t size) {
+        g_autoptr(GRand) rand = g_rand_new_with_seed(seed);
+        for (int round = 0; round < N_ROUNDS; round++)
+                if (!race_op(m, f, rand, msg, size))
+                        return false;
+        return true;
+}
+
+/* Every guest is either started in full or stopped in full. */
+static void race_check_consistent(Fixture *f) {
+        for (int i = 0; i < N_GUESTS; i++) {
+                g_autofree char *journal = g_strdup_printf("%s/guests/g%d.journal", f->state, i);
+                g_autofree char *lock = g_strdup_printf("%s/guests/.g%d.lock", f->state, i);
+                bool started = access(journal, F_OK) == 0;
+                if (started) {
+                        g_autoptr(JournalState) s = NULL;
+                        BwError err = {};
+                        if (journal_read(journal, &s, &err) < 0)
+                                fail_msg("guest g%d: %s", i, err.message);
+                        if (s->last_op != JOURNAL_OP_START || !s->last_committed)
+                                fail_msg("guest g%d: journal of an unfinished %s", i, journal_op_to_string(s->last_op));
+                } else if (access(lock, F_OK) == 0)
+                        fail_msg("guest g%d: stopped, but its lock file is left", i);
+                for (int k = 1; k <= N_DISKS; k++) {
+                        g_autofree char *marker = g_strdup_printf("%s/g%d-d%d", f->markers, i, k);
+                        if ((access(marker, F_OK) == 0) != started)
+                                fail_msg("guest g%d is %s, but marker d%d is %s", i, started ? "started" : "stopped",
+                                         k, started ? "missing" : "left");
+                }
+        }
+        g_autofree char *gdir = g_build_filename(f->state, "guests", NULL);
+        g_autoptr(GDir) d = g_dir_open(gdir, 0, NULL);
+        for (const char *e; d && (e = g_dir_read_name(d));)
+                if (strstr(e, ".corrupt-"))
+                        fail_msg("a corrupt journal was kept: %s", e);
+}
+
+static void test_race_processes(void **state) {
+        Fixture *f = *state;
+        pid_t pids[N_WORKERS];
+        for (int w = 0; w < N_WORKERS; w++) {
+                pids[w] = fork();
+                assert_true(pids[w] >= 0);
+                if (pids[w] == 0) {
+                        char msg[2048] = "";
+                        BwManager *m = race_manager(f, msg, sizeof(msg));
+                        bool ok = m && race_worker(f, m, 1000u + (unsigned) w, msg, sizeof(msg));
+                        if (!ok)
+                                fprintf(stderr, "worker %d: %s\n", w, msg);
+                        bw_manager_free(m);
+                        _exit(ok ? 0 : 1);
+                }
+        }
+        int failed = 0;
+        for (int w = 0; w < N_WORKERS; w++) {
+                int status;
+                assert_int_equal(waitpid(pids[w], &status, 0), pids[w]);
+                if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+                        failed++;
+        }
+        assert_int_equal(failed, 0);
+        race_check_consistent(f);
+}
+
+typedef struct RaceThread {
+        Fixture *f;
+        BwManager *m;
+        unsigned seed;
+        bool ok;
+        char msg[2048];
+} RaceThread;
+
+static void *race_thread(void *data) {
+        RaceThread *t = data;
+        t->ok = race_worker(t->f, t->m, t->seed, t->msg, sizeof(t->msg));
+        return NULL;
+}
+
+static void test_race_threads(void **state) {
+        Fixture *f = *state;
+        char msg[2048] = "";
+        BwManager *m = race_manager(f, msg, sizeof(msg));
+        RaceThread t[N_WORKERS];
+        GThread *threads[N_WORKERS];
+        if (!m)
+                fail_msg("%s", msg);
+        for (int w = 0; w < N_WORKERS; w++) {
+                t[w] = (RaceThread) { .f = f, .m = m, .seed = 2000u + (unsigned) w };
+                threads[w] = g_thread_new("race", race_thread, &t[w]);
+        }
+        for (int w = 0; w < N_WORKERS; w++)
+                g_thread_join(threads[w]);
+        for (int w = 0; w < N_WORKERS; w++)
+                if (!t[w].ok)
+                        fail_msg("thread %d: %s", w, t[w].msg);
+        bw_manager_free(m);
+        race_check_consistent(f);
+}
+
+int main(void) {
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test_setup_teardown(test_race_processes, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_race_threads, setup, teardown),
+        };
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}

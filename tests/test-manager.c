@@ -1,0 +1,495 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The manager without root (fake-files and nop plugins): corrupt journals
+ * are refused and kept, recover --force undoes what can be read, FIFOs are
+ * refused without blocking, stop works from the journal's record of the
+ * guest, a guest's lock makes other transactions wait or skip it, and a
+ * start refuses cgroups outside the root or owned by another guest. */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <glib.h>
+
+#include <bulwark/bulwark.h>
+
+#include "test-util.h"
+
+typedef struct Fixture {
+        char *dir;
+        char *markers;
+        char *state;
+        char *cgroot;
+        char *plugin_dir;
+} Fixture;
+
+static int setup(void **state) {
+        Fixture *f = calloc(1, sizeof(*f));
+        f->dir = test_scratch_new("mgr");
+        f->markers = g_build_filename(f->dir, "markers", NULL);
+        f->state = g_build_filename(f->dir, "state", NULL);
+        f->cgroot = g_build_filename(f->dir, "cg", NULL);
+        g_autofree char *a = test_builddir_path("tests/plugins/.libs");
+        g_autofree char *b = test_builddir_path("plugins/nop/.libs");
+        f->plugin_dir = g_strdup_printf("%s:%s", a, b);
+        mkdir(f->markers, 0700);
+        mkdir(f->cgroot, 0700);
+        *state = f;
+        return 0;
+}
+
+static int teardown(void **state) {
+        Fixture *f = *state;
+        test_scratch_remove(f->dir);
+        g_free(f->markers);
+        g_free(f->state);
+        g_free(f->cgroot);
+        g_free(f->plugin_dir);
+        free(f->dir);
+        free(f);
+        return 0;
+}
+
+static BwManager *manager_with(Fixture *f, const char *plugins, const char *extra) {
+        g_autofree char *conf = g_strdup_printf("[bulwark]\nlock-timeout=0.3\n[plugin:fake-files]\ndir=%s\n%s",
+                                                f->markers, extra ? extra : "");
+        g_autofree char *conf_path = test_write_file(f->dir, "bulwark.conf", conf, -1);
+        BwOptions o = { .config_path = conf_path, .plugin_dir = f->plugin_dir, .plugins = plugins,
+                        .state_dir = f->state, .cgroup_root = f->cgroot };
+        BwManager *m = NULL;
+        BwError err = {};
+        if (bw_manager_new(&o, &m, &err) < 0)
+                fail_msg("bw_manager_new: %s", err.message);
+        return m;
+}
+
+/* A guest with n disks <name>-d1..n (raw images in the scratch dir). */
+static BwGuest *guest_with(Fixture *f, const char *name, int n, const char *extra) {
+        g_autoptr(GString) text = g_string_new(NULL);
+        g_string_printf(text, "[guest]\nname=%s\nuser=0\ngroup=0\n%s", name, extra ? extra : "");
+        for (int i = 1; i <= n; i++) {
+                g_autofree char *file = g_strdup_printf("%s-d%d.img", name, i);
+                g_autofree char *img = test_write_file(f->dir, file, "raw image", -1);
+                g_string_append_printf(text, "[disk:%s-d%d]\npath=%s\n", name, i, img);
+        }
+        BwGuest *g = NULL;
+        BwError err = {};
+        if (bw_guest_load_data(text->str, text->len, name, &g, &err) < 0)
+                fail_msg("guest: %s", err.message);
+        return g;
+}
+
+static char *journal_of(Fixture *f, const char *name) {
+        g_autofree char *file = g_strdup_printf("%s.journal", name);
+        return g_build_filename(f->state, "guests", file, NULL);
+}
+
+static GBytes *file_bytes(const char *path) {
+        g_autofree char *data = NULL;
+        gsize len = 0;
+        if (!g_file_get_contents(path, &data, &len, NULL))
+                return NULL;
+        return g_bytes_new(data, len);
+}
+
+/* Offset of record `index` (0-based) of a journal file. */
+static size_t record_offset(GBytes *bytes, unsigned index) {
+        gsize len = 0;
+        const uint8_t *p = g_bytes_get_data(bytes, &len);
+        size_t off = 0;
+        for (unsigned i = 0; i < index; i++) {
+                uint32_t n;
+                assert_true(off + 16 <= len);
+                memcpy(&n, p + off + 8, 4);
+                off += 16 + n;
+        }
+        return off;
+}
+
+static unsigned count_records(GBytes *bytes) {
+        gsize len = 0;
+        unsigned n = 0;
+        g_bytes_get_data(bytes, &len);
+        while (record_offset(bytes, n) < len)
+                n++;
+        return n;
+}
+
+/* Flips one payload byte of record `index`; returns the record's offset. */
+static size_t flip_record(const char *path, unsigned index) {
+        g_autoptr(GBytes) b = file_bytes(path);
+        size_t off = record_offset(b, index);
+        int fd = open(path, O_RDWR | O_CLOEXEC);
+        uint8_t c;
+        assert_true(fd >= 0);
+        assert_int_equal(pread(fd, &c, 1, (off_t) off + 16), 1);
+        c ^= 0x40;
+        assert_int_equal(pwrite(fd, &c, 1, (off_t) off + 16), 1);
+        close(fd);
+        return off;
+}
+
+static bool marker_exists(Fixture *f, const char *name, int i) {
+        g_autofree char *m = g_strdup_printf("%s/%s-d%d", f->markers, name, i);
+        return access(m, F_OK) == 0;
+}
+
+/* Record 9 of a committed 27-record journal is flipped: recover and stop
+ * refuse, name file and offset, change nothing; --force undoes what the
+ * first 9 records describe and keeps a copy of the damaged file. */
+static void test_recover_refuses_mid_file_corruption(void **state) {
+        Fixture *f = *state;
+        BwManager *m = manager_with(f, "fake-files", NULL);
+        BwGuest *g = guest_with(f, "vm", 12, NULL);
+        BwError err = {};
+        g_autofree char *path = journal_of(f, "vm");
+
+        assert_int_equal(bw_manager_start(m, g, &err), 0);
+        /* --force never tears down a guest whose journal is sound. */
+        assert_int_equal(bw_manager_recover_guest(m, "vm", BW_RECOVER_FORCE, &err), 0);
+        g_autoptr(GBytes) clean = file_bytes(path);
+        assert_int_equal(count_records(clean), 27); /* BEGIN GUEST 12x(INTENT DONE) COMMIT */
+        size_t off = flip_record(path, 9);
+        g_autoptr(GBytes) damaged = file_bytes(path);
+        g_autofree char *where = g_strdup_printf("vm.journal': corrupt record at offset %zu", off);
+
+        assert_int_equal(bw_manager_recover(m, &err), -EBADMSG);
+        assert_non_null(strstr(err.message, where));
+        assert_non_null(strstr(err.message, "recover --force vm"));
+        assert_int_equal(bw_manager_stop(m, "vm", &err), -EBADMSG);
+        assert_non_null(strstr(err.message, where));
+        g_autoptr(GBytes) after = file_bytes(path);
+        assert_true(g_bytes_equal(after, damaged));
+        for (int i = 1; i <= 12; i++)
+                assert_true(marker_exists(f, "vm", i));
+
+        /* Records 0-8 list d1-d3 done and d4 intended. */
+        assert_int_equal(bw_manager_recover_guest(m, "vm", BW_RECOVER_FORCE, &err), 1);
+        for (int i = 1; i <= 12; i++)
+                if (marker_exists(f, "vm", i) != (i > 4))
+                        fail_msg("after --force, marker d%d %s", i, i > 4 ? "was removed" : "is still there");
+        assert_int_equal(access(path, F_OK), -1);
+        g_autofree char *gdir = g_build_filename(f->state, "guests", NULL);
+        g_autoptr(GDir) d = g_dir_open(gdir, 0, NULL);
+        int copies = 0;
+        for (const char *e; (e = g_dir_read_name(d));) {
+                if (!g_str_has_prefix(e, "vm.journal.corrupt-"))
+                        continue;
+                g_autofree char *cp = g_build_filename(gdir, e, NULL);
+                g_autoptr(GBytes) kept = file_bytes(cp);
+                assert_true(g_bytes_equal(kept, damaged));
+                copies++;
+        }
+        assert_int_equal(copies, 1);
+        bw_guest_free(g);
+        bw_manager_free(m);
+}
+
+/* A length in the middle that runs past the end of the file, with whole
+ * records after it, is corruption too, not a torn tail. */
+static void test_recover_refuses_bad_length_mid_file(void **state) {
+        Fixture *f = *state;
+        BwManager *m = manager_with(f, "fake-files", NULL);
+        BwGuest *g = guest_with(f, "vm", 4, NULL);
+        BwError err = {};
+        g_autofree char *path = journal_of(f, "vm");
+
+        assert_int_equal(bw_manager_start(m, g, &err), 0);
+        g_autoptr(GBytes) b = file_bytes(path);
+        size_t off = record_offset(b, 5);
+        uint32_t huge = 0x00ffffffu;
+        int fd = open(path, O_RDWR | O_CLOEXEC);
+        assert_true(fd >= 0);
+        assert_int_equal(pwrite(fd, &huge, 4, (off_t) off + 8), 4);
+        close(fd);
+        g_autoptr(GBytes) damaged = file_bytes(path);
+
+        assert_int_equal(bw_manager_recover(m, &err), -EBADMSG);
+        g_autofree char *where = g_strdup_printf("corrupt record at offset %zu", off);
+        assert_non_null(strstr(err.message, where));
+        g_autoptr(GBytes) after = file_bytes(path);
+        assert_true(g_bytes_equal(after, damaged));
+        for (int i = 1; i <= 4; i++)
+                assert_true(marker_exists(f, "vm", i));
+        bw_guest_free(g);
+        bw_manager_free(m);
+}
+
+/* A wrong CRC on the very last record is a torn write: cut, and the start
+ * whose COMMIT never became whole is rolled back. */
+static void test_recover_cuts_torn_last_record(void **state) {
+        Fixture *f = *state;
+        BwManager *m = manager_with(f, "fake-files", NULL);
+        BwGuest *g = guest_with(f, "vm", 3, NULL);
+        BwError err = {};
+        g_autofree char *path = journal_of(f, "vm");
+
+        assert_int_equal(bw_manager_start(m, g, &err), 0);
+        g_autoptr(GBytes) b = file_bytes(path);
+        flip_record(path, count_records(b) - 1);
+        assert_int_equal(bw_manager_recover(m, &err), 1);
+        for (int i = 1; i <= 3; i++)
+                assert_false(marker_exists(f, "vm", i));
+        assert_int_equal(access(path, F_OK), -1);
+        bw_guest_free(g);
+        bw_manager_free(m);
+}
+
+/* A FIFO where a journal belongs is refused at once, naming the path. */
+static void test_journal_fifo_refused(void **state) {
+        Fixture *f = *state;
+        BwManager *m = manager_with(f, "fake-files", NULL);
+        BwError err = {};
+        g_autofree char *gdir = g_build_filename(f->state, "guests", NULL);
+        g_autofree char *path = journal_of(f, "pipe");
+        g_mkdir_with_parents(gdir, 0700);
+        assert_int_equal(mkfifo(path, 0600), 0);
+
+        alarm(10); /* a blocking open would hang here */
+        assert_int_equal(bw_manager_recover(m, &err), -EINVAL);
+        assert_non_null(strstr(err.message, "pipe.journal': not a regular file"));
+        assert_int_equal(bw_manager_stop(m, "pipe", &err), -EINVAL);
+        assert_non_null(strstr(err.message, "pipe.journal': not a regular file"));
+        assert_int_equal(bw_manager_recover_guest(m, "pipe", BW_RECOVER_FORCE, &err), -EINVAL);
+        alarm(0);
+        struct stat st;
+        assert_int_equal(lstat(path, &st), 0);
+        assert_true(S_ISFIFO(st.st_mode));
+        bw_manager_free(m);
+}
+
+/* An empty journal is dropped, unless the guest's cgroup exists. */
+static void test_recover_empty_journal(void **state) {
+        Fixture *f = *state;
+        BwManager *m = manager_with(f, "fake-files", NULL);
+        BwError err = {};
+        g_autofree char *gdir = g_build_filename(f->state, "guests", NULL);
+        g_mkdir_with_parents(gdir, 0700);
+        g_autofree char *path = test_write_file(gdir, "ghost.journal", "", 0);
+        g_autofree char *cg = g_build_filename(f->cgroot, "bulwark", "ghost", NULL);
+        g_mkdir_with_parents(cg, 0700);
+
+        assert_int_equal(bw_manager_recover(m, &err), -EBADMSG);
+        assert_non_null(strstr(err.message, "guest 'ghost'"));
+        assert_non_null(strstr(err.message, cg));
+        assert_int_equal(access(path, F_OK), 0);
+        assert_int_equal(rmdir(cg), 0);
+        assert_int_equal(bw_manager_recover(m, &err), 1);
+        assert_int_equal(access(path, F_OK), -1);
+        bw_manager_free(m);
+}
+
+/* Stop works from the journal's record: a deleted image, and a manager
+ * with another cgroup root, change nothing about what it stops. */
+static void test_stop_uses_the_record(void **state) {
+        Fixture *f = *state;
+        BwManager *m = manager_with(f, "fake-files", NULL);
+        BwGuest *g = guest_with(f, "vm", 3, NULL);
+        BwError err = {};
+        assert_int_equal(bw_manager_start(m, g, &err), 0);
+        g_autofree char *img = g_strdup_printf("%s/vm-d2.img", f->dir);
+        assert_int_equal(unlink(img), 0);
+        bw_manager_free(m);
+
+        g_autofree char *other = g_build_filename(f->dir, "other-root", NULL);
+        mkdir(other, 0700);
+        g_autofree char *conf = g_strdup_printf("[plugin:fake-files]\ndir=%s\n", f->markers);
+        g_autofree char *conf_path = test_write_file(f->dir, "other.conf", conf, -1);
+        BwOptions o = { .config_path = conf_path, .plugin_dir = f->plugin_dir, .plugins = "fake-files",
+                        .state_dir = f->state, .cgroup_root = other };
+        assert_int_equal(bw_manager_new(&o, &m, &err), 0);
+        BwGuestState *gs = NULL;
+        assert_int_equal(bw_manager_get_guest(m, "vm", &gs, &err), 0);
+        g_autofree char *cg = g_build_filename(f->cgroot, "bulwark", "vm", NULL);
+        assert_string_equal(bw_guest_state_cgroup(gs), cg);
+        assert_int_equal(bw_guest_state_status(gs), BW_GUEST_RUNNING);
+        assert_string_equal(bw_guest_state_info(gs)->resources[1].path, img);
+        bw_guest_state_free(gs);
+
+        assert_int_equal(bw_manager_stop(m, "vm", &err), 0);
+        for (int i = 1; i <= 3; i++)
+                assert_false(marker_exists(f, "vm", i));
+        bw_guest_free(g);
+        bw_manager_free(m);
+}
+
+static void put_be32(uint8_t *p, uint32_t v) {
+        p[0] = (uint8_t) (v >> 24);
+        p[1] = (uint8_t) (v >> 16);
+        p[2] = (uint8_t) (v >> 8);
+        p[3] = (uint8_t) v;
+}
+
+/* A qcow2 v3 image whose backing file is `backing`, a raw image. */
+static char *qcow2_write(const char *dir, const char *name, const char *backing) {
+        uint8_t buf[4096] = { 0 };
+        size_t off = 112, n = strlen(backing);
+        put_be32(buf, 0x514649fb);
+        put_be32(buf + 4, 3);
+        put_be32(buf + 20, 16);
+        put_be32(buf + 28, 1 << 20);       /* size, low half */
+        put_be32(buf + 96, 4);
+        put_be32(buf + 100, 112);
+        put_be32(buf + off, 0xe2792aca);   /* backing format extension: "raw" */
+        put_be32(buf + off + 4, 3);
+        memcpy(buf + off + 8, "raw", 3);
+        off += 8 + 8 + 8;                  /* extension, then the end marker */
+        put_be32(buf + 12, (uint32_t) off); /* backing_file_offset, low half */
+        put_be32(buf + 16, (uint32_t) n);
+        memcpy(buf + off, backing, n);
+        return test_write_file(dir, name, buf, sizeof(buf));
+}
+
+/* The record keeps the whole backing chain with its roles, so a stop
+ * needs neither the image nor its backing file any more. */
+static void test_record_keeps_backing_chain(void **state) {
+        Fixture *f = *state;
+        BwManager *m = manager_with(f, "fake-files", NULL);
+        BwError err = {};
+        g_autofree char *base = test_write_file(f->dir, "base.raw", "raw bytes", -1);
+        g_autofree char *top = qcow2_write(f->dir, "top.qcow2", base);
+        g_autofree char *text = g_strdup_printf("[guest]\nname=chain\nuser=107\ngroup=108\n[disk:chain-d1]\npath=%s\nformat=qcow2\n", top);
+        BwGuest *g = NULL;
+        if (bw_guest_load_data(text, strlen(text), "chain", &g, &err) < 0)
+                fail_msg("guest: %s", err.message);
+        assert_int_equal(bw_manager_start(m, g, &err), 0);
+        assert_int_equal(unlink(top), 0);
+        assert_int_equal(unlink(base), 0);
+
+        BwGuestState *gs = NULL;
+        assert_int_equal(bw_manager_get_guest(m, "chain", &gs, &err), 0);
+        const BwGuestInfo *info = bw_guest_state_info(gs);
+        assert_string_equal(info->uuid, bw_guest_info(g)->uuid);
+        assert_int_equal(info->uid, 107);
+        assert_int_equal(info->gid, 108);
+        assert_int_equal(info->n_resources, 1);
+        assert_int_equal(info->resources[0].n_paths, 2);
+        assert_string_equal(info->resources[0].paths[0], top);
+        assert_int_equal(info->resources[0].roles[0], BW_PATH_IMAGE);
+        assert_string_equal(info->resources[0].paths[1], base);
+        assert_int_equal(info->resources[0].roles[1], BW_PATH_BACKING);
+        bw_guest_state_free(gs);
+
+        assert_int_equal(bw_manager_stop(m, "chain", &err), 0);
+        assert_false(marker_exists(f, "chain", 1));
+        bw_guest_free(g);
+        bw_manager_free(m);
+}
+
+/* A held guest lock: stop waits the lock timeout and fails naming the
+ * guest; recover skips the guest; recover of that guest says busy. */
+static void test_guest_lock_excludes(void **state) {
+        Fixture *f = *state;
+        BwManager *m = manager_with(f, "fake-files", NULL);
+        BwGuest *g = guest_with(f, "vm", 2, NULL);
+        BwError err = {};
+        assert_int_equal(bw_manager_start(m, g, &err), 0);
+        g_autofree char *lock = g_build_filename(f->state, "guests", ".vm.lock", NULL);
+        int fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+        assert_true(fd >= 0);
+        assert_int_equal(flock(fd, LOCK_EX), 0);
+
+        assert_int_equal(bw_manager_stop(m, "vm", &err), -ETIMEDOUT);
+        assert_non_null(strstr(err.message, "guest 'vm'"));
+        assert_int_equal(bw_manager_start(m, g, &err), -ETIMEDOUT);
+        assert_int_equal(bw_manager_recover_guest(m, "vm", 0, &err), -EBUSY);
+        assert_int_equal(bw_manager_recover(m, &err), 0);
+        assert_true(marker_exists(f, "vm", 1) && marker_exists(f, "vm", 2));
+
+        close(fd);
+        assert_int_equal(bw_manager_stop(m, "vm", &err), 0);
+        assert_int_equal(access(lock, F_OK), -1); /* the holder removes it with the journal */
+        bw_guest_free(g);
+        bw_manager_free(m);
+}
+
+/* Names are checked with the guest name rule; recover looks only at
+ * journals whose name is a valid guest name. */
+static void test_guest_names(void **state) {
+        Fixture *f = *state;
+        BwManager *m = manager_with(f, "fake-files", NULL);
+        BwError err = {};
+        const char *bad[] = { "", "..", "a/b", "a b", "x\n" };
+        for (size_t i = 0; i < G_N_ELEMENTS(bad); i++) {
+                assert_int_equal(bw_manager_stop(m, bad[i], &err), -EINVAL);
+                assert_int_equal(bw_manager_recover_guest(m, bad[i], 0, &err), -EINVAL);
+        }
+        g_autofree char *gdir = g_build_filename(f->state, "guests", NULL);
+        g_mkdir_with_parents(gdir, 0700);
+        g_autofree char *odd = test_write_file(gdir, "not a guest.journal", "junk", -1);
+        assert_int_equal(bw_manager_recover(m, &err), 0);
+        assert_int_equal(access(odd, F_OK), 0);
+        bw_manager_free(m);
+}
+
+/* cgroup= must be inside the root by components, not the root, without
+ * "..", and not another running guest's (or nested with it). */
+static void test_start_refuses_foreign_cgroups(void **state) {
+        Fixture *f = *state;
+        BwManager *m = manager_with(f, "nop", NULL);
+        BwError err = {};
+        g_autofree char *own = g_strdup_printf("cgroup=%s/pool/a\n", f->cgroot);
+        BwGuest *a = guest_with(f, "first", 1, own);
+        assert_int_equal(bw_manager_start(m, a, &err), 0);
+
+        struct { const char *cgroup; int code; const char *says; } cases[] = {
+                { "/pool/a", -EBUSY, "belongs to running guest 'first'" },
+                { "/pool/a/inner", -EBUSY, "nested with cgroup" },
+                { "/pool", -EBUSY, "nested with cgroup" },
+                { "", -EPERM, "is the cgroup root itself" },
+                { "/", -EPERM, "is the cgroup root itself" },
+                { "-x/b", -EPERM, "is outside the cgroup root" },
+        };
+        for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+                g_autofree char *cg = g_strconcat(f->cgroot, cases[i].cgroup, NULL);
+                g_autofree char *line = g_strdup_printf("cgroup=%s\n", cg);
+                BwGuest *b = guest_with(f, "second", 1, line);
+                int r = bw_manager_start(m, b, &err);
+                if (r != cases[i].code || !strstr(err.message, cases[i].says) || !strstr(err.message, "'second'"))
+                        fail_msg("cgroup '%s': %d '%s'", cg, r, err.message);
+                bw_guest_free(b);
+        }
+        assert_int_equal(bw_manager_stop(m, "first", &err), 0);
+        g_autofree char *line = g_strdup_printf("cgroup=%s/pool/a\n", f->cgroot);
+        BwGuest *b = guest_with(f, "second", 1, line);
+        assert_int_equal(bw_manager_start(m, b, &err), 0);
+        assert_int_equal(bw_manager_stop(m, "second", &err), 0);
+        bw_guest_free(b);
+        bw_guest_free(a);
+        bw_manager_free(m);
+
+        /* The guest definition refuses ".." itself; a root given with one
+         * is refused by the start. */
+        g_autofree char *dotted = g_strdup_printf("%s/../cg", f->cgroot);
+        BwOptions o = { .config_path = "/dev/null", .plugin_dir = f->plugin_dir, .plugins = "nop",
+                        .state_dir = f->state, .cgroup_root = dotted };
+        assert_int_equal(bw_manager_new(&o, &m, &err), 0);
+        a = guest_with(f, "third", 1, NULL);
+        assert_int_equal(bw_manager_start(m, a, &err), -EINVAL);
+        assert_non_null(strstr(err.message, "guest 'third'"));
+        assert_non_null(strstr(err.message, "'..'"));
+        bw_guest_free(a);
+        bw_manager_free(m);
+}
+
+int main(void) {
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test_setup_teardown(test_recover_refuses_mid_file_corruption, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_recover_refuses_bad_length_mid_file, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_recover_cuts_torn_last_record, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_journal_fifo_refused, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_recover_empty_journal, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_stop_uses_the_record, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_record_keeps_backing_chain, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_guest_lock_excludes, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_guest_names, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_start_refuses_foreign_cgroups, setup, teardown),
+        };
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
