@@ -27,10 +27,7 @@ BW_PUBLIC int bw_manager_new(const BwOptions *options, BwManager **ret, BwError 
         r = settings_load(options, &m->settings, reterr);
         if (r < 0)
                 return r;
-        if (m->settings->cgroup_root)
-                m->cgroup_root = g_strdup(m->settings->cgroup_root);
-        else if (cgroup2_root_discover(&m->cgroup_root) < 0)
-                log_debug("no cgroup2 mount found; guests without a cgroup= have none");
+        m->cgroup_root = g_strdup(m->settings->cgroup_root); /* configured or discovered */
 
         r = plugins_load_all(m->settings, &m->plugins, reterr);
         if (r < 0)
@@ -116,8 +113,7 @@ static int manager_resolve_guest(BwManager *m, const BwGuest *guest, BwGuest **r
 static bool manager_plugin_skipped(BwManager *m, Plugin *p) {
         if (p->probe_result >= 0)
                 return false;
-        const char *v = settings_plugin_value(m->settings, p->name, "allow-unsupported");
-        return v && strcmp(v, "true") == 0;
+        return settings_plugin_allow_unsupported(m->settings, p->name);
 }
 
 static int manager_check_usable(BwManager *m, BwError *reterr) {
@@ -162,16 +158,11 @@ BW_PUBLIC int bw_manager_plan(BwManager *m, const BwGuest *guest, BwPlan **ret, 
         return manager_plan_resolved(m, bw_guest_info(g), ret, reterr);
 }
 
-static int manager_lock(BwManager *m, char **paths, PathLockHandle **ret, BwError *reterr) {
-        return path_locker_acquire(m->locker, (const char *const *) paths, g_strv_length(paths),
-                                   PATH_LOCK_EXCLUSIVE, m->settings->lock_timeout_ms, ret, reterr);
-}
-
 BW_PUBLIC int bw_manager_start(BwManager *m, const BwGuest *guest, BwError *reterr) {
         g_autoptr(BwGuest) g = NULL;
         g_autoptr(BwPlan) plan = NULL;
         g_autoptr(Journal) journal = NULL;
-        PathLockHandle *locks = NULL;
+        TransactionLocks locks = {};
         int r;
 
         if (!m || !guest)
@@ -189,8 +180,7 @@ BW_PUBLIC int bw_manager_start(BwManager *m, const BwGuest *guest, BwError *rete
         if (r < 0)
                 return r;
 
-        g_auto(GStrv) paths = plan_lock_paths(plan);
-        r = manager_lock(m, paths, &locks, reterr);
+        r = transaction_lock_plan(m->locker, plan, m->settings->lock_timeout_ms, &locks, reterr);
         if (r < 0)
                 return r;
 
@@ -201,9 +191,9 @@ BW_PUBLIC int bw_manager_start(BwManager *m, const BwGuest *guest, BwError *rete
                         r = error_set(reterr, r, "journal '%s': cannot write: %m", journal_path(journal));
         }
         if (r >= 0) {
-                Transaction t = { .journal = journal, .plugins = m->plugins, .guest = info };
+                Transaction t = { .journal = journal, .plugins = m->plugins, .guest = info, .locks = &locks };
                 r = transaction_apply(&t, plan, reterr);
-                if (r >= 0 && (r = path_locker_check(m->locker, locks)) < 0)
+                if (r >= 0 && (r = transaction_locks_check(m->locker, &locks)) < 0)
                         /* Someone else may have changed these paths meanwhile:
                          * do not commit; recover undoes under fresh locks. */
                         r = error_set(reterr, -ENOLCK,
@@ -219,7 +209,7 @@ BW_PUBLIC int bw_manager_start(BwManager *m, const BwGuest *guest, BwError *rete
                         (void) journal_remove(journal); /* the guest never started */
                 /* else: what could not be undone stays journaled for recover */
         }
-        path_locker_release(m->locker, locks);
+        transaction_unlock(m->locker, &locks);
         if (r >= 0)
                 log_debug("guest '%s': started with %u change(s)", info->name, plan->changes->len);
         return r;
@@ -229,22 +219,15 @@ BW_PUBLIC int bw_manager_start(BwManager *m, const BwGuest *guest, BwError *rete
  * `from_txn` on) under locks of every path those changes touched. */
 static int manager_undo_journal(BwManager *m, Journal *journal, const JournalState *state,
                                 const BwGuestInfo *info, unsigned from_txn, BwError *reterr) {
-        g_autoptr(GPtrArray) paths = g_ptr_array_new();
-        PathLockHandle *locks = NULL;
-
-        for (guint i = 0; i < state->entries->len; i++) {
-                const JournalEntry *e = state->entries->pdata[i];
-                if (e->lock_path && !e->undone && e->txn >= from_txn)
-                        g_ptr_array_add(paths, e->lock_path);
-        }
-        g_ptr_array_add(paths, NULL);
-        int r = manager_lock(m, (char **) paths->pdata, &locks, reterr);
+        TransactionLocks locks = {};
+        int r = transaction_lock_entries(m->locker, state, from_txn, m->settings->lock_timeout_ms, &locks,
+                                         reterr);
         if (r < 0)
                 return r;
         Transaction t = { .journal = journal, .plugins = m->plugins, .guest = info,
-                          .next_seq = state->next_seq };
+                          .next_seq = state->next_seq, .locks = &locks };
         r = transaction_undo_entries(&t, state, from_txn, reterr);
-        path_locker_release(m->locker, locks);
+        transaction_unlock(m->locker, &locks);
         return r;
 }
 

@@ -107,6 +107,8 @@ typedef struct BwPlanChange {
         const char *object;
         const char *detail;
         const char *lock_path;     /* NULL when the change needs no path lock */
+        const char *resource;      /* "type:id" of its resource, NULL: guest-wide */
+        uint32_t flags;            /* BW_CHANGE_* of <bulwark/plugin.h> */
 } BwPlanChange;
 
 /* Asks every usable plugin what starting the guest would change.

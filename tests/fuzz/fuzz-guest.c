@@ -18,7 +18,7 @@ static size_t info_walk(const BwGuestInfo *info) {
         size_t sum = strlen(info->name) + strlen(info->uuid) + (info->cgroup ? strlen(info->cgroup) : 0);
 
         for (size_t i = 0; i < info->n_resources; i++) {
-                const BwResource *r = &info->resources[i];
+                const BwResource *r = info->resources[i];
                 sum += strlen(r->id) + strlen(bw_resource_type_to_string(r->type));
                 sum += r->path ? strlen(r->path) : 0;
                 sum += r->pci_address ? strlen(r->pci_address) : 0;
