@@ -22,7 +22,11 @@
 #include "path-lock.h"
 #include "plan.h"
 
-/* The locks of one transaction: two acquisitions, exclusive then shared. */
+/* The locks of one transaction: two acquisitions, exclusive then shared
+ * (a backend takes one mode per request).  Each is all or nothing and
+ * sorted, but two transactions can still wait on each other across the
+ * two (one holds X exclusive and wants Y shared, the other the reverse);
+ * the lock timeout ends that wait with -ETIMEDOUT naming the path. */
 typedef struct TransactionLocks {
         PathLockHandle *exclusive;
         PathLockHandle *shared;
