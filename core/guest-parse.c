@@ -251,9 +251,9 @@ static const BwResource *guest_find_resource(const BwGuest *guest, const char *r
         const BwGuestInfo *info = bw_guest_info(guest);
 
         for (size_t i = 0; i < info->n_resources; i++) {
-                g_autofree char *r = guest_resource_ref(&info->resources[i]);
+                g_autofree char *r = guest_resource_ref(info->resources[i]);
                 if (strcmp(r, ref) == 0)
-                        return &info->resources[i];
+                        return info->resources[i];
         }
         return NULL;
 }
@@ -320,7 +320,7 @@ int guest_parse_with_resource(const BwGuest *guest, const char *resource_text, c
         const BwGuestInfo *info = bw_guest_info(edited);
         g_assert(info->n_resources > 0);
         if (ret_added)
-                *ret_added = &info->resources[info->n_resources - 1];
+                *ret_added = info->resources[info->n_resources - 1];
         *ret_guest = g_steal_pointer(&edited);
         return 0;
 }

@@ -29,7 +29,7 @@ GVariant *guest_record_build(const BwGuestInfo *info, const char *cgroup_root, i
         GVariantBuilder b, res;
         g_variant_builder_init(&res, G_VARIANT_TYPE("a" RESOURCE_TYPE));
         for (size_t i = 0; i < info->n_resources; i++)
-                g_variant_builder_add_value(&res, record_resource(&info->resources[i]));
+                g_variant_builder_add_value(&res, record_resource(info->resources[i]));
 
         g_variant_builder_init(&b, G_VARIANT_TYPE_VARDICT);
         g_variant_builder_add(&b, "{sv}", "version", g_variant_new_uint32(GUEST_RECORD_VERSION));

@@ -48,7 +48,8 @@ struct BwGuest {
         /* Every string of info lives here: one allocation per few KiB,
          * whatever the number of resources. */
         GStringChunk *strings;
-        GArray *resources;         /* BwResource; info.resources points into it */
+        GArray *resources;         /* BwResource */
+        const BwResource **resource_ptrs; /* info.resources: one pointer into resources each */
         GArray *path_counts;       /* size_t per resource, until guest_seal() */
         GArray *path_list;         /* GuestPath, in the order they were added */
         const char **paths;        /* flat arrays the resources point into */
@@ -88,7 +89,7 @@ const char *guest_intern(BwGuest *guest, const char *s) {
 }
 
 BwResource *guest_add_resource(BwGuest *guest, BwResourceType type, const char *id) {
-        BwResource r = { .type = type, .id = guest_intern(guest, id) };
+        BwResource r = { .size = sizeof(BwResource), .type = type, .id = guest_intern(guest, id) };
         size_t zero = 0;
 
         g_assert(!guest->sealed);
@@ -172,8 +173,12 @@ void guest_seal(BwGuest *guest) {
         g_array_set_size(guest->unresolved_list, 0);
         g_clear_pointer(&guest->path_list, g_array_unref);
         g_clear_pointer(&guest->path_counts, g_array_unref);
+        guest->resource_ptrs = g_new(const BwResource *, guest->resources->len + 1);
+        for (guint i = 0; i < guest->resources->len; i++)
+                guest->resource_ptrs[i] = &g_array_index(guest->resources, BwResource, i);
+        guest->info.size = sizeof(BwGuestInfo);
         guest->info.n_resources = guest->resources->len;
-        guest->info.resources = (const BwResource *) (void *) guest->resources->data;
+        guest->info.resources = guest->resource_ptrs;
         guest->sealed = true;
 }
 
@@ -351,6 +356,7 @@ BW_PUBLIC void bw_guest_free(BwGuest *guest) {
                 g_array_unref(guest->unresolved_list);
         g_free(guest->paths);
         g_free(guest->roles);
+        g_free(guest->resource_ptrs);
         g_ptr_array_unref(guest->unresolved);
         g_free(guest);
 }

@@ -214,9 +214,10 @@ int journal_begin(Journal *j, JournalOp op, const char *guest_text, const char *
 
 int journal_intent(Journal *j, uint32_t seq, const char *plugin, const BwChange *c) {
         return journal_write(j, RECORD_INTENT,
-                             g_variant_new("(usssss@ay)", seq, plugin, c->kind, c->object,
+                             g_variant_new("(usssss@aysu)", seq, plugin, c->kind, c->object,
                                            c->detail ? c->detail : "", c->lock_path ? c->lock_path : "",
-                                           bytes_variant(c->data, c->data_len)));
+                                           bytes_variant(c->data, c->data_len),
+                                           c->resource ? c->resource : "", c->flags));
 }
 
 int journal_done(Journal *j, uint32_t seq, const void *undo, size_t undo_len) {
@@ -255,6 +256,7 @@ static void journal_entry_free(JournalEntry *e) {
         g_free(e->object);
         g_free(e->detail);
         g_free(e->lock_path);
+        g_free(e->resource);
         if (e->data)
                 g_bytes_unref(e->data);
         if (e->undo)
@@ -291,7 +293,7 @@ static GBytes *variant_bytes(GVariant *ay) {
 
 static const char *journal_record_type_string(JournalRecord type) {
         static const char *const types[] = {
-                [RECORD_BEGIN] = "(uss)",       [RECORD_INTENT] = "(usssssay)",
+                [RECORD_BEGIN] = "(uss)",       [RECORD_INTENT] = "(usssssaysu)",
                 [RECORD_DONE] = "(uay)",        [RECORD_UNDONE] = "(u)",
                 [RECORD_COMMIT] = "()",         [RECORD_ABORT] = "()",
                 [RECORD_GUEST] = "a{sv}",
@@ -321,12 +323,14 @@ static int journal_apply_record(JournalState *s, JournalRecord type, GVariant *v
         case RECORD_INTENT: {
                 g_autoptr(GVariant) data = NULL;
                 e = g_new0(JournalEntry, 1);
-                g_variant_get(v, "(usssss@ay)", &e->seq, &e->plugin, &e->kind, &e->object, &e->detail,
-                              &e->lock_path, &data);
+                g_variant_get(v, "(usssss@aysu)", &e->seq, &e->plugin, &e->kind, &e->object, &e->detail,
+                              &e->lock_path, &data, &e->resource, &e->flags);
                 e->data = variant_bytes(data);
                 e->txn = s->n_txn;
                 if (!*e->lock_path)
                         g_clear_pointer(&e->lock_path, g_free);
+                if (!*e->resource)
+                        g_clear_pointer(&e->resource, g_free);
                 g_ptr_array_add(s->entries, e);
                 s->next_seq = MAX(s->next_seq, e->seq + 1);
                 return s->n_txn > 0 ? 0 : -EBADMSG;

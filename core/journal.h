@@ -45,6 +45,8 @@ typedef struct JournalEntry {
         char *detail;
         char *lock_path;
         GBytes *data;
+        char *resource;            /* "type:id", NULL: guest-wide */
+        uint32_t flags;            /* BW_CHANGE_* */
         GBytes *undo;              /* NULL until DONE */
         bool done;
         bool undone;

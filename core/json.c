@@ -93,7 +93,7 @@ void json_guest_info(JsonWriter *w, const BwGuestInfo *info) {
         json_writer_key(w, "resources");
         json_writer_array_begin(w);
         for (size_t i = 0; i < info->n_resources; i++)
-                json_resource(w, &info->resources[i]);
+                json_resource(w, info->resources[i]);
         json_writer_array_end(w);
         json_writer_object_end(w);
 }
@@ -105,9 +105,12 @@ void json_plan_change(JsonWriter *w, const BwPlanChange *c) {
         json_writer_member_string(w, "object", c->object);
         json_writer_member_string(w, "detail", c->detail);
         json_writer_member_string(w, "lock", c->lock_path);
-        /* Extension point: when BwPlanChange carries the resource a change
-         * is for and its flags, they go here as "resource" (the id, or
-         * null) and "flags" (an array of names), after the keys above. */
+        json_writer_member_string(w, "resource", c->resource);
+        json_writer_key(w, "flags");
+        json_writer_array_begin(w);
+        if (c->flags & BW_CHANGE_LOCK_SHARED)
+                json_writer_string(w, "lock-shared");
+        json_writer_array_end(w);
         json_writer_object_end(w);
 }
 

@@ -25,24 +25,17 @@
  * `from_txn` on) under locks of every path those changes touched. */
 static int manager_undo_journal(BwManager *m, Journal *journal, const JournalState *state,
                                 const BwGuestInfo *info, unsigned from_txn, BwError *reterr) {
-        g_autoptr(GPtrArray) paths = g_ptr_array_new();
-        PathLockHandle *locks = NULL;
-
-        for (guint i = 0; i < state->entries->len; i++) {
-                const JournalEntry *e = state->entries->pdata[i];
-                if (e->lock_path && !e->undone && e->txn >= from_txn)
-                        g_ptr_array_add(paths, e->lock_path);
-        }
-        g_ptr_array_add(paths, NULL);
-        int r = manager_lock_paths(m, (char **) paths->pdata, &locks, reterr);
+        TransactionLocks locks = {};
+        int r = transaction_lock_entries(m->locker, state, from_txn, m->settings->lock_timeout_ms, &locks,
+                                         reterr);
         if (r < 0)
                 return r;
-        Transaction t = { .journal = journal, .plugins = m->plugins, .guest = info,
+        Transaction t = { .journal = journal, .plugins = m->plugins, .guest = info, .locks = &locks,
                           .next_seq = state->next_seq };
         g_mutex_lock(&m->plugin_lock);
         r = transaction_undo_entries(&t, state, from_txn, reterr);
         g_mutex_unlock(&m->plugin_lock);
-        path_locker_release(m->locker, locks);
+        transaction_unlock(m->locker, &locks);
         return r;
 }
 

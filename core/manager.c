@@ -31,10 +31,7 @@ BW_PUBLIC int bw_manager_new(const BwOptions *options, BwManager **ret, BwError 
         r = settings_load(options, &m->settings, reterr);
         if (r < 0)
                 return r;
-        if (m->settings->cgroup_root)
-                m->cgroup_root = g_strdup(m->settings->cgroup_root);
-        else if (cgroup2_root_discover(&m->cgroup_root) < 0)
-                log_debug("no cgroup2 mount found; guests without a cgroup= have none");
+        m->cgroup_root = g_strdup(m->settings->cgroup_root); /* configured or discovered */
 
         r = plugins_load_all(m->settings, &m->plugins, reterr);
         if (r < 0)
@@ -121,8 +118,7 @@ static int manager_resolve_guest(BwManager *m, const BwGuest *guest, BwGuest **r
 static bool manager_plugin_skipped(BwManager *m, Plugin *p) {
         if (p->probe_result >= 0)
                 return false;
-        const char *v = settings_plugin_value(m->settings, p->name, "allow-unsupported");
-        return v && strcmp(v, "true") == 0;
+        return settings_plugin_allow_unsupported(m->settings, p->name);
 }
 
 static int manager_check_usable(BwManager *m, BwError *reterr) {
@@ -168,11 +164,6 @@ BW_PUBLIC int bw_manager_plan(BwManager *m, const BwGuest *guest, BwPlan **ret, 
         return manager_plan_resolved(m, bw_guest_info(g), ret, reterr);
 }
 
-int manager_lock_paths(BwManager *m, char **paths, PathLockHandle **ret, BwError *reterr) {
-        return path_locker_acquire(m->locker, (const char *const *) paths, g_strv_length(paths),
-                                   PATH_LOCK_EXCLUSIVE, m->settings->lock_timeout_ms, ret, reterr);
-}
-
 /* Creates the guest's journal with BEGIN and the resolved guest, after
  * checking under the state-directory lock that no running guest owns its
  * cgroup: the journal is what tells the next start that one does. */
@@ -207,8 +198,8 @@ static int manager_journal_start(BwManager *m, const BwGuest *g, Journal **ret, 
 /* Applies the plan under the journal; commits only while the path locks
  * still hold. */
 static int manager_apply(BwManager *m, Journal *journal, const BwGuestInfo *info, const BwPlan *plan,
-                         PathLockHandle *locks, BwError *reterr) {
-        Transaction t = { .journal = journal, .plugins = m->plugins, .guest = info };
+                         const TransactionLocks *locks, BwError *reterr) {
+        Transaction t = { .journal = journal, .plugins = m->plugins, .guest = info, .locks = locks };
         g_mutex_lock(&m->plugin_lock);
         int r = transaction_apply(&t, plan, reterr);
         g_mutex_unlock(&m->plugin_lock);
@@ -218,7 +209,7 @@ static int manager_apply(BwManager *m, Journal *journal, const BwGuestInfo *info
                 /* else: what could not be undone stays journaled for recover */
                 return r;
         }
-        r = path_locker_check(m->locker, locks);
+        r = transaction_locks_check(m->locker, locks);
         if (r < 0)
                 /* Someone else may have changed these paths meanwhile:
                  * do not commit; recover undoes under fresh locks. */
@@ -237,7 +228,7 @@ BW_PUBLIC int bw_manager_start(BwManager *m, const BwGuest *guest, BwError *rete
         g_autoptr(BwPlan) plan = NULL;
         g_autoptr(Journal) journal = NULL;
         g_autoptr(GuestLock) lock = NULL;
-        PathLockHandle *locks = NULL;
+        TransactionLocks locks = {};
         int r;
 
         if (!m || !guest)
@@ -261,14 +252,13 @@ BW_PUBLIC int bw_manager_start(BwManager *m, const BwGuest *guest, BwError *rete
         if (r < 0)
                 return r;
 
-        g_auto(GStrv) paths = plan_lock_paths(plan);
-        r = manager_lock_paths(m, paths, &locks, reterr);
+        r = transaction_lock_plan(m->locker, plan, m->settings->lock_timeout_ms, &locks, reterr);
         if (r < 0)
                 return r;
         r = manager_journal_start(m, g, &journal, reterr);
         if (r >= 0)
-                r = manager_apply(m, journal, info, plan, locks, reterr);
-        path_locker_release(m->locker, locks);
+                r = manager_apply(m, journal, info, plan, &locks, reterr);
+        transaction_unlock(m->locker, &locks);
         if (r >= 0)
                 log_debug("guest '%s': started with %u change(s)", info->name, plan->changes->len);
         return r;

@@ -29,9 +29,6 @@ struct BwManager {
 /* Replaces the path locker (tests, and lockd once configured). */
 void manager_set_locker(BwManager *m, PathLocker *locker);
 
-/* Locks `paths` (NULL-terminated) exclusively, within the lock timeout. */
-int manager_lock_paths(BwManager *m, char **paths, PathLockHandle **ret, BwError *reterr);
-
 /* Undoes everything the journal says is applied, releases the guest in
  * every plugin and removes the journal (manager-undo.c). */
 int manager_finish_stop(BwManager *m, Journal *journal, const JournalState *state, const BwGuestInfo *info,

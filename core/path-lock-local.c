@@ -3,8 +3,9 @@
  * each regular file, taken directly.  Byte 1 is where libvirt takes its
  * metadata lock and what lockd takes, so all three exclude each other.
  * Device nodes and directories cannot carry a write lock that means
- * anything across hosts; like lockd's table-only locks, they are skipped
- * here (lockd is the backend that serializes those). */
+ * anything across hosts; like lockd's table-only locks, they are locked
+ * in a table of this process keyed by (dev, ino), shared by every locker
+ * and thread of the process (lockd serializes them across processes). */
 #include "config.h"
 
 #include <errno.h>
@@ -26,13 +27,79 @@
 typedef struct LocalLock {
         dev_t dev;
         ino_t ino;
-        int fd;
+        int fd;                    /* a regular file's OFD lock, or -1 */
+        bool table;                /* a device node or directory: locked in local_table */
+        bool held;                 /* the table entry is ours */
         const char *path;          /* borrowed from the caller during acquire */
 } LocalLock;
 
 struct PathLockHandle {
-        GArray *locks;             /* LocalLock, each fd holding a lock */
+        GArray *locks;             /* LocalLock, each fd or table entry holding a lock */
+        PathLockMode mode;
 };
+
+/* The table of device nodes and directories locked by this process. */
+typedef struct TableKey {
+        dev_t dev;
+        ino_t ino;
+} TableKey;
+
+typedef struct TableEntry {
+        TableKey key;
+        unsigned shared;           /* shared holders */
+        bool exclusive;
+} TableEntry;
+
+static GMutex local_table_lock;
+static GHashTable *local_table;    /* TableKey* -> TableEntry* (the key lives in the entry) */
+
+static guint table_key_hash(gconstpointer p) {
+        const TableKey *k = p;
+        return g_int64_hash(&(gint64) { (gint64) k->ino }) ^ (guint) k->dev;
+}
+
+static gboolean table_key_equal(gconstpointer a, gconstpointer b) {
+        const TableKey *x = a, *y = b;
+        return x->dev == y->dev && x->ino == y->ino;
+}
+
+/* Takes the table entry of l in `mode`; false when another holder has it. */
+static bool table_try(LocalLock *l, PathLockMode mode) {
+        TableKey key = { l->dev, l->ino };
+        g_mutex_lock(&local_table_lock);
+        if (!local_table)
+                local_table = g_hash_table_new_full(table_key_hash, table_key_equal, NULL, g_free);
+        TableEntry *e = g_hash_table_lookup(local_table, &key);
+        if (!e) {
+                e = g_new0(TableEntry, 1);
+                e->key = key;
+                g_hash_table_insert(local_table, &e->key, e);
+        }
+        bool ok = !e->exclusive && (mode == PATH_LOCK_SHARED || e->shared == 0);
+        if (ok && mode == PATH_LOCK_SHARED)
+                e->shared++;
+        else if (ok)
+                e->exclusive = true;
+        g_mutex_unlock(&local_table_lock);
+        l->held = ok;
+        return ok;
+}
+
+static void table_release(LocalLock *l, PathLockMode mode) {
+        TableKey key = { l->dev, l->ino };
+        g_mutex_lock(&local_table_lock);
+        TableEntry *e = local_table ? g_hash_table_lookup(local_table, &key) : NULL;
+        if (e) {
+                if (mode == PATH_LOCK_SHARED && e->shared > 0)
+                        e->shared--;
+                else if (mode == PATH_LOCK_EXCLUSIVE)
+                        e->exclusive = false;
+                if (!e->exclusive && e->shared == 0)
+                        g_hash_table_remove(local_table, &key);
+        }
+        g_mutex_unlock(&local_table_lock);
+        l->held = false;
+}
 
 static int local_lock_compare(gconstpointer a, gconstpointer b) {
         const LocalLock *x = a, *y = b;
@@ -49,6 +116,8 @@ static void local_handle_unlock(PathLockHandle *h) {
                 if (l->fd >= 0)
                         close(l->fd); /* closing the description drops its OFD lock */
                 l->fd = -1;
+                if (l->held)
+                        table_release(l, h->mode);
         }
 }
 
@@ -60,18 +129,22 @@ static void local_handle_free(PathLockHandle *h) {
         g_free(h);
 }
 
-/* Opens and identifies each lockable path; sorted, duplicates dropped. */
-static int local_collect(const char *const *paths, size_t n, PathLockHandle *h, BwError *reterr) {
+/* Identifies each path and says what it is; sorted, duplicates dropped. */
+static int local_collect(const char *const *paths, size_t n, PathLockHandle *h, PathLockInfo *infos,
+                         BwError *reterr) {
         for (size_t i = 0; i < n; i++) {
                 struct stat st;
+                if (infos)
+                        infos[i] = (PathLockInfo) {};
                 if (stat(paths[i], &st) < 0) {
                         if (errno == ENOENT)
                                 continue; /* about to be created by the transaction */
                         return error_set(reterr, -errno, "path '%s': cannot lock: %m", paths[i]);
                 }
-                if (!S_ISREG(st.st_mode))
-                        continue;
-                LocalLock l = { .dev = st.st_dev, .ino = st.st_ino, .fd = -1, .path = paths[i] };
+                if (infos)
+                        infos[i] = (PathLockInfo) { .existed = true, .dev = st.st_dev, .ino = st.st_ino };
+                LocalLock l = { .dev = st.st_dev, .ino = st.st_ino, .fd = -1, .path = paths[i],
+                                .table = !S_ISREG(st.st_mode) };
                 g_array_append_val(h->locks, l);
         }
         g_array_sort(h->locks, local_lock_compare);
@@ -91,6 +164,14 @@ static int local_try(PathLockHandle *h, PathLockMode mode, const char **ret_busy
                      BwError *reterr) {
         for (guint i = 0; i < h->locks->len; i++) {
                 LocalLock *l = &g_array_index(h->locks, LocalLock, i);
+                if (l->table) {
+                        if (table_try(l, mode))
+                                continue;
+                        *ret_busy = l->path;
+                        *ret_pid = getpid(); /* another transaction of this process */
+                        local_handle_unlock(h);
+                        return -EAGAIN;
+                }
                 int flags = O_CLOEXEC | O_NOCTTY | O_NONBLOCK;
                 short type = mode == PATH_LOCK_SHARED ? F_RDLCK : F_WRLCK;
                 l->fd = open(l->path, flags | (type == F_WRLCK ? O_RDWR : O_RDONLY));
@@ -130,10 +211,12 @@ static int local_try(PathLockHandle *h, PathLockMode mode, const char **ret_busy
 }
 
 static int local_acquire(PathLocker *locker, const char *const *paths, size_t n, PathLockMode mode,
-                         unsigned timeout_ms, PathLockHandle **ret, BwError *reterr) {
+                         unsigned timeout_ms, PathLockInfo *ret_infos, PathLockHandle **ret,
+                         BwError *reterr) {
         PathLockHandle *h = g_new0(PathLockHandle, 1);
         h->locks = g_array_new(FALSE, TRUE, sizeof(LocalLock));
-        int r = local_collect(paths, n, h, reterr);
+        h->mode = mode;
+        int r = local_collect(paths, n, h, ret_infos, reterr);
         if (r < 0) {
                 local_handle_free(h);
                 return r;
@@ -149,7 +232,11 @@ static int local_acquire(PathLocker *locker, const char *const *paths, size_t n,
                         break;
                 gint64 now = g_get_monotonic_time();
                 if (now >= deadline) {
-                        r = holder > 0
+                        r = holder == getpid()
+                                ? error_set(reterr, -ETIMEDOUT,
+                                            "path '%s': still locked by another transaction of this process after %u ms",
+                                            busy, timeout_ms)
+                                : holder > 0
                                 ? error_set(reterr, -ETIMEDOUT,
                                             "path '%s': still locked by process %d after %u ms", busy,
                                             (int) holder, timeout_ms)

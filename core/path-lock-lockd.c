@@ -10,6 +10,7 @@
 #include <glib.h>
 
 #include "lockd/client.h"
+#include "lockd/protocol.h"
 #include "util/log.h"
 #include "path-lock.h"
 
@@ -19,7 +20,8 @@ typedef struct LockdPathLocker {
 } LockdPathLocker;
 
 static int lockd_locker_acquire(PathLocker *locker, const char *const *paths, size_t n, PathLockMode mode,
-                                unsigned timeout_ms, PathLockHandle **ret, BwError *reterr) {
+                                unsigned timeout_ms, PathLockInfo *ret_infos, PathLockHandle **ret,
+                                BwError *reterr) {
         LockdPathLocker *l = (LockdPathLocker *) locker;
         /* The transaction may create what it locks. */
         unsigned m = BW_LOCKD_ALLOW_MISSING | (mode == PATH_LOCK_SHARED ? BW_LOCKD_SHARED : 0);
@@ -28,6 +30,15 @@ static int lockd_locker_acquire(PathLocker *locker, const char *const *paths, si
         int r = bw_lockd_acquire(l->client, paths, n, m, (int) MIN(timeout_ms, (unsigned) INT_MAX), &h, reterr);
         if (r < 0)
                 return r;
+        /* The daemon answers, per path in request order, what it locked. */
+        for (size_t i = 0; ret_infos && i < n; i++) {
+                const BwLockdPathInfo *pi = i < bw_lockd_handle_n_paths(h) ? bw_lockd_handle_path_info(h, i) : NULL;
+                ret_infos[i] = (PathLockInfo) {
+                        .existed = pi && !(pi->flags & LOCKD_PATH_MISSING),
+                        .dev = pi ? pi->dev : 0,
+                        .ino = pi ? pi->ino : 0,
+                };
+        }
         *ret = (PathLockHandle *) h;
         return 0;
 }

@@ -4,8 +4,9 @@
 #include "path-lock.h"
 
 int path_locker_acquire(PathLocker *locker, const char *const *paths, size_t n, PathLockMode mode,
-                        unsigned timeout_ms, PathLockHandle **ret, BwError *reterr) {
-        return locker->acquire(locker, paths, n, mode, timeout_ms, ret, reterr);
+                        unsigned timeout_ms, PathLockInfo *ret_infos, PathLockHandle **ret,
+                        BwError *reterr) {
+        return locker->acquire(locker, paths, n, mode, timeout_ms, ret_infos, ret, reterr);
 }
 
 void path_locker_release(PathLocker *locker, PathLockHandle *handle) {

@@ -3,16 +3,19 @@
  * all or nothing, before any change is applied, and released after commit
  * or rollback.
  *
- * A PathLocker is a backend: "local" takes OFD locks on byte 1 in this
- * process (what lockd does in its daemon, without the daemon); "lockd"
- * asks bulwark-lockd, which keeps the locks for as long as the returned
- * handle lives even across threads of this process.  Both key locks by
- * (st_dev, st_ino) and sort them, so two multi-path requests never
- * deadlock against each other. */
+ * A PathLocker is a backend: "local" takes OFD locks on byte 1 of regular
+ * files in this process (what lockd does in its daemon, without the
+ * daemon) and locks device nodes and directories in a table of this
+ * process; "lockd" asks bulwark-lockd, which keeps the locks for as long
+ * as the returned handle lives even across threads of this process.  Both
+ * key locks by (st_dev, st_ino) and sort them, so two multi-path requests
+ * never deadlock against each other.  Both report, per path, what they
+ * locked, so a change acts on the inode that was locked. */
 #pragma once
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include <bulwark/bulwark.h>
 
@@ -24,11 +27,19 @@ typedef enum PathLockMode {
         PATH_LOCK_SHARED,
 } PathLockMode;
 
+/* What was locked for one path of a request. */
+typedef struct PathLockInfo {
+        bool existed;              /* false: the path was missing (locked by name, or not at all) */
+        uint64_t dev;              /* st_dev and st_ino of the file locked, when it existed */
+        uint64_t ino;
+} PathLockInfo;
+
 /* Backend operations; every backend embeds PathLocker first. */
 struct PathLocker {
         const char *name;
         int (*acquire)(PathLocker *locker, const char *const *paths, size_t n, PathLockMode mode,
-                       unsigned timeout_ms, PathLockHandle **ret, BwError *reterr);
+                       unsigned timeout_ms, PathLockInfo *ret_infos, PathLockHandle **ret,
+                       BwError *reterr);
         void (*release)(PathLocker *locker, PathLockHandle *handle);
         /* Optional: -ECONNRESET once the handle's locks are lost (lockd
          * went away).  Locks held in this process cannot be lost so. */
@@ -38,9 +49,11 @@ struct PathLocker {
 
 /* Waits up to timeout_ms for every path (missing paths are allowed: they
  * may be created by the transaction).  -ETIMEDOUT names the holder in
- * reterr.  n == 0 returns a valid empty handle. */
+ * reterr.  n == 0 returns a valid empty handle.  ret_infos, when not
+ * NULL, has n entries and receives what was locked for paths[i]. */
 int path_locker_acquire(PathLocker *locker, const char *const *paths, size_t n, PathLockMode mode,
-                        unsigned timeout_ms, PathLockHandle **ret, BwError *reterr);
+                        unsigned timeout_ms, PathLockInfo *ret_infos, PathLockHandle **ret,
+                        BwError *reterr);
 /* Releases every lock of the handle and frees it; NULL is a no-op. */
 void path_locker_release(PathLocker *locker, PathLockHandle *handle);
 /* 0 while the handle still holds its locks; a negative errno once they

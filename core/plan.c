@@ -13,6 +13,7 @@ static void plan_change_free(PlanChange *c) {
         g_free(c->object);
         g_free(c->detail);
         g_free(c->lock_path);
+        g_free(c->resource);
         if (c->data)
                 g_bytes_unref(c->data);
         g_free(c);
@@ -32,13 +33,44 @@ static bool plan_string_ok(const char *s, bool required) {
         return n <= 4096 && (n > 0 || !required);
 }
 
-int plan_add(BwPlan *plan, Plugin *plugin, const BwChange *change) {
-        if (!change || !plan_string_ok(change->kind, true) || !plan_string_ok(change->object, true) ||
-            !plan_string_ok(change->detail, false) || !plan_string_ok(change->lock_path, false) ||
-            change->data_len > BW_CHANGE_DATA_MAX || (change->data_len > 0 && !change->data))
-                return -EINVAL;
+/* Why the change breaks a rule of plugin.h, or NULL. */
+static char *plan_change_problem(Plugin *plugin, const BwChange *change) {
+        size_t max = plugin ? plugin->record_max : BW_RECORD_DEFAULT;
+
+        if (!change)
+                return g_strdup("the change is a NULL pointer");
+        if (change->size < BW_CHANGE_SIZE_MIN)
+                return g_strdup_printf("BwChange of %zu bytes, smaller than the %zu bytes of ABI %u.0 (size unset?)",
+                                       change->size, (size_t) BW_CHANGE_SIZE_MIN, BW_PLUGIN_ABI_MAJOR);
+        if (!plan_string_ok(change->kind, true) || !plan_string_ok(change->object, true))
+                return g_strdup("kind and object must be non-empty strings of at most 4096 bytes");
+        const char *what = change->kind, *object = change->object;
+        if (!plan_string_ok(change->detail, false) || !plan_string_ok(change->lock_path, false) ||
+            !plan_string_ok(change->resource, false))
+                return g_strdup_printf("change %s '%s': a string longer than 4096 bytes", what, object);
         if (change->lock_path && change->lock_path[0] != '/')
+                return g_strdup_printf("change %s '%s': lock path '%s' is not absolute", what, object,
+                                       change->lock_path);
+        if (change->flags & ~(uint32_t) BW_CHANGE_FLAGS_KNOWN)
+                return g_strdup_printf("change %s '%s': unknown flags 0x%x", what, object,
+                                       change->flags & ~(uint32_t) BW_CHANGE_FLAGS_KNOWN);
+        if (change->data_len > max || (change->data_len > 0 && !change->data))
+                return g_strdup_printf("change %s '%s': data of %zu bytes (the plugin's record_max is %zu)",
+                                       what, object, change->data_len, max);
+        if (plugin && (plugin->ops.flags & BW_PLUGIN_FLAG_LABELS_PATHS) &&
+            !(change->lock_path && *change->lock_path))
+                return g_strdup_printf("change %s '%s' has no lock path (a LABELS_PATHS plugin locks every change)",
+                                       what, object);
+        return NULL;
+}
+
+int plan_add(BwPlan *plan, Plugin *plugin, const BwChange *change, char **ret_why) {
+        g_autofree char *why = plan_change_problem(plugin, change);
+        if (why) {
+                if (ret_why)
+                        *ret_why = g_steal_pointer(&why);
                 return -EINVAL;
+        }
 
         PlanChange *c = g_new0(PlanChange, 1);
         c->plugin = plugin;
@@ -47,13 +79,23 @@ int plan_add(BwPlan *plan, Plugin *plugin, const BwChange *change) {
         c->detail = g_strdup(change->detail ? change->detail : "");
         c->lock_path = change->lock_path && *change->lock_path ? g_strdup(change->lock_path) : NULL;
         c->data = g_bytes_new(change->data, change->data_len);
+        if (BW_FIELD_VALID(change, resource) && change->resource && *change->resource)
+                c->resource = g_strdup(change->resource);
+        if (BW_FIELD_VALID(change, flags))
+                c->flags = change->flags;
         g_ptr_array_add(plan->changes, c);
         return 0;
 }
 
+/* A refused change fails the plugin's plan with the reason, even when
+ * the plugin ignores what emit() returns (plugin_fail() reports it). */
 static int plan_sink_emit(BwChangeSink *sink, const BwChange *change) {
         PlanSink *s = (PlanSink *) sink;
-        return plan_add(s->plan, s->plugin, change);
+        g_autofree char *why = NULL;
+        int r = plan_add(s->plan, s->plugin, change, &why);
+        if (r < 0 && s->plugin && !s->plugin->sink_error)
+                s->plugin->sink_error = g_steal_pointer(&why);
+        return r;
 }
 
 void plan_sink_init(PlanSink *s, BwPlan *plan, Plugin *plugin) {
@@ -70,6 +112,9 @@ void plan_change_view(const PlanChange *c, BwChange *ret) {
                 .lock_path = c->lock_path,
                 .data = len ? data : NULL,
                 .data_len = len,
+                .resource = c->resource,
+                .flags = c->flags,
+                .size = sizeof(BwChange),
         };
 }
 
@@ -77,7 +122,17 @@ static int plan_compare_strings(gconstpointer a, gconstpointer b) {
         return strcmp(*(const char *const *) a, *(const char *const *) b);
 }
 
-char **plan_lock_paths(const BwPlan *plan) {
+/* Whether every change of the plan locking `path` asks only for a shared lock. */
+static bool plan_path_shared(const BwPlan *plan, const char *path) {
+        for (guint i = 0; i < plan->changes->len; i++) {
+                const PlanChange *c = plan->changes->pdata[i];
+                if (c->lock_path && strcmp(c->lock_path, path) == 0 && !(c->flags & BW_CHANGE_LOCK_SHARED))
+                        return false;
+        }
+        return true;
+}
+
+char **plan_lock_paths(const BwPlan *plan, bool shared) {
         g_autoptr(GPtrArray) out = g_ptr_array_new();
         for (guint i = 0; i < plan->changes->len; i++) {
                 const PlanChange *c = plan->changes->pdata[i];
@@ -88,7 +143,7 @@ char **plan_lock_paths(const BwPlan *plan) {
         GPtrArray *uniq = g_ptr_array_new();
         for (guint i = 0; i < out->len; i++) {
                 const char *cur = out->pdata[i];
-                if (i == 0 || strcmp(cur, out->pdata[i - 1]) != 0)
+                if ((i == 0 || strcmp(cur, out->pdata[i - 1]) != 0) && plan_path_shared(plan, cur) == shared)
                         g_ptr_array_add(uniq, g_strdup(cur));
         }
         g_ptr_array_add(uniq, NULL);
@@ -109,6 +164,8 @@ BW_PUBLIC int bw_plan_change(const BwPlan *plan, size_t index, BwPlanChange *ret
                 .object = c->object,
                 .detail = c->detail,
                 .lock_path = c->lock_path,
+                .resource = c->resource,
+                .flags = c->flags,
         };
         return 0;
 }

@@ -2,9 +2,13 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/statfs.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
 #include <linux/magic.h>
 
 #include "settings.h"
@@ -15,6 +19,9 @@
 #define SETTINGS_GROUP "bulwark"
 #define SETTINGS_DEFAULT_PLUGINS "cgroup-bpf"
 #define SETTINGS_DEFAULT_LOCK_TIMEOUT_S 60
+#define SETTINGS_FILE_MAX (1u << 20)
+#define SETTINGS_PLUGIN_PREFIX "plugin:"
+#define SETTINGS_ALLOW_UNSUPPORTED "allow-unsupported"
 
 static const char *const settings_known_keys[] = {
         "plugins", "plugin-dir", "state-dir", "run-dir", "cgroup-root",
@@ -35,18 +42,70 @@ static char *settings_pick(const char *option, const char *env, GKeyFile *kf, co
         return g_strdup(fallback);
 }
 
+/* Reads the whole file without ever blocking on it: a FIFO (or any other
+ * non-regular file but the null device) is refused by its fstat(), taken
+ * on a descriptor opened with O_NONBLOCK. */
+static int settings_read_text(const char *path, bool explicit, char **ret, gsize *ret_len, BwError *reterr) {
+        int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+        struct stat st;
+
+        if (fd < 0) {
+                if (!explicit && errno == ENOENT)
+                        return 0; /* no configuration installed: defaults */
+                return error_set(reterr, -EINVAL, "configuration '%s': cannot open: %m", path);
+        }
+        if (fstat(fd, &st) < 0 || !(S_ISREG(st.st_mode) || (S_ISCHR(st.st_mode) && st.st_rdev == makedev(1, 3)))) {
+                int r = error_set(reterr, -EINVAL, "configuration '%s': not a regular file", path);
+                close(fd);
+                return r;
+        }
+        g_autoptr(GString) text = g_string_new(NULL);
+        char buf[4096];
+        for (;;) {
+                ssize_t n = read(fd, buf, sizeof(buf));
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0 || text->len + (size_t) n > SETTINGS_FILE_MAX) {
+                        int r = n < 0 ? error_set(reterr, -EINVAL, "configuration '%s': cannot read: %m", path)
+                                      : error_set(reterr, -EINVAL, "configuration '%s': larger than %u bytes",
+                                                  path, SETTINGS_FILE_MAX);
+                        close(fd);
+                        return r;
+                }
+                if (n == 0)
+                        break;
+                g_string_append_len(text, buf, n);
+        }
+        close(fd);
+        *ret_len = text->len;
+        *ret = g_string_free(g_steal_pointer(&text), FALSE);
+        return 1;
+}
+
+/* "[plugin:NAME] allow-unsupported" is the core's: true or false, nothing else. */
+static int settings_check_allow_unsupported(Settings *c, const char *path, BwError *reterr) {
+        g_auto(GStrv) groups = g_key_file_get_groups(c->keyfile, NULL);
+        for (char **g = groups; g && *g; g++) {
+                if (!g_str_has_prefix(*g, SETTINGS_PLUGIN_PREFIX))
+                        continue;
+                g_autofree char *v = g_key_file_get_value(c->keyfile, *g, SETTINGS_ALLOW_UNSUPPORTED, NULL);
+                if (v && strcmp(g_strstrip(v), "true") != 0 && strcmp(v, "false") != 0)
+                        return error_set(reterr, -EINVAL,
+                                         "configuration '%s': [%s] %s='%s' is neither 'true' nor 'false'",
+                                         path, *g, SETTINGS_ALLOW_UNSUPPORTED, v);
+        }
+        return 0;
+}
+
 static int settings_read_file(Settings *c, const char *path, bool explicit, BwError *reterr) {
         g_autoptr(GError) gerr = NULL;
-
         g_autofree char *text = NULL;
         gsize len = 0;
 
         /* Read first, then parse: /dev/null is a valid empty configuration. */
-        if (!g_file_get_contents(path, &text, &len, &gerr)) {
-                if (!explicit && g_error_matches(gerr, G_FILE_ERROR, G_FILE_ERROR_NOENT))
-                        return 0; /* no configuration installed: defaults */
-                return error_set(reterr, -EINVAL, "configuration '%s': %s", path, gerr->message);
-        }
+        int r = settings_read_text(path, explicit, &text, &len, reterr);
+        if (r <= 0)
+                return r;
         if (!g_key_file_load_from_data(c->keyfile, text, len, G_KEY_FILE_NONE, &gerr))
                 return error_set(reterr, -EINVAL, "configuration '%s': %s", path, gerr->message);
         c->path = g_strdup(path);
@@ -56,7 +115,7 @@ static int settings_read_file(Settings *c, const char *path, bool explicit, BwEr
                 if (!g_strv_contains(settings_known_keys, *k))
                         return error_set(reterr, -EINVAL,
                                          "configuration '%s': [bulwark] unknown key '%s'", path, *k);
-        return 0;
+        return settings_check_allow_unsupported(c, path, reterr);
 }
 
 static int settings_parse_lock(Settings *c, BwError *reterr) {
@@ -126,6 +185,9 @@ int settings_load(const BwOptions *options, Settings **ret, BwError *reterr) {
         c->run_dir = settings_pick(o->run_dir, "BULWARK_RUN_DIR", c->keyfile, "run-dir", BW_RUNDIR);
         c->cgroup_root = settings_pick(o->cgroup_root, "BULWARK_CGROUP_ROOT", c->keyfile,
                                      "cgroup-root", NULL);
+        /* Found once, here: plugins get it through config("cgroup-root"). */
+        if (!c->cgroup_root && cgroup2_root_discover(&c->cgroup_root) < 0)
+                log_debug("no cgroup2 mount found; guests without a cgroup= have none");
 
         const char *where = c->path ? c->path : "(defaults)";
         const char *paths[] = { c->state_dir, c->run_dir, c->cgroup_root };
@@ -164,6 +226,29 @@ void settings_free(Settings *c) {
         g_free(c);
 }
 
+bool settings_plugin_allow_unsupported(Settings *c, const char *plugin) {
+        g_autofree char *group = g_strconcat(SETTINGS_PLUGIN_PREFIX, plugin, NULL);
+        g_autofree char *v = g_key_file_get_value(c->keyfile, group, SETTINGS_ALLOW_UNSUPPORTED, NULL);
+        return v && strcmp(g_strstrip(v), "true") == 0; /* anything else was refused at load */
+}
+
+int settings_check_plugin_keys(Settings *c, const char *plugin, const char *const *keys, BwError *reterr) {
+        g_autofree char *group = g_strconcat(SETTINGS_PLUGIN_PREFIX, plugin, NULL);
+        g_auto(GStrv) found = g_key_file_get_keys(c->keyfile, group, NULL, NULL);
+
+        for (char **k = found; k && *k; k++) {
+                if (strcmp(*k, SETTINGS_ALLOW_UNSUPPORTED) == 0 || (keys && g_strv_contains(keys, *k)))
+                        continue;
+                g_autofree char *known = keys && keys[0] ? g_strjoinv("', '", (char **) keys) : NULL;
+                return error_set(reterr, -EINVAL,
+                                 "configuration '%s': [%s] unknown key '%s' (plugin '%s' knows %s%s%s'%s')",
+                                 c->path ? c->path : "(defaults)", group, *k, plugin,
+                                 known ? "'" : "", known ? known : "", known ? "', " : "",
+                                 SETTINGS_ALLOW_UNSUPPORTED);
+        }
+        return 0;
+}
+
 const char *settings_plugin_value(Settings *c, const char *plugin, const char *key) {
         if (!key)
                 return NULL;
@@ -173,8 +258,10 @@ const char *settings_plugin_value(Settings *c, const char *plugin, const char *k
                 return c->state_dir;
         if (strcmp(key, "run-dir") == 0)
                 return c->run_dir;
+        if (strcmp(key, SETTINGS_ALLOW_UNSUPPORTED) == 0)
+                return settings_plugin_allow_unsupported(c, plugin) ? "true" : "false";
 
-        g_autofree char *group = g_strdup_printf("plugin:%s", plugin);
+        g_autofree char *group = g_strconcat(SETTINGS_PLUGIN_PREFIX, plugin, NULL);
         g_autofree char *id = g_strdup_printf("%s\n%s", group, key);
         const char *cached = g_hash_table_lookup(c->lookups, id);
         if (cached)

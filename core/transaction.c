@@ -17,6 +17,97 @@ static Plugin *transaction_plugin(Transaction *t, const char *name) {
         return NULL;
 }
 
+/* ---- The lock step ----------------------------------------------------- */
+
+static int transaction_lock(PathLocker *locker, char **exclusive, char **shared, unsigned timeout_ms,
+                            TransactionLocks *ret, BwError *reterr) {
+        char **sets[] = { exclusive, shared };
+        PathLockHandle **handles[] = { &ret->exclusive, &ret->shared };
+
+        *ret = (TransactionLocks) {
+                .infos = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free),
+        };
+        for (size_t k = 0; k < G_N_ELEMENTS(sets); k++) {
+                guint n = g_strv_length(sets[k]);
+                g_autofree PathLockInfo *infos = g_new0(PathLockInfo, n + 1);
+                int r = path_locker_acquire(locker, (const char *const *) sets[k], n,
+                                            k == 0 ? PATH_LOCK_EXCLUSIVE : PATH_LOCK_SHARED, timeout_ms,
+                                            infos, handles[k], reterr);
+                if (r < 0) {
+                        transaction_unlock(locker, ret);
+                        return r;
+                }
+                for (guint i = 0; i < n; i++)
+                        g_hash_table_replace(ret->infos, g_strdup(sets[k][i]), g_memdup2(&infos[i], sizeof(infos[i])));
+        }
+        return 0;
+}
+
+int transaction_lock_plan(PathLocker *locker, const BwPlan *plan, unsigned timeout_ms,
+                          TransactionLocks *ret, BwError *reterr) {
+        g_auto(GStrv) exclusive = plan_lock_paths(plan, false);
+        g_auto(GStrv) shared = plan_lock_paths(plan, true);
+        return transaction_lock(locker, exclusive, shared, timeout_ms, ret, reterr);
+}
+
+static bool transaction_entry_pending(const JournalEntry *e, unsigned from_txn) {
+        return e->lock_path && !e->undone && e->txn >= from_txn;
+}
+
+int transaction_lock_entries(PathLocker *locker, const JournalState *state, unsigned from_txn,
+                             unsigned timeout_ms, TransactionLocks *ret, BwError *reterr) {
+        /* path -> whether every pending change locking it asked for shared */
+        g_autoptr(GHashTable) modes = g_hash_table_new(g_str_hash, g_str_equal);
+        for (guint i = 0; i < state->entries->len; i++) {
+                const JournalEntry *e = state->entries->pdata[i];
+                if (!transaction_entry_pending(e, from_txn))
+                        continue;
+                bool shared = e->flags & BW_CHANGE_LOCK_SHARED;
+                gpointer old;
+                if (g_hash_table_lookup_extended(modes, e->lock_path, NULL, &old))
+                        shared = shared && GPOINTER_TO_INT(old);
+                g_hash_table_insert(modes, e->lock_path, GINT_TO_POINTER(shared));
+        }
+        g_autoptr(GPtrArray) exclusive = g_ptr_array_new(), shared = g_ptr_array_new();
+        GHashTableIter it;
+        gpointer path, mode;
+        g_hash_table_iter_init(&it, modes);
+        while (g_hash_table_iter_next(&it, &path, &mode))
+                g_ptr_array_add(GPOINTER_TO_INT(mode) ? shared : exclusive, path);
+        g_ptr_array_add(exclusive, NULL);
+        g_ptr_array_add(shared, NULL);
+        return transaction_lock(locker, (char **) exclusive->pdata, (char **) shared->pdata, timeout_ms, ret,
+                                reterr);
+}
+
+int transaction_locks_check(PathLocker *locker, const TransactionLocks *locks) {
+        int r = path_locker_check(locker, locks->exclusive);
+        return r < 0 ? r : path_locker_check(locker, locks->shared);
+}
+
+void transaction_unlock(PathLocker *locker, TransactionLocks *locks) {
+        path_locker_release(locker, g_steal_pointer(&locks->exclusive));
+        path_locker_release(locker, g_steal_pointer(&locks->shared));
+        g_clear_pointer(&locks->infos, g_hash_table_unref);
+}
+
+/* What apply() and undo() of a change with this lock path are told. */
+static BwApplyContext transaction_context(const Transaction *t, const char *lock_path) {
+        BwApplyContext ctx = { .size = sizeof(ctx), .holder = t->guest->uuid };
+        const PathLockInfo *info = lock_path && t->locks && t->locks->infos
+                                           ? g_hash_table_lookup(t->locks->infos, lock_path)
+                                           : NULL;
+        if (info) {
+                ctx.locked = true;
+                ctx.existed = info->existed;
+                ctx.dev = info->dev;
+                ctx.ino = info->ino;
+        }
+        return ctx;
+}
+
+/* ---- Applying and undoing ---------------------------------------------- */
+
 static int transaction_journal_error(Transaction *t, int r, BwError *reterr) {
         return error_set(reterr, r, "journal '%s': cannot write: %m", journal_path(t->journal));
 }
@@ -31,7 +122,9 @@ static int transaction_rollback(Transaction *t, const BwPlan *plan, const uint32
                 BwError err = {};
                 plan_change_view(c, &view);
                 GByteArray *u = undos[i - 1];
-                int r = plugin_undo(c->plugin, t->guest, &view, u ? u->data : NULL, u ? u->len : 0, &err);
+                BwApplyContext ctx = transaction_context(t, c->lock_path);
+                int r = plugin_undo(c->plugin, t->guest, &view, &ctx, u ? u->data : NULL, u ? u->len : 0,
+                                    &err);
                 if (r < 0) {
                         log_warning("guest '%s': rollback: %s", t->guest->name, err.message);
                         if (first == 0)
@@ -55,8 +148,9 @@ int transaction_apply(Transaction *t, const BwPlan *plan, BwError *reterr) {
         for (guint i = 0; i < n; i++) {
                 const PlanChange *c = plan->changes->pdata[i];
                 BwChange view;
-                uint8_t undo[BW_CHANGE_DATA_MAX];
+                g_autofree uint8_t *undo = g_malloc(c->plugin->record_max);
                 size_t undo_len = 0;
+                BwApplyContext ctx = transaction_context(t, c->lock_path);
 
                 plan_change_view(c, &view);
                 seqs[i] = t->next_seq++;
@@ -66,7 +160,8 @@ int transaction_apply(Transaction *t, const BwPlan *plan, BwError *reterr) {
                         break;
                 }
                 started = i + 1;
-                r = plugin_apply(c->plugin, t->guest, &view, undo, sizeof(undo), &undo_len, reterr);
+                r = plugin_apply(c->plugin, t->guest, &view, &ctx, undo, c->plugin->record_max, &undo_len,
+                                 reterr);
                 if (r < 0)
                         break;
                 undos[i] = g_byte_array_new();
@@ -109,11 +204,14 @@ int transaction_undo_entries(Transaction *t, const JournalState *state, unsigned
                         const void *data = g_bytes_get_data(e->data, &dlen);
                         const void *undo = e->undo ? g_bytes_get_data(e->undo, &ulen) : NULL;
                         BwChange view = {
-                                .kind = e->kind, .object = e->object, .detail = e->detail,
-                                .lock_path = e->lock_path, .data = dlen ? data : NULL, .data_len = dlen,
+                                .size = sizeof(view), .kind = e->kind, .object = e->object,
+                                .detail = e->detail, .lock_path = e->lock_path,
+                                .data = dlen ? data : NULL, .data_len = dlen,
+                                .resource = e->resource, .flags = e->flags,
                         };
+                        BwApplyContext ctx = transaction_context(t, e->lock_path);
                         /* Not DONE: apply may or may not have run; undo from the change alone. */
-                        r = plugin_undo(p, t->guest, &view, e->done ? undo : NULL, e->done ? ulen : 0,
+                        r = plugin_undo(p, t->guest, &view, &ctx, e->done ? undo : NULL, e->done ? ulen : 0,
                                         &err);
                 }
                 if (r == 0) {

@@ -75,8 +75,10 @@ assert raw(paths[1]["path"]) == os.environb[b"BACKING"], paths' \
 json "guest explain --json: the plan in apply order, keys kept" '
 assert d["guest"] == "odd", d
 c = d["changes"]
-assert len(c) >= 2 and all(set(x) == {"plugin", "kind", "object", "detail", "lock"} for x in c), c
+keys = {"plugin", "kind", "object", "detail", "lock", "resource", "flags"}
+assert len(c) >= 2 and all(set(x) == keys for x in c), c
 assert c[0]["plugin"] == "nop" and c[0]["object"] == os.environ["IMAGE"], c
+assert c[0]["resource"] == "disk:root" and c[0]["flags"] == [], c
 assert c[0]["lock"] is None and os.environ["IMAGE"] in c[0]["detail"], c' \
     "$ctl" --json $opts guest explain "$def"
 json "guest explain FILE --json (option after the command) prints the same" '

@@ -62,7 +62,7 @@ static void load_fails(const char *text, int code, const char *fragment) {
 static const BwResource *resource(const BwGuest *g, size_t i) {
         const BwGuestInfo *info = bw_guest_info(g);
         assert_true(i < info->n_resources);
-        return &info->resources[i];
+        return info->resources[i];
 }
 
 static void assert_path(const BwResource *r, size_t i, const char *path, BwPathRole role) {
@@ -231,7 +231,7 @@ static void test_guest_load_file_examples(void **state) {
                 /* A VFIO device either resolved or says why not. */
                 const BwGuestInfo *info = bw_guest_info(g);
                 for (size_t i = 0; i < info->n_resources; i++)
-                        if (info->resources[i].hostdev_type == BW_HOSTDEV_VFIO_PCI && !info->resources[i].path)
+                        if (info->resources[i]->hostdev_type == BW_HOSTDEV_VFIO_PCI && !info->resources[i]->path)
                                 assert_true(guest_get_n_unresolved(g) > 0);
                 n++;
         }
@@ -445,9 +445,9 @@ static void test_guest_copy_reparses(void **state) {
         assert_string_equal(a->uuid, b->uuid);
         assert_string_equal(b->cgroup, "/sys/fs/cgroup/unified/bulwark/t");
         assert_int_equal(a->n_resources, b->n_resources);
-        assert_string_equal(b->resources[0].paths[0], "/a.img");
+        assert_string_equal(b->resources[0]->paths[0], "/a.img");
         /* the sysfs root carries over: the group is found again */
-        assert_string_equal(b->resources[1].path, "/dev/vfio/12");
+        assert_string_equal(b->resources[1]->path, "/dev/vfio/12");
         assert_string_equal(guest_get_text(copy), guest_get_text(g));
         assert_string_equal(guest_get_source(copy), "t.guest");
 }
@@ -611,11 +611,11 @@ static void assert_text_reparses(const BwGuest *g) {
         const BwGuestInfo *a = bw_guest_info(g), *b = bw_guest_info(again);
         assert_int_equal(a->n_resources, b->n_resources);
         for (size_t i = 0; i < a->n_resources; i++) {
-                assert_int_equal(a->resources[i].type, b->resources[i].type);
-                assert_string_equal(a->resources[i].id, b->resources[i].id);
-                assert_int_equal(a->resources[i].n_paths, b->resources[i].n_paths);
-                for (size_t j = 0; j < a->resources[i].n_paths; j++)
-                        assert_string_equal(a->resources[i].paths[j], b->resources[i].paths[j]);
+                assert_int_equal(a->resources[i]->type, b->resources[i]->type);
+                assert_string_equal(a->resources[i]->id, b->resources[i]->id);
+                assert_int_equal(a->resources[i]->n_paths, b->resources[i]->n_paths);
+                for (size_t j = 0; j < a->resources[i]->n_paths; j++)
+                        assert_string_equal(a->resources[i]->paths[j], b->resources[i]->paths[j]);
         }
 }
 
@@ -626,7 +626,7 @@ static void test_guest_with_resource(void **state) {
         g_autoptr(BwGuest) n = with_ok(g, "[disk:data]\npath=/x.img\nreadonly=true\n", &added);
         const BwGuestInfo *info = bw_guest_info(n);
         assert_int_equal(info->n_resources, 2);
-        assert_ptr_equal(added, &info->resources[1]);
+        assert_ptr_equal(added, info->resources[1]);
         assert_int_equal(added->type, BW_RESOURCE_DISK);
         assert_string_equal(added->id, "data");
         assert_path(added, 0, "/x.img", BW_PATH_IMAGE_READONLY);
@@ -720,8 +720,8 @@ static void test_guest_without_resource(void **state) {
         assert_string_equal(guest_get_text(n), G "[disk:a]\npath=/a.img\n\n# the kernel\n[kernel]\nkernel=/k\n");
         const BwGuestInfo *info = bw_guest_info(n);
         assert_int_equal(info->n_resources, 2);
-        assert_string_equal(info->resources[0].id, "a");
-        assert_string_equal(info->resources[1].id, "kernel");
+        assert_string_equal(info->resources[0]->id, "a");
+        assert_string_equal(info->resources[1]->id, "kernel");
         assert_string_equal(info->cgroup, "/sys/fs/cgroup/bulwark/t");
         assert_string_equal(guest_get_source(n), "t.guest");
         assert_text_reparses(n);
@@ -885,11 +885,11 @@ static void test_guest_parse_10k_resources(void **state) {
         gint64 us = g_get_monotonic_time() - start;
         const BwGuestInfo *info = bw_guest_info(g);
         assert_int_equal(info->n_resources, 10000);
-        assert_string_equal(info->resources[9996].id, "d9996");
-        assert_string_equal(info->resources[9996].paths[0], "/img/9996.raw");
-        assert_string_equal(info->resources[9999].paths[0], "/dev/bus/usb/010/094");
+        assert_string_equal(info->resources[9996]->id, "d9996");
+        assert_string_equal(info->resources[9996]->paths[0], "/img/9996.raw");
+        assert_string_equal(info->resources[9999]->paths[0], "/dev/bus/usb/010/094");
         for (size_t i = 0; i < info->n_resources; i++)
-                assert_int_equal(info->resources[i].n_paths, 1);
+                assert_int_equal(info->resources[i]->n_paths, 1);
         /* quickly: a generous bound that still catches quadratic work */
         if (us > 2 * G_USEC_PER_SEC)
                 fail_msg("10,000 resources took %" G_GINT64_FORMAT " ms", us / 1000);
@@ -944,8 +944,8 @@ static void test_guest_parse_garbage(void **state) {
                 ok++;
                 const BwGuestInfo *info = bw_guest_info(g);
                 for (size_t k = 0; k < info->n_resources; k++)
-                        for (size_t p = 0; p < info->resources[k].n_paths; p++)
-                                assert_int_equal(info->resources[k].paths[p][0], '/');
+                        for (size_t p = 0; p < info->resources[k]->n_paths; p++)
+                                assert_int_equal(info->resources[k]->paths[p][0], '/');
         }
         g_rand_free(rand);
         assert_true(ok > 0); /* some damage lands in comments or values */

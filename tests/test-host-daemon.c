@@ -168,7 +168,7 @@ static void test_host_daemon_lifecycle(void **state) {
         strv_free(names);
         assert_int_equal(get(m, "hosted", &s, &err), 0);
         assert_int_equal(status(s), BW_GUEST_RUNNING);
-        assert_string_equal(info(s)->resources[0].path, img);
+        assert_string_equal(info(s)->resources[0]->path, img);
         assert_non_null(strstr(cgroup(s), "/bulwark/hosted"));
         assert_true(started(s) >= before && started(s) <= g_get_real_time());
         state_free(s);

@@ -521,10 +521,12 @@ static void test_json_guest_info_every_field(void **state) {
                 { .type = BW_RESOURCE_DEVICE, .id = "fuse", .readonly = true,
                   .access = BW_ACCESS_READ | BW_ACCESS_MKNOD, .paths = dev_paths, .roles = dev_roles },
         };
+        const BwResource *const res_ptrs[] = { &res[0], &res[1], &res[2], &res[3], &res[4] };
         const BwGuestInfo info = {
+                .size = sizeof(BwGuestInfo),
                 .name = "odd", .uuid = "c384adc2-d594-5366-8eaa-b95def14f19e", .uid = 4294967294u, .gid = 0,
                 .cgroup = "/sys/fs/cgroup/x\"y", .cgroup_given = true, .hotplug_vfio = true,
-                .n_resources = G_N_ELEMENTS(res), .resources = res,
+                .n_resources = G_N_ELEMENTS(res), .resources = res_ptrs,
         };
         g_autoptr(JsonWriter) w = json_writer_new();
         json_guest_info(w, &info);
@@ -624,11 +626,12 @@ static void test_bw_plan_to_json_changes(void **state) {
         Plugin plugin = { .name = (char *) "fake\"plugin" };
         g_autoptr(BwPlan) plan = plan_new();
         const BwChange changes[] = {
-                { .kind = "chown", .object = odd_paths[2], .detail = "0:0 -> 107:107\n\tnext", .lock_path = odd_paths[3] },
-                { .kind = "note", .object = odd_paths[4] },
+                { .size = sizeof(BwChange), .kind = "chown", .object = odd_paths[2],
+                  .detail = "0:0 -> 107:107\n\tnext", .lock_path = odd_paths[3] },
+                { .size = sizeof(BwChange), .kind = "note", .object = odd_paths[4] },
         };
         for (size_t i = 0; i < G_N_ELEMENTS(changes); i++)
-                assert_int_equal(plan_add(plan, &plugin, &changes[i]), 0);
+                assert_int_equal(plan_add(plan, &plugin, &changes[i], NULL), 0);
         g_autofree char *text = g_strdup("[guest]\nname=planned\nuser=0\ngroup=0\n");
         g_autoptr(BwGuest) g = NULL;
         assert_int_equal(bw_guest_load_data(text, strlen(text), "p.guest", &g, NULL), 0);

@@ -309,7 +309,7 @@ static void test_stop_uses_the_record(void **state) {
         g_autofree char *cg = g_build_filename(f->cgroot, "bulwark", "vm", NULL);
         assert_string_equal(bw_guest_state_cgroup(gs), cg);
         assert_int_equal(bw_guest_state_status(gs), BW_GUEST_RUNNING);
-        assert_string_equal(bw_guest_state_info(gs)->resources[1].path, img);
+        assert_string_equal(bw_guest_state_info(gs)->resources[1]->path, img);
         bw_guest_state_free(gs);
 
         assert_int_equal(bw_manager_stop(m, "vm", &err), 0);
@@ -369,11 +369,11 @@ static void test_record_keeps_backing_chain(void **state) {
         assert_int_equal(info->uid, 107);
         assert_int_equal(info->gid, 108);
         assert_int_equal(info->n_resources, 1);
-        assert_int_equal(info->resources[0].n_paths, 2);
-        assert_string_equal(info->resources[0].paths[0], top);
-        assert_int_equal(info->resources[0].roles[0], BW_PATH_IMAGE);
-        assert_string_equal(info->resources[0].paths[1], base);
-        assert_int_equal(info->resources[0].roles[1], BW_PATH_BACKING);
+        assert_int_equal(info->resources[0]->n_paths, 2);
+        assert_string_equal(info->resources[0]->paths[0], top);
+        assert_int_equal(info->resources[0]->roles[0], BW_PATH_IMAGE);
+        assert_string_equal(info->resources[0]->paths[1], base);
+        assert_int_equal(info->resources[0]->roles[1], BW_PATH_BACKING);
         bw_guest_state_free(gs);
 
         assert_int_equal(bw_manager_stop(m, "chain", &err), 0);

@@ -5,6 +5,8 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "settings.h"
 #include "test-util.h"
@@ -93,6 +95,84 @@ static void test_settings_missing_explicit_file(void **state) {
         assert_non_null(strstr(err.message, "configuration '/nonexistent/bulwark.conf'"));
 }
 
+/* A FIFO as the configuration would block the reader forever. */
+static void test_settings_fifo_refused(void **state) {
+        g_autofree char *fifo = g_build_filename(scratch, "fifo.conf", NULL);
+        BwOptions o = { .config_path = fifo };
+        Settings *s = NULL;
+        BwError err = {};
+        assert_int_equal(mkfifo(fifo, 0600), 0);
+        alarm(10); /* the old reader blocked in open() */
+        assert_int_equal(settings_load(&o, &s, &err), -EINVAL);
+        alarm(0);
+        g_autofree char *expected = g_strdup_printf("configuration '%s': not a regular file", fifo);
+        assert_string_equal(err.message, expected);
+        /* A directory is refused too; /dev/null is an empty configuration. */
+        o.config_path = scratch;
+        assert_int_equal(settings_load(&o, &s, &err), -EINVAL);
+        assert_non_null(strstr(err.message, "not a regular file"));
+        o.config_path = "/dev/null";
+        s = load_ok(&o);
+        settings_free(s);
+}
+
+/* allow-unsupported is the core's, parsed once and strictly; plugins read
+ * the normalized value. */
+static void test_settings_allow_unsupported(void **state) {
+        expect_error("[plugin:cgroup-bpf]\nallow-unsupported=yes\n",
+                     "[plugin:cgroup-bpf] allow-unsupported='yes' is neither 'true' nor 'false'");
+        expect_error("[plugin:nop]\nallow-unsupported=\n", "[plugin:nop] allow-unsupported='' is neither");
+        g_autofree char *path = test_write_file(scratch, "au.conf",
+                                                "[plugin:a]\nallow-unsupported=true\n[plugin:b]\nallow-unsupported=false\n", -1);
+        BwOptions o = { .config_path = path };
+        Settings *s = load_ok(&o);
+        assert_true(settings_plugin_allow_unsupported(s, "a"));
+        assert_false(settings_plugin_allow_unsupported(s, "b"));
+        assert_false(settings_plugin_allow_unsupported(s, "c"));
+        assert_string_equal(settings_plugin_value(s, "a", "allow-unsupported"), "true");
+        assert_string_equal(settings_plugin_value(s, "b", "allow-unsupported"), "false");
+        assert_string_equal(settings_plugin_value(s, "c", "allow-unsupported"), "false");
+        settings_free(s);
+}
+
+/* Keys of [plugin:NAME] are the plugin's declared ones or the core's. */
+static void test_settings_plugin_keys_strict(void **state) {
+        g_autofree char *path = test_write_file(scratch, "keys.conf",
+                                                "[plugin:cgroup-bpf]\ndefault-rules=/r\nallow-unsupported=true\n"
+                                                "[plugin:nop]\ncolour=blue\n", -1);
+        static const char *const cgb_keys[] = { "default-rules", "log-ring-size", NULL };
+        BwOptions o = { .config_path = path };
+        Settings *s = load_ok(&o);
+        BwError err = {};
+        assert_int_equal(settings_check_plugin_keys(s, "cgroup-bpf", cgb_keys, &err), 0);
+        assert_int_equal(settings_check_plugin_keys(s, "nop", NULL, &err), -EINVAL);
+        g_autofree char *expected = g_strdup_printf(
+                "configuration '%s': [plugin:nop] unknown key 'colour' (plugin 'nop' knows 'allow-unsupported')", path);
+        assert_string_equal(err.message, expected);
+        static const char *const typo[] = { "default-rule", NULL };
+        assert_int_equal(settings_check_plugin_keys(s, "cgroup-bpf", typo, &err), -EINVAL);
+        assert_non_null(strstr(err.message, "[plugin:cgroup-bpf] unknown key 'default-rules' (plugin 'cgroup-bpf' knows 'default-rule', 'allow-unsupported')"));
+        settings_free(s);
+}
+
+/* The cgroup2 root is found here, once, and is what plugins are told. */
+static void test_settings_cgroup_root_discovered_once(void **state) {
+        g_autofree char *found = NULL;
+        BwOptions o = { .config_path = "/dev/null" };
+        unsetenv("BULWARK_CGROUP_ROOT");
+        Settings *s = load_ok(&o);
+        if (cgroup2_root_discover(&found) < 0)
+                assert_null(s->cgroup_root);
+        else
+                assert_string_equal(s->cgroup_root, found);
+        assert_ptr_equal(settings_plugin_value(s, "cgroup-bpf", "cgroup-root"), s->cgroup_root);
+        settings_free(s);
+        o.cgroup_root = "/configured";
+        s = load_ok(&o);
+        assert_string_equal(settings_plugin_value(s, "cgroup-bpf", "cgroup-root"), "/configured");
+        settings_free(s);
+}
+
 int main(void) {
         scratch = test_scratch_new("settings");
         unsetenv("BULWARK_CONFIG");
@@ -103,6 +183,10 @@ int main(void) {
                 cmocka_unit_test(test_settings_precedence),
                 cmocka_unit_test(test_settings_errors),
                 cmocka_unit_test(test_settings_missing_explicit_file),
+                cmocka_unit_test(test_settings_fifo_refused),
+                cmocka_unit_test(test_settings_allow_unsupported),
+                cmocka_unit_test(test_settings_plugin_keys_strict),
+                cmocka_unit_test(test_settings_cgroup_root_discovered_once),
         };
         int r = cmocka_run_group_tests(tests, NULL, NULL);
         test_scratch_remove(scratch);

@@ -5,6 +5,8 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,6 +29,7 @@ typedef struct Fixture {
         char *state;
         char *guest_path;
         char *plugin_dir;
+        pid_t reader;              /* a lock-holding child, killed by teardown */
 } Fixture;
 
 static int setup(void **state) {
@@ -51,6 +54,10 @@ static int setup(void **state) {
 
 static int teardown(void **state) {
         Fixture *f = *state;
+        if (f->reader > 0) {
+                kill(f->reader, SIGKILL);
+                waitpid(f->reader, NULL, 0);
+        }
         test_scratch_remove(f->dir);
         g_free(f->markers);
         g_free(f->state);
@@ -131,11 +138,11 @@ static void test_start_fails_at_every_step(void **state) {
 }
 
 /* Starts the guest in a child that the plugin kills at step n. */
-static void crash_child_at(Fixture *f, int n) {
+static void crash_child_with(Fixture *f, int n, const char *settings) {
         pid_t pid = fork();
         assert_true(pid >= 0);
         if (pid == 0) {
-                g_autofree char *extra = g_strdup_printf("crash-at=%d\n", n);
+                g_autofree char *extra = g_strdup_printf("crash-at=%d\n%s", n, settings);
                 BwManager *m = fixture_manager(f, extra);
                 BwGuest *g = fixture_guest(f);
                 BwError err = {};
@@ -145,6 +152,10 @@ static void crash_child_at(Fixture *f, int n) {
         int status;
         assert_int_equal(waitpid(pid, &status, 0), pid);
         assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+}
+
+static void crash_child_at(Fixture *f, int n) {
+        crash_child_with(f, n, "");
 }
 
 static void test_recover_after_sigkill_at_every_step(void **state) {
@@ -236,6 +247,165 @@ static void test_recover_reports_corrupt_journal(void **state) {
         bw_manager_free(m);
 }
 
+/* ---- ABI 2: what apply and undo are told -------------------------------- */
+
+/* The lines of the fake-files plugin's ctx-log for `op`, with the inode
+ * they say was locked; fails unless every one names `st` and `holder`. */
+static int ctx_lines(const char *log, const char *op, const struct stat *st, const char *holder) {
+        g_autofree char *text = NULL;
+        int n = 0;
+        if (!g_file_get_contents(log, &text, NULL, NULL))
+                return 0;
+        g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
+        g_autofree char *want = g_strdup_printf("locked=1 existed=1 dev=%" PRIu64 " ino=%" PRIu64 " holder=%s",
+                                                (uint64_t) st->st_dev, (uint64_t) st->st_ino, holder);
+        for (char **l = lines; *l; l++) {
+                if (!g_str_has_prefix(*l, op) || (*l)[strlen(op)] != ' ')
+                        continue;
+                if (!strstr(*l, want))
+                        fail_msg("'%s' does not say '%s'", *l, want);
+                n++;
+        }
+        return n;
+}
+
+/* apply gets the inode the lock step locked and the guest's uuid; after a
+ * crash, recover's undo gets what its own fresh locks found. */
+static void test_apply_context_names_locked_inode(void **state) {
+        Fixture *f = *state;
+        g_autofree char *lock = test_write_file(f->dir, "label-target", "x", -1);
+        g_autofree char *log = g_build_filename(f->dir, "ctx.log", NULL);
+        g_autofree char *extra = g_strdup_printf("lock=%s\nctx-log=%s\n", lock, log);
+        BwGuest *g = fixture_guest(f);
+        const char *uuid = bw_guest_info(g)->uuid;
+        struct stat before, after;
+        assert_int_equal(stat(lock, &before), 0);
+
+        crash_child_with(f, 3, extra);
+        assert_int_equal(ctx_lines(log, "apply", &before, uuid), 3);
+
+        /* The path now names another inode: recover must lock and report it. */
+        g_autofree char *moved = g_strdup_printf("%s.old", lock);
+        assert_int_equal(rename(lock, moved), 0);
+        g_free(test_write_file(f->dir, "label-target", "y", -1));
+        assert_int_equal(stat(lock, &after), 0);
+        assert_true(after.st_ino != before.st_ino);
+        BwManager *m = fixture_manager(f, extra);
+        BwError err = {};
+        assert_int_equal(bw_manager_recover(m, &err), 1);
+        assert_int_equal(ctx_lines(log, "undo", &after, uuid), 3);
+        assert_int_equal(test_count_entries(f->markers), 0);
+        bw_manager_free(m);
+        bw_guest_free(g);
+}
+
+/* A child holding a read lock on byte 1 of path (a reader elsewhere). */
+static pid_t hold_read_lock(const char *path) {
+        int pipefd[2];
+        assert_int_equal(pipe(pipefd), 0);
+        pid_t pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0) {
+                int fd = open(path, O_RDONLY | O_CLOEXEC);
+                struct flock fl = { .l_type = F_RDLCK, .l_whence = SEEK_SET, .l_start = 1, .l_len = 1 };
+                char ok = fcntl(fd, F_SETLK, &fl) == 0 ? 'y' : 'n';
+                (void) !write(pipefd[1], &ok, 1);
+                pause();
+                _exit(0);
+        }
+        char c = 0;
+        assert_int_equal(read(pipefd[0], &c, 1), 1);
+        assert_int_equal(c, 'y');
+        close(pipefd[0]);
+        close(pipefd[1]);
+        return pid;
+}
+
+/* Changes that only read their lock path ask for a shared lock, which a
+ * reader elsewhere does not block; an exclusive one waits and times out. */
+static void test_shared_lock_flag(void **state) {
+        Fixture *f = *state;
+        g_autofree char *lock = test_write_file(f->dir, "read-only-input", "x", -1);
+        g_autofree char *shared = g_strdup_printf("lock=%s\nlock-shared=true\n[bulwark]\nlock-timeout=0.2\n", lock);
+        g_autofree char *exclusive = g_strdup_printf("lock=%s\n[bulwark]\nlock-timeout=0.2\n", lock);
+        BwGuest *g = fixture_guest(f);
+        BwError err = {};
+        f->reader = hold_read_lock(lock);
+
+        BwManager *m = fixture_manager(f, exclusive);
+        assert_int_equal(bw_manager_start(m, g, &err), -ETIMEDOUT);
+        assert_non_null(strstr(err.message, lock));
+        bw_manager_free(m);
+
+        m = fixture_manager(f, shared);
+        assert_int_equal(bw_manager_start(m, g, &err), 0);
+        assert_int_equal(test_count_entries(f->markers), N_RESOURCES);
+        assert_int_equal(bw_manager_stop(m, "txn", &err), 0);
+        bw_manager_free(m);
+        bw_guest_free(g);
+}
+
+/* A plugin's record_max sizes the undo buffer and the journaled record. */
+static void test_records_larger_than_default(void **state) {
+        Fixture *f = *state;
+        BwManager *m = fixture_manager(f, "big-undo=true\n");
+        BwGuest *g = fixture_guest(f);
+        BwError err = {};
+        if (bw_manager_start(m, g, &err) < 0)
+                fail_msg("start: %s", err.message);
+        bw_manager_free(m);
+        /* A new manager undoes from the journaled records (checked by size). */
+        m = fixture_manager(f, "big-undo=true\n");
+        if (bw_manager_stop(m, "txn", &err) < 0)
+                fail_msg("stop: %s", err.message);
+        assert_int_equal(test_count_entries(f->markers), 0);
+        bw_manager_free(m);
+        bw_guest_free(g);
+}
+
+/* A plugin left out by allow-unsupported=true is never called: not to
+ * plan, apply, undo nor release. */
+static void test_unusable_plugin_never_called(void **state) {
+        Fixture *f = *state;
+        g_autofree char *log = g_build_filename(f->dir, "probe-fails.calls", NULL);
+        g_autofree char *conf = g_strdup_printf("[plugin:fake-files]\ndir=%s\n[plugin:probe-fails]\nallow-unsupported=true\n",
+                                                f->markers);
+        g_autofree char *conf_path = test_write_file(f->dir, "bulwark.conf", conf, -1);
+        BwOptions o = { .config_path = conf_path, .plugin_dir = f->plugin_dir, .plugins = "probe-fails, fake-files",
+                        .state_dir = f->state, .cgroup_root = f->dir };
+        BwManager *m = NULL;
+        BwGuest *g = fixture_guest(f);
+        BwError err = {};
+        g_setenv("BW_PROBE_FAILS_LOG", log, TRUE);
+        if (bw_manager_new(&o, &m, &err) < 0)
+                fail_msg("bw_manager_new: %s", err.message);
+        assert_int_equal(bw_manager_start(m, g, &err), 0);
+        assert_int_equal(bw_manager_stop(m, "txn", &err), 0);
+        bw_manager_free(m);
+        g_unsetenv("BW_PROBE_FAILS_LOG");
+        g_autofree char *calls = NULL;
+        if (g_file_get_contents(log, &calls, NULL, NULL))
+                fail_msg("the unusable plugin was called: %s", calls);
+        bw_guest_free(g);
+}
+
+/* A typo in a plugin's group is an error when the manager is created. */
+static void test_plugin_key_typo_refused(void **state) {
+        Fixture *f = *state;
+        g_autofree char *conf = g_strdup_printf("[plugin:fake-files]\ndir=%s\nfail_at=2\n", f->markers);
+        g_autofree char *conf_path = test_write_file(f->dir, "typo.conf", conf, -1);
+        BwOptions o = { .config_path = conf_path, .plugin_dir = f->plugin_dir, .plugins = "fake-files",
+                        .state_dir = f->state, .cgroup_root = f->dir };
+        BwManager *m = NULL;
+        BwError err = {};
+        assert_int_equal(bw_manager_new(&o, &m, &err), -EINVAL);
+        g_autofree char *expected = g_strdup_printf("configuration '%s': [plugin:fake-files] unknown key 'fail_at'",
+                                                    conf_path);
+        if (!strstr(err.message, expected))
+                fail_msg("'%s' does not contain '%s'", err.message, expected);
+        assert_null(m);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test_setup_teardown(test_start_stop_undoes_everything, setup, teardown),
@@ -245,6 +415,11 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_failed_rollback_is_recovered_later, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_recover_leaves_running_guests, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_recover_reports_corrupt_journal, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_apply_context_names_locked_inode, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_shared_lock_flag, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_records_larger_than_default, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_unusable_plugin_never_called, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_plugin_key_typo_refused, setup, teardown),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

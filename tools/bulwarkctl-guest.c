@@ -61,7 +61,7 @@ static void check_print_table(const BwGuestInfo *g) {
                 printf("cgroup %s\n", g->cgroup);
         printf("%-10s %-12s %-16s %s\n", "TYPE", "ID", "ROLE", "PATH");
         for (size_t i = 0; i < g->n_resources; i++) {
-                const BwResource *res = &g->resources[i];
+                const BwResource *res = g->resources[i];
                 if (res->n_paths == 0)
                         printf("%-10s %-12s %-16s %s\n", bw_resource_type_to_string(res->type), res->id, "-",
                                "(no host path)");

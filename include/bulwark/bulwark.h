@@ -116,6 +116,8 @@ typedef struct BwPlanChange {
         const char *object;
         const char *detail;
         const char *lock_path;     /* NULL when the change needs no path lock */
+        const char *resource;      /* "type:id" of its resource, NULL: guest-wide */
+        uint32_t flags;            /* BW_CHANGE_* of <bulwark/plugin.h> */
 } BwPlanChange;
 
 /* Asks every usable plugin what starting the guest would change.
@@ -195,12 +197,13 @@ BW_PUBLIC void bw_free(void *p);
 BW_PUBLIC int bw_guest_to_json(const BwGuest *guest, char **ret_json);
 
 /* A plan: {"guest": NAME, "changes": [{"plugin", "kind", "object",
- * "detail", "lock"}]} in apply order; "lock" is null when the change
- * needs no path lock.  `guest` is the planned guest, for its name (NULL
+ * "detail", "lock", "resource", "flags"}]} in apply order; "lock" is null
+ * when the change needs no path lock, "resource" ("disk:root") null for a
+ * guest-wide change, "flags" the change's flags by name ("lock-shared").  `guest` is the planned guest, for its name (NULL
  * writes null). */
 BW_PUBLIC int bw_plan_to_json(const BwPlan *plan, const BwGuest *guest, char **ret_json);
 
-/* The loaded plugins in order: [{"name", "abi" ("1.1"), "flags" (the
+/* The loaded plugins in order: [{"name", "abi" ("2.0"), "flags" (the
  * BW_PLUGIN_FLAG_* number), "flag_names" (["labels-paths",
  * "needs-root"]), "usable", "reason" ("" when none), "path"}]. */
 BW_PUBLIC int bw_manager_plugins_to_json(const BwManager *manager, char **ret_json);

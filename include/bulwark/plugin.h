@@ -2,16 +2,43 @@
 /*
  * bulwark plugin ABI.
  *
- * Rules of this header:
+ * Rules of this header (ABI 2):
  *  - A plugin is a shared object that exports exactly one symbol, the const
  *    table `bw_plugin_entry` (type BwPluginEntry).  Everything else in the
  *    plugin is hidden.
- *  - The table opens with abi_major, abi_minor, struct_size, flags and name.
- *    The loader rejects another abi_major, unknown flags and a struct_size
- *    smaller than the fixed head.  An operation whose slot lies beyond
- *    struct_size is treated as absent; a NULL operation means "not supported".
- *    New operations are only ever appended (abi_minor goes up); removing or
+ *  - The table opens with a fixed head: abi_major, abi_minor, struct_size,
+ *    flags, name, record_max and config_keys.  The loader rejects another
+ *    abi_major (ABI 1 plugins must be rebuilt), unknown flags, a
+ *    struct_size smaller than the head and a record_max above
+ *    BW_RECORD_LIMIT.  An operation whose slot lies beyond struct_size is
+ *    treated as absent; a NULL operation means "not supported".  New
+ *    operations are only ever appended (abi_minor goes up); removing or
  *    reordering one bumps abi_major.
+ *  - Sized structs (libbpf's opts pattern): BwHost, BwGuestInfo,
+ *    BwResource, BwChange, BwApplyContext, BwQuery and the sinks open with
+ *    `size_t size`, the sizeof() their producer was built with.  Fields are
+ *    only ever appended.  A reader touches a field only when the size
+ *    covers it: BW_FIELD_VALID(ptr, field).  A plugin sets size =
+ *    sizeof(BwChange) in every change it emits; the core refuses (-EINVAL,
+ *    naming the plugin) one smaller than BW_CHANGE_SIZE_MIN.
+ *    BwGuestInfo.resources is an array of pointers, so a plugin built with
+ *    a smaller BwResource never indexes it with the wrong stride.
+ *  - Records: the data of a change and the undo record apply() writes are
+ *    at most record_max bytes (0 in the table: BW_RECORD_DEFAULT); the core
+ *    sizes its buffers to it and refuses larger changes.
+ *  - Locks: a change's lock_path is locked (exclusive, or shared with
+ *    BW_CHANGE_LOCK_SHARED) before any change of the transaction is
+ *    applied; apply() and undo() get the (dev, ino) that was locked in
+ *    their BwApplyContext and act on that inode, not on whatever the path
+ *    names by then.  A BW_PLUGIN_FLAG_LABELS_PATHS plugin gives every change
+ *    a lock_path; the core refuses its plan otherwise.
+ *  - Configuration: config_keys lists the keys of the plugin's
+ *    "[plugin:NAME]" group; the core refuses any other key there except its
+ *    own ("allow-unsupported", answered by config() as "true" or "false").
+ *    config("cgroup-root") is the cgroup2 root the core found or was given
+ *    (NULL only when the host has none): plugins never look for it.
+ *  - Initialization: no operation but probe() runs before init() succeeded;
+ *    a plugin left out by allow-unsupported sees none at all.
  *  - Errors: every fallible operation returns 0 (or a count) on success and a
  *    negative errno on failure.  A plugin may add a human message with
  *    host->log() before returning.
@@ -33,8 +60,14 @@
 extern "C" {
 #endif
 
-#define BW_PLUGIN_ABI_MAJOR 1
-#define BW_PLUGIN_ABI_MINOR 1
+#define BW_PLUGIN_ABI_MAJOR 2
+#define BW_PLUGIN_ABI_MINOR 0
+
+/* True when the sized struct *ptr (its first member `size_t size`) was
+ * built with `field`: read a field only when this holds. */
+#define BW_FIELD_END(type, field) (offsetof(type, field) + sizeof(((type *) 0)->field))
+#define BW_FIELD_VALID(ptr, field) \
+        ((ptr) != NULL && (ptr)->size >= BW_FIELD_END(__typeof__(*(ptr)), field))
 
 /* The only symbol a plugin exports. */
 #define BW_PLUGIN_ENTRY_SYMBOL "bw_plugin_entry"
@@ -93,6 +126,18 @@ enum {
         BW_ACCESS_WRITE = 1u << 2,
 };
 
+/* The group name of a resource type in a guest definition ("disk"): with
+ * the resource's id it makes the "type:id" a change names. */
+static inline const char *bw_resource_type_name(BwResourceType type) {
+        static const char *const names[] = {
+                [BW_RESOURCE_DISK] = "disk",         [BW_RESOURCE_HOSTDEV] = "hostdev",
+                [BW_RESOURCE_DEVICE] = "device",     [BW_RESOURCE_CHARDEV] = "chardev",
+                [BW_RESOURCE_KERNEL] = "kernel",     [BW_RESOURCE_FIRMWARE] = "firmware",
+                [BW_RESOURCE_TPM] = "tpm",           [BW_RESOURCE_MEMORY] = "memory",
+        };
+        return type >= BW_RESOURCE_DISK && type <= BW_RESOURCE_MEMORY ? names[type] : "unknown";
+}
+
 /* What a path is used for; several roles may share one path. */
 typedef enum BwPathRole {
         BW_PATH_IMAGE = 1,         /* a disk image or device, read-write */
@@ -107,6 +152,7 @@ typedef enum BwPathRole {
 } BwPathRole;
 
 typedef struct BwResource {
+        size_t size;               /* sizeof(BwResource) the core was built with */
         BwResourceType type;
         const char *id;            /* "root" for [disk:root]; the type name for [kernel] etc. */
         const char *path;          /* main path, NULL when the resource has none */
@@ -126,6 +172,7 @@ typedef struct BwResource {
 } BwResource;
 
 typedef struct BwGuestInfo {
+        size_t size;               /* sizeof(BwGuestInfo) the core was built with */
         const char *name;
         const char *uuid;          /* canonical 36-character form */
         uid_t uid;
@@ -134,25 +181,54 @@ typedef struct BwGuestInfo {
         bool cgroup_given;         /* true: named by the definition, not created by bulwark */
         bool hotplug_vfio;
         size_t n_resources;
-        const BwResource *resources;
+        const BwResource *const *resources; /* n_resources pointers */
 } BwGuestInfo;
 
 /* ---- Changes ----------------------------------------------------------- */
 
-/* Largest plugin-private payload of one change, and of one undo record. */
-#define BW_CHANGE_DATA_MAX 4096
+/* Largest change data and undo record when a plugin declares none
+ * (record_max 0), and the most a plugin may declare. */
+#define BW_RECORD_DEFAULT 4096u
+#define BW_RECORD_LIMIT (1u << 20)
+
+/* Change flags. */
+enum {
+        /* The change only reads lock_path: a shared lock is enough.  A
+         * path some change of the transaction locks exclusively stays
+         * exclusive. */
+        BW_CHANGE_LOCK_SHARED = 1u << 0,
+};
+#define BW_CHANGE_FLAGS_KNOWN (BW_CHANGE_LOCK_SHARED)
 
 /* One change a plugin intends to make.  The core journals it verbatim
  * before apply() and hands it back to apply() and undo(), possibly in
  * another process after a crash: `data` must hold everything needed. */
 typedef struct BwChange {
+        size_t size;               /* sizeof(BwChange) the plugin was built with */
         const char *kind;          /* short verb: "chown", "label", "device-rule" */
         const char *object;        /* what it touches: a path or a cgroup */
         const char *detail;        /* for people: "0:0 -> 107:107" */
-        const char *lock_path;     /* path to lock before applying, or NULL */
-        const void *data;          /* plugin-private, at most BW_CHANGE_DATA_MAX bytes */
+        const char *lock_path;     /* absolute path to lock before applying, or NULL */
+        const void *data;          /* plugin-private, at most record_max bytes */
         size_t data_len;
+        const char *resource;      /* "type:id" of its resource ("disk:root"), NULL: guest-wide */
+        uint32_t flags;            /* BW_CHANGE_* */
 } BwChange;
+
+/* The smallest BwChange the core accepts: every field of ABI 2.0. */
+#define BW_CHANGE_SIZE_MIN BW_FIELD_END(BwChange, flags)
+
+/* What the lock step did for one change, handed to apply() and undo(). */
+typedef struct BwApplyContext {
+        size_t size;               /* sizeof(BwApplyContext) the core was built with */
+        /* Stable for the guest's life and across daemon restarts (its
+         * uuid): the holder of a reference-counted record. */
+        const char *holder;
+        bool locked;               /* the change has a lock_path and it is locked */
+        bool existed;              /* ... and it existed then: dev and ino are valid */
+        uint64_t dev;              /* st_dev and st_ino of what was locked */
+        uint64_t ino;
+} BwApplyContext;
 
 /* Where plan(), attach() and detach() put the changes they intend. */
 typedef struct BwChangeSink BwChangeSink;
@@ -167,11 +243,14 @@ struct BwChangeSink {
 
 typedef struct BwHost BwHost;
 struct BwHost {
+        size_t size;               /* sizeof(BwHost) the core was built with */
         /* Logs one message for this plugin; the core prefixes the plugin name. */
         void (*log)(const BwHost *host, int level, const char *message);
         /* Looks up a key in the plugin's configuration group
-         * ("[plugin:<name>]" of bulwark.conf) or a global key
-         * ("cgroup-root", "state-dir", "run-dir").  NULL when unset.
+         * ("[plugin:<name>]" of bulwark.conf, only keys of config_keys)
+         * or a core key: "cgroup-root", "state-dir", "run-dir", and
+         * "allow-unsupported" ("true" or "false", never NULL).  NULL when
+         * unset.
          * The string is owned by the core and lives until fini(). */
         const char *(*config)(const BwHost *host, const char *key);
         void *userdata;            /* the core's */
@@ -239,11 +318,17 @@ typedef struct BwPluginEntry {
         uint32_t struct_size;      /* sizeof(BwPluginEntry) the plugin was built with */
         uint32_t flags;            /* BW_PLUGIN_FLAG_* */
         const char *name;          /* [a-z0-9-]{1,32}, unique among loaded plugins */
+        /* Largest change data and undo record, bytes; 0: BW_RECORD_DEFAULT.
+         * At most BW_RECORD_LIMIT. */
+        uint32_t record_max;
+        /* The keys of "[plugin:NAME]", NULL-terminated; NULL: none. */
+        const char *const *config_keys;
 
         /* Is the plugin usable on this host?  0 yes; -errno no.  Either way
          * it may write a reason ("kernel lacks BPF_PROG_QUERY") into
-         * reason[0..reason_size), NUL-terminated. */
-        int (*probe)(char *reason, size_t reason_size);
+         * reason[0..reason_size), NUL-terminated.  host->config() works;
+         * host->log() does not keep anything yet. */
+        int (*probe)(const BwHost *host, char *reason, size_t reason_size);
 
         /* Creates the plugin's state; *ret_state is passed to every later call. */
         int (*init)(const BwHost *host, void **ret_state);
@@ -254,15 +339,17 @@ typedef struct BwPluginEntry {
         int (*plan)(void *state, const BwGuestInfo *guest, BwChangeSink *sink);
 
         /* Makes one change.  It may write an undo record of up to
-         * undo_size bytes (the state it replaced) and set *ret_undo_len. */
+         * undo_size bytes (the state it replaced) and set *ret_undo_len.
+         * ctx says what the lock step locked for change->lock_path. */
         int (*apply)(void *state, const BwGuestInfo *guest, const BwChange *change,
-                     void *undo, size_t undo_size, size_t *ret_undo_len);
+                     const BwApplyContext *ctx, void *undo, size_t undo_size, size_t *ret_undo_len);
 
         /* Reverts one change.  undo_len == 0 means apply() may or may not
          * have run (a crash between journal and apply): undo from the
-         * change alone.  Must be idempotent: undoing twice is harmless. */
+         * change alone.  Must be idempotent: undoing twice is harmless.
+         * After a crash, ctx comes from the locks recover took afresh. */
         int (*undo)(void *state, const BwGuestInfo *guest, const BwChange *change,
-                    const void *undo, size_t undo_len);
+                    const BwApplyContext *ctx, const void *undo, size_t undo_len);
 
         /* The guest stopped and every change was undone: drop any per-guest
          * state the plugin still holds. */

@@ -70,17 +70,6 @@ static const char *cgb_config(const CgbState *s, const char *key) {
         return s->host && s->host->config ? s->host->config(s->host, key) : NULL;
 }
 
-static int cgb_parse_bool(const char *v, bool *ret) {
-        static const char *const yes[] = { "1", "yes", "true", "on" }, *const no[] = { "0", "no", "false", "off" };
-        for (size_t i = 0; i < 4; i++) {
-                if (strcasecmp(v, yes[i]) == 0)
-                        return *ret = true, 0;
-                if (strcasecmp(v, no[i]) == 0)
-                        return *ret = false, 0;
-        }
-        return -EINVAL;
-}
-
 /* "262144", "256K", "1M"; 0 turns the denial log off. */
 static int cgb_parse_size(const char *v, uint32_t *ret) {
         char *end;
@@ -99,9 +88,20 @@ static int cgb_parse_size(const char *v, uint32_t *ret) {
         return 0;
 }
 
-static int cgb_probe(char *reason, size_t reason_size) {
+/* The core finds the cgroup2 root (or takes the configured one) and hands
+ * it over as config("cgroup-root"): the plugin never looks for one. */
+static int cgb_probe_root(const char *root, DevProbe *p) {
+        if (!root) {
+                *p = (DevProbe) {};
+                snprintf(p->reason, sizeof(p->reason), "no cgroup2 hierarchy on this host (cgroup-root unset)");
+                return -ENOENT;
+        }
+        return dev_probe_run(root, p);
+}
+
+static int cgb_probe(const BwHost *host, char *reason, size_t reason_size) {
         DevProbe p;
-        int r = dev_probe_run(NULL, &p);
+        int r = cgb_probe_root(host->config(host, "cgroup-root"), &p);
         if (r < 0)
                 snprintf(reason, reason_size, "%s", p.reason);
         else
@@ -122,12 +122,9 @@ static int cgb_init(const BwHost *host, void **ret_state) {
         s->log_ring_size = DEV_LOG_RING_DEFAULT;
         v = cgb_config(s, "default-rules");
         s->rules_path = v && *v ? v : CGB_DEFAULT_RULES;
+        /* The core parsed it strictly and answers "true" or "false". */
         v = cgb_config(s, "allow-unsupported");
-        if (v && cgb_parse_bool(v, &s->allow_unsupported) < 0) {
-                cgb_log(s, BW_LOG_ERR, "configuration: allow-unsupported='%s': expected true or false", v);
-                free(s);
-                return -EINVAL;
-        }
+        s->allow_unsupported = v && strcmp(v, "true") == 0;
         v = cgb_config(s, "log-ring-size");
         if (v && (cgb_parse_size(v, &s->log_ring_size) < 0 ||
                   (s->log_ring_size != 0 && !dev_log_ring_size_is_valid(s->log_ring_size)))) {
@@ -176,7 +173,7 @@ static int cgb_load_base(CgbState *s) {
 /* 1: go on; 0: unsupported but opted out (plan nothing); <0: refuse. */
 static int cgb_check_supported(CgbState *s, const char *guest_name) {
         if (!s->probed) {
-                s->probe_result = dev_probe_run(cgb_config(s, "cgroup-root"), &s->probe);
+                s->probe_result = cgb_probe_root(cgb_config(s, "cgroup-root"), &s->probe);
                 s->probed = true;
         }
         if (s->probe_result >= 0)
@@ -195,11 +192,17 @@ static int cgb_check_supported(CgbState *s, const char *guest_name) {
 
 static int cgb_emit(BwChangeSink *sink, const char *kind, const char *object, const char *detail,
                     const PluginChange *pc) {
-        unsigned char buf[BW_CHANGE_DATA_MAX];
+        unsigned char buf[PLUGIN_CHANGE_DATA_MAX];
+        char ref[PLUGIN_CHANGE_ID_MAX + 16];
         int len = plugin_change_encode(pc, buf, sizeof(buf));
         if (len < 0)
                 return len;
+        if (pc->resource_type)
+                snprintf(ref, sizeof(ref), "%s:%s", bw_resource_type_name((BwResourceType) pc->resource_type),
+                         pc->resource_id);
         BwChange change = {
+                .size = sizeof(change),
+                .resource = pc->resource_type ? ref : NULL,
                 .kind = kind,
                 .object = object,
                 .detail = detail,
@@ -308,7 +311,7 @@ static int cgb_plan(void *state, const BwGuestInfo *guest, BwChangeSink *sink) {
                 return r;
         r = cgb_emit_nodes(s, guest, NULL, PLUGIN_CHANGE_DEVICE_ALLOW, sink);
         for (size_t i = 0; r >= 0 && i < guest->n_resources; i++)
-                r = cgb_emit_nodes(s, guest, &guest->resources[i], PLUGIN_CHANGE_DEVICE_ALLOW, sink);
+                r = cgb_emit_nodes(s, guest, guest->resources[i], PLUGIN_CHANGE_DEVICE_ALLOW, sink);
         return r;
 }
 
@@ -385,14 +388,14 @@ finish:
         return r;
 }
 
-static int cgb_apply(void *state, const BwGuestInfo *guest, const BwChange *change, void *undo,
-                     size_t undo_size, size_t *ret_undo_len) {
+static int cgb_apply(void *state, const BwGuestInfo *guest, const BwChange *change,
+                     const BwApplyContext *ctx, void *undo, size_t undo_size, size_t *ret_undo_len) {
         CgbState *s = state;
-        DeviceRule rules[BW_CHANGE_DATA_MAX / 12];
+        DeviceRule rules[PLUGIN_CHANGE_DATA_MAX / 12];
         PluginChange pc;
         DeviceCgroup *dc = NULL;
         BwError err = {};
-        char *root = NULL;
+        const char *root = cgb_config(s, "cgroup-root");
         int r;
 
         *ret_undo_len = 0;
@@ -404,10 +407,9 @@ static int cgb_apply(void *state, const BwGuestInfo *guest, const BwChange *chan
         switch (pc.op) {
         case PLUGIN_CHANGE_CGROUP: {
                 PluginUndo u = { .op = pc.op };
-                r = cgroup_root_discover(cgb_config(s, "cgroup-root"), &root, NULL, &err);
-                if (r >= 0)
-                        r = cgroup_root_mkdir(root, pc.cgroup, &err);
-                free(root);
+                r = root ? cgroup_root_mkdir(root, pc.cgroup, &err)
+                         : dev_error_set(&err, ENOENT, "cgroup '%s': no cgroup2 hierarchy to create it in",
+                                         pc.cgroup);
                 if (r < 0)
                         return cgb_fail(s, &err, r);
                 u.created = r == 1;
@@ -466,10 +468,10 @@ static int cgb_undo_device(CgbState *s, const BwGuestInfo *guest, const PluginCh
         return r;
 }
 
-static int cgb_undo(void *state, const BwGuestInfo *guest, const BwChange *change, const void *undo,
-                    size_t undo_len) {
+static int cgb_undo(void *state, const BwGuestInfo *guest, const BwChange *change,
+                    const BwApplyContext *ctx, const void *undo, size_t undo_len) {
         CgbState *s = state;
-        DeviceRule rules[BW_CHANGE_DATA_MAX / 12];
+        DeviceRule rules[PLUGIN_CHANGE_DATA_MAX / 12];
         PluginChange pc;
         DeviceCgroup *dc = NULL;
         BwError err = {};
@@ -569,12 +571,17 @@ static int cgb_adopt(void *state, const BwGuestInfo *guest) {
         return r;
 }
 
+/* The keys of [plugin:cgroup-bpf]; the core refuses any other. */
+static const char *const cgb_config_keys[] = { "default-rules", "log-ring-size", NULL };
+
 BW_PLUGIN_EXPORT const BwPluginEntry bw_plugin_entry = {
         .abi_major = BW_PLUGIN_ABI_MAJOR,
         .abi_minor = BW_PLUGIN_ABI_MINOR,
         .struct_size = sizeof(BwPluginEntry),
         .flags = BW_PLUGIN_FLAG_NEEDS_ROOT,
         .name = "cgroup-bpf",
+        .record_max = PLUGIN_CHANGE_DATA_MAX,
+        .config_keys = cgb_config_keys,
         .probe = cgb_probe,
         .init = cgb_init,
         .fini = cgb_fini,

@@ -182,7 +182,7 @@ unsigned guest_nodes_access(const BwGuestInfo *guest, const RuleTable *base, uns
                 free(nodes);
         }
         for (size_t i = 0; i < guest->n_resources; i++) {
-                const BwResource *res = &guest->resources[i];
+                const BwResource *res = guest->resources[i];
                 if ((unsigned) res->type == skip_type && skip_id && res->id && strcmp(res->id, skip_id) == 0)
                         continue;
                 if (guest_nodes_of(guest, res, &nodes, &n) == 0) {

@@ -50,7 +50,7 @@ typedef struct WireUndo {
 } WireUndo;
 
 size_t plugin_change_max_rules(void) {
-        return (BW_CHANGE_DATA_MAX - sizeof(WireChange)) / sizeof(WireRule);
+        return (PLUGIN_CHANGE_DATA_MAX - sizeof(WireChange)) / sizeof(WireRule);
 }
 
 static bool copy_string(char *dst, size_t size, const char *src) {

@@ -23,6 +23,8 @@ typedef enum PluginChangeOp {
         PLUGIN_CHANGE_DEVICE_REMOVE,   /* a resource's device node: take its share away */
 } PluginChangeOp;
 
+/* The plugin's record_max: change data and undo records fit in this. */
+#define PLUGIN_CHANGE_DATA_MAX 4096
 #define PLUGIN_CHANGE_PATH_MAX 1024
 #define PLUGIN_CHANGE_NODE_MAX 512
 #define PLUGIN_CHANGE_ID_MAX 128
@@ -51,7 +53,7 @@ typedef struct PluginChange {
 /* Largest number of base rules one PROGRAM change carries. */
 size_t plugin_change_max_rules(void);
 
-/* Encodes into buf (BW_CHANGE_DATA_MAX bytes); returns the length or -E2BIG. */
+/* Encodes into buf (PLUGIN_CHANGE_DATA_MAX bytes); returns the length or -E2BIG. */
 int plugin_change_encode(const PluginChange *change, void *buf, size_t size);
 /* Decodes; rules land in rules_buf (plugin_change_max_rules() entries). */
 int plugin_change_decode(const void *data, size_t len, PluginChange *ret, DeviceRule *rules_buf);

@@ -16,7 +16,7 @@ typedef struct NopState {
         unsigned applied;          /* changes applied and not undone */
 } NopState;
 
-static int nop_probe(char *reason, size_t reason_size) {
+static int nop_probe(const BwHost *host, char *reason, size_t reason_size) {
         snprintf(reason, reason_size, "always usable: changes nothing");
         return 0;
 }
@@ -35,10 +35,13 @@ static void nop_fini(void *state) {
 }
 
 static int nop_emit(BwChangeSink *sink, const BwResource *res) {
-        char detail[256];
+        char detail[256], ref[128];
         snprintf(detail, sizeof(detail), "%s '%s' noted", res->path ? "path" : "resource",
                  res->path ? res->path : res->id);
+        snprintf(ref, sizeof(ref), "%s:%s", bw_resource_type_name(res->type), res->id);
         BwChange change = {
+                .size = sizeof(change),
+                .resource = ref,
                 .kind = "note",
                 .object = res->path ? res->path : res->id,
                 .detail = detail,
@@ -50,15 +53,15 @@ static int nop_emit(BwChangeSink *sink, const BwResource *res) {
 
 static int nop_plan(void *state, const BwGuestInfo *guest, BwChangeSink *sink) {
         for (size_t i = 0; i < guest->n_resources; i++) {
-                int r = nop_emit(sink, &guest->resources[i]);
+                int r = nop_emit(sink, guest->resources[i]);
                 if (r < 0)
                         return r;
         }
         return 0;
 }
 
-static int nop_apply(void *state, const BwGuestInfo *guest, const BwChange *change, void *undo,
-                     size_t undo_size, size_t *ret_undo_len) {
+static int nop_apply(void *state, const BwGuestInfo *guest, const BwChange *change,
+                     const BwApplyContext *ctx, void *undo, size_t undo_size, size_t *ret_undo_len) {
         NopState *s = state;
         s->applied++;
         *ret_undo_len = 0;
@@ -66,7 +69,7 @@ static int nop_apply(void *state, const BwGuestInfo *guest, const BwChange *chan
 }
 
 static int nop_undo(void *state, const BwGuestInfo *guest, const BwChange *change,
-                    const void *undo, size_t undo_len) {
+                    const BwApplyContext *ctx, const void *undo, size_t undo_len) {
         NopState *s = state;
         if (s->applied > 0)
                 s->applied--;
@@ -97,6 +100,8 @@ BW_PLUGIN_EXPORT const BwPluginEntry bw_plugin_entry = {
         .struct_size = sizeof(BwPluginEntry),
         .flags = 0,
         .name = "nop",
+        .record_max = 0,           /* BW_RECORD_DEFAULT: the data is a resource id */
+        .config_keys = NULL,       /* [plugin:nop] takes only the core's keys */
         .probe = nop_probe,
         .init = nop_init,
         .fini = nop_fini,

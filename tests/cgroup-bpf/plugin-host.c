@@ -30,7 +30,7 @@ static const char *host_config(const BwHost *host, const char *key) {
 
 static int sink_emit(BwChangeSink *sink, const BwChange *c) {
         PluginHost *h = sink->userdata;
-        if (h->n_changes == 64 || c->data_len > BW_CHANGE_DATA_MAX)
+        if (h->n_changes == 64 || c->size < BW_CHANGE_SIZE_MIN || c->data_len > h->entry->record_max)
                 return -EINVAL;
         HostChange *hc = &h->changes[h->n_changes++];
         memset(hc, 0, sizeof(*hc));
@@ -53,7 +53,7 @@ int plugin_host_open(PluginHost *h, const char *const *config) {
                 h->keys[i] = pairs[i][0];
                 h->values[i] = pairs[i][1];
         }
-        h->host = (BwHost) { .log = host_log, .config = host_config, .userdata = h };
+        h->host = (BwHost) { .size = sizeof(BwHost), .log = host_log, .config = host_config, .userdata = h };
         char *path = test_builddir_path("plugins/cgroup-bpf/.libs/cgroup-bpf.so");
         h->dl = dlopen(path, RTLD_NOW | RTLD_LOCAL);
         if (!h->dl) {
@@ -104,14 +104,15 @@ int plugin_host_attach(PluginHost *h, const BwGuestInfo *g, const BwResource *r,
 }
 
 static BwChange host_change(const HostChange *hc) {
-        return (BwChange) { .kind = hc->kind, .object = hc->object, .detail = hc->detail, .data = hc->data,
+        return (BwChange) { .size = sizeof(BwChange), .kind = hc->kind, .object = hc->object, .detail = hc->detail, .data = hc->data,
                             .data_len = hc->data_len };
 }
 
 int plugin_host_apply(PluginHost *h, const BwGuestInfo *g, size_t first) {
         for (size_t i = first; i < h->n_changes; i++) {
                 BwChange c = host_change(&h->changes[i]);
-                int r = h->entry->apply(h->state, g, &c, h->changes[i].undo, sizeof(h->changes[i].undo),
+                BwApplyContext ctx = { .size = sizeof(ctx), .holder = g->uuid };
+                int r = h->entry->apply(h->state, g, &c, &ctx, h->changes[i].undo, sizeof(h->changes[i].undo),
                                         &h->changes[i].undo_len);
                 if (r < 0)
                         return r;
@@ -122,7 +123,8 @@ int plugin_host_apply(PluginHost *h, const BwGuestInfo *g, size_t first) {
 int plugin_host_undo(PluginHost *h, const BwGuestInfo *g, size_t first, bool with_records) {
         for (size_t i = h->n_changes; i > first; i--) {
                 BwChange c = host_change(&h->changes[i - 1]);
-                int r = h->entry->undo(h->state, g, &c, with_records ? h->changes[i - 1].undo : NULL,
+                BwApplyContext ctx = { .size = sizeof(ctx), .holder = g->uuid };
+                int r = h->entry->undo(h->state, g, &c, &ctx, with_records ? h->changes[i - 1].undo : NULL,
                                        with_records ? h->changes[i - 1].undo_len : 0);
                 if (r < 0)
                         return r;

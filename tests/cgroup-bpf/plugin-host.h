@@ -12,7 +12,7 @@ typedef struct HostChange {
         char *kind, *object, *detail;
         void *data;
         size_t data_len;
-        unsigned char undo[BW_CHANGE_DATA_MAX];
+        unsigned char undo[BW_RECORD_DEFAULT];
         size_t undo_len;
 } HostChange;
 

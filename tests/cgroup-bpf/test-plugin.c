@@ -27,6 +27,7 @@ typedef struct Fixture {
         char *node_a, *node_shared, *node_missing;
         char *config[4];
         BwResource res[3];
+        const BwResource *res_ptrs[3];  /* what guest.resources points to */
         const char *paths[3][1];
         BwPathRole roles[1];
         BwGuestInfo guest;
@@ -50,13 +51,14 @@ static int setup(void **state) {
         const char *ids[3] = { "a", "s1", "s2" };
         for (int i = 0; i < 3; i++) {
                 f->paths[i][0] = nodes[i];
-                f->res[i] = (BwResource) { .type = BW_RESOURCE_DEVICE, .id = ids[i], .path = nodes[i],
+                f->res_ptrs[i] = &f->res[i];
+                f->res[i] = (BwResource) { .size = sizeof(BwResource), .type = BW_RESOURCE_DEVICE, .id = ids[i], .path = nodes[i],
                                            .access = BW_ACCESS_READ | BW_ACCESS_WRITE, .n_paths = 1,
                                            .paths = f->paths[i], .roles = f->roles };
         }
-        f->guest = (BwGuestInfo) { .name = "demo", .uuid = "00000000-0000-0000-0000-000000000000",
+        f->guest = (BwGuestInfo) { .size = sizeof(BwGuestInfo), .name = "demo", .uuid = "00000000-0000-0000-0000-000000000000",
                                    .cgroup = f->guest_cgroup, .cgroup_given = false, .n_resources = 1,
-                                   .resources = f->res };
+                                   .resources = f->res_ptrs };
         *state = f;
         return 0;
 }
@@ -157,7 +159,8 @@ static void test_plugin_missing_node_fails_at_apply(void **state) {
         res.id = "gone";
         res.path = f->node_missing;
         res.paths = missing;
-        f->guest.resources = &res;
+        const BwResource *one[1] = { &res };
+        f->guest.resources = one;
         open_host(f, &h);
         assert_int_equal(plugin_host_plan(&h, &f->guest), 0);
         assert_non_null(strstr(h.changes[2].detail, "not present now"));
@@ -168,7 +171,7 @@ static void test_plugin_missing_node_fails_at_apply(void **state) {
         assert_int_equal(plugin_host_undo(&h, &f->guest, 0, true), 0);
         assert_int_equal(access(f->guest_cgroup, F_OK), -1);
         plugin_host_close(&h);
-        f->guest.resources = f->res;
+        f->guest.resources = f->res_ptrs;
 }
 
 /* Two resources share one node (as two VFIO devices share /dev/vfio/vfio):
@@ -200,7 +203,8 @@ static void test_plugin_attach_detach_shared_node(void **state) {
         assert_true(allowed(cgtest_open(f->guest_cgroup, f->node_shared, O_RDONLY)));
         /* The guest no longer lists s1 (the core drops it after detach). */
         BwResource now[2] = { f->res[0], f->res[2] };
-        f->guest.resources = now;
+        const BwResource *now_ptrs[2] = { &now[0], &now[1] };
+        f->guest.resources = now_ptrs;
         f->guest.n_resources = 2;
         start = h.n_changes;                             /* detach s2: last user */
         assert_int_equal(plugin_host_attach(&h, &f->guest, &now[1], true), 0);
@@ -214,7 +218,7 @@ static void test_plugin_attach_detach_shared_node(void **state) {
         assert_int_equal(plugin_host_undo(&h, &f->guest, 0, true), 0);
         assert_int_equal(h.entry->release(h.state, &f->guest), 0);
         assert_int_equal(access(f->guest_cgroup, F_OK), -1);
-        f->guest.resources = f->res;
+        f->guest.resources = f->res_ptrs;
         f->guest.n_resources = 1;
         plugin_host_close(&h);
 }
@@ -224,10 +228,11 @@ static void test_plugin_attach_detach_shared_node(void **state) {
 static void test_plugin_vfio_nodes(void **state) {
         Fixture *f = *state;
         PluginHost h;
-        BwResource gpu = { .type = BW_RESOURCE_HOSTDEV, .id = "gpu", .hostdev_type = BW_HOSTDEV_VFIO_PCI,
+        BwResource gpu = { .size = sizeof(BwResource), .type = BW_RESOURCE_HOSTDEV, .id = "gpu", .hostdev_type = BW_HOSTDEV_VFIO_PCI,
                            .pci_address = "0000:ff:1f.7" };
 
-        f->guest.resources = &gpu;
+        const BwResource *gpu_ptr[1] = { &gpu };
+        f->guest.resources = gpu_ptr;
         f->guest.hotplug_vfio = true;
         open_host(f, &h);
         assert_int_equal(plugin_host_plan(&h, &f->guest), 0);
@@ -246,7 +251,7 @@ static void test_plugin_vfio_nodes(void **state) {
         assert_int_equal(plugin_host_undo(&h, &f->guest, 0, true), 0);
         assert_int_equal(access(f->guest_cgroup, F_OK), -1);
         plugin_host_close(&h);
-        f->guest.resources = f->res;
+        f->guest.resources = f->res_ptrs;
 }
 
 static void test_plugin_unsupported_refused_unless_opted_out(void **state) {

@@ -300,7 +300,7 @@ static void test_rule_table_many_entries(void **state) {
 
 static void test_plugin_change_roundtrip(void **state) {
         DeviceRule rules[3], back[256];
-        unsigned char buf[BW_CHANGE_DATA_MAX];
+        unsigned char buf[PLUGIN_CHANGE_DATA_MAX];
         BwError err = {};
         PluginChange c = { .op = PLUGIN_CHANGE_PROGRAM, .log_ring_size = 4096, .n_rules = 3, .rules = rules }, d;
 
@@ -309,7 +309,7 @@ static void test_plugin_change_roundtrip(void **state) {
         device_rule_parse("b *:* r", false, &rules[1], &err);
         device_rule_parse("a 0:0 m", true, &rules[2], &err);
         int len = plugin_change_encode(&c, buf, sizeof(buf));
-        assert_true(len > 0 && len <= BW_CHANGE_DATA_MAX);
+        assert_true(len > 0 && len <= PLUGIN_CHANGE_DATA_MAX);
         assert_int_equal(plugin_change_decode(buf, (size_t) len, &d, back), 0);
         assert_int_equal(d.op, PLUGIN_CHANGE_PROGRAM);
         assert_string_equal(d.cgroup, c.cgroup);

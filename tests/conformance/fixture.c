@@ -297,10 +297,7 @@ static int fixture_load_settings(Fixture *f, const FixtureOptions *o, BwError *r
         int r = settings_load(&options, &f->settings, reterr);
         if (r < 0)
                 return r;
-        if (f->settings->cgroup_root)
-                f->cgroup_root = g_strdup(f->settings->cgroup_root);
-        else
-                (void) cgroup2_root_discover(&f->cgroup_root);
+        f->cgroup_root = g_strdup(f->settings->cgroup_root); /* configured or discovered */
         return 0;
 }
 
@@ -331,7 +328,7 @@ static void fixture_build_scope(Fixture *f, const FixtureOptions *o) {
         for (char **w = o->watch; w && *w; w++)
                 snapshot_scope_add_tree(f->scope, *w);
         for (size_t i = 0; i < info->n_resources; i++) {
-                const BwResource *res = &info->resources[i];
+                const BwResource *res = info->resources[i];
                 for (size_t j = 0; j < res->n_paths; j++)
                         snapshot_scope_add_path(f->scope, res->paths[j]);
         }
@@ -366,7 +363,7 @@ int fixture_guest_without(const Fixture *f, size_t index, BwGuest **ret, BwError
         g_autoptr(GError) gerr = NULL;
 
         g_assert(index < info->n_resources);
-        const BwResource *res = &info->resources[index];
+        const BwResource *res = info->resources[index];
         const char *type = bw_resource_type_to_string(res->type);
         g_autofree char *typed = g_strdup_printf("%s:%s", type, res->id);
         if (!g_key_file_load_from_data(kf, f->guest_text, (gsize) -1, G_KEY_FILE_NONE, &gerr))

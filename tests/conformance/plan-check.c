@@ -20,9 +20,12 @@ static char *plan_check_string_problem(const char *field, const char *s, bool re
 }
 
 /* The first rule of plugin.h ("Changes") the change breaks, or NULL. */
-static char *plan_check_problem(const BwChange *c) {
+static char *plan_check_problem(const Plugin *plugin, const BwChange *c) {
         char *p;
 
+        if (c->size < BW_CHANGE_SIZE_MIN)
+                return g_strdup_printf("size %zu is smaller than a BwChange of ABI %u.0 (%zu bytes): set size = sizeof(BwChange)",
+                                       c->size, BW_PLUGIN_ABI_MAJOR, (size_t) BW_CHANGE_SIZE_MIN);
         if ((p = plan_check_string_problem("kind", c->kind, true)) ||
             (p = plan_check_string_problem("object", c->object, true)) ||
             (p = plan_check_string_problem("detail", c->detail, false)) ||
@@ -30,8 +33,13 @@ static char *plan_check_problem(const BwChange *c) {
                 return p;
         if (c->lock_path && c->lock_path[0] != '/')
                 return g_strdup_printf("lock_path '%s' is not absolute", c->lock_path);
-        if (c->data_len > BW_CHANGE_DATA_MAX)
-                return g_strdup_printf("data of %zu bytes (at most %d)", c->data_len, BW_CHANGE_DATA_MAX);
+        if (c->data_len > plugin->record_max)
+                return g_strdup_printf("data of %zu bytes is larger than the plugin's record_max of %zu bytes",
+                                       c->data_len, plugin->record_max);
+        if (c->flags & ~(uint32_t) BW_CHANGE_FLAGS_KNOWN)
+                return g_strdup_printf("unknown flags 0x%x", c->flags & ~(uint32_t) BW_CHANGE_FLAGS_KNOWN);
+        if ((plugin->ops.flags & BW_PLUGIN_FLAG_LABELS_PATHS) && !(c->lock_path && *c->lock_path))
+                return g_strdup("no lock_path, but the plugin is flagged LABELS_PATHS: every change must lock a path");
         if (c->data_len > 0 && !c->data)
                 return g_strdup_printf("data is NULL but data_len is %zu", c->data_len);
         return NULL;
@@ -46,11 +54,12 @@ static int plan_check_emit(BwChangeSink *sink, const BwChange *change) {
         if (!change)
                 problem = g_strdup_printf("change %u is a NULL pointer", n);
         else {
-                g_autofree char *why = plan_check_problem(change);
+                g_autofree char *why = plan_check_problem(check->plugin, change);
                 if (!why) {
-                        r = plan_add(check->plan, check->plugin, change);
+                        g_autofree char *core = NULL;
+                        r = plan_add(check->plan, check->plugin, change, &core);
                         if (r < 0)
-                                why = g_strdup_printf("the core refused it: %s", g_strerror(-r));
+                                why = g_strdup_printf("the core refused it: %s", core ? core : g_strerror(-r));
                 }
                 if (why)
                         problem = g_strdup_printf("change %u (%s '%s'): %s", n,

@@ -4,10 +4,12 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "fd-census.h"
 #include "guest.h"
+#include "op-check.h"
 #include "plan-check.h"
 #include "plan.h"
 #include "plugin-loader.h"
@@ -84,19 +86,54 @@ static char *suite_host_diff(Suite *s, const Snapshot *before, bool all) {
 static char *suite_undo(Suite *s, const BwPlan *plan, const BwGuestInfo *guest, GPtrArray *records,
                         guint count, const char *what);
 
+/* What the core's lock step would tell apply() and undo() now. */
+static BwApplyContext suite_context(const BwGuestInfo *guest, const BwChange *change) {
+        BwApplyContext ctx = { .size = sizeof(ctx), .holder = guest->uuid };
+        struct stat st;
+        if (change->lock_path) {
+                ctx.locked = true;
+                if (stat(change->lock_path, &st) == 0)
+                        ctx = (BwApplyContext) { .size = sizeof(ctx), .holder = guest->uuid, .locked = true,
+                                                 .existed = true, .dev = st.st_dev, .ino = st.st_ino };
+        }
+        return ctx;
+}
+
+/* Bytes after the undo buffer that apply must leave alone. */
+#define SUITE_UNDO_GUARD 64
+#define SUITE_UNDO_GUARD_BYTE 0xa5
+
+static bool suite_guard_intact(const uint8_t *guard) {
+        for (size_t i = 0; i < SUITE_UNDO_GUARD; i++)
+                if (guard[i] != SUITE_UNDO_GUARD_BYTE)
+                        return false;
+        return true;
+}
+
 /* Applies every change of `plan` in order and returns their undo records
- * (GBytes).  On a failure, undoes what was applied and says what failed. */
+ * (GBytes).  On a failure, undoes what was applied and says what failed.
+ * The undo buffer is exactly the plugin's record_max: writing past it
+ * fails the check. */
 static char *suite_apply(Suite *s, const BwPlan *plan, const BwGuestInfo *guest, GPtrArray **ret_records) {
         g_autoptr(GPtrArray) records = g_ptr_array_new_with_free_func((GDestroyNotify) g_bytes_unref);
+        size_t max = s->plugin->record_max;
+        g_autofree uint8_t *undo = g_malloc(max + SUITE_UNDO_GUARD);
 
         for (guint i = 0; i < plan->changes->len; i++) {
-                uint8_t undo[BW_CHANGE_DATA_MAX];
                 size_t undo_len = 0;
                 BwChange view;
                 BwError err = {};
 
                 plan_change_view(plan->changes->pdata[i], &view);
-                int r = plugin_apply(s->plugin, guest, &view, undo, sizeof(undo), &undo_len, &err);
+                BwApplyContext ctx = suite_context(guest, &view);
+                memset(undo + max, SUITE_UNDO_GUARD_BYTE, SUITE_UNDO_GUARD);
+                int r = plugin_apply(s->plugin, guest, &view, &ctx, undo, max, &undo_len, &err);
+                if (r >= 0 && !suite_guard_intact(undo + max)) {
+                        g_autofree char *what = plan_check_describe(plan, i);
+                        g_autofree char *rollback = suite_undo(s, plan, guest, records, i, "undo");
+                        return g_strdup_printf("apply of %s wrote past the undo buffer of record_max %zu bytes%s%s",
+                                               what, max, rollback ? "; then " : "", rollback ? rollback : "");
+                }
                 if (r < 0) {
                         g_autofree char *what = plan_check_describe(plan, i);
                         g_autofree char *rollback = suite_undo(s, plan, guest, records, i, "undo");
@@ -124,7 +161,8 @@ static char *suite_undo(Suite *s, const BwPlan *plan, const BwGuestInfo *guest, 
                 BwError err = {};
 
                 plan_change_view(plan->changes->pdata[i - 1], &view);
-                int r = plugin_undo(s->plugin, guest, &view, len ? data : NULL, len, &err);
+                BwApplyContext ctx = suite_context(guest, &view);
+                int r = plugin_undo(s->plugin, guest, &view, &ctx, len ? data : NULL, len, &err);
                 if (r < 0 && !failure) {
                         g_autofree char *change = plan_check_describe(plan, i - 1);
                         failure = g_strdup_printf("%s of %s failed: %s", what, change, err.message);
@@ -188,7 +226,7 @@ static char *suite_ops_list(const BwPluginEntry *ops, bool present) {
                 { "probe", ops->probe },     { "init", ops->init },       { "fini", ops->fini },
                 { "plan", ops->plan },       { "apply", ops->apply },     { "undo", ops->undo },
                 { "release", ops->release }, { "attach", ops->attach },   { "detach", ops->detach },
-                { "adopt", ops->adopt },
+                { "adopt", ops->adopt },     { "query", ops->query },     { "exec_attrs", ops->exec_attrs },
         };
         GString *out = g_string_new(NULL);
         for (size_t i = 0; i < G_N_ELEMENTS(list); i++)
@@ -210,8 +248,9 @@ static CheckResult check_table(Suite *s, char **ret_message) {
         g_autofree char *base = g_path_get_basename(s->plugin_path);
         g_autofree char *present = suite_ops_list(ops, true), *absent = suite_ops_list(ops, false);
 
-        report_note(s->report, "plugin '%s': ABI %u.%u, table of %u bytes, flags 0x%x; operations: %s; absent: %s",
-                    raw->name, raw->abi_major, raw->abi_minor, raw->struct_size, raw->flags, present, absent);
+        report_note(s->report, "plugin '%s': ABI %u.%u, table of %u bytes, flags 0x%x, records of up to %zu bytes; operations: %s; absent: %s",
+                    raw->name, raw->abi_major, raw->abi_minor, raw->struct_size, raw->flags, s->plugin->record_max,
+                    present, absent);
         if (raw->abi_major != BW_PLUGIN_ABI_MAJOR || raw->flags & ~(uint32_t) BW_PLUGIN_FLAGS_KNOWN ||
             raw->struct_size < BW_PLUGIN_ENTRY_HEAD_SIZE)
                 return check_fail(ret_message, g_strdup("the loader accepted a table it must refuse"));
@@ -468,7 +507,7 @@ static CheckResult check_attach_detach(Suite *s, char **ret_message) {
                 return CHECK_SKIP;
         }
         size_t index = s->guest->n_resources - 1;
-        const BwResource *res = &s->guest->resources[index];
+        const BwResource *res = s->guest->resources[index];
         if (fixture_guest_without(s->fixture, index, &base, &err) < 0)
                 return check_fail(ret_message, g_strdup(err.message));
 
@@ -549,7 +588,7 @@ static CheckResult check_restart(Suite *s, char **ret_message) {
                 failure = g_strdup_printf("fini (a daemon exit) changed what apply made: %s", lost);
 
         /* The new daemon sees the guest afresh, as re-read from its journal. */
-        if (plugin_load(s->plugin_path, NULL, &s->plugin, &err) < 0 ||
+        if (plugin_load(s->plugin_path, NULL, s->fixture->settings, &s->plugin, &err) < 0 ||
             plugin_init(s->plugin, s->fixture->settings, &err) < 0 ||
             guest_copy(s->fixture->guest, &copy, &err) < 0) {
                 g_free(failure);
@@ -570,6 +609,43 @@ static CheckResult check_restart(Suite *s, char **ret_message) {
                 failure = g_steal_pointer(&undone);
         g_free(undone);
         return failure ? check_fail(ret_message, failure) : CHECK_PASS;
+}
+
+/* ---- Checks: query and exec_attrs -------------------------------------- */
+
+static CheckResult check_op(char *failure, char *skip, char **ret_message) {
+        if (skip) {
+                *ret_message = skip;
+                return CHECK_SKIP;
+        }
+        return failure ? check_fail(ret_message, failure) : CHECK_PASS;
+}
+
+static CheckResult check_query_unknown(Suite *s, char **ret_message) {
+        char *skip = NULL;
+        char *failure = op_check_query_unknown(s->plugin, &skip);
+        return check_op(failure, skip, ret_message);
+}
+
+static CheckResult check_query_sink_error(Suite *s, char **ret_message) {
+        char *skip = NULL;
+        char *failure = op_check_query_sink_error(s->plugin, NULL, &skip);
+        return check_op(failure, skip, ret_message);
+}
+
+static CheckResult check_exec_attrs(Suite *s, char **ret_message) {
+        g_autoptr(Snapshot) start = NULL;
+        char *skip = NULL;
+        char *failure = suite_take(s, &start);
+
+        if (!failure)
+                failure = op_check_exec_attrs(s->plugin, s->guest, &skip);
+        if (!failure && !skip) {
+                g_autofree char *diff = suite_host_diff(s, start, true);
+                if (diff)
+                        failure = g_strdup_printf("exec_attrs changed the host: %s", diff);
+        }
+        return check_op(failure, skip, ret_message);
 }
 
 static CheckResult check_fini_fds(Suite *s, char **ret_message) {
@@ -598,6 +674,9 @@ static const SuiteCheck suite_checks[] = {
         { "plan, apply, undo and release leak no descriptor", NEEDS_INIT, check_fd_cycle },
         { "adopt of a guest that never started finds nothing", NEEDS_INIT, check_adopt_nothing },
         { "adopt after a simulated restart, then undo, restores the host", NEEDS_APPLY, check_restart },
+        { "query answers an unknown command with -EOPNOTSUPP", NEEDS_INIT, check_query_unknown },
+        { "query stops writing at the sink's first error", NEEDS_INIT, check_query_sink_error },
+        { "exec_attrs only calls setters, succeeds and leaves the host unchanged", NEEDS_INIT, check_exec_attrs },
         { "fini closes every descriptor the plugin opened", NEEDS_LOADED, check_fini_fds },
 };
 
@@ -673,7 +752,7 @@ void suite_run(Fixture *fixture, Report *report, const char *plugin_path, bool v
         g_autofree char *failure = suite_take(&s, &s.pristine);
         if (!failure && (r = fd_census_take(&s.fds_start)) < 0)
                 failure = g_strdup_printf("cannot list /proc/self/fd: %s", g_strerror(-r));
-        if (!failure && plugin_load(plugin_path, NULL, &s.plugin, &err) < 0)
+        if (!failure && plugin_load(plugin_path, NULL, fixture->settings, &s.plugin, &err) < 0)
                 failure = g_strdup(err.message);
         if (failure)
                 report_fail(report, loads, failure);

@@ -127,6 +127,30 @@ expect "unstable-plan: a plan that differs the second time fails" 1 "$summary_fa
 expect "no-adopt: an adopt that finds nothing after apply fails" 1 "$summary_fail" \
         "^not ok [0-9]+ - adopt after a simulated restart, then undo, restores the host: plugin 'no-adopt': cannot adopt the guest: guest '[^']*': found nothing to adopt" \
         -- "$broken/no-adopt.so"
+expect "small-change: a BwChange without its size fails" 1 "$summary_fail" \
+        "^not ok [0-9]+ - plan emits valid changes: plan emitted 1 invalid change; change 1 \(touch '[^']*'\): size 0 is smaller than a BwChange of ABI 2\.0" \
+        -- "$broken/small-change.so"
+expect "big-record: data larger than the declared record_max fails" 1 "$summary_fail" \
+        "^not ok [0-9]+ - plan emits valid changes: plan emitted 1 invalid change; change 1 \(touch '[^']*'\): data of 100 bytes is larger than the plugin's record_max of 64 bytes" \
+        -- "$broken/big-record.so"
+expect "undo-overflow: an undo record past record_max fails" 1 "$summary_fail" \
+        "^not ok [0-9]+ - apply\+undo restores the host: apply of change 1 \(touch '[^']*'\) wrote past the undo buffer of record_max 1024 bytes" \
+        -- "$broken/undo-overflow.so"
+expect "labels-no-lock: a LABELS_PATHS change without a lock path fails" 1 "$summary_fail" \
+        "^not ok [0-9]+ - plan emits valid changes: plan emitted 1 invalid change; change 1 \(touch '[^']*'\): no lock_path, but the plugin is flagged LABELS_PATHS" \
+        -- "$broken/labels-no-lock.so"
+expect "query-unknown-ok: success for an unknown command fails" 1 "$summary_fail" \
+        "^not ok [0-9]+ - query answers an unknown command with -EOPNOTSUPP: command 'bulwark-conformance-no-such-command' answered 0 \(success\), not -EOPNOTSUPP" \
+        -- "$broken/query-unknown-ok.so"
+expect "query-ignores-sink: writing on after the sink failed fails" 1 "$summary_fail" \
+        "^not ok [0-9]+ - query stops writing at the sink's first error: command 'status' wrote 2 more times after the sink failed" \
+        -- "$broken/query-ignores-sink.so"
+expect "exec-changes-host: an exec_attrs that changes the host fails" 1 "$summary_fail" \
+        "^not ok [0-9]+ - exec_attrs only calls setters, succeeds and leaves the host unchanged: exec_attrs changed the host: .*/exec-changes-host\.tmp appeared" \
+        -- "$broken/exec-changes-host.so"
+expect "nop skips the query and exec_attrs checks it has no operation for" 0 "$summary_pass" \
+        "^ok [0-9]+ - query answers an unknown command with -EOPNOTSUPP # SKIP the plugin has no query operation" \
+        -- "$nop"
 # Every other plugin the build made must pass too, with the settings an
 # uninstalled tree needs ([plugin:NAME] groups are read by NAME only).
 cat >"$work/plugins.conf" <<CONF

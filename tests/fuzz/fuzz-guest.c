@@ -23,7 +23,7 @@ static size_t info_walk(const BwGuestInfo *info) {
         size_t sum = strlen(info->name) + strlen(info->uuid) + (info->cgroup ? strlen(info->cgroup) : 0);
 
         for (size_t i = 0; i < info->n_resources; i++) {
-                const BwResource *r = &info->resources[i];
+                const BwResource *r = info->resources[i];
                 sum += strlen(r->id) + strlen(bw_resource_type_to_string(r->type));
                 sum += r->path ? strlen(r->path) : 0;
                 sum += r->pci_address ? strlen(r->pci_address) : 0;
@@ -56,7 +56,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         if (r >= 0) {
                 const BwGuestInfo *pi = bw_guest_info(plus);
                 /* the new group is the last resource, and nothing else changed in number */
-                if (pi->n_resources != info->n_resources + 1 || added != &pi->resources[pi->n_resources - 1] ||
+                if (pi->n_resources != info->n_resources + 1 || added != pi->resources[pi->n_resources - 1] ||
                     strcmp(added->id, "fuzz-added") != 0)
                         abort();
                 sink += info_walk(pi);
@@ -65,15 +65,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                 abort();
         if (info->n_resources > 0) {
                 BwGuest *minus = NULL;
-                char *ref = guest_resource_ref(&info->resources[0]);
+                char *ref = guest_resource_ref(info->resources[0]);
                 if (guest_parse_without_resource(guest, ref, &minus, &err) >= 0) {
                         const BwGuestInfo *mi = bw_guest_info(minus);
                         if (mi->n_resources != info->n_resources - 1)
                                 abort();
                         /* the others keep their order */
                         for (size_t i = 0; i < mi->n_resources; i++)
-                                if (mi->resources[i].type != info->resources[i + 1].type ||
-                                    strcmp(mi->resources[i].id, info->resources[i + 1].id) != 0)
+                                if (mi->resources[i]->type != info->resources[i + 1]->type ||
+                                    strcmp(mi->resources[i]->id, info->resources[i + 1]->id) != 0)
                                         abort();
                         sink += info_walk(mi);
                         bw_guest_free(minus);

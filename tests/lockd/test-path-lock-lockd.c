@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <bulwark/bulwark.h>
@@ -39,18 +40,26 @@ static void test_backend_locks_through_daemon(void **state) {
         assert_string_equal(l1->name, "lockd");
         /* A plan's paths, one of them about to be created. */
         const char *plan[] = { f[1], nvram, f[0] };
-        assert_int_equal(path_locker_acquire(l1, plan, 3, PATH_LOCK_EXCLUSIVE, 1000, &h1, &err), 0);
+        PathLockInfo infos[3];
+        struct stat st;
+        assert_int_equal(path_locker_acquire(l1, plan, 3, PATH_LOCK_EXCLUSIVE, 1000, infos, &h1, &err), 0);
+        /* What the daemon locked, per path in request order. */
+        assert_int_equal(stat(f[1], &st), 0);
+        assert_true(infos[0].existed && infos[0].dev == st.st_dev && infos[0].ino == st.st_ino);
+        assert_false(infos[1].existed);
+        assert_int_equal(stat(f[0], &st), 0);
+        assert_true(infos[2].existed && infos[2].dev == st.st_dev && infos[2].ino == st.st_ino);
         assert_int_equal(test_posix_probe(f[0]), -EAGAIN);
-        assert_int_equal(path_locker_acquire(l2, plan + 1, 1, PATH_LOCK_EXCLUSIVE, 100, &h2, &err), -ETIMEDOUT);
+        assert_int_equal(path_locker_acquire(l2, plan + 1, 1, PATH_LOCK_EXCLUSIVE, 100, NULL, &h2, &err), -ETIMEDOUT);
         assert_non_null(strstr(err.message, nvram));
         path_locker_release(l1, h1);
         assert_int_equal(test_posix_probe(f[0]), 0);
-        assert_int_equal(path_locker_acquire(l2, plan, 3, PATH_LOCK_SHARED, 0, &h2, &err), 0);
-        assert_int_equal(path_locker_acquire(l1, plan, 2, PATH_LOCK_SHARED, 0, &h1, &err), 0);
+        assert_int_equal(path_locker_acquire(l2, plan, 3, PATH_LOCK_SHARED, 0, NULL, &h2, &err), 0);
+        assert_int_equal(path_locker_acquire(l1, plan, 2, PATH_LOCK_SHARED, 0, NULL, &h1, &err), 0);
         path_locker_release(l2, h2);
         path_locker_release(l1, h1);
         /* n == 0 is a valid empty handle. */
-        assert_int_equal(path_locker_acquire(l1, NULL, 0, PATH_LOCK_EXCLUSIVE, 0, &h1, &err), 0);
+        assert_int_equal(path_locker_acquire(l1, NULL, 0, PATH_LOCK_EXCLUSIVE, 0, NULL, &h1, &err), 0);
         path_locker_release(l1, h1);
         path_locker_free(l1);
         path_locker_free(l2);

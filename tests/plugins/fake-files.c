@@ -9,11 +9,18 @@
  *   fail-undo= the id whose undo fails (-EIO)
  *   kill-at=N, kill-pid=PID
  *              the Nth apply creates its file, then SIGKILLs PID (say,
- *              bulwark-lockd) and waits until it is dead */
+ *              bulwark-lockd) and waits until it is dead
+ *   lock=PATH  every change locks PATH instead of its own file
+ *   lock-shared=true  ... with a shared lock (BW_CHANGE_LOCK_SHARED)
+ *   big-undo=true  apply writes an undo record of FAKE_RECORD_MAX bytes
+ *              (more than the default record size) and undo checks it
+ *   ctx-log=PATH  apply and undo append what their BwApplyContext says:
+ *              "apply|undo <object> locked=L existed=E dev=D ino=I holder=H" */
 #include "config.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,11 +29,18 @@
 
 #include <bulwark/plugin.h>
 
+/* The record_max this plugin declares: twice the default. */
+#define FAKE_RECORD_MAX (2 * BW_RECORD_DEFAULT)
+
 typedef struct FakeState {
         const BwHost *host;
         char dir[512];
         long fail_at, crash_at, kill_at, kill_pid;
         char fail_undo[128];
+        char lock[512];
+        bool lock_shared;
+        bool big_undo;
+        char ctx_log[512];
         long applies;
 } FakeState;
 
@@ -52,6 +66,13 @@ static int fake_init(const BwHost *host, void **ret_state) {
         s->kill_pid = fake_config_long(host, "kill-pid");
         const char *fu = host->config(host, "fail-undo");
         snprintf(s->fail_undo, sizeof(s->fail_undo), "%s", fu ? fu : "");
+        const char *lock = host->config(host, "lock"), *log = host->config(host, "ctx-log");
+        const char *shared = host->config(host, "lock-shared");
+        snprintf(s->lock, sizeof(s->lock), "%s", lock ? lock : "");
+        snprintf(s->ctx_log, sizeof(s->ctx_log), "%s", log ? log : "");
+        s->lock_shared = shared && strcmp(shared, "true") == 0;
+        const char *big = host->config(host, "big-undo");
+        s->big_undo = big && strcmp(big, "true") == 0;
         *ret_state = s;
         return 0;
 }
@@ -64,10 +85,15 @@ static int fake_plan(void *state, const BwGuestInfo *guest, BwChangeSink *sink) 
         FakeState *s = state;
         for (size_t i = 0; i < guest->n_resources; i++) {
                 char object[1024];
-                const char *id = guest->resources[i].id;
+                char ref[256];
+                const BwResource *res = guest->resources[i];
+                const char *id = res->id;
                 snprintf(object, sizeof(object), "%s/%s", s->dir, id);
-                BwChange c = { .kind = "touch", .object = object, .detail = "create a marker file",
-                               .lock_path = object, .data = id, .data_len = strlen(id) + 1 };
+                snprintf(ref, sizeof(ref), "%s:%s", bw_resource_type_name(res->type), id);
+                BwChange c = { .size = sizeof(c), .kind = "touch", .object = object,
+                               .detail = "create a marker file", .lock_path = s->lock[0] ? s->lock : object,
+                               .data = id, .data_len = strlen(id) + 1, .resource = ref,
+                               .flags = s->lock_shared ? BW_CHANGE_LOCK_SHARED : 0 };
                 int r = sink->emit(sink, &c);
                 if (r < 0)
                         return r;
@@ -94,14 +120,28 @@ static void kill_and_wait(pid_t pid) {
         }
 }
 
-static int fake_apply(void *state, const BwGuestInfo *guest, const BwChange *change, void *undo,
-                      size_t undo_size, size_t *ret_undo_len) {
+static void fake_log_ctx(FakeState *s, const char *op, const BwChange *change, const BwApplyContext *ctx) {
+        if (!s->ctx_log[0])
+                return;
+        FILE *f = fopen(s->ctx_log, "ae");
+        if (!f)
+                return;
+        bool valid = BW_FIELD_VALID(ctx, ino);
+        fprintf(f, "%s %s locked=%d existed=%d dev=%" PRIu64 " ino=%" PRIu64 " holder=%s\n", op, change->object,
+                valid && ctx->locked, valid && ctx->existed, valid ? ctx->dev : 0, valid ? ctx->ino : 0,
+                BW_FIELD_VALID(ctx, holder) && ctx->holder ? ctx->holder : "(none)");
+        fclose(f);
+}
+
+static int fake_apply(void *state, const BwGuestInfo *guest, const BwChange *change,
+                      const BwApplyContext *ctx, void *undo, size_t undo_size, size_t *ret_undo_len) {
         FakeState *s = state;
         s->applies++;
         if (s->applies == s->fail_at) {
                 s->host->log(s->host, BW_LOG_ERR, "injected failure");
                 return -EIO;
         }
+        fake_log_ctx(s, "apply", change, ctx);
         int fd = open(change->object, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
         if (fd < 0)
                 return -errno;
@@ -110,14 +150,24 @@ static int fake_apply(void *state, const BwGuestInfo *guest, const BwChange *cha
                 raise(SIGKILL);
         if (s->applies == s->kill_at && s->kill_pid > 0)
                 kill_and_wait((pid_t) s->kill_pid);
+        if (s->big_undo) {
+                if (undo_size < FAKE_RECORD_MAX)
+                        return -EMSGSIZE;
+                memset(undo, 'u', FAKE_RECORD_MAX);
+                *ret_undo_len = FAKE_RECORD_MAX;
+                return 0;
+        }
         memcpy(undo, "made", 4);
         *ret_undo_len = 4;
         return 0;
 }
 
-static int fake_undo(void *state, const BwGuestInfo *guest, const BwChange *change, const void *undo,
-                     size_t undo_len) {
+static int fake_undo(void *state, const BwGuestInfo *guest, const BwChange *change,
+                     const BwApplyContext *ctx, const void *undo, size_t undo_len) {
         FakeState *s = state;
+        fake_log_ctx(s, "undo", change, ctx);
+        if (s->big_undo && undo_len > 0 && undo_len != FAKE_RECORD_MAX)
+                return -EBADMSG;
         if (s->fail_undo[0] && change->data && strcmp(change->data, s->fail_undo) == 0)
                 return -EIO;
         if (unlink(change->object) < 0 && errno != ENOENT)
@@ -125,11 +175,17 @@ static int fake_undo(void *state, const BwGuestInfo *guest, const BwChange *chan
         return 0;
 }
 
+static const char *const fake_config_keys[] = {
+        "dir", "fail-at", "crash-at", "fail-undo", "kill-at", "kill-pid", "lock", "lock-shared", "ctx-log", "big-undo", NULL,
+};
+
 BW_PLUGIN_EXPORT const BwPluginEntry bw_plugin_entry = {
         .abi_major = BW_PLUGIN_ABI_MAJOR,
         .abi_minor = BW_PLUGIN_ABI_MINOR,
         .struct_size = sizeof(BwPluginEntry),
         .name = "fake-files",
+        .record_max = FAKE_RECORD_MAX,
+        .config_keys = fake_config_keys,
         .init = fake_init,
         .fini = fake_fini,
         .plan = fake_plan,

@@ -29,7 +29,7 @@ static inline void broken_log(BrokenState *s, int level, const char *format, ...
         s->host->log(s->host, level, msg);
 }
 
-static inline int broken_probe(char *reason, size_t reason_size) {
+static inline int broken_probe(const BwHost *host, char *reason, size_t reason_size) {
         snprintf(reason, reason_size, "a test plugin: usable everywhere");
         return 0;
 }
@@ -61,9 +61,10 @@ static inline int broken_change_path(const BwChange *change, char *buf, size_t s
 static inline int broken_plan_with(const BwGuestInfo *guest, BwChangeSink *sink, const char *lock_path,
                                    const char *detail) {
         for (size_t i = 0; i < guest->n_resources; i++) {
-                const BwResource *res = &guest->resources[i];
+                const BwResource *res = guest->resources[i];
                 for (size_t j = 0; j < res->n_paths; j++) {
                         BwChange change = {
+                                .size = sizeof(change),
                                 .kind = "touch",
                                 .object = res->paths[j],
                                 .detail = detail ? detail : "touch",
@@ -83,14 +84,14 @@ static inline int broken_plan(void *state, const BwGuestInfo *guest, BwChangeSin
         return broken_plan_with(guest, sink, NULL, NULL);
 }
 
-static inline int broken_apply(void *state, const BwGuestInfo *guest, const BwChange *change, void *undo,
-                               size_t undo_size, size_t *ret_undo_len) {
+static inline int broken_apply(void *state, const BwGuestInfo *guest, const BwChange *change,
+                               const BwApplyContext *ctx, void *undo, size_t undo_size, size_t *ret_undo_len) {
         *ret_undo_len = 0;
         return 0;
 }
 
 static inline int broken_undo(void *state, const BwGuestInfo *guest, const BwChange *change,
-                              const void *undo, size_t undo_len) {
+                              const BwApplyContext *ctx, const void *undo, size_t undo_len) {
         return 0;
 }
 

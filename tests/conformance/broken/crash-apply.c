@@ -7,8 +7,8 @@
 
 #include "broken.h"
 
-static int crash_apply_apply(void *state, const BwGuestInfo *guest, const BwChange *change, void *undo,
-                             size_t undo_size, size_t *ret_undo_len) {
+static int crash_apply_apply(void *state, const BwGuestInfo *guest, const BwChange *change,
+                             const BwApplyContext *ctx, void *undo, size_t undo_size, size_t *ret_undo_len) {
         raise(SIGSEGV);
         return -EFAULT;
 }

@@ -6,8 +6,8 @@
 
 #include "broken.h"
 
-static int leaky_fd_apply(void *state, const BwGuestInfo *guest, const BwChange *change, void *undo,
-                          size_t undo_size, size_t *ret_undo_len) {
+static int leaky_fd_apply(void *state, const BwGuestInfo *guest, const BwChange *change,
+                          const BwApplyContext *ctx, void *undo, size_t undo_size, size_t *ret_undo_len) {
         *ret_undo_len = 0;
         return open("/dev/null", O_RDONLY | O_CLOEXEC) < 0 ? -errno : 0;
 }

@@ -8,8 +8,8 @@
 
 #include "broken.h"
 
-static int needs_root_apply(void *state, const BwGuestInfo *guest, const BwChange *change, void *undo,
-                            size_t undo_size, size_t *ret_undo_len) {
+static int needs_root_apply(void *state, const BwGuestInfo *guest, const BwChange *change,
+                            const BwApplyContext *ctx, void *undo, size_t undo_size, size_t *ret_undo_len) {
         *ret_undo_len = 0;
         if (geteuid() != 0) {
                 broken_log(state, BW_LOG_ERR, "apply needs root");

@@ -6,7 +6,7 @@
 
 #include "broken.h"
 
-static int never_usable_probe(char *reason, size_t reason_size) {
+static int never_usable_probe(const BwHost *host, char *reason, size_t reason_size) {
         snprintf(reason, reason_size, "a test plugin that is never usable");
         return -EOPNOTSUPP;
 }

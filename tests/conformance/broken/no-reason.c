@@ -5,7 +5,7 @@
 
 #include "broken.h"
 
-static int no_reason_probe(char *reason, size_t reason_size) {
+static int no_reason_probe(const BwHost *host, char *reason, size_t reason_size) {
         return 0;
 }
 

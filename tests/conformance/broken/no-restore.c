@@ -9,8 +9,8 @@
 
 #include "broken.h"
 
-static int no_restore_apply(void *state, const BwGuestInfo *guest, const BwChange *change, void *undo,
-                            size_t undo_size, size_t *ret_undo_len) {
+static int no_restore_apply(void *state, const BwGuestInfo *guest, const BwChange *change,
+                            const BwApplyContext *ctx, void *undo, size_t undo_size, size_t *ret_undo_len) {
         char path[4096], marker[4200];
         int r = broken_change_path(change, path, sizeof(path));
 

@@ -10,9 +10,9 @@
 #include "broken.h"
 
 static int plan_side_effect_plan(void *state, const BwGuestInfo *guest, BwChangeSink *sink) {
-        if (guest->n_resources > 0 && guest->resources[0].n_paths > 0) {
+        if (guest->n_resources > 0 && guest->resources[0]->n_paths > 0) {
                 char dir[4096], file[4200];
-                snprintf(dir, sizeof(dir), "%s", guest->resources[0].paths[0]);
+                snprintf(dir, sizeof(dir), "%s", guest->resources[0]->paths[0]);
                 snprintf(file, sizeof(file), "%s/plan-side-effect.tmp", dirname(dir));
                 int fd = open(file, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
                 if (fd >= 0)

@@ -19,8 +19,8 @@ static int undo_once_marker(const BwChange *change, char *buf, size_t size) {
         return 0;
 }
 
-static int undo_once_apply(void *state, const BwGuestInfo *guest, const BwChange *change, void *undo,
-                           size_t undo_size, size_t *ret_undo_len) {
+static int undo_once_apply(void *state, const BwGuestInfo *guest, const BwChange *change,
+                           const BwApplyContext *ctx, void *undo, size_t undo_size, size_t *ret_undo_len) {
         char marker[4200];
         int r = undo_once_marker(change, marker, sizeof(marker));
 
@@ -35,7 +35,7 @@ static int undo_once_apply(void *state, const BwGuestInfo *guest, const BwChange
 }
 
 static int undo_once_undo(void *state, const BwGuestInfo *guest, const BwChange *change,
-                          const void *undo, size_t undo_len) {
+                          const BwApplyContext *ctx, const void *undo, size_t undo_len) {
         char marker[4200];
         int r = undo_once_marker(change, marker, sizeof(marker));
 
