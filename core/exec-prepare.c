@@ -173,7 +173,7 @@ static bool exec_fd_is_landlock_ruleset(int fd) {
         if (n < 0)
                 return false;
         target[n] = '\0';
-        return strcmp(target, "anon_inode:landlock-ruleset") == 0;
+        return strcmp(target, "anon_inode:[landlock-ruleset]") == 0;
 }
 
 static int exec_sink_set_landlock_ruleset(BwExecSink *sink, int ruleset_fd) {
@@ -210,7 +210,8 @@ static int exec_load_guest(BwManager *m, const char *name, BwGuest **ret, BwErro
         if (!guest_name_is_valid(name))
                 return error_set(reterr, -EINVAL, "guest '%s': not a valid guest name", name);
         g_autofree char *path = journal_file(m->settings->state_dir, name);
-        int r = journal_read(path, &state, reterr);
+        /* journal_read() reports any failure to read as -EIO. */
+        int r = access(path, F_OK) < 0 && errno == ENOENT ? -ENOENT : journal_read(path, &state, reterr);
         if (r == -ENOENT || r == -ENODATA)
                 return error_set(reterr, -ENOENT, "guest '%s': not running (no journal '%s')", name, path);
         if (r < 0)
