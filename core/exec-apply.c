@@ -17,9 +17,9 @@
 
 #include "exec.h"
 
-/* Debian 12's headers predate nothing we use here, but a libc without
- * the Landlock numbers must still build: they are the same on every
- * architecture (the generic syscall table). */
+/* Only landlock_restrict_self(fd, 0) is needed here, which every Landlock
+ * ABI has; its number is the same on every architecture, for C libraries
+ * whose headers predate it. */
 #ifndef __NR_landlock_restrict_self
 #define __NR_landlock_restrict_self 446
 #endif
