@@ -54,6 +54,10 @@ BW_PUBLIC void bw_exec_free(BwExec *e) {
         g_free(e);
 }
 
+BW_PUBLIC const char *bw_exec_cgroup(const BwExec *e) {
+        return e ? e->cgroup : NULL;
+}
+
 /* ---- The sink one plugin writes to ------------------------------------- */
 
 typedef struct ExecCollect {

@@ -112,6 +112,15 @@ wait "$ctlpid"; st=$?
 if [ "$st" = 137 ] && stopped; then ok "SIGKILL of the command: 137, guest stopped"
 else not_ok "SIGKILL of the command: 137, guest stopped" "status $st" "$(cat "$scratch/sig.out")"; fi
 
+# What the command leaves running in the guest's cgroup goes with the guest.
+out=$(run "$scratch/runner.guest" -- sh -c "sleep 60 >/dev/null 2>&1 & echo \$! > $scratch/out/left; exit 0" 2>&1); st=$?
+left=$(cat "$scratch/out/left" 2>/dev/null)
+# (Gone, or a zombie its new parent has not reaped yet.)
+state=$(ps -o stat= -p "$left" 2>/dev/null)
+if [ "$st" = 0 ] && [ -n "$left" ] && { [ -z "$state" ] || [ "${state#Z}" != "$state" ]; } && stopped; then
+    ok "a process the command left behind is killed, the guest stopped"
+else not_ok "a process the command left behind is killed, the guest stopped" "status $st, left $left ($state): $out"; fi
+
 check "command not found: 127, guest never started" 127 "'no-such-command-here': command not found" \
     "$scratch/runner.guest" -- no-such-command-here
 printf 'not a program\n' > "$scratch/noexec" && chmod 644 "$scratch/noexec"

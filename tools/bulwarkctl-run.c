@@ -4,7 +4,9 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,7 +44,9 @@ static void run_help(FILE *f) {
                 "exec labels, no_new_privs, a Landlock ruleset), waits for it, then stops the\n"
                 "guest, undoing every change, also when CMD fails or is killed.  SIGINT,\n"
                 "SIGTERM, SIGHUP and SIGQUIT are passed to CMD; the guest is stopped after it\n"
-                "exits.  CMD is looked up in PATH; its environment is bulwarkctl's.\n"
+                "exits.  Processes CMD left running in a cgroup bulwark made for the guest\n"
+                "are killed before it stops (a cgroup the definition names is left alone).\n"
+                "CMD is looked up in PATH; its environment is bulwarkctl's.\n"
                 "\n"
                 "  --keep    leave the guest running ('bulwarkctl guest stop NAME' stops it)\n"
                 "\n"
@@ -94,8 +98,44 @@ static int run_wait(pid_t pid) {
         return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
-/* Prepares and spawns CMD in the running guest; returns the exit status. */
-static int run_command(BwManager *m, const char *name, const char *path, char **argv) {
+/* Processes CMD left behind would keep the cgroup bulwark made busy, and
+ * the guest from stopping: they are the guest's, and go with it.  Waits
+ * (poll on cgroup.events) until the cgroup is empty, 10 s at most. */
+static void run_kill_leftovers(const char *cgroup) {
+        g_autofree char *kill_path = g_build_filename(cgroup, "cgroup.kill", NULL);
+        g_autofree char *events_path = g_build_filename(cgroup, "cgroup.events", NULL);
+        g_autofree char *events = NULL;
+
+        if (!g_file_get_contents(events_path, &events, NULL, NULL) || strstr(events, "populated 0"))
+                return;
+        int fd = open(kill_path, O_WRONLY | O_CLOEXEC);
+        if (fd < 0 || write(fd, "1", 1) != 1) {
+                fprintf(stderr, "bulwarkctl: run: cgroup '%s': cannot kill what the command left running: %s\n",
+                        cgroup, g_strerror(errno));
+                if (fd >= 0)
+                        close(fd);
+                return;
+        }
+        close(fd);
+        fd = open(events_path, O_RDONLY | O_CLOEXEC);
+        for (int waited = 0; fd >= 0 && waited < 100; waited++) {
+                char buf[256];
+                ssize_t n = pread(fd, buf, sizeof(buf) - 1, 0);
+                if (n < 0)
+                        break;
+                buf[n] = '\0';
+                if (strstr(buf, "populated 0"))
+                        break;
+                struct pollfd p = { .fd = fd, .events = POLLPRI };
+                (void) poll(&p, 1, 100);
+        }
+        if (fd >= 0)
+                close(fd);
+}
+
+/* Prepares and spawns CMD in the running guest and waits for it; returns
+ * its exit status.  `*ret_cgroup` gets the cgroup CMD ran in. */
+static int run_command(BwManager *m, const char *name, const char *path, char **argv, char **ret_cgroup) {
         BwExec *exec = NULL;
         BwError err = {};
         pid_t pid = 0;
@@ -104,6 +144,7 @@ static int run_command(BwManager *m, const char *name, const char *path, char **
                 fprintf(stderr, "bulwarkctl: run: %s\n", err.message);
                 return RUN_EXIT_CONFINE;
         }
+        *ret_cgroup = g_strdup(bw_exec_cgroup(exec));
         if (run_signal) {
                 bw_exec_free(exec);
                 return 128 + run_signal;
@@ -141,7 +182,11 @@ static int run_guest(CtlContext *ctx, const char *file, bool keep, const char *p
         if (bw_manager_start(m, g, &err) < 0)
                 fprintf(stderr, "bulwarkctl: run: %s\n", err.message);
         else {
-                status = run_command(m, name, path, argv);
+                g_autofree char *cgroup = NULL;
+                status = run_command(m, name, path, argv, &cgroup);
+                /* A cgroup the definition names is not the guest's alone. */
+                if (!keep && cgroup && !bw_guest_info(g)->cgroup_given)
+                        run_kill_leftovers(cgroup);
                 if (!keep && bw_manager_stop(m, name, &err) < 0) {
                         fprintf(stderr, "bulwarkctl: run: %s\n", err.message);
                         if (status == CTL_EXIT_OK)

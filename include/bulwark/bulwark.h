@@ -199,7 +199,10 @@ BW_PUBLIC void bw_exec_free(BwExec *exec);
 BW_PUBLIC int bw_exec_apply(const BwExec *exec);
 BW_PUBLIC int bw_exec_spawn(const BwExec *exec, const char *path, char *const argv[],
                             char *const envp[], pid_t *ret_pid, BwError *reterr);
-/* "join cgroup", "setgroups", ...: what a step does, for messages;
+/* The cgroup the process starts in, NULL when no plugin gave one; owned
+ * by exec. */
+BW_PUBLIC const char *bw_exec_cgroup(const BwExec *exec);
+/* "join cgroup", "set user id", ...: what a step does, for messages;
  * async-signal-safe.  "unknown step" for anything else. */
 BW_PUBLIC const char *bw_exec_step_to_string(int step);
 
