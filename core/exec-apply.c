@@ -78,7 +78,7 @@ static int exec_write_labels(const BwExec *e) {
                 int fd = open(e->labels[i].path, O_WRONLY | O_CLOEXEC | O_NOCTTY);
                 if (fd < 0)
                         return exec_errno();
-                int r = exec_write_all(fd, e->labels[i].label, e->labels[i].len);
+                int r = exec_write_all(fd, e->labels[i].bytes, e->labels[i].len);
                 int saved = errno;
                 close(fd);
                 errno = saved;

@@ -44,6 +44,7 @@ BW_PUBLIC void bw_exec_free(BwExec *e) {
                 g_free(e->labels[i].plugin);
                 g_free(e->labels[i].path);
                 g_free(e->labels[i].label);
+                g_free(e->labels[i].bytes);
         }
         g_free(e->groups);
         g_free(e->identity_plugin);
@@ -138,6 +139,14 @@ static char *exec_label_path(const char *lsm) {
         return g_strdup_printf("/proc/thread-self/attr/%s/exec", lsm);
 }
 
+/* AppArmor's exec attribute takes a command, "exec <profile>" (what
+ * aa_change_onexec() writes); SELinux and Smack take the label itself. */
+static char *exec_label_bytes(const char *lsm, const char *label) {
+        if (strcmp(lsm, "apparmor") == 0)
+                return g_strdup_printf("exec %s", label);
+        return g_strdup(label);
+}
+
 static bool exec_lsm_name_is_valid(const char *lsm) {
         size_t n = lsm ? strlen(lsm) : 0;
         return n > 0 && n <= EXEC_LSM_NAME_MAX && strspn(lsm, "abcdefghijklmnopqrstuvwxyz") == n;
@@ -161,10 +170,12 @@ static int exec_sink_set_lsm_label(BwExecSink *sink, const char *lsm, const char
         if (e->n_labels == EXEC_LABELS_MAX)
                 return error_set(&c->conflict, -E2BIG, "guest '%s': exec: plugin '%s': more than %d LSM exec labels",
                                  e->guest, c->plugin, EXEC_LABELS_MAX);
-        e->labels[e->n_labels++] = (ExecLabel) {
+        ExecLabel *l = &e->labels[e->n_labels++];
+        *l = (ExecLabel) {
                 .lsm = g_strdup(lsm), .plugin = g_strdup(c->plugin), .path = exec_label_path(lsm),
-                .label = g_strdup(label), .len = strlen(label),
+                .label = g_strdup(label), .bytes = exec_label_bytes(lsm, label),
         };
+        l->len = strlen(l->bytes);
         return 0;
 }
 

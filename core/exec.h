@@ -19,7 +19,8 @@ typedef struct ExecLabel {
         char *lsm;                 /* "selinux", "apparmor", ... */
         char *plugin;              /* who gave it */
         char *path;                /* /proc/thread-self/attr/.../exec: the child's own */
-        char *label;               /* the exact bytes written */
+        char *label;               /* as the plugin gave it, for messages */
+        char *bytes;               /* exactly what is written ("exec <profile>" for AppArmor) */
         size_t len;
 } ExecLabel;
 

@@ -69,9 +69,9 @@ static int teardown(void **state) {
  * (and [plugin:exec-attrs-b] after a "\n--\n"), and starts guest "ex". */
 static void start_guest(Fixture *f, const char *plugins, const char *conf) {
         g_autofree char *rules = test_srcdir_path("policy/devices/default.rules");
-        g_autofree char *dirs = g_strdup_printf("%s/plugins/cgroup-bpf/.libs:%s/tests/plugins/.libs",
-                                                getenv("BW_TOP_BUILDDIR") ? getenv("BW_TOP_BUILDDIR") : ".",
-                                                getenv("BW_TOP_BUILDDIR") ? getenv("BW_TOP_BUILDDIR") : ".");
+        g_autofree char *cgb = test_builddir_path("plugins/cgroup-bpf/.libs");
+        g_autofree char *test_plugins = test_builddir_path("tests/plugins/.libs");
+        g_autofree char *dirs = g_strdup_printf("%s:%s", cgb, test_plugins);
         g_auto(GStrv) parts = g_strsplit(conf ? conf : "", "\n--\n", 2);
         g_autofree char *text = g_strdup_printf("[plugin:cgroup-bpf]\ndefault-rules=%s\n[plugin:exec-attrs]\n%s\n"
                                                 "[plugin:exec-attrs-b]\n%s\n",
@@ -192,6 +192,17 @@ static void test_exec_prepare_conflicts_name_both_plugins(void **state) {
         e = prepare(f);
         assert_int_equal(e->n_labels, 1);
         assert_string_equal(e->labels[0].path, "/proc/thread-self/attr/exec");
+        assert_memory_equal(e->labels[0].bytes, "a", 2);
+        assert_int_equal(e->labels[0].len, 1);
+        bw_exec_free(e);
+        stop_guest(f);
+
+        /* AppArmor's attribute takes the command, not the bare profile. */
+        start_guest(f, "exec-attrs", "lsm=apparmor\nlabel=bulwark-ex");
+        e = prepare(f);
+        assert_string_equal(e->labels[0].path, "/proc/thread-self/attr/apparmor/exec");
+        assert_string_equal(e->labels[0].bytes, "exec bulwark-ex");
+        assert_int_equal(e->labels[0].len, strlen("exec bulwark-ex"));
         bw_exec_free(e);
         stop_guest(f);
 
