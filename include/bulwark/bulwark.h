@@ -190,7 +190,9 @@ typedef enum BwExecStep {
 /* Exit status of a child that failed at a step: BW_EXEC_EXIT_BASE + step. */
 #define BW_EXEC_EXIT_BASE 110
 
-/* -ENOENT (with a message) when no guest of that name is running. */
+/* -ENOENT (with a message) when no guest of that name is running;
+ * -ESRCH when its last transaction did not complete (recover first);
+ * -EEXIST when two plugins disagree. */
 BW_PUBLIC int bw_manager_exec_prepare(BwManager *manager, const char *name, BwExec **ret,
                                       BwError *reterr);
 /* Closes every descriptor and frees the rest; accepts NULL. */
