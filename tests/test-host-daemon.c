@@ -181,10 +181,41 @@ static void test_host_daemon_lifecycle(void **state) {
         free(dir);
 }
 
+/* The exec API a host daemon uses: prepare refuses a guest that is not
+ * running, naming it; free accepts NULL; the step names are there. */
+static void test_host_daemon_exec_api(void **state) {
+        Api *a = *state;
+        int (*manager_new)(const BwOptions *, BwManager **, BwError *) = sym(a->dl, "bw_manager_new");
+        void (*manager_free)(BwManager *) = sym(a->dl, "bw_manager_free");
+        int (*exec_prepare)(BwManager *, const char *, BwExec **, BwError *) = sym(a->dl, "bw_manager_exec_prepare");
+        void (*exec_free)(BwExec *) = sym(a->dl, "bw_exec_free");
+        const char *(*step_to_string)(int) = sym(a->dl, "bw_exec_step_to_string");
+        (void) sym(a->dl, "bw_exec_apply");
+        (void) sym(a->dl, "bw_exec_spawn");
+
+        char *dir = test_scratch_new("hostd-exec");
+        g_autofree char *plugins = test_builddir_path("plugins/nop/.libs");
+        BwOptions o = { .config_path = "/dev/null", .plugin_dir = plugins, .plugins = "nop",
+                        .state_dir = dir, .cgroup_root = dir };
+        BwManager *m = NULL;
+        BwExec *e = NULL;
+        BwError err = {};
+        assert_int_equal(manager_new(&o, &m, &err), 0);
+        assert_int_equal(exec_prepare(m, "absent", &e, &err), -ENOENT);
+        assert_null(e);
+        assert_non_null(strstr(err.message, "guest 'absent': not running"));
+        exec_free(NULL);
+        assert_string_equal(step_to_string(BW_EXEC_STEP_LANDLOCK), "restrict itself with Landlock");
+        manager_free(m);
+        test_scratch_remove(dir);
+        free(dir);
+}
+
 static void test_host_daemon_internals_hidden(void **state) {
         Api *a = *state;
         const char *internal[] = { "plugin_load", "log_internal", "journal_create", "settings_load",
-                                   "transaction_apply", "guest_copy", "error_set",
+                                   "transaction_apply", "guest_copy", "error_set", "exec_apply_from",
+                                   "exec_new",
                                    "json_guest_info", "json_writer_new", "json_append_string" };
         for (size_t i = 0; i < sizeof(internal) / sizeof(internal[0]); i++)
                 if (dlsym(a->dl, internal[i]))
@@ -194,6 +225,7 @@ static void test_host_daemon_internals_hidden(void **state) {
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_host_daemon_check_and_explain),
+                cmocka_unit_test(test_host_daemon_exec_api),
                 cmocka_unit_test(test_host_daemon_lifecycle),
                 cmocka_unit_test(test_host_daemon_internals_hidden),
         };

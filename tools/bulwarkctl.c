@@ -19,6 +19,7 @@ typedef struct CtlCommand {
 static const CtlCommand ctl_commands[] = {
         { "plugins", ctl_plugins_main, "list plugins, their ABI and whether they are usable here" },
         { "guest", ctl_guest_main, "check or explain a guest definition; start and stop guests" },
+        { "run", ctl_run_main, "start a guest, run a command confined as its process, stop it" },
         { "recover", ctl_recover_main, "roll back transactions a crash interrupted" },
         { "locks", ctl_locks_main, "list the locks bulwark-lockd holds" },
         { "lock", ctl_lock_main, "hold lockd locks on paths while a command runs" },

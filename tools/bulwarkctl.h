@@ -29,6 +29,7 @@ int ctl_manager_open(const CtlContext *ctx, BwManager **ret);
 /* Command groups: argv[0] is the group name ("guest", "devices", ...). */
 int ctl_plugins_main(CtlContext *ctx, int argc, char **argv);
 int ctl_guest_main(CtlContext *ctx, int argc, char **argv);
+int ctl_run_main(CtlContext *ctx, int argc, char **argv);
 int ctl_recover_main(CtlContext *ctx, int argc, char **argv);
 int ctl_locks_main(CtlContext *ctx, int argc, char **argv);
 int ctl_lock_main(CtlContext *ctx, int argc, char **argv);

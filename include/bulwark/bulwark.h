@@ -255,6 +255,85 @@ BW_PUBLIC const char *bw_guest_state_cgroup(const BwGuestState *state);
 BW_PUBLIC int64_t bw_guest_state_start_time(const BwGuestState *state);
 BW_PUBLIC void bw_guest_state_free(BwGuestState *state);
 
+/* ---- Exec: starting the guest's process confined ------------------------
+ *
+ * bw_manager_exec_prepare() runs in the host daemon: it presets the
+ * identity from the running guest's definition (user, group, no
+ * supplementary group), asks every initialized plugin for its exec
+ * attributes in plugin order (a second plugin giving a different value
+ * fails with -EEXIST naming both), and prepares everything the child needs:
+ * the cgroup directory and its cgroup.procs opened, each LSM label's bytes
+ * and /proc/thread-self path, the groups array, a duplicate of the
+ * Landlock ruleset descriptor.  Every descriptor is close-on-exec.
+ *
+ * bw_exec_apply() runs in the daemon's child, between fork and exec.  It
+ * makes only async-signal-safe system calls (no allocation, no lock, no
+ * stdio, no logging) and applies, in this order:
+ *   1 BW_EXEC_STEP_CGROUP        write "0" to the cgroup's cgroup.procs
+ *   2 BW_EXEC_STEP_GROUPS        setgroups() (none unless a plugin gave some)
+ *   3 BW_EXEC_STEP_GID           setresgid(gid, gid, gid), checked with getresgid()
+ *   4 BW_EXEC_STEP_UID           setresuid(uid, uid, uid), checked with getresuid()
+ *   5 BW_EXEC_STEP_LSM_LABEL     each label written to /proc/thread-self/attr/…/exec
+ *   6 BW_EXEC_STEP_NO_NEW_PRIVS  prctl(PR_SET_NO_NEW_PRIVS, 1)
+ *   7 BW_EXEC_STEP_LANDLOCK      landlock_restrict_self() with the ruleset, last
+ * A step with nothing to apply is skipped.  It returns 0, or the negative
+ * step number of the first step that failed, with errno telling why.
+ * Writing cgroup.procs again is harmless when the child was created in the
+ * cgroup already (clone3 with CLONE_INTO_CGROUP).  The uid and gid steps
+ * use the raw system calls, which change only the calling thread: call it
+ * in a single-threaded child (after fork, never in a threaded process).
+ * A child whose apply fails must _exit() without exec'ing: a guest process
+ * is never exec'd half-confined.  The convention is status
+ * BW_EXEC_EXIT_BASE + step.
+ *
+ * bw_exec_spawn() is the library's own fork + apply + exec: clone3() with
+ * CLONE_INTO_CGROUP and CLONE_CLEAR_SIGHAND where the kernel has it, else
+ * fork().  The child restores the caller's signal mask, applies, and
+ * execve()s `path` (no PATH search) with argv and envp (NULL: the
+ * caller's environment).  A child that fails writes (step, errno) to a
+ * close-on-exec pipe and exits with BW_EXEC_EXIT_BASE + step (step
+ * BW_EXEC_STEP_EXEC when execve() failed); the parent reaps it and returns
+ * -errno with a message such as
+ *   "guest 'demo': exec: cannot join cgroup '/sys/fs/cgroup/bulwark/demo': Permission denied".
+ * On success *ret_pid is the running child, the caller's to wait for.  On
+ * a failure in the child, *ret_pid is set to the negative step (never a
+ * pid), so a caller can tell "could not exec" (-BW_EXEC_STEP_EXEC) from
+ * "could not confine"; on any other failure it is left alone. */
+
+typedef struct BwExec BwExec;
+
+typedef enum BwExecStep {
+        BW_EXEC_STEP_CGROUP = 1,
+        BW_EXEC_STEP_GROUPS = 2,
+        BW_EXEC_STEP_GID = 3,
+        BW_EXEC_STEP_UID = 4,
+        BW_EXEC_STEP_LSM_LABEL = 5,
+        BW_EXEC_STEP_NO_NEW_PRIVS = 6,
+        BW_EXEC_STEP_LANDLOCK = 7,
+        BW_EXEC_STEP_EXEC = 8,        /* bw_exec_spawn() only: execve() itself */
+} BwExecStep;
+
+/* Exit status of a child that failed at a step: BW_EXEC_EXIT_BASE + step. */
+#define BW_EXEC_EXIT_BASE 110
+
+/* -ENOENT (with a message) when no guest of that name is running;
+ * -ESRCH when its last transaction did not complete (recover first);
+ * -EEXIST when two plugins disagree. */
+BW_PUBLIC int bw_manager_exec_prepare(BwManager *manager, const char *name, BwExec **ret,
+                                      BwError *reterr);
+/* Closes every descriptor and frees the rest; accepts NULL. */
+BW_PUBLIC void bw_exec_free(BwExec *exec);
+/* Async-signal-safe; see above. */
+BW_PUBLIC int bw_exec_apply(const BwExec *exec);
+BW_PUBLIC int bw_exec_spawn(const BwExec *exec, const char *path, char *const argv[],
+                            char *const envp[], pid_t *ret_pid, BwError *reterr);
+/* The cgroup the process starts in, NULL when no plugin gave one; owned
+ * by exec. */
+BW_PUBLIC const char *bw_exec_cgroup(const BwExec *exec);
+/* "join cgroup", "set user id", ...: what a step does, for messages;
+ * async-signal-safe.  "unknown step" for anything else. */
+BW_PUBLIC const char *bw_exec_step_to_string(int step);
+
 /* ---- Logging ----------------------------------------------------------- */
 
 /* Messages at or above `level` (BW_LOG_*) go to stderr; the default is

@@ -32,6 +32,7 @@
 #include "device-cgroup.h"
 #include "guest-nodes.h"
 #include "plugin-change.h"
+#include "plugin-exec.h"
 
 #define CGB_DEFAULT_RULES BW_DATADIR "/devices/default.rules"
 
@@ -592,4 +593,5 @@ BW_PLUGIN_EXPORT const BwPluginEntry bw_plugin_entry = {
         .attach = cgb_attach,
         .detach = cgb_detach,
         .adopt = cgb_adopt,
+        .exec_attrs = cgb_exec_attrs,
 };
