@@ -585,4 +585,5 @@ BW_PLUGIN_EXPORT const BwPluginEntry bw_plugin_entry = {
         .attach = cgb_attach,
         .detach = cgb_detach,
         .adopt = cgb_adopt,
+        .query = plugin_query_entry,
 };

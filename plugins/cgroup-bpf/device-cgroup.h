@@ -20,6 +20,7 @@
 #include <stdint.h>
 
 #include <bulwark/bulwark.h>
+#include <bulwark/plugin.h>
 
 #include "dev-adopt.h"
 #include "device-rule.h"
@@ -65,3 +66,10 @@ void device_cgroup_decide(const DeviceCgroup *dc, unsigned type, uint32_t major,
                           RuleDecision *ret);
 /* Detaches our program (every one of ours, should there be several). */
 int device_cgroup_remove(DeviceCgroup *dc, BwError *reterr);
+
+/* The plugin's query op (plugin-query.c): the `bulwarkctl devices ...`
+ * commands on a cgroup's policy.  Declared here, beside the object it
+ * answers about, because the entry table in cgroup-bpf.c includes this
+ * header.  `state` is cgroup-bpf.c's CgbState, which opens with its host
+ * pointer: that is all a query needs of it. */
+int plugin_query_entry(void *state, const BwQuery *query, BwQuerySink *sink);
