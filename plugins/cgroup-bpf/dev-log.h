@@ -14,7 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include <bulwark/bulwark.h>
+#include "dev-error.h" /* BwError */
 
 #define DEV_LOG_MAP_NAME "bw_dev_log"
 #define DEV_LOG_DENIED_MAP_NAME "bw_dev_denied"
