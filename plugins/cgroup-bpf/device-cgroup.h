@@ -68,8 +68,12 @@ void device_cgroup_decide(const DeviceCgroup *dc, unsigned type, uint32_t major,
 int device_cgroup_remove(DeviceCgroup *dc, BwError *reterr);
 
 /* The plugin's query op (plugin-query.c): the `bulwarkctl devices ...`
- * commands on a cgroup's policy.  Declared here, beside the object it
- * answers about, because the entry table in cgroup-bpf.c includes this
- * header.  `state` is cgroup-bpf.c's CgbState, which opens with its host
- * pointer: that is all a query needs of it. */
+ * commands on a cgroup's policy, answered for `host` (its configuration
+ * and log).  Declared here, beside the object it answers about, because
+ * the entry table in cgroup-bpf.c includes this header.
+ * plugin_query_entry() is the op itself: `state` is cgroup-bpf.c's
+ * CgbState, which opens with its host pointer, all a query needs of it.
+ * (A wrapper in cgroup-bpf.c passing s->host to plugin_query_run() would
+ * make that layout rule go away.) */
+int plugin_query_run(const BwHost *host, const BwQuery *query, BwQuerySink *sink);
 int plugin_query_entry(void *state, const BwQuery *query, BwQuerySink *sink);

@@ -75,8 +75,8 @@ static bool plugin_query_sink_usable(const BwQuerySink *sink) {
         return sink && sink->size >= offsetof(BwQuerySink, write) + sizeof(sink->write) && sink->write;
 }
 
-int plugin_query_entry(void *state, const BwQuery *query, BwQuerySink *sink) {
-        PluginQuery q = { .host = state ? *(const BwHost *const *) state : NULL, .sink = sink };
+int plugin_query_run(const BwHost *host, const BwQuery *query, BwQuerySink *sink) {
+        PluginQuery q = { .host = host, .sink = sink };
         int r;
 
         if (!query || query->size < offsetof(BwQuery, flags) + sizeof(query->flags) || !query->command ||
@@ -96,4 +96,9 @@ int plugin_query_entry(void *state, const BwQuery *query, BwQuerySink *sink) {
                 return r < 0 ? r : f < 0 ? f : 0;
         }
         return plugin_query_unknown(&q, query->command);
+}
+
+int plugin_query_entry(void *state, const BwQuery *query, BwQuerySink *sink) {
+        /* cgroup-bpf.c's CgbState opens with its host pointer. */
+        return plugin_query_run(state ? *(const BwHost *const *) state : NULL, query, sink);
 }
