@@ -91,10 +91,13 @@ follower=$!
 exec 3<"$scratch/follow"
 read -r first <&3
 rmdir "$cg/gone"
-rest=$(timeout 10 cat <&3); exec 3<&-
-if wait "$follower" && printf '%s\n' "$rest" | grep -q "the cgroup was removed; stopped following"; then
+# cat ends when the follower closes the fifo, that is when it ends.
+if rest=$(timeout 10 cat <&3); then wait "$follower"; st=$?
+else kill -9 "$follower"; wait "$follower"; st="still running after 10 s"; fi
+exec 3<&-
+if [ "$st" = 0 ] && printf '%s\n' "$rest" | grep -q "the cgroup was removed; stopped following"; then
     ok "denials --follow ends when the cgroup is removed"
-else not_ok "denials --follow ends when the cgroup is removed" "$first" "$rest"; kill "$follower" 2>/dev/null; fi
+else not_ok "denials --follow ends when the cgroup is removed" "status $st" "$first" "$rest"; fi
 
 # The configured cgroup root counts, from bulwark.conf too: CGROUP names
 # resolve below it, and anything outside it is refused naming both.
