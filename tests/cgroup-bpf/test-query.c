@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -329,6 +330,26 @@ static int follower_end(Follower *fw) {
         return ended && WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
+/* Runs fn(arg) in a child and waits for it at most FOLLOW_END_MS: a call
+ * that would hang fails the test (the child is killed) and teardown still
+ * runs.  Returns the child's exit status, or -1 when it did not end. */
+static int run_bounded(int (*fn)(void *arg), void *arg) {
+        int status;
+        pid_t pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0)
+                _exit(fn(arg));
+        int pidfd = (int) syscall(SYS_pidfd_open, pid, 0);
+        assert_true(pidfd >= 0);
+        struct pollfd pfd = { .fd = pidfd, .events = POLLIN };
+        bool ended = poll(&pfd, 1, FOLLOW_END_MS) == 1;
+        close(pidfd);
+        if (!ended)
+                kill(pid, SIGKILL);
+        waitpid(pid, &status, 0);
+        return ended && WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
 static void test_query_follow_ends_when_cgroup_removed(void **state) {
         CgFixture *f = *state;
         BwManager *m = manager_new(f, "cgroup-bpf", NULL);
@@ -371,22 +392,72 @@ static void test_query_follow_does_not_block_release(void **state) {
         assert_non_null(strstr(fw.out, "the bw_devices program was detached; stopped following"));
 }
 
+/* In a child, so that a stop that waits for the follower fails the test
+ * rather than hangs it. */
+static int guest_stop(void *arg) {
+        BwManager *m = manager_new(arg, "cgroup-bpf", NULL);
+        BwError err = {};
+        int r = bw_manager_stop(m, "querystop", &err);
+        if (r < 0)
+                fprintf(stderr, "# stop: %s\n", err.message);
+        bw_manager_free(m);
+        return r < 0 ? 1 : 0;
+}
+
+/* The same through the manager: `guest stop` while a follower runs. */
+static void test_query_follow_does_not_block_guest_stop(void **state) {
+        CgFixture *f = *state;
+        char *rules = test_srcdir_path("policy/devices/default.rules"), *conf = NULL, *text = NULL, *def = NULL;
+        BwGuest *g = NULL;
+        BwError err = {};
+        Follower fw;
+
+        assert_true(asprintf(&conf, "%s/bulwark.conf", f->scratch) > 0);
+        assert_true(asprintf(&text, "[bulwark]\n[plugin:cgroup-bpf]\ndefault-rules=%s\n", rules) > 0);
+        cgtest_write(conf, text);
+        assert_true(asprintf(&def, "[guest]\nname=querystop\nuser=0\ngroup=0\ncgroup=%s\n", f->cgroup) > 0);
+        assert_int_equal(bw_guest_load_data(def, strlen(def), "<test>", &g, &err), 0);
+        BwManager *m = manager_new(f, "cgroup-bpf", NULL);
+        if (bw_manager_start(m, g, &err) < 0) {
+                fprintf(stderr, "# start: %s\n", err.message);
+                fail();
+        }
+        bw_manager_free(m);
+        follower_start(&fw, f);
+        assert_int_equal(run_bounded(guest_stop, f), 0);
+        assert_int_equal(cgtest_prog_count(f->cgroup), 0);
+        assert_int_equal(follower_end(&fw), 0);
+        assert_non_null(strstr(fw.out, "the bw_devices program was detached; stopped following"));
+        bw_guest_free(g);
+        free(rules);
+        free(conf);
+        free(text);
+        free(def);
+}
+
 /* A reader that goes away (-EPIPE on the keep-alive write) ends a
  * follower without an error, even when no event comes. */
-static void test_query_follow_ends_when_reader_goes(void **state) {
-        CgFixture *f = *state;
+static int follow_until_epipe(void *arg) {
+        const CgFixture *f = arg;
         BwManager *m = manager_new(f, "cgroup-bpf", NULL);
         Answer a = { .fail_empty_with = -EPIPE };
         BwError err = {};
-
-        allow(m, f->cgroup, "c 1:3 rw");
-        alarm(FOLLOW_END_MS / 1000 * 2); /* a follower that never ends fails the test, not hangs it */
-        assert_int_equal(query(m, "devices-denials", "--follow", f->cgroup, 0, &a, &err), 0);
-        alarm(0);
-        assert_int_equal(a.empty_calls, 1);
-        assert_non_null(strstr(a.text, "Following denials of cgroup"));
+        int r = query(m, "devices-denials", "--follow", f->cgroup, 0, &a, &err);
+        bool ok = r == 0 && a.empty_calls == 1 && a.text && strstr(a.text, "Following denials of cgroup");
+        if (!ok)
+                fprintf(stderr, "# follow: %d, %u empty writes: %s\n", r, a.empty_calls, a.text ? a.text : err.message);
         answer_clear(&a);
         bw_manager_free(m);
+        return ok ? 0 : 1;
+}
+
+static void test_query_follow_ends_when_reader_goes(void **state) {
+        CgFixture *f = *state;
+        BwManager *m = manager_new(f, "cgroup-bpf", NULL);
+
+        allow(m, f->cgroup, "c 1:3 rw");
+        bw_manager_free(m);
+        assert_int_equal(run_bounded(follow_until_epipe, f), 0);
 }
 
 int main(void) {
@@ -399,6 +470,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_query_configured_root, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_query_follow_ends_when_cgroup_removed, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_query_follow_does_not_block_release, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_query_follow_does_not_block_guest_stop, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_query_follow_ends_when_reader_goes, setup, teardown),
         };
         int r = cmocka_run_group_tests(tests, NULL, NULL);
