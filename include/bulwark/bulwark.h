@@ -132,8 +132,8 @@ BW_PUBLIC int bw_manager_recover(BwManager *manager, BwError *reterr);
 /* ---- Plugin queries ---------------------------------------------------- */
 
 /* Where a query's answer goes: called with each piece of the answer as
- * the plugin produces it (text for people, or JSON with BW_QUERY_JSON).
- * Returns 0, or -errno to stop the query; -EPIPE means "the reader went
+ * the plugin produces it (text for people, or JSON with BW_QUERY_JSON);
+ * `data` is valid only during the call.  Returns 0, or -errno to stop the query; -EPIPE means "the reader went
  * away" and ends a query that follows events without an error.  A query
  * that follows events also calls it with len 0 about every quarter of a
  * second, so a reader can end it between events. */
@@ -154,7 +154,10 @@ typedef int (*BwQueryWriteFn)(void *userdata, const char *data, size_t len);
  * loaded ones); the plugin's probe error when it is not usable here;
  * -EOPNOTSUPP for a command the plugin does not know (the message lists
  * the commands it knows); otherwise what the plugin or write() returned.
- * A query that follows events ends with 0 when write() returns -EPIPE. */
+ * A query that follows events ends with 0 when write() returns -EPIPE.
+ * The call returns when the plugin is done: a query that follows events
+ * (`devices-denials --follow`) blocks until its subject goes or write()
+ * stops it. */
 BW_PUBLIC int bw_manager_query(BwManager *manager, const char *plugin, const char *command,
                                size_t argc, const char *const *argv, unsigned flags,
                                BwQueryWriteFn write, void *userdata, BwError *reterr);
