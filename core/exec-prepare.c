@@ -258,6 +258,7 @@ static int exec_check_plugin(BwManager *m, const char *guest, Plugin *p, BwError
 }
 
 static int exec_collect(BwManager *m, const BwGuestInfo *info, BwExec *e, BwError *reterr) {
+        g_autoptr(GMutexLocker) locked = g_mutex_locker_new(&m->plugin_lock);
         for (guint i = 0; i < m->plugins->len; i++) {
                 Plugin *p = m->plugins->pdata[i];
                 ExecCollect c = {

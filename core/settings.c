@@ -163,6 +163,7 @@ int settings_load(const BwOptions *options, Settings **ret, BwError *reterr) {
 
         c->keyfile = g_key_file_new();
         c->lookups = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+        g_mutex_init(&c->lookups_lock);
 
         const char *env_path = getenv("BULWARK_CONFIG");
         if (o->config_path)
@@ -221,8 +222,10 @@ void settings_free(Settings *c) {
         g_free(c->lockd_socket);
         if (c->keyfile)
                 g_key_file_unref(c->keyfile);
-        if (c->lookups)
+        if (c->lookups) {
                 g_hash_table_unref(c->lookups);
+                g_mutex_clear(&c->lookups_lock);
+        }
         g_free(c);
 }
 
@@ -263,6 +266,7 @@ const char *settings_plugin_value(Settings *c, const char *plugin, const char *k
 
         g_autofree char *group = g_strconcat(SETTINGS_PLUGIN_PREFIX, plugin, NULL);
         g_autofree char *id = g_strdup_printf("%s\n%s", group, key);
+        g_autoptr(GMutexLocker) locked = g_mutex_locker_new(&c->lookups_lock);
         const char *cached = g_hash_table_lookup(c->lookups, id);
         if (cached)
                 return cached;

@@ -40,6 +40,7 @@ typedef struct Settings {
         unsigned lock_timeout_ms;
         GKeyFile *keyfile;         /* empty when no file was read */
         GHashTable *lookups;       /* "group\nkey" -> value, owned, stable */
+        GMutex lookups_lock;       /* plugin instances of several threads look up keys */
 } Settings;
 
 int settings_load(const BwOptions *options, Settings **ret, BwError *reterr);

@@ -334,6 +334,41 @@ BW_PUBLIC const char *bw_exec_cgroup(const BwExec *exec);
  * async-signal-safe.  "unknown step" for anything else. */
 BW_PUBLIC const char *bw_exec_step_to_string(int step);
 
+/* ---- Plugin queries ---------------------------------------------------- */
+
+/* Where a query's answer goes: called with each piece of the answer as
+ * the plugin produces it (text for people, or JSON with BW_QUERY_JSON);
+ * `data` is valid only during the call.  Returns 0, or -errno to stop the query; -EPIPE means "the reader went
+ * away" and ends a query that follows events without an error.  A query
+ * that follows events also calls it with len 0 about every quarter of a
+ * second, so a reader can end it between events. */
+typedef int (*BwQueryWriteFn)(void *userdata, const char *data, size_t len);
+
+/* A flag of bw_manager_query() only, never passed to the plugin: when the
+ * plugin is not in the configured plugin list, load it from the plugin
+ * directories for this one call (and unload it after).  Commands that
+ * name a cgroup rather than a guest (`bulwarkctl devices ...`) use it so
+ * they work whatever the plugin list says; a plugin loaded this way never
+ * takes part in starting or stopping guests. */
+#define BW_MANAGER_QUERY_LOAD (1u << 31)
+
+/* Runs a plugin-specific command (`command` and its argc arguments, both
+ * the plugin's own; flags BW_QUERY_* and BW_MANAGER_QUERY_LOAD) in the
+ * loaded plugin named `plugin`, and hands its answer to write().
+ * Errors: -ENOENT when no such plugin is loaded (the message lists the
+ * loaded ones); the plugin's probe error when it is not usable here;
+ * -EOPNOTSUPP for a command the plugin does not know (the message lists
+ * the commands it knows); otherwise what the plugin or write() returned.
+ * A query that follows events ends with 0 when write() returns -EPIPE.
+ * The call returns when the plugin is done: a query that follows events
+ * (`devices-denials --follow`) blocks until its subject goes or write()
+ * stops it.  Each query runs on an instance of the plugin of its own (its
+ * own init and fini), so it may run in any thread while other calls on the
+ * manager go on: it never holds the manager's plugin lock. */
+BW_PUBLIC int bw_manager_query(BwManager *manager, const char *plugin, const char *command,
+                               size_t argc, const char *const *argv, unsigned flags,
+                               BwQueryWriteFn write, void *userdata, BwError *reterr);
+
 /* ---- Logging ----------------------------------------------------------- */
 
 /* Messages at or above `level` (BW_LOG_*) go to stderr; the default is

@@ -33,6 +33,7 @@
 #include "guest-nodes.h"
 #include "plugin-change.h"
 #include "plugin-exec.h"
+#include "plugin-query.h"
 
 #define CGB_DEFAULT_RULES BW_DATADIR "/devices/default.rules"
 
@@ -548,6 +549,11 @@ static int cgb_detach(void *state, const BwGuestInfo *guest, const BwResource *r
         return cgb_emit_nodes(s, guest, resource, PLUGIN_CHANGE_DEVICE_REMOVE, sink);
 }
 
+static int cgb_query(void *state, const BwQuery *query, BwQuerySink *sink) {
+        CgbState *s = state;
+        return plugin_query_run(s->host, query, sink);
+}
+
 static int cgb_adopt(void *state, const BwGuestInfo *guest) {
         CgbState *s = state;
         DeviceCgroupOptions o = { .readonly = true };
@@ -594,4 +600,5 @@ BW_PLUGIN_EXPORT const BwPluginEntry bw_plugin_entry = {
         .detach = cgb_detach,
         .adopt = cgb_adopt,
         .exec_attrs = cgb_exec_attrs,
+        .query = cgb_query,
 };

@@ -4,7 +4,7 @@
 
 #include <stdbool.h>
 
-#include <bulwark/bulwark.h>
+#include "dev-error.h" /* BwError */
 
 typedef enum CgroupMode {
         CGROUP_MODE_UNIFIED,       /* cgroup2 at /sys/fs/cgroup */

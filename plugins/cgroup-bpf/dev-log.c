@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +22,30 @@ void dev_log_maps_close(DevLogMaps *maps) {
         close_fdp(&maps->denied_fd);
         close_fdp(&maps->totals_fd);
         *maps = DEV_LOG_MAPS_NONE;
+}
+
+int dev_log_maps_dup(const DevLogMaps *maps, DevLogMaps *ret, BwError *reterr) {
+        DevLogMaps m = DEV_LOG_MAPS_NONE;
+
+        m.ring_size = maps->ring_size;
+        m.log_fd = fcntl(maps->log_fd, F_DUPFD_CLOEXEC, 3);
+        if (m.log_fd >= 0)
+                m.denied_fd = fcntl(maps->denied_fd, F_DUPFD_CLOEXEC, 3);
+        if (m.denied_fd >= 0)
+                m.totals_fd = fcntl(maps->totals_fd, F_DUPFD_CLOEXEC, 3);
+        if (m.totals_fd < 0) {
+                int r = dev_error_set(reterr, errno, "denial log: cannot duplicate map descriptors: %m");
+                dev_log_maps_close(&m);
+                return r;
+        }
+        *ret = m;
+        return 0;
+}
+
+uint32_t dev_log_maps_id(const DevLogMaps *maps) {
+        struct bpf_map_info info = {};
+        uint32_t len = sizeof(info);
+        return bpf_obj_get_info_by_fd(maps->log_fd, &info, &len) == 0 ? info.id : 0;
 }
 
 bool dev_log_ring_size_is_valid(uint32_t size) {

@@ -14,7 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include <bulwark/bulwark.h>
+#include "dev-error.h" /* BwError */
 
 #define DEV_LOG_MAP_NAME "bw_dev_log"
 #define DEV_LOG_DENIED_MAP_NAME "bw_dev_denied"
@@ -75,6 +75,11 @@ static inline bool dev_log_maps_present(const DevLogMaps *m) {
         return m->log_fd >= 0 && m->denied_fd >= 0 && m->totals_fd >= 0;
 }
 void dev_log_maps_close(DevLogMaps *maps);
+/* Duplicates the descriptors, so the maps outlive whoever found them. */
+int dev_log_maps_dup(const DevLogMaps *maps, DevLogMaps *ret, BwError *reterr);
+/* The kernel's id of the ring map (0 when it cannot be read): the same
+ * id on a cgroup later means the same log. */
+uint32_t dev_log_maps_id(const DevLogMaps *maps);
 
 /* True when `size` is a valid ring size: a power of two, at least a page. */
 bool dev_log_ring_size_is_valid(uint32_t size);

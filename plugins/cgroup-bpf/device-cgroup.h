@@ -19,9 +19,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include <bulwark/bulwark.h>
+#include <bulwark/plugin.h>
 
 #include "dev-adopt.h"
+#include "dev-error.h"
 #include "device-rule.h"
 #include "rule-table.h"
 

@@ -16,6 +16,7 @@ scratch=$(mktemp -d)
 mkdir "$cg"
 cleanup() {
     echo 1 > "$cg/cgroup.kill" 2>/dev/null
+    for sub in "$cg"/*/; do [ -d "$sub" ] && rmdir "$sub" 2>/dev/null; done
     rmdir "$cg" 2>/dev/null
     rm -rf "$scratch"
 }
@@ -76,6 +77,46 @@ check "denials --summary counts without consuming" 0 "^3 *c *1:5 *r *\/dev\/zero
 check "denials --summary total" 0 "total: 4 denied" "$ctl" devices denials --summary "$name"
 if is_json "$ctl" --json devices denials --summary "$name"; then ok "denials --summary --json is JSON"; else not_ok "denials --summary --json is JSON"; fi
 check "denials of a nonexistent cgroup" 1 "no such cgroup" "$ctl" devices denials "$name-missing"
+
+# denials --follow ends by itself: when the reader goes away (head), and
+# when the cgroup goes (a guest stop), with a line saying why.
+if timeout 10 sh -c '"$@" | head -n 1 >/dev/null' sh "$ctl" devices denials --follow "$name"; then
+    ok "denials --follow ends when its reader goes away"
+else not_ok "denials --follow ends when its reader goes away" "status $?"; fi
+mkdir "$cg/gone"
+"$ctl" devices allow "$name/gone" c 1:3 rw >/dev/null
+mkfifo "$scratch/follow"
+"$ctl" devices denials --follow "$name/gone" >"$scratch/follow" 2>&1 &
+follower=$!
+exec 3<"$scratch/follow"
+read -r first <&3
+rmdir "$cg/gone"
+# cat ends when the follower closes the fifo, that is when it ends.
+if rest=$(timeout 10 cat <&3); then wait "$follower"; st=$?
+else kill -9 "$follower"; wait "$follower"; st="still running after 10 s"; fi
+exec 3<&-
+if [ "$st" = 0 ] && printf '%s\n' "$rest" | grep -q "the cgroup was removed; stopped following"; then
+    ok "denials --follow ends when the cgroup is removed"
+else not_ok "denials --follow ends when the cgroup is removed" "status $st" "$first" "$rest"; fi
+
+# The configured cgroup root counts, from bulwark.conf too: CGROUP names
+# resolve below it, and anything outside it is refused naming both.
+mkdir "$cg/inner"
+printf '[bulwark]\ncgroup-root=%s\n' "$cg" >"$scratch/bulwark.conf"
+check "probe shows the configured root" 0 "cgroup2 root: *$cg (configured)" "$ctl" --config "$scratch/bulwark.conf" devices probe
+check "CGROUP resolves below the configured root" 0 "cgroup $cg/inner: no bw_devices program" \
+    "$ctl" --config "$scratch/bulwark.conf" devices list inner
+check "a CGROUP outside the configured root is refused" 1 "cgroup '$root': not below the cgroup2 root '$cg'" \
+    "$ctl" --config "$scratch/bulwark.conf" devices allow "$root" c 1:3 r
+check "--cgroup-root counts" 1 "cgroup '$root': not below the cgroup2 root '$cg/inner'" \
+    "$ctl" --cgroup-root "$cg/inner" devices list "$root"
+check "BULWARK_CGROUP_ROOT counts" 1 "cgroup '$root': not below the cgroup2 root '$cg/inner'" \
+    env BULWARK_CGROUP_ROOT="$cg/inner" "$ctl" devices list "$root"
+rmdir "$cg/inner"
+# The commands work whatever the configured plugin list says.
+check "devices work when cgroup-bpf is not configured" 0 "^c *1:3 *rw *\/dev\/null" \
+    "$ctl" --plugins nop --plugin-dir "$top/plugins/nop/.libs:$top/plugins/cgroup-bpf/.libs" devices list "$name"
+check "an unknown devices command" 2 "unknown devices command 'frob'" "$ctl" devices frob "$name"
 
 check "remove detaches our program" 0 "1 bw_devices program detached" "$ctl" devices remove "$name"
 check "after remove nothing is restricted" 0 "no bw_devices program" "$ctl" devices list "$name"
