@@ -18,29 +18,6 @@
 
 static char *scratch;
 
-/* A child holding a classic POSIX write lock on byte 1 of path (as an
- * unrelated program or libvirt would); returns its pid. */
-static pid_t hold_posix_lock(const char *path) {
-        int pipefd[2];
-        assert_int_equal(pipe(pipefd), 0);
-        pid_t pid = fork();
-        assert_true(pid >= 0);
-        if (pid == 0) {
-                int fd = open(path, O_RDWR | O_CLOEXEC);
-                struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = 1, .l_len = 1 };
-                char ok = fcntl(fd, F_SETLK, &fl) == 0 ? 'y' : 'n';
-                (void) !write(pipefd[1], &ok, 1);
-                pause();
-                _exit(0);
-        }
-        char c = 0;
-        assert_int_equal(read(pipefd[0], &c, 1), 1);
-        assert_int_equal(c, 'y');
-        close(pipefd[0]);
-        close(pipefd[1]);
-        return pid;
-}
-
 static void stop_child(pid_t pid) {
         kill(pid, SIGKILL);
         waitpid(pid, NULL, 0);
@@ -53,7 +30,7 @@ static void test_local_lock_busy_times_out_naming_holder(void **state) {
         PathLockHandle *h = NULL;
         BwError err = {};
         assert_int_equal(path_locker_new_local(&l), 0);
-        pid_t holder = hold_posix_lock(b);
+        pid_t holder = test_hold_byte1_lock(b, F_WRLCK);
 
         const char *paths[] = { a, b };
         gint64 t0 = g_get_monotonic_time();
@@ -64,7 +41,7 @@ static void test_local_lock_busy_times_out_naming_holder(void **state) {
         assert_string_equal(err.message, expect);
 
         /* All or nothing: 'a' was not left locked. */
-        pid_t other = hold_posix_lock(a);
+        pid_t other = test_hold_byte1_lock(a, F_WRLCK);
         stop_child(other);
 
         stop_child(holder);

@@ -299,28 +299,6 @@ static void test_apply_context_names_locked_inode(void **state) {
         bw_guest_free(g);
 }
 
-/* A child holding a read lock on byte 1 of path (a reader elsewhere). */
-static pid_t hold_read_lock(const char *path) {
-        int pipefd[2];
-        assert_int_equal(pipe(pipefd), 0);
-        pid_t pid = fork();
-        assert_true(pid >= 0);
-        if (pid == 0) {
-                int fd = open(path, O_RDONLY | O_CLOEXEC);
-                struct flock fl = { .l_type = F_RDLCK, .l_whence = SEEK_SET, .l_start = 1, .l_len = 1 };
-                char ok = fcntl(fd, F_SETLK, &fl) == 0 ? 'y' : 'n';
-                (void) !write(pipefd[1], &ok, 1);
-                pause();
-                _exit(0);
-        }
-        char c = 0;
-        assert_int_equal(read(pipefd[0], &c, 1), 1);
-        assert_int_equal(c, 'y');
-        close(pipefd[0]);
-        close(pipefd[1]);
-        return pid;
-}
-
 /* Changes that only read their lock path ask for a shared lock, which a
  * reader elsewhere does not block; an exclusive one waits and times out. */
 static void test_shared_lock_flag(void **state) {
@@ -330,7 +308,7 @@ static void test_shared_lock_flag(void **state) {
         g_autofree char *exclusive = g_strdup_printf("lock=%s\n[bulwark]\nlock-timeout=0.2\n", lock);
         BwGuest *g = fixture_guest(f);
         BwError err = {};
-        f->reader = hold_read_lock(lock);
+        f->reader = test_hold_byte1_lock(lock, F_RDLCK);
 
         BwManager *m = fixture_manager(f, exclusive);
         assert_int_equal(bw_manager_start(m, g, &err), -ETIMEDOUT);

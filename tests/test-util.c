@@ -109,3 +109,24 @@ int test_count_fds(void) {
         closedir(d);
         return n - 1; /* the directory's own descriptor */
 }
+
+pid_t test_hold_byte1_lock(const char *path, short type) {
+        int pipefd[2];
+        assert_int_equal(pipe(pipefd), 0);
+        pid_t pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0) {
+                int fd = open(path, (type == F_RDLCK ? O_RDONLY : O_RDWR) | O_CLOEXEC);
+                struct flock fl = { .l_type = type, .l_whence = SEEK_SET, .l_start = 1, .l_len = 1 };
+                char ok = fd >= 0 && fcntl(fd, F_SETLK, &fl) == 0 ? 'y' : 'n';
+                (void) !write(pipefd[1], &ok, 1);
+                pause();
+                _exit(0);
+        }
+        char c = 0;
+        assert_int_equal(read(pipefd[0], &c, 1), 1);
+        assert_int_equal(c, 'y');
+        close(pipefd[0]);
+        close(pipefd[1]);
+        return pid;
+}

@@ -7,6 +7,8 @@
  * cases with different needs in different binaries. */
 #pragma once
 
+#include <sys/types.h>
+
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -42,3 +44,9 @@ int test_count_entries(const char *dir);
 
 /* Counts the open descriptors of this process. */
 int test_count_fds(void);
+
+/* Forks a child that takes a lock of `type` (F_RDLCK, F_WRLCK) on byte 1 of
+ * `path` with a classic POSIX lock, as an unrelated program or libvirt
+ * would, and holds it until killed; returns its pid once the lock is held.
+ * The caller kills and reaps it. */
+pid_t test_hold_byte1_lock(const char *path, short type);
