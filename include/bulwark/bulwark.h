@@ -79,6 +79,17 @@ BW_PUBLIC void bw_guest_free(BwGuest *guest);
 BW_PUBLIC const BwGuestInfo *bw_guest_info(const BwGuest *guest);
 BW_PUBLIC const char *bw_resource_type_to_string(BwResourceType type);
 BW_PUBLIC const char *bw_path_role_to_string(BwPathRole role);
+/* Host objects the definition names that could not be found when it was
+ * loaded: a PCI device missing from sysfs (its VFIO group is unknown), a
+ * disk image or backing file that does not exist (its backing chain is
+ * unknown).  Loading does not fail for them, so a definition can be
+ * checked or explained on a host that lacks the device; starting the guest
+ * refuses while any remain.  Each entry is a message for people, located
+ * like a parse error ("demo.guest:14: [hostdev:gpu] ..."), in resource
+ * order; bw_guest_unresolved() returns NULL for an index past the count.
+ * The string lives as long as the guest. */
+BW_PUBLIC size_t bw_guest_unresolved_count(const BwGuest *guest);
+BW_PUBLIC const char *bw_guest_unresolved(const BwGuest *guest, size_t index);
 
 /* ---- The manager ------------------------------------------------------- */
 
