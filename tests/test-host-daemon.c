@@ -251,6 +251,59 @@ static void test_host_daemon_guest_unresolved(void **state) {
         free(dir);
 }
 
+/* lockd's socket without a manager: the environment over the file over
+ * <run-dir>/lockd.sock, the run dir from the options over the file. */
+static void test_host_daemon_config_lockd_socket(void **state) {
+        Api *a = *state;
+        int (*lockd_socket)(const BwOptions *, char **, BwError *) = sym(a->dl, "bw_config_lockd_socket");
+        void (*free_path)(void *) = sym(a->dl, "bw_free");
+
+        char *dir = test_scratch_new("hostd-conf");
+        g_autofree char *named = test_write_file(dir, "named.conf", "[bulwark]\nrun-dir=/run-file\n"
+                                                 "[lockd]\nsocket=/srv/lockd/l.sock\n", -1);
+        g_autofree char *plain = test_write_file(dir, "plain.conf", "[bulwark]\nrun-dir=/run-file\n", -1);
+        g_autofree char *bad = test_write_file(dir, "bad.conf", "[bulwark]\nrun-dri=/x\n", -1);
+        g_autofree char *saved = g_strdup(g_getenv("BULWARK_LOCKD_SOCKET"));
+        g_autofree char *saved_run = g_strdup(g_getenv("BULWARK_RUN_DIR"));
+        BwOptions o = { .config_path = named };
+        BwError err = {};
+        char *path = NULL;
+
+        g_unsetenv("BULWARK_LOCKD_SOCKET");
+        g_unsetenv("BULWARK_RUN_DIR");
+        assert_int_equal(lockd_socket(&o, &path, &err), 0);
+        assert_string_equal(path, "/srv/lockd/l.sock");
+        free_path(path);
+
+        g_setenv("BULWARK_LOCKD_SOCKET", "/env/l.sock", TRUE);
+        assert_int_equal(lockd_socket(&o, &path, &err), 0);
+        assert_string_equal(path, "/env/l.sock");
+        free_path(path);
+        g_unsetenv("BULWARK_LOCKD_SOCKET");
+
+        o.config_path = plain;
+        assert_int_equal(lockd_socket(&o, &path, &err), 0);
+        assert_string_equal(path, "/run-file/lockd.sock");
+        free_path(path);
+        o.run_dir = "/run-opt";
+        assert_int_equal(lockd_socket(&o, &path, &err), 0);
+        assert_string_equal(path, "/run-opt/lockd.sock");
+        free_path(path);
+
+        o.config_path = bad;
+        path = NULL;
+        assert_int_equal(lockd_socket(&o, &path, &err), -EINVAL);
+        assert_null(path);
+        assert_non_null(strstr(err.message, "[bulwark] unknown key 'run-dri'"));
+
+        if (saved)
+                g_setenv("BULWARK_LOCKD_SOCKET", saved, TRUE);
+        if (saved_run)
+                g_setenv("BULWARK_RUN_DIR", saved_run, TRUE);
+        test_scratch_remove(dir);
+        free(dir);
+}
+
 static void test_host_daemon_internals_hidden(void **state) {
         Api *a = *state;
         const char *internal[] = { "plugin_load", "log_internal", "journal_create", "settings_load",
@@ -268,6 +321,7 @@ int main(void) {
                 cmocka_unit_test(test_host_daemon_exec_api),
                 cmocka_unit_test(test_host_daemon_lifecycle),
                 cmocka_unit_test(test_host_daemon_guest_unresolved),
+                cmocka_unit_test(test_host_daemon_config_lockd_socket),
                 cmocka_unit_test(test_host_daemon_internals_hidden),
         };
         return cmocka_run_group_tests(tests, api_open, api_close);

@@ -65,6 +65,15 @@ typedef struct BwOptions {
         const char *plugins;
 } BwOptions;
 
+/* The socket of bulwark-lockd the library would use with these options
+ * (NULL: none given): BULWARK_LOCKD_SOCKET, else `[lockd] socket=` in the
+ * configuration file, else <run-dir>/lockd.sock, the run directory taken
+ * from the options, the environment, the file or the default, like
+ * everything else.  Reads the configuration only: no plugin is loaded
+ * and nothing is created.  Fails as bw_manager_new() does on a bad
+ * configuration.  *ret_path is freed with bw_free(). */
+BW_PUBLIC int bw_config_lockd_socket(const BwOptions *options, char **ret_path, BwError *reterr);
+
 /* ---- Guest definitions ------------------------------------------------- */
 
 typedef struct BwGuest BwGuest;
