@@ -315,10 +315,13 @@ BW_PUBLIC void bw_guest_state_free(BwGuestState *state);
  * BW_EXEC_STEP_EXEC when execve() failed); the parent reaps it and returns
  * -errno with a message such as
  *   "guest 'demo': exec: cannot join cgroup '/sys/fs/cgroup/bulwark/demo': Permission denied".
- * On success *ret_pid is the running child, the caller's to wait for.  On
- * a failure in the child, *ret_pid is set to the negative step (never a
- * pid), so a caller can tell "could not exec" (-BW_EXEC_STEP_EXEC) from
- * "could not confine"; on any other failure it is left alone. */
+ * Both out-parameters are set on every return.  *ret_pid (required) is the
+ * running child on success, the caller's to wait for, and 0 on any
+ * failure.  *ret_failed_step (optional, may be NULL) is the step the child
+ * failed at: BW_EXEC_STEP_EXEC when execve() failed ("could not exec",
+ * the command was confined), one of the apply steps when it could not be
+ * confined (the command never ran); 0 on success and when the failure was
+ * in the parent (arguments, pipe, fork). */
 
 typedef struct BwExec BwExec;
 
@@ -346,7 +349,8 @@ BW_PUBLIC void bw_exec_free(BwExec *exec);
 /* Async-signal-safe; see above. */
 BW_PUBLIC int bw_exec_apply(const BwExec *exec);
 BW_PUBLIC int bw_exec_spawn(const BwExec *exec, const char *path, char *const argv[],
-                            char *const envp[], pid_t *ret_pid, BwError *reterr);
+                            char *const envp[], pid_t *ret_pid, BwExecStep *ret_failed_step,
+                            BwError *reterr);
 /* The cgroup the process starts in, NULL when no plugin gave one; owned
  * by exec. */
 BW_PUBLIC const char *bw_exec_cgroup(const BwExec *exec);
