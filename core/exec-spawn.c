@@ -142,12 +142,18 @@ static int exec_report(const BwExec *e, const ExecFailure *f, const char *path, 
 }
 
 BW_PUBLIC int bw_exec_spawn(const BwExec *e, const char *path, char *const argv[], char *const envp[],
-                            pid_t *ret_pid, BwError *reterr) {
+                            pid_t *ret_pid, BwExecStep *ret_failed_step, BwError *reterr) {
         _cleanup_close_ int rd = -1, wr = -1;
         sigset_t all, saved;
         bool placed, cleared;
         int fds[2];
 
+        /* Set on every return: a pid only when a command runs, a step only
+         * when the child failed at it. */
+        if (ret_pid)
+                *ret_pid = 0;
+        if (ret_failed_step)
+                *ret_failed_step = 0;
         if (!e || !path || !argv || !argv[0] || !ret_pid)
                 return error_set(reterr, -EINVAL, "bw_exec_spawn: missing argument");
         if (pipe2(fds, O_CLOEXEC) < 0)
@@ -173,6 +179,7 @@ BW_PUBLIC int bw_exec_spawn(const BwExec *e, const char *path, char *const argv[
                 return 0;
         }
         exec_reap(pid);
-        *ret_pid = -f.step;
+        if (ret_failed_step)
+                *ret_failed_step = (BwExecStep) f.step;
         return exec_report(e, &f, path, reterr);
 }

@@ -466,6 +466,14 @@ const char *guest_get_unresolved(const BwGuest *guest, size_t index) {
         return index < guest->unresolved->len ? g_ptr_array_index(guest->unresolved, index) : NULL;
 }
 
+BW_PUBLIC size_t bw_guest_unresolved_count(const BwGuest *guest) {
+        return guest_get_n_unresolved(guest);
+}
+
+BW_PUBLIC const char *bw_guest_unresolved(const BwGuest *guest, size_t index) {
+        return guest_get_unresolved(guest, index);
+}
+
 int guest_check_resolved(const BwGuest *guest, BwError *reterr) {
         if (guest->unresolved->len == 0)
                 return 0;

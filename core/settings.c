@@ -210,6 +210,18 @@ int settings_load(const BwOptions *options, Settings **ret, BwError *reterr) {
         return 0;
 }
 
+BW_PUBLIC int bw_config_lockd_socket(const BwOptions *options, char **ret_path, BwError *reterr) {
+        g_autoptr(Settings) c = NULL;
+
+        if (!ret_path)
+                return error_set(reterr, -EINVAL, "bw_config_lockd_socket: ret_path is NULL");
+        int r = settings_load(options, &c, reterr);
+        if (r < 0)
+                return r;
+        *ret_path = g_steal_pointer(&c->lockd_socket);
+        return 0;
+}
+
 void settings_free(Settings *c) {
         if (!c)
                 return;

@@ -108,11 +108,13 @@ static BwExec *prepare(Fixture *f) {
 static int spawn_sh(const BwExec *e, const char *script) {
         char *argv[] = { "sh", "-c", (char *) script, NULL };
         BwError err = {};
+        BwExecStep failed = BW_EXEC_STEP_EXEC;
         pid_t pid = 0;
         int status;
-        if (bw_exec_spawn(e, "/bin/sh", argv, NULL, &pid, &err) < 0)
+        if (bw_exec_spawn(e, "/bin/sh", argv, NULL, &pid, &failed, &err) < 0)
                 fail_msg("%s", err.message);
         assert_true(pid > 0);
+        assert_int_equal(failed, 0);
         assert_int_equal(waitpid(pid, &status, 0), pid);
         return status;
 }
@@ -279,9 +281,11 @@ static void expect_confine_failure(Fixture *f, BwExec *e, int step, int error, c
         g_autofree char *script = g_strdup_printf("touch %s/ran", f->out);
         char *argv[] = { "sh", "-c", script, NULL };
         BwError err = {};
+        BwExecStep failed = 0;
         pid_t pid = 12345;
-        assert_int_equal(bw_exec_spawn(e, "/bin/sh", argv, NULL, &pid, &err), -error);
-        assert_int_equal(pid, -step);
+        assert_int_equal(bw_exec_spawn(e, "/bin/sh", argv, NULL, &pid, &failed, &err), -error);
+        assert_int_equal(pid, 0);
+        assert_int_equal(failed, step);
         if (!strstr(err.message, message))
                 fail_msg("message '%s' lacks '%s'", err.message, message);
         assert_false(out_exists(f, "ran"));
@@ -319,13 +323,36 @@ static void test_exec_spawn_exec_failure(void **state) {
         Fixture *f = *state;
         char *argv[] = { "missing", NULL };
         BwError err = {};
-        pid_t pid = 0;
+        BwExecStep failed = 0;
+        pid_t pid = 12345;
         start_guest(f, "cgroup-bpf", NULL);
         BwExec *e = prepare(f);
         g_autofree char *missing = g_build_filename(f->scratch, "missing", NULL);
-        assert_int_equal(bw_exec_spawn(e, missing, argv, NULL, &pid, &err), -ENOENT);
-        assert_int_equal(pid, -BW_EXEC_STEP_EXEC);
+        assert_int_equal(bw_exec_spawn(e, missing, argv, NULL, &pid, &failed, &err), -ENOENT);
+        assert_int_equal(pid, 0);
+        assert_int_equal(failed, BW_EXEC_STEP_EXEC);
         assert_non_null(strstr(err.message, "cannot exec"));
+        /* The step is optional. */
+        pid = 12345;
+        assert_int_equal(bw_exec_spawn(e, missing, argv, NULL, &pid, NULL, &err), -ENOENT);
+        assert_int_equal(pid, 0);
+        bw_exec_free(e);
+        stop_guest(f);
+}
+
+/* A failure in the parent is no step of the child's, and leaves no pid. */
+static void test_exec_spawn_parent_failure(void **state) {
+        Fixture *f = *state;
+        char *argv[] = { NULL };
+        BwError err = {};
+        BwExecStep failed = BW_EXEC_STEP_EXEC;
+        pid_t pid = 12345;
+        start_guest(f, "cgroup-bpf", NULL);
+        BwExec *e = prepare(f);
+        assert_int_equal(bw_exec_spawn(e, "/bin/true", argv, NULL, &pid, &failed, &err), -EINVAL);
+        assert_int_equal(pid, 0);
+        assert_int_equal(failed, 0);
+        assert_non_null(strstr(err.message, "bw_exec_spawn: missing argument"));
         bw_exec_free(e);
         stop_guest(f);
 }
@@ -405,6 +432,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_exec_spawn_landlock_restricts, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_exec_spawn_never_runs_unconfined, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_exec_spawn_exec_failure, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_exec_spawn_parent_failure, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_exec_apply_steps_in_order, setup, teardown),
         };
         int r = cmocka_run_group_tests(tests, NULL, NULL);

@@ -211,6 +211,99 @@ static void test_host_daemon_exec_api(void **state) {
         free(dir);
 }
 
+/* The host objects a definition names that are missing, in resource
+ * order, located like parse errors; none for a definition whose objects
+ * exist. */
+static void test_host_daemon_guest_unresolved(void **state) {
+        Api *a = *state;
+        int (*load)(const char *, size_t, const char *, BwGuest **, BwError *) = sym(a->dl, "bw_guest_load_data");
+        void (*guest_free)(BwGuest *) = sym(a->dl, "bw_guest_free");
+        size_t (*count)(const BwGuest *) = sym(a->dl, "bw_guest_unresolved_count");
+        const char *(*unresolved)(const BwGuest *, size_t) = sym(a->dl, "bw_guest_unresolved");
+
+        char *dir = test_scratch_new("hostd-unres");
+        g_autofree char *img = test_write_file(dir, "vm.img", "raw", -1);
+        g_autofree char *text = g_strdup_printf("[guest]\nname=u\nuser=0\ngroup=0\n"
+                                                "[disk:a]\npath=%s/a.qcow2\nformat=qcow2\n"
+                                                "[disk:root]\npath=%s\n"
+                                                "[disk:b]\npath=%s/b.qcow2\nformat=qcow2\n",
+                                                dir, img, dir);
+        g_autofree char *want_a = g_strdup_printf("<unres>:6: [disk:a] image '%s/a.qcow2' does not exist: "
+                                                  "its backing chain is not known", dir);
+        g_autofree char *want_b = g_strdup_printf("<unres>:11: [disk:b] image '%s/b.qcow2' does not exist: "
+                                                  "its backing chain is not known", dir);
+        BwGuest *g = NULL;
+        BwError err = {};
+
+        assert_int_equal(load(text, strlen(text), "<unres>", &g, &err), 0);
+        assert_int_equal(count(g), 2);
+        assert_string_equal(unresolved(g, 0), want_a);
+        assert_string_equal(unresolved(g, 1), want_b);
+        assert_null(unresolved(g, 2));
+        guest_free(g);
+
+        g_autofree char *found = g_strdup_printf("[guest]\nname=f\nuser=0\ngroup=0\n[disk:root]\npath=%s\n", img);
+        assert_int_equal(load(found, strlen(found), "<unres>", &g, &err), 0);
+        assert_int_equal(count(g), 0);
+        assert_null(unresolved(g, 0));
+        guest_free(g);
+        test_scratch_remove(dir);
+        free(dir);
+}
+
+/* lockd's socket without a manager: the environment over the file over
+ * <run-dir>/lockd.sock, the run dir from the options over the file. */
+static void test_host_daemon_config_lockd_socket(void **state) {
+        Api *a = *state;
+        int (*lockd_socket)(const BwOptions *, char **, BwError *) = sym(a->dl, "bw_config_lockd_socket");
+        void (*free_path)(void *) = sym(a->dl, "bw_free");
+
+        char *dir = test_scratch_new("hostd-conf");
+        g_autofree char *named = test_write_file(dir, "named.conf", "[bulwark]\nrun-dir=/run-file\n"
+                                                 "[lockd]\nsocket=/srv/lockd/l.sock\n", -1);
+        g_autofree char *plain = test_write_file(dir, "plain.conf", "[bulwark]\nrun-dir=/run-file\n", -1);
+        g_autofree char *bad = test_write_file(dir, "bad.conf", "[bulwark]\nrun-dri=/x\n", -1);
+        g_autofree char *saved = g_strdup(g_getenv("BULWARK_LOCKD_SOCKET"));
+        g_autofree char *saved_run = g_strdup(g_getenv("BULWARK_RUN_DIR"));
+        BwOptions o = { .config_path = named };
+        BwError err = {};
+        char *path = NULL;
+
+        g_unsetenv("BULWARK_LOCKD_SOCKET");
+        g_unsetenv("BULWARK_RUN_DIR");
+        assert_int_equal(lockd_socket(&o, &path, &err), 0);
+        assert_string_equal(path, "/srv/lockd/l.sock");
+        free_path(path);
+
+        g_setenv("BULWARK_LOCKD_SOCKET", "/env/l.sock", TRUE);
+        assert_int_equal(lockd_socket(&o, &path, &err), 0);
+        assert_string_equal(path, "/env/l.sock");
+        free_path(path);
+        g_unsetenv("BULWARK_LOCKD_SOCKET");
+
+        o.config_path = plain;
+        assert_int_equal(lockd_socket(&o, &path, &err), 0);
+        assert_string_equal(path, "/run-file/lockd.sock");
+        free_path(path);
+        o.run_dir = "/run-opt";
+        assert_int_equal(lockd_socket(&o, &path, &err), 0);
+        assert_string_equal(path, "/run-opt/lockd.sock");
+        free_path(path);
+
+        o.config_path = bad;
+        path = NULL;
+        assert_int_equal(lockd_socket(&o, &path, &err), -EINVAL);
+        assert_null(path);
+        assert_non_null(strstr(err.message, "[bulwark] unknown key 'run-dri'"));
+
+        if (saved)
+                g_setenv("BULWARK_LOCKD_SOCKET", saved, TRUE);
+        if (saved_run)
+                g_setenv("BULWARK_RUN_DIR", saved_run, TRUE);
+        test_scratch_remove(dir);
+        free(dir);
+}
+
 static void test_host_daemon_internals_hidden(void **state) {
         Api *a = *state;
         const char *internal[] = { "plugin_load", "log_internal", "journal_create", "settings_load",
@@ -227,6 +320,8 @@ int main(void) {
                 cmocka_unit_test(test_host_daemon_check_and_explain),
                 cmocka_unit_test(test_host_daemon_exec_api),
                 cmocka_unit_test(test_host_daemon_lifecycle),
+                cmocka_unit_test(test_host_daemon_guest_unresolved),
+                cmocka_unit_test(test_host_daemon_config_lockd_socket),
                 cmocka_unit_test(test_host_daemon_internals_hidden),
         };
         return cmocka_run_group_tests(tests, api_open, api_close);

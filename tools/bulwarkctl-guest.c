@@ -10,7 +10,6 @@
 
 #include "bulwarkctl.h"
 #include "json-out.h"
-#include "core/guest.h"
 
 static void guest_help(FILE *f) {
         fprintf(f,
@@ -74,9 +73,9 @@ static void check_print_table(const BwGuestInfo *g) {
 /* Host objects the definition names that are not on this host: the
  * definition is valid, but a start would be refused. */
 static void check_print_unresolved(const BwGuest *g) {
-        size_t n = guest_get_n_unresolved(g);
+        size_t n = bw_guest_unresolved_count(g);
         for (size_t i = 0; i < n; i++)
-                printf("not on this host (start will refuse): %s\n", guest_get_unresolved(g, i));
+                printf("not on this host (start will refuse): %s\n", bw_guest_unresolved(g, i));
 }
 
 static int guest_check(CtlContext *ctx, const char *path) {

@@ -19,24 +19,24 @@
 #include "lockd/client.h"
 #include "json-out.h"
 #include "lockd/protocol.h"
-#include "core/settings.h"
 
 /* The socket: --socket, else what the library would use (BULWARK_LOCKD_SOCKET,
  * [lockd] socket= in the configuration, <run-dir>/lockd.sock). */
 static int locks_socket(const CtlContext *ctx, const char *arg, char **ret) {
-        g_autoptr(Settings) settings = NULL;
+        char *path = NULL;
         BwError err = {};
 
         if (arg) {
                 *ret = g_strdup(arg);
                 return 0;
         }
-        int r = settings_load(&ctx->options, &settings, &err);
+        int r = bw_config_lockd_socket(&ctx->options, &path, &err);
         if (r < 0) {
                 fprintf(stderr, "bulwarkctl: %s\n", err.message);
                 return r;
         }
-        *ret = g_strdup(settings->lockd_socket);
+        *ret = g_strdup(path);
+        bw_free(path);
         return 0;
 }
 

@@ -138,6 +138,7 @@ static void run_kill_leftovers(const char *cgroup) {
 static int run_command(BwManager *m, const char *name, const char *path, char **argv, char **ret_cgroup) {
         BwExec *exec = NULL;
         BwError err = {};
+        BwExecStep failed = 0;
         pid_t pid = 0;
 
         if (bw_manager_exec_prepare(m, name, &exec, &err) < 0) {
@@ -150,11 +151,13 @@ static int run_command(BwManager *m, const char *name, const char *path, char **
                 return 128 + run_signal;
         }
         fflush(NULL);
-        int r = bw_exec_spawn(exec, path, argv, NULL, &pid, &err);
+        int r = bw_exec_spawn(exec, path, argv, NULL, &pid, &failed, &err);
         bw_exec_free(exec);
         if (r < 0) {
                 fprintf(stderr, "bulwarkctl: run: %s\n", err.message);
-                if (pid != -BW_EXEC_STEP_EXEC)
+                /* Confined but not exec'd: 126/127 like a shell; anything
+                 * else never ran the command. */
+                if (failed != BW_EXEC_STEP_EXEC)
                         return RUN_EXIT_CONFINE;
                 return r == -ENOENT ? RUN_EXIT_NOT_FOUND : RUN_EXIT_CANNOT_EXEC;
         }

@@ -81,7 +81,7 @@ static void cleanup(void) {
         }
 }
 
-static void die(const char *what, const BwError *err) {
+static void die(const char *what, const DevError *err) {
         fprintf(stderr, "bench-devices: %s: %s\n", what, err && err->message[0] ? err->message : strerror(errno));
         exit(1);
 }
@@ -133,7 +133,7 @@ static DeviceCgroup *ours(const char *path, unsigned n_rules, uint32_t ring) {
         DeviceCgroupOptions o = { .log_ring_size = ring };
         DeviceCgroup *dc = NULL;
         DeviceRule *rules = calloc(n_rules + 1, sizeof(*rules));
-        BwError err = {};
+        DevError err = {};
 
         for (unsigned i = 0; i < n_rules; i++)
                 rules[i] = (DeviceRule) { .allow = true, .types = DEVICE_TYPE_CHAR, .access = 6, .major = 240, .minor = i };
@@ -289,7 +289,7 @@ static double time_opens(const Variant *v, const char *denied_node) {
 
 static double time_update_ours(DeviceCgroup *dc, int n) {
         double *s = calloc((size_t) n, sizeof(*s));
-        BwError err = {};
+        DevError err = {};
         for (int i = 0; i < n; i++) {
                 DeviceRule r = { .allow = i % 2 == 0, .types = DEVICE_TYPE_CHAR, .access = 6, .major = 250, .minor = 7 };
                 double t0 = now_ns();

@@ -65,6 +65,15 @@ typedef struct BwOptions {
         const char *plugins;
 } BwOptions;
 
+/* The socket of bulwark-lockd the library would use with these options
+ * (NULL: none given): BULWARK_LOCKD_SOCKET, else `[lockd] socket=` in the
+ * configuration file, else <run-dir>/lockd.sock, the run directory taken
+ * from the options, the environment, the file or the default, like
+ * everything else.  Reads the configuration only: no plugin is loaded
+ * and nothing is created.  Fails as bw_manager_new() does on a bad
+ * configuration.  *ret_path is freed with bw_free(). */
+BW_PUBLIC int bw_config_lockd_socket(const BwOptions *options, char **ret_path, BwError *reterr);
+
 /* ---- Guest definitions ------------------------------------------------- */
 
 typedef struct BwGuest BwGuest;
@@ -79,6 +88,17 @@ BW_PUBLIC void bw_guest_free(BwGuest *guest);
 BW_PUBLIC const BwGuestInfo *bw_guest_info(const BwGuest *guest);
 BW_PUBLIC const char *bw_resource_type_to_string(BwResourceType type);
 BW_PUBLIC const char *bw_path_role_to_string(BwPathRole role);
+/* Host objects the definition names that could not be found when it was
+ * loaded: a PCI device missing from sysfs (its VFIO group is unknown), a
+ * disk image or backing file that does not exist (its backing chain is
+ * unknown).  Loading does not fail for them, so a definition can be
+ * checked or explained on a host that lacks the device; starting the guest
+ * refuses while any remain.  Each entry is a message for people, located
+ * like a parse error ("demo.guest:14: [hostdev:gpu] ..."), in resource
+ * order; bw_guest_unresolved() returns NULL for an index past the count.
+ * The string lives as long as the guest. */
+BW_PUBLIC size_t bw_guest_unresolved_count(const BwGuest *guest);
+BW_PUBLIC const char *bw_guest_unresolved(const BwGuest *guest, size_t index);
 
 /* ---- The manager ------------------------------------------------------- */
 
@@ -295,10 +315,13 @@ BW_PUBLIC void bw_guest_state_free(BwGuestState *state);
  * BW_EXEC_STEP_EXEC when execve() failed); the parent reaps it and returns
  * -errno with a message such as
  *   "guest 'demo': exec: cannot join cgroup '/sys/fs/cgroup/bulwark/demo': Permission denied".
- * On success *ret_pid is the running child, the caller's to wait for.  On
- * a failure in the child, *ret_pid is set to the negative step (never a
- * pid), so a caller can tell "could not exec" (-BW_EXEC_STEP_EXEC) from
- * "could not confine"; on any other failure it is left alone. */
+ * Both out-parameters are set on every return.  *ret_pid (required) is the
+ * running child on success, the caller's to wait for, and 0 on any
+ * failure.  *ret_failed_step (optional, may be NULL) is the step the child
+ * failed at: BW_EXEC_STEP_EXEC when execve() failed ("could not exec",
+ * the command was confined), one of the apply steps when it could not be
+ * confined (the command never ran); 0 on success and when the failure was
+ * in the parent (arguments, pipe, fork). */
 
 typedef struct BwExec BwExec;
 
@@ -326,7 +349,8 @@ BW_PUBLIC void bw_exec_free(BwExec *exec);
 /* Async-signal-safe; see above. */
 BW_PUBLIC int bw_exec_apply(const BwExec *exec);
 BW_PUBLIC int bw_exec_spawn(const BwExec *exec, const char *path, char *const argv[],
-                            char *const envp[], pid_t *ret_pid, BwError *reterr);
+                            char *const envp[], pid_t *ret_pid, BwExecStep *ret_failed_step,
+                            BwError *reterr);
 /* The cgroup the process starts in, NULL when no plugin gave one; owned
  * by exec. */
 BW_PUBLIC const char *bw_exec_cgroup(const BwExec *exec);

@@ -53,7 +53,7 @@ typedef struct CgbState {
 
 static void cgb_log(const CgbState *s, int level, const char *format, ...) __attribute__((format(printf, 3, 4)));
 static void cgb_log(const CgbState *s, int level, const char *format, ...) {
-        char buf[BW_ERROR_MESSAGE_MAX + 128];
+        char buf[DEV_ERROR_MESSAGE_MAX + 128];
         va_list ap;
         va_start(ap, format);
         vsnprintf(buf, sizeof(buf), format, ap);
@@ -63,7 +63,7 @@ static void cgb_log(const CgbState *s, int level, const char *format, ...) {
 }
 
 /* Logs the error's message and returns its code. */
-static int cgb_fail(const CgbState *s, const BwError *err, int r) {
+static int cgb_fail(const CgbState *s, const DevError *err, int r) {
         cgb_log(s, BW_LOG_ERR, "%s", err->message[0] ? err->message : strerror(-r));
         return r;
 }
@@ -150,7 +150,7 @@ static void cgb_fini(void *state) {
 }
 
 static int cgb_load_base(CgbState *s) {
-        BwError err = {};
+        DevError err = {};
         int r;
 
         if (s->base_loaded)
@@ -319,7 +319,7 @@ static int cgb_plan(void *state, const BwGuestInfo *guest, BwChangeSink *sink) {
 
 /* The device a DEVICE_* change is about. */
 static int cgb_change_device(const PluginChange *pc, unsigned *type, uint32_t *major, uint32_t *minor,
-                             BwError *err) {
+                             DevError *err) {
         char node[PLUGIN_CHANGE_NODE_MAX], what[PLUGIN_CHANGE_ID_MAX + 32];
         int r;
 
@@ -343,13 +343,13 @@ static int cgb_change_device(const PluginChange *pc, unsigned *type, uint32_t *m
         return guest_nodes_stat(node, what, type, major, minor, err);
 }
 
-static int cgb_open(const PluginChange *pc, const CgbState *s, bool readonly, DeviceCgroup **ret, BwError *err) {
+static int cgb_open(const PluginChange *pc, const CgbState *s, bool readonly, DeviceCgroup **ret, DevError *err) {
         DeviceCgroupOptions o = { .readonly = readonly, .log_ring_size = pc->log_ring_size };
         return device_cgroup_open(pc->cgroup, &o, ret, err);
 }
 
 static int cgb_apply_device(CgbState *s, const BwGuestInfo *guest, const PluginChange *pc, void *undo,
-                            size_t undo_size, size_t *ret_undo_len, BwError *err) {
+                            size_t undo_size, size_t *ret_undo_len, DevError *err) {
         DeviceCgroup *dc = NULL;
         PluginUndo u = { .op = pc->op };
         uint32_t value = 0;
@@ -396,7 +396,7 @@ static int cgb_apply(void *state, const BwGuestInfo *guest, const BwChange *chan
         DeviceRule rules[PLUGIN_CHANGE_DATA_MAX / 12];
         PluginChange pc;
         DeviceCgroup *dc = NULL;
-        BwError err = {};
+        DevError err = {};
         const char *root = cgb_config(s, "cgroup-root");
         int r;
 
@@ -435,7 +435,7 @@ static int cgb_apply(void *state, const BwGuestInfo *guest, const BwChange *chan
 }
 
 static int cgb_undo_device(CgbState *s, const BwGuestInfo *guest, const PluginChange *pc, const void *undo,
-                           size_t undo_len, BwError *err) {
+                           size_t undo_len, DevError *err) {
         DeviceCgroup *dc = NULL;
         PluginUndo u;
         unsigned mask;
@@ -476,7 +476,7 @@ static int cgb_undo(void *state, const BwGuestInfo *guest, const BwChange *chang
         DeviceRule rules[PLUGIN_CHANGE_DATA_MAX / 12];
         PluginChange pc;
         DeviceCgroup *dc = NULL;
-        BwError err = {};
+        DevError err = {};
         PluginUndo u;
         int r;
 
@@ -512,7 +512,7 @@ static int cgb_undo(void *state, const BwGuestInfo *guest, const BwChange *chang
 static int cgb_release(void *state, const BwGuestInfo *guest) {
         CgbState *s = state;
         DeviceCgroup *dc = NULL;
-        BwError err = {};
+        DevError err = {};
         int r;
 
         /* Normally every change was undone and nothing is left; whatever
@@ -558,7 +558,7 @@ static int cgb_adopt(void *state, const BwGuestInfo *guest) {
         CgbState *s = state;
         DeviceCgroupOptions o = { .readonly = true };
         DeviceCgroup *dc = NULL;
-        BwError err = {};
+        DevError err = {};
         int r;
 
         if (!guest->cgroup || access(guest->cgroup, F_OK) < 0)

@@ -29,7 +29,7 @@ bool cgroup_root_is_cgroup2(const char *path) {
                stat(path, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
-int cgroup_root_discover(const char *configured, char **ret_root, CgroupMode *ret_mode, BwError *reterr) {
+int cgroup_root_discover(const char *configured, char **ret_root, CgroupMode *ret_mode, DevError *reterr) {
         const char *root;
         CgroupMode mode;
 
@@ -82,7 +82,7 @@ static bool path_has_dot_component(const char *path) {
         return false;
 }
 
-int cgroup_root_resolve(const char *root, const char *name, char **ret_path, BwError *reterr) {
+int cgroup_root_resolve(const char *root, const char *name, char **ret_path, DevError *reterr) {
         char *path;
         size_t len;
 
@@ -121,7 +121,7 @@ int cgroup_root_resolve(const char *root, const char *name, char **ret_path, BwE
         return 0;
 }
 
-int cgroup_root_mkdir(const char *root, const char *path, BwError *reterr) {
+int cgroup_root_mkdir(const char *root, const char *path, DevError *reterr) {
         char buf[PATH_MAX];
         size_t rootlen = strlen(root);
 

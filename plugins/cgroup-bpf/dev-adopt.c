@@ -106,7 +106,7 @@ int dev_adopt_program(uint32_t prog_id, DevObjects *ret, char name[static BPF_OB
 }
 
 int dev_adopt_scan(int cgroup_fd, const char *path, DevObjects *ours, DevProgramEntry **ret_list,
-                   size_t *ret_n, BwError *reterr) {
+                   size_t *ret_n, DevError *reterr) {
         uint32_t *own = NULL, *eff = NULL, n_own = 0, n_eff = 0;
         DevProgramEntry *list = NULL;
         DevObjects found = DEV_OBJECTS_NONE;
@@ -175,7 +175,7 @@ finish:
         return r;
 }
 
-int dev_adopt_detach_ours(int cgroup_fd, const char *path, BwError *reterr) {
+int dev_adopt_detach_ours(int cgroup_fd, const char *path, DevError *reterr) {
         uint32_t *ids = NULL, n = 0;
         int r, detached = 0;
 

@@ -14,7 +14,7 @@
 
 #include <linux/bpf.h>
 
-#include <bulwark/bulwark.h>
+#include "dev-error.h"
 
 #include "dev-log.h"
 
@@ -45,7 +45,7 @@ void dev_objects_close(DevObjects *objects);
  * ours is there, 0 when not; -ENOTUNIQ when two programs both look like
  * ours (refused: nothing is changed). */
 int dev_adopt_scan(int cgroup_fd, const char *path, DevObjects *ours, DevProgramEntry **ret_list,
-                   size_t *ret_n, BwError *reterr);
+                   size_t *ret_n, DevError *reterr);
 
 /* Checks one program by id: 1 ours (then *ret, when non-NULL, holds its
  * objects), 0 foreign or unreadable.  `name` receives its name ("?" when
@@ -53,4 +53,4 @@ int dev_adopt_scan(int cgroup_fd, const char *path, DevObjects *ours, DevProgram
 int dev_adopt_program(uint32_t prog_id, DevObjects *ret, char name[static BPF_OBJ_NAME_LEN]);
 
 /* Detaches every program of ours from the cgroup; returns how many. */
-int dev_adopt_detach_ours(int cgroup_fd, const char *path, BwError *reterr);
+int dev_adopt_detach_ours(int cgroup_fd, const char *path, DevError *reterr);

@@ -10,7 +10,7 @@
 #include "dev-error.h"
 
 int dev_attach_query(int cgroup_fd, const char *path, bool effective, uint32_t **ret_ids, uint32_t *ret_n,
-                     uint32_t *ret_attach_flags, BwError *reterr) {
+                     uint32_t *ret_attach_flags, DevError *reterr) {
         uint32_t n = 16, flags = 0;
         uint32_t *ids = NULL;
 
@@ -47,7 +47,7 @@ int dev_attach_query(int cgroup_fd, const char *path, bool effective, uint32_t *
         return 0;
 }
 
-int dev_attach_add(int cgroup_fd, const char *path, int prog_fd, BwError *reterr) {
+int dev_attach_add(int cgroup_fd, const char *path, int prog_fd, DevError *reterr) {
         LIBBPF_OPTS(bpf_prog_attach_opts, opts, .flags = BPF_F_ALLOW_MULTI);
         if (bpf_prog_attach_opts(prog_fd, cgroup_fd, BPF_CGROUP_DEVICE, &opts) < 0) {
                 int r = -errno;
@@ -60,7 +60,7 @@ int dev_attach_add(int cgroup_fd, const char *path, int prog_fd, BwError *reterr
         return 0;
 }
 
-int dev_attach_replace(int cgroup_fd, const char *path, int old_prog_fd, int new_prog_fd, BwError *reterr) {
+int dev_attach_replace(int cgroup_fd, const char *path, int old_prog_fd, int new_prog_fd, DevError *reterr) {
         LIBBPF_OPTS(bpf_prog_attach_opts, opts, .flags = BPF_F_ALLOW_MULTI | BPF_F_REPLACE,
                     .replace_prog_fd = old_prog_fd);
         if (bpf_prog_attach_opts(new_prog_fd, cgroup_fd, BPF_CGROUP_DEVICE, &opts) < 0)
@@ -68,7 +68,7 @@ int dev_attach_replace(int cgroup_fd, const char *path, int old_prog_fd, int new
         return 0;
 }
 
-int dev_attach_remove(int cgroup_fd, const char *path, int prog_fd, BwError *reterr) {
+int dev_attach_remove(int cgroup_fd, const char *path, int prog_fd, DevError *reterr) {
         if (bpf_prog_detach2(prog_fd, cgroup_fd, BPF_CGROUP_DEVICE) < 0) {
                 if (errno == ENOENT)
                         return -ENOENT;

@@ -8,7 +8,7 @@
 
 #include "dev-error.h"
 
-int dev_error_set(BwError *err, int code, const char *format, ...) {
+int dev_error_set(DevError *err, int code, const char *format, ...) {
         va_list ap;
 
         if (code > 0)
@@ -27,8 +27,8 @@ int dev_error_set(BwError *err, int code, const char *format, ...) {
         return code;
 }
 
-int dev_error_prefix(BwError *err, const char *format, ...) {
-        char prefix[256], old[BW_ERROR_MESSAGE_MAX];
+int dev_error_prefix(DevError *err, const char *format, ...) {
+        char prefix[256], old[DEV_ERROR_MESSAGE_MAX];
         va_list ap;
 
         if (!err)

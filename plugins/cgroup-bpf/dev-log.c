@@ -24,7 +24,7 @@ void dev_log_maps_close(DevLogMaps *maps) {
         *maps = DEV_LOG_MAPS_NONE;
 }
 
-int dev_log_maps_dup(const DevLogMaps *maps, DevLogMaps *ret, BwError *reterr) {
+int dev_log_maps_dup(const DevLogMaps *maps, DevLogMaps *ret, DevError *reterr) {
         DevLogMaps m = DEV_LOG_MAPS_NONE;
 
         m.ring_size = maps->ring_size;
@@ -53,7 +53,7 @@ bool dev_log_ring_size_is_valid(uint32_t size) {
         return size >= (uint32_t) page && (size & (size - 1)) == 0;
 }
 
-int dev_log_maps_create(uint32_t ring_size, DevLogMaps *ret, BwError *reterr) {
+int dev_log_maps_create(uint32_t ring_size, DevLogMaps *ret, DevError *reterr) {
         DevLogMaps m = DEV_LOG_MAPS_NONE;
 
         if (!dev_log_ring_size_is_valid(ring_size))
@@ -82,7 +82,7 @@ int dev_log_maps_create(uint32_t ring_size, DevLogMaps *ret, BwError *reterr) {
 }
 
 int dev_log_read_totals(const DevLogMaps *maps, DevLogTotals *ret_totals, uint64_t *ret_reported_dropped,
-                        BwError *reterr) {
+                        DevError *reterr) {
         uint32_t slot = DEV_LOG_TOTALS_SLOT;
         DevLogTotals t = {}, mark = {};
 
@@ -98,7 +98,7 @@ int dev_log_read_totals(const DevLogMaps *maps, DevLogTotals *ret_totals, uint64
         return 0;
 }
 
-int dev_log_mark_reported(const DevLogMaps *maps, uint64_t dropped, BwError *reterr) {
+int dev_log_mark_reported(const DevLogMaps *maps, uint64_t dropped, DevError *reterr) {
         uint32_t slot = DEV_LOG_READER_SLOT;
         DevLogTotals mark = { .dropped = dropped };
 
@@ -121,7 +121,7 @@ static int dev_log_count_cmp(const void *a, const void *b) {
         return x->key.access < y->key.access ? -1 : x->key.access > y->key.access;
 }
 
-int dev_log_read_counts(const DevLogMaps *maps, DevLogCount **ret, size_t *ret_n, BwError *reterr) {
+int dev_log_read_counts(const DevLogMaps *maps, DevLogCount **ret, size_t *ret_n, DevError *reterr) {
         DevLogCountKey key, next;
         DevLogCount *list = NULL;
         size_t n = 0, allocated = 0;
@@ -181,7 +181,7 @@ static int dev_log_sample(void *ctx, void *data, size_t size) {
 }
 
 int dev_log_consume(const DevLogMaps *maps, int timeout_ms, DevLogEventFn cb, void *userdata,
-                    BwError *reterr) {
+                    DevError *reterr) {
         ConsumeContext c = { cb, userdata, 0 };
         struct ring_buffer *rb;
         int r;

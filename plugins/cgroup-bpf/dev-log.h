@@ -14,7 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "dev-error.h" /* BwError */
+#include "dev-error.h" /* DevError */
 
 #define DEV_LOG_MAP_NAME "bw_dev_log"
 #define DEV_LOG_DENIED_MAP_NAME "bw_dev_denied"
@@ -76,7 +76,7 @@ static inline bool dev_log_maps_present(const DevLogMaps *m) {
 }
 void dev_log_maps_close(DevLogMaps *maps);
 /* Duplicates the descriptors, so the maps outlive whoever found them. */
-int dev_log_maps_dup(const DevLogMaps *maps, DevLogMaps *ret, BwError *reterr);
+int dev_log_maps_dup(const DevLogMaps *maps, DevLogMaps *ret, DevError *reterr);
 /* The kernel's id of the ring map (0 when it cannot be read): the same
  * id on a cgroup later means the same log. */
 uint32_t dev_log_maps_id(const DevLogMaps *maps);
@@ -85,12 +85,12 @@ uint32_t dev_log_maps_id(const DevLogMaps *maps);
 bool dev_log_ring_size_is_valid(uint32_t size);
 
 /* Creates the three maps with a ring of `ring_size` bytes. */
-int dev_log_maps_create(uint32_t ring_size, DevLogMaps *ret, BwError *reterr);
+int dev_log_maps_create(uint32_t ring_size, DevLogMaps *ret, DevError *reterr);
 
 /* Totals and the reader's mark. */
 int dev_log_read_totals(const DevLogMaps *maps, DevLogTotals *ret_totals, uint64_t *ret_reported_dropped,
-                        BwError *reterr);
-int dev_log_mark_reported(const DevLogMaps *maps, uint64_t dropped, BwError *reterr);
+                        DevError *reterr);
+int dev_log_mark_reported(const DevLogMaps *maps, uint64_t dropped, DevError *reterr);
 
 /* One per-device counter. */
 typedef struct DevLogCount {
@@ -100,14 +100,14 @@ typedef struct DevLogCount {
 
 /* Every per-device counter, sorted by count (highest first), then device.
  * *ret is malloc'd. */
-int dev_log_read_counts(const DevLogMaps *maps, DevLogCount **ret, size_t *ret_n, BwError *reterr);
+int dev_log_read_counts(const DevLogMaps *maps, DevLogCount **ret, size_t *ret_n, DevError *reterr);
 
 /* Consumes every event waiting in the ring, calling cb for each; with
  * timeout_ms > 0 waits up to that long for the first.  Returns the number
  * consumed, or a negative errno (also when cb returns one). */
 typedef int (*DevLogEventFn)(const DevLogEvent *event, void *userdata);
 int dev_log_consume(const DevLogMaps *maps, int timeout_ms, DevLogEventFn cb, void *userdata,
-                    BwError *reterr);
+                    DevError *reterr);
 
 /* The node name of a device from /sys/dev/{char,block}/M:m/uevent DEVNAME
  * ("null", "vfio/vfio"), written as "/dev/<name>"; "-" when there is none. */

@@ -9,7 +9,7 @@
 #include "dev-error.h"
 #include "dev-map.h"
 
-int dev_map_create(uint32_t max_entries, BwError *reterr) {
+int dev_map_create(uint32_t max_entries, DevError *reterr) {
         int fd = bpf_map_create(BPF_MAP_TYPE_HASH, DEV_MAP_NAME, sizeof(uint64_t), sizeof(uint32_t),
                                 max_entries, NULL);
         if (fd < 0)
@@ -17,7 +17,7 @@ int dev_map_create(uint32_t max_entries, BwError *reterr) {
         return fd;
 }
 
-int dev_map_read(int map_fd, RuleTable *table, BwError *reterr) {
+int dev_map_read(int map_fd, RuleTable *table, DevError *reterr) {
         uint64_t key, next;
         bool first = true;
 
@@ -39,7 +39,7 @@ int dev_map_read(int map_fd, RuleTable *table, BwError *reterr) {
         }
 }
 
-int dev_map_write(int map_fd, const RuleDelta *delta, BwError *reterr) {
+int dev_map_write(int map_fd, const RuleDelta *delta, DevError *reterr) {
         for (size_t i = 0; i < delta->n; i++) {
                 const RuleWrite *w = &delta->writes[i];
                 if (w->new_value == 0) {
@@ -59,7 +59,7 @@ int dev_map_write(int map_fd, const RuleDelta *delta, BwError *reterr) {
         return 0;
 }
 
-int dev_map_fill(int map_fd, const RuleTable *table, BwError *reterr) {
+int dev_map_fill(int map_fd, const RuleTable *table, DevError *reterr) {
         size_t cursor = 0;
         uint64_t key;
         uint32_t value;

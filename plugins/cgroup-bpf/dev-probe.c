@@ -19,7 +19,7 @@
 
 static void dev_probe_log(DevProbe *p) {
         DevLogMaps log = DEV_LOG_MAPS_NONE;
-        BwError err = {};
+        DevError err = {};
         _cleanup_close_ int rules = -1, prog = -1;
 
         if (dev_log_maps_create(4096, &log, &err) < 0) {
@@ -47,7 +47,7 @@ int dev_probe_run(const char *configured_root, DevProbe *p) {
         _cleanup_close_ int root_fd = -1, prog = -1, devnull = -1;
         uint32_t flags = 0, cnt = 0;
         char *root = NULL;
-        BwError err = {};
+        DevError err = {};
         int r;
 
         *p = (DevProbe) {};

@@ -274,7 +274,7 @@ int dev_program_build(const DevProgramMaps *maps, struct bpf_insn insns[static D
         return resolve(&a);
 }
 
-int dev_program_load(const DevProgramMaps *maps, BwError *reterr) {
+int dev_program_load(const DevProgramMaps *maps, DevError *reterr) {
         struct bpf_insn insns[DEV_PROGRAM_MAX_INSNS];
         int n = dev_program_build(maps, insns);
         int fd;

@@ -14,7 +14,7 @@
 
 #include <linux/bpf.h>
 
-#include <bulwark/bulwark.h>
+#include "dev-error.h"
 
 #define DEV_PROGRAM_NAME "bw_devices"
 #define DEV_PROGRAM_MAX_INSNS 256
@@ -33,4 +33,4 @@ int dev_program_build(const DevProgramMaps *maps, struct bpf_insn insns[static D
 
 /* Builds and loads the program; returns its fd (O_CLOEXEC).  On a
  * verifier refusal the message carries the end of the verifier log. */
-int dev_program_load(const DevProgramMaps *maps, BwError *reterr);
+int dev_program_load(const DevProgramMaps *maps, DevError *reterr);

@@ -42,7 +42,7 @@ void device_cgroup_free(DeviceCgroup *dc) {
 }
 
 int device_cgroup_open(const char *path, const DeviceCgroupOptions *options, DeviceCgroup **ret,
-                       BwError *reterr) {
+                       DevError *reterr) {
         DeviceCgroup *dc;
         int r;
 
@@ -114,9 +114,9 @@ const char *device_cgroup_warning(const DeviceCgroup *dc) {
 
 /* Loads a program for `rules_fd` with our log maps; when the logging
  * program is refused, drops the log (with a warning) rather than fail. */
-static int device_cgroup_load(DeviceCgroup *dc, int rules_fd, BwError *reterr) {
+static int device_cgroup_load(DeviceCgroup *dc, int rules_fd, DevError *reterr) {
         DevProgramMaps maps = { rules_fd, dc->obj.log.log_fd, dc->obj.log.denied_fd, dc->obj.log.totals_fd };
-        BwError err = {};
+        DevError err = {};
         int fd;
 
         if (!dev_log_maps_present(&dc->obj.log))
@@ -134,7 +134,7 @@ static int device_cgroup_load(DeviceCgroup *dc, int rules_fd, BwError *reterr) {
 /* Builds a map holding `table` plus `delta`, a program for it, and puts
  * it in place: attached fresh, or swapped for the current one. */
 static int device_cgroup_install(DeviceCgroup *dc, const RuleTable *table, const RuleDelta *delta,
-                                 uint32_t min_size, BwError *reterr) {
+                                 uint32_t min_size, DevError *reterr) {
         _cleanup_close_ int map = -1, prog = -1;
         size_t needed = rule_table_size(table) + (delta ? delta->n_new : 0);
         uint32_t size = dev_map_size_for(min_size, needed);
@@ -144,7 +144,7 @@ static int device_cgroup_install(DeviceCgroup *dc, const RuleTable *table, const
                 return dev_error_set(reterr, E2BIG, "cgroup '%s': %zu device rule entries exceed the limit of %u",
                                      dc->path, needed, DEV_MAP_MAX_ENTRIES);
         if (dc->obj.prog_fd < 0 && dc->options.log_ring_size > 0 && !dev_log_maps_present(&dc->obj.log)) {
-                BwError err = {};
+                DevError err = {};
                 if (dev_log_maps_create(dc->options.log_ring_size, &dc->obj.log, &err) < 0)
                         dev_format(dc->warning, sizeof(dc->warning), "cgroup '%s': denial log off: %s", dc->path,
                                  err.message);
@@ -181,7 +181,7 @@ static int device_cgroup_install(DeviceCgroup *dc, const RuleTable *table, const
 }
 
 /* Makes one compiled change live and records it in the table. */
-static int device_cgroup_write(DeviceCgroup *dc, const RuleDelta *delta, BwError *reterr) {
+static int device_cgroup_write(DeviceCgroup *dc, const RuleDelta *delta, DevError *reterr) {
         int r;
 
         if (dc->options.readonly)
@@ -204,7 +204,7 @@ static int device_cgroup_write(DeviceCgroup *dc, const RuleDelta *delta, BwError
         return rule_table_commit(dc->table, delta);
 }
 
-int device_cgroup_apply(DeviceCgroup *dc, const DeviceRule *rules, size_t n, BwError *reterr) {
+int device_cgroup_apply(DeviceCgroup *dc, const DeviceRule *rules, size_t n, DevError *reterr) {
         int r;
 
         if (dc->obj.prog_fd < 0 && n > 0) {
@@ -239,7 +239,7 @@ int device_cgroup_apply(DeviceCgroup *dc, const DeviceRule *rules, size_t n, BwE
         return 0;
 }
 
-int device_cgroup_reset(DeviceCgroup *dc, const DeviceRule *rules, size_t n, BwError *reterr) {
+int device_cgroup_reset(DeviceCgroup *dc, const DeviceRule *rules, size_t n, DevError *reterr) {
         RuleTable *fresh = NULL;
         int r;
 
@@ -263,7 +263,7 @@ int device_cgroup_reset(DeviceCgroup *dc, const DeviceRule *rules, size_t n, BwE
 }
 
 int device_cgroup_set_exact(DeviceCgroup *dc, unsigned type, uint32_t major, uint32_t minor, unsigned mask,
-                            BwError *reterr) {
+                            DevError *reterr) {
         RuleDelta delta = {};
         int r = rule_table_compile_exact(dc->table, type, major, minor, mask, &delta);
         if (r < 0)
@@ -278,7 +278,7 @@ void device_cgroup_decide(const DeviceCgroup *dc, unsigned type, uint32_t major,
         rule_table_decide(dc->table, type, major, minor, ret);
 }
 
-int device_cgroup_remove(DeviceCgroup *dc, BwError *reterr) {
+int device_cgroup_remove(DeviceCgroup *dc, DevError *reterr) {
         int r;
 
         if (dc->options.readonly)

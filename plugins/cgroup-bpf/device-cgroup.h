@@ -37,7 +37,7 @@ typedef struct DeviceCgroupOptions {
 typedef struct DeviceCgroup DeviceCgroup;
 
 int device_cgroup_open(const char *path, const DeviceCgroupOptions *options, DeviceCgroup **ret,
-                       BwError *reterr);
+                       DevError *reterr);
 void device_cgroup_free(DeviceCgroup *dc);
 
 const char *device_cgroup_path(const DeviceCgroup *dc);
@@ -55,14 +55,14 @@ const char *device_cgroup_warning(const DeviceCgroup *dc);
 
 /* Appends rules to the live policy, one at a time (each one atomic).
  * Creates and attaches our program when the cgroup has none. */
-int device_cgroup_apply(DeviceCgroup *dc, const DeviceRule *rules, size_t n, BwError *reterr);
+int device_cgroup_apply(DeviceCgroup *dc, const DeviceRule *rules, size_t n, DevError *reterr);
 /* Replaces the whole policy by `rules` in one swap (or installs it). */
-int device_cgroup_reset(DeviceCgroup *dc, const DeviceRule *rules, size_t n, BwError *reterr);
+int device_cgroup_reset(DeviceCgroup *dc, const DeviceRule *rules, size_t n, DevError *reterr);
 /* Sets the exact entry of one device and type to `mask`. */
 int device_cgroup_set_exact(DeviceCgroup *dc, unsigned type, uint32_t major, uint32_t minor, unsigned mask,
-                            BwError *reterr);
+                            DevError *reterr);
 /* Which entry decides for a device, per the map as last read or written. */
 void device_cgroup_decide(const DeviceCgroup *dc, unsigned type, uint32_t major, uint32_t minor,
                           RuleDecision *ret);
 /* Detaches our program (every one of ours, should there be several). */
-int device_cgroup_remove(DeviceCgroup *dc, BwError *reterr);
+int device_cgroup_remove(DeviceCgroup *dc, DevError *reterr);

@@ -82,7 +82,7 @@ int device_access_parse(const char *s, unsigned *ret_access) {
         return 0;
 }
 
-int device_rule_parse(const char *text, bool allow, DeviceRule *ret, BwError *reterr) {
+int device_rule_parse(const char *text, bool allow, DeviceRule *ret, DevError *reterr) {
         char type[8], numbers[32], access[8], extra[2];
         unsigned types, acc;
         uint32_t major, minor;
@@ -121,7 +121,7 @@ int device_rule_parse(const char *text, bool allow, DeviceRule *ret, BwError *re
         return 0;
 }
 
-int device_rule_parse_line(const char *line, DeviceRule *ret, BwError *reterr) {
+int device_rule_parse_line(const char *line, DeviceRule *ret, DevError *reterr) {
         char buf[256];
         char *p, *hash;
         bool allow = true;
@@ -154,7 +154,7 @@ int device_rule_parse_line(const char *line, DeviceRule *ret, BwError *reterr) {
 }
 
 int device_rule_parse_file(const char *path, DeviceRule **ret_rules, size_t *ret_n,
-                           BwError *reterr) {
+                           DevError *reterr) {
         FILE *f = fopen(path, "re");
         DeviceRule *rules = NULL;
         size_t n = 0, allocated = 0;

@@ -8,7 +8,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include <bulwark/bulwark.h>
+#include <bulwark/plugin.h>
+
+#include "dev-error.h"
 
 /* Device types, the kernel's BPF_DEVCG_DEV_* values; 'a' is both. */
 enum {
@@ -37,17 +39,17 @@ typedef struct DeviceRule {
 
 /* Parses "TYPE MAJOR:MINOR ACCESS", e.g. "c 1:3 rw".  `allow` gives the
  * rule's sense.  Returns 0 or -EINVAL with a message quoting the text. */
-int device_rule_parse(const char *text, bool allow, DeviceRule *ret, BwError *reterr);
+int device_rule_parse(const char *text, bool allow, DeviceRule *ret, DevError *reterr);
 
 /* Parses one line of a rules file: "[allow|deny] TYPE MAJOR:MINOR ACCESS",
  * allow when the verb is absent.  Returns 1 and the rule, 0 for a blank or
  * comment-only line ('#' starts a comment), -EINVAL for anything else. */
-int device_rule_parse_line(const char *line, DeviceRule *ret, BwError *reterr);
+int device_rule_parse_line(const char *line, DeviceRule *ret, DevError *reterr);
 
 /* Reads a rules file.  *ret_rules is malloc'd (free() it); messages name
  * the file and the line. */
 int device_rule_parse_file(const char *path, DeviceRule **ret_rules, size_t *ret_n,
-                           BwError *reterr);
+                           DevError *reterr);
 
 /* "c 1:3 rw" (with_verb: "allow c 1:3 rw").  Returns buf. */
 char *device_rule_format(const DeviceRule *rule, bool with_verb, char buf[static DEVICE_RULE_TEXT_MAX]);

@@ -27,7 +27,7 @@ const char *guest_nodes_kind(unsigned resource_type) {
         }
 }
 
-int guest_nodes_vfio_group(const char *pci_address, char *buf, size_t size, BwError *reterr) {
+int guest_nodes_vfio_group(const char *pci_address, char *buf, size_t size, DevError *reterr) {
         char link[PATH_MAX], target[PATH_MAX];
         ssize_t n;
 
@@ -46,7 +46,7 @@ int guest_nodes_vfio_group(const char *pci_address, char *buf, size_t size, BwEr
 }
 
 int guest_nodes_stat(const char *path, const char *what, unsigned *ret_type, uint32_t *ret_major,
-                     uint32_t *ret_minor, BwError *reterr) {
+                     uint32_t *ret_minor, DevError *reterr) {
         struct stat st;
 
         if (stat(path, &st) < 0)

@@ -39,12 +39,12 @@ typedef struct GuestNode {
 int guest_nodes_of(const BwGuestInfo *guest, const BwResource *resource, GuestNode **ret, size_t *ret_n);
 
 /* The group node of a PCI device, "/dev/vfio/N", from its iommu_group link. */
-int guest_nodes_vfio_group(const char *pci_address, char *buf, size_t size, BwError *reterr);
+int guest_nodes_vfio_group(const char *pci_address, char *buf, size_t size, DevError *reterr);
 
 /* A node's type and numbers; -ENOENT, -ENODEV (not a device node) with a
  * message naming the node and what needs it. */
 int guest_nodes_stat(const char *path, const char *what, unsigned *ret_type, uint32_t *ret_major,
-                     uint32_t *ret_minor, BwError *reterr);
+                     uint32_t *ret_minor, DevError *reterr);
 
 /* The access the guest should have to one device: what the base rules
  * (`base`, compiled) give it, plus every node of every resource (and of

@@ -12,8 +12,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include <bulwark/bulwark.h>
-
 #include "device-rule.h"
 
 typedef enum PluginChangeOp {

@@ -107,7 +107,7 @@ static int denial_print(const DevLogEvent *ev, void *userdata) {
         return p->lines ? plugin_query_flush(q) : q->error;
 }
 
-static int denials_open_log(PluginQuery *q, const char *name, DeviceCgroup **ret, BwError *err) {
+static int denials_open_log(PluginQuery *q, const char *name, DeviceCgroup **ret, DevError *err) {
         DeviceCgroupOptions o = { .readonly = true };
         DeviceCgroup *dc = NULL;
         int r = plugin_query_open(q, name, &o, &dc, err);
@@ -136,7 +136,7 @@ static int denials_summary(PluginQuery *q, const char *name) {
         DevLogCount *counts = NULL;
         DevLogTotals totals = {};
         size_t n = 0;
-        BwError err = {};
+        DevError err = {};
         int r;
 
         r = denials_open_log(q, name, &dc, &err);
@@ -181,7 +181,7 @@ static int denials_summary(PluginQuery *q, const char *name) {
 }
 
 /* The footer, and the reader's mark: what was dropped has been reported. */
-static int denials_finish(DenialPrinter *p, const DevLogMaps *log, BwError *err) {
+static int denials_finish(DenialPrinter *p, const DevLogMaps *log, DevError *err) {
         PluginQuery *q = p->q;
         DevLogTotals totals = {};
         uint64_t reported = 0;
@@ -202,7 +202,7 @@ static int denials_finish(DenialPrinter *p, const DevLogMaps *log, BwError *err)
 static int denials_read(PluginQuery *q, const char *name) {
         DenialPrinter p = { .q = q, .offset = dev_log_boot_to_realtime_offset() };
         DeviceCgroup *dc = NULL;
-        BwError err = {};
+        DevError err = {};
         int r;
 
         r = denials_open_log(q, name, &dc, &err);
@@ -231,7 +231,7 @@ typedef struct DenialFollow {
         DevLogMaps log;
 } DenialFollow;
 
-static int follow_start(PluginQuery *q, const char *name, DenialFollow *f, BwError *err) {
+static int follow_start(PluginQuery *q, const char *name, DenialFollow *f, DevError *err) {
         DeviceCgroup *dc = NULL;
         struct stat st;
         int r = denials_open_log(q, name, &dc, err);
@@ -285,7 +285,7 @@ static void follow_ended(PluginQuery *q, const DenialFollow *f, const char *why)
 
 /* One round: events, then dropped ones, then whether to go on.  Returns
  * 1 to go on, 0 when the follower ends, or -errno. */
-static int follow_round(DenialPrinter *p, const DenialFollow *f, uint64_t *reported, BwError *err) {
+static int follow_round(DenialPrinter *p, const DenialFollow *f, uint64_t *reported, DevError *err) {
         PluginQuery *q = p->q;
         DevLogTotals totals = {};
         int r = dev_log_consume(&f->log, DENIALS_POLL_MS, denial_print, p, err);
@@ -317,7 +317,7 @@ static int denials_follow(PluginQuery *q, const char *name) {
         DenialPrinter p = { .q = q, .offset = dev_log_boot_to_realtime_offset(), .lines = true };
         DenialFollow f = { .log = DEV_LOG_MAPS_NONE };
         uint64_t reported = 0;
-        BwError err = {};
+        DevError err = {};
         int r;
 
         r = follow_start(q, name, &f, &err);
@@ -357,7 +357,7 @@ int plugin_query_denials(PluginQuery *q, size_t argc, const char *const *argv) {
                         bad = true;
         }
         if (bad || !name || (follow && summary)) {
-                BwError err = {};
+                DevError err = {};
                 dev_error_set(&err, EINVAL, "usage: devices-denials [--follow | --summary] CGROUP");
                 return plugin_query_fail(q, &err, -EINVAL);
         }

@@ -22,7 +22,7 @@ static const char *truefalse(bool b) {
 }
 
 static int plugin_query_usage(PluginQuery *q, const char *usage) {
-        BwError err = {};
+        DevError err = {};
         dev_error_set(&err, EINVAL, "usage: %s", usage);
         return plugin_query_fail(q, &err, -EINVAL);
 }
@@ -61,7 +61,7 @@ int plugin_query_probe(PluginQuery *q, size_t argc, const char *const *argv) {
                 plugin_query_print(q, "usable:           %s%s%s\n", yesno(p.usable), p.usable ? "" : ": ", p.reason);
         }
         if (r < 0) {
-                BwError err = {};
+                DevError err = {};
                 dev_error_set(&err, r, "device programs not usable: %s", p.reason);
                 return plugin_query_fail(q, &err, r);
         }
@@ -184,7 +184,7 @@ int plugin_query_list(PluginQuery *q, size_t argc, const char *const *argv) {
         DeviceCgroup *dc = NULL;
         ListRow *rows = NULL;
         size_t n = 0;
-        BwError err = {};
+        DevError err = {};
         int r;
 
         if (argc != 1)
@@ -267,7 +267,7 @@ static void explain_one(PluginQuery *q, const DeviceCgroup *dc, unsigned type, u
 
 static int explain_parse(PluginQuery *q, const char *const *argv, unsigned *types, uint32_t *major, uint32_t *minor,
                          unsigned *access) {
-        BwError err = {};
+        DevError err = {};
 
         if (device_type_parse(argv[1], types) < 0)
                 dev_error_set(&err, EINVAL, "device type '%s': expected b, c or a", argv[1]);
@@ -288,7 +288,7 @@ int plugin_query_explain(PluginQuery *q, size_t argc, const char *const *argv) {
         uint32_t major, minor;
         size_t n_prog, others = 0;
         bool first = true;
-        BwError err = {};
+        DevError err = {};
         int r;
 
         if (argc != 4)
@@ -323,7 +323,7 @@ int plugin_query_explain(PluginQuery *q, size_t argc, const char *const *argv) {
 static int change_parse(PluginQuery *q, bool allow, size_t argc, const char *const *argv, DeviceCgroupOptions *o,
                         const char **ret_cgroup, DeviceRule *ret_rule) {
         char text[128] = "";
-        BwError err = {};
+        DevError err = {};
         size_t i = 0;
 
         if (argc > 1 && strcmp(argv[0], "--log-ring-size") == 0) {
@@ -360,7 +360,7 @@ static int plugin_query_change(PluginQuery *q, bool allow, size_t argc, const ch
         const char *cgroup = NULL;
         char shown[DEVICE_RULE_TEXT_MAX];
         DeviceRule rule;
-        BwError err = {};
+        DevError err = {};
         int r;
 
         r = change_parse(q, allow, argc, argv, &o, &cgroup, &rule);
@@ -400,7 +400,7 @@ int plugin_query_deny(PluginQuery *q, size_t argc, const char *const *argv) {
 
 int plugin_query_remove(PluginQuery *q, size_t argc, const char *const *argv) {
         DeviceCgroup *dc = NULL;
-        BwError err = {};
+        DevError err = {};
         int r;
 
         if (argc != 1)

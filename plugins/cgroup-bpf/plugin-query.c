@@ -34,7 +34,7 @@ static void plugin_query_log(const PluginQuery *q, int level, const char *messag
                 q->host->log(q->host, level, message);
 }
 
-int plugin_query_fail(PluginQuery *q, const BwError *err, int r) {
+int plugin_query_fail(PluginQuery *q, const DevError *err, int r) {
         plugin_query_log(q, BW_LOG_ERR, err && err->message[0] ? err->message : strerror(-r));
         return r;
 }
@@ -48,7 +48,7 @@ const char *plugin_query_root(PluginQuery *q) {
 }
 
 int plugin_query_open(PluginQuery *q, const char *name, const DeviceCgroupOptions *options, DeviceCgroup **ret,
-                      BwError *reterr) {
+                      DevError *reterr) {
         char *root = NULL, *path = NULL;
         int r = cgroup_root_discover(plugin_query_root(q), &root, NULL, reterr);
         if (r >= 0)
@@ -62,7 +62,7 @@ int plugin_query_open(PluginQuery *q, const char *name, const DeviceCgroupOption
 
 static int plugin_query_unknown(PluginQuery *q, const char *command) {
         char list[512] = "";
-        BwError err = {};
+        DevError err = {};
 
         for (size_t i = 0; i < PLUGIN_QUERY_N_COMMANDS; i++)
                 dev_format(list + strlen(list), sizeof(list) - strlen(list), "%s%s", i ? ", " : "",
@@ -81,7 +81,7 @@ int plugin_query_run(const BwHost *host, const BwQuery *query, BwQuerySink *sink
 
         if (!query || query->size < offsetof(BwQuery, flags) + sizeof(query->flags) || !query->command ||
             !plugin_query_sink_usable(sink)) {
-                BwError err = {};
+                DevError err = {};
                 dev_error_set(&err, EINVAL, "query: incomplete query or sink");
                 return plugin_query_fail(&q, &err, -EINVAL);
         }

@@ -40,12 +40,12 @@ typedef struct PluginQuery {
 int plugin_query_run(const BwHost *host, const BwQuery *query, BwQuerySink *sink);
 
 /* Logs err's message (or strerror) at error level and returns r. */
-int plugin_query_fail(PluginQuery *q, const BwError *err, int r);
+int plugin_query_fail(PluginQuery *q, const DevError *err, int r);
 /* Logs a warning for people. */
 void plugin_query_warn(PluginQuery *q, const char *message);
 /* Resolves a CGROUP argument against the configured root and opens it. */
 int plugin_query_open(PluginQuery *q, const char *name, const DeviceCgroupOptions *options, DeviceCgroup **ret,
-                      BwError *reterr);
+                      DevError *reterr);
 /* The cgroup2 root the core configured for the plugin, or NULL. */
 const char *plugin_query_root(PluginQuery *q);
 

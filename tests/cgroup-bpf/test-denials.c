@@ -39,7 +39,7 @@ static DeviceCgroup *open_logged(const char *cgroup, uint32_t ring, const char *
         DeviceCgroupOptions o = { .log_ring_size = ring };
         DeviceCgroup *dc = NULL;
         DeviceRule r;
-        BwError err = {};
+        DevError err = {};
         if (device_cgroup_open(cgroup, &o, &dc, &err) < 0 ||
             (rule && (device_rule_parse(rule, true, &r, &err) < 0 || device_cgroup_apply(dc, &r, 1, &err) < 0))) {
                 fprintf(stderr, "# %s\n", err.message);
@@ -75,7 +75,7 @@ static void test_denials_events_and_counters(void **state) {
         const DevLogMaps *log = device_cgroup_log(dc);
         char *tun = NULL;
         Collected c = {};
-        BwError err = {};
+        DevError err = {};
         pid_t pid;
 
         assert_non_null(log);
@@ -195,7 +195,7 @@ static void test_denials_overflow_exact_totals(void **state) {
 
         DeviceCgroup *dc = NULL;
         DeviceCgroupOptions ro = { .readonly = true };
-        BwError err = {};
+        DevError err = {};
         Collected c = {};
         DevLogTotals t;
         assert_int_equal(device_cgroup_open(f->cgroup, &ro, &dc, &err), 0);
@@ -227,7 +227,7 @@ static void test_denials_survive_growth(void **state) {
         struct bpf_map_info before = {}, after = {};
         uint32_t len = sizeof(before), id = device_cgroup_prog_id(dc);
         Collected c = {};
-        BwError err = {};
+        DevError err = {};
 
         assert_int_equal(bpf_obj_get_info_by_fd(device_cgroup_log(dc)->log_fd, &before, &len), 0);
         for (int i = 0; i < 3; i++)
@@ -272,7 +272,7 @@ static void test_denials_read_after_adoption(void **state) {
                 DeviceCgroupOptions ro = { .readonly = true };
                 DeviceCgroup *dc = NULL;
                 Collected c = {};
-                BwError err = {};
+                DevError err = {};
                 DevLogTotals t;
                 if (device_cgroup_open(f->cgroup, &ro, &dc, &err) < 0 || !device_cgroup_log(dc))
                         _exit(2);

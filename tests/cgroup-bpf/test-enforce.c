@@ -34,7 +34,7 @@ static int teardown(void **state) {
 static void apply(const char *cgroup, const char *text) {
         DeviceCgroup *dc = NULL;
         DeviceRule rule;
-        BwError err = {};
+        DevError err = {};
         bool allow = strncmp(text, "deny ", 5) != 0;
         const char *r = allow ? (strncmp(text, "allow ", 6) == 0 ? text + 6 : text) : text + 5;
         DeviceCgroupOptions o = {};
@@ -112,7 +112,7 @@ static void test_enforce_zero_zero(void **state) {
         CgFixture *f = *state;
         char *node = NULL;
         DeviceCgroup *dc = NULL;
-        BwError err = {};
+        DevError err = {};
 
         assert_true(asprintf(&node, "%s/zz", f->scratch) > 0);
         apply(f->cgroup, "c 1:3 r");
@@ -199,7 +199,7 @@ static void test_enforce_random_sequences_match_reference(void **state) {
         for (int seq = 0; seq < 30; seq++) {
                 DeviceRule rules[8];
                 DeviceCgroup *dc = NULL;
-                BwError err = {};
+                DevError err = {};
                 assert_int_equal(device_cgroup_open(f->cgroup, NULL, &dc, &err), 0);
                 /* Start each sequence from "deny everything". */
                 assert_int_equal(device_cgroup_reset(dc, NULL, 0, &err), 0);

@@ -36,7 +36,7 @@ static int teardown(void **state) {
 
 static DeviceCgroup *open_cg(const char *path) {
         DeviceCgroup *dc = NULL;
-        BwError err = {};
+        DevError err = {};
         if (device_cgroup_open(path, NULL, &dc, &err) < 0) {
                 fprintf(stderr, "# %s\n", err.message);
                 fail();
@@ -46,7 +46,7 @@ static DeviceCgroup *open_cg(const char *path) {
 
 static void apply(DeviceCgroup *dc, const char *text, bool allow) {
         DeviceRule rule;
-        BwError err = {};
+        DevError err = {};
         assert_int_equal(device_rule_parse(text, allow, &rule, &err), 0);
         if (device_cgroup_apply(dc, &rule, 1, &err) < 0) {
                 fprintf(stderr, "# %s\n", err.message);
@@ -198,7 +198,7 @@ static void test_live_adoption_by_another_process(void **state) {
         if (pid == 0) {
                 DeviceCgroup *dc = NULL;
                 DeviceRule r[3];
-                BwError err = {};
+                DevError err = {};
                 if (device_rule_parse("c 1:3 rw", true, &r[0], &err) < 0 ||
                     device_rule_parse("c 240:* r", true, &r[1], &err) < 0 ||
                     device_rule_parse("c 240:5 r", false, &r[2], &err) < 0 ||
@@ -253,7 +253,7 @@ static void test_live_coexists_with_foreign_program(void **state) {
         int cg = open(f->cgroup, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         int foreign = foreign_program("sd_devices");
         int imposter = foreign_program(DEV_PROGRAM_NAME); /* our name, not our maps */
-        BwError err = {};
+        DevError err = {};
 
         assert_int_equal(bpf_prog_attach(foreign, cg, BPF_CGROUP_DEVICE, BPF_F_ALLOW_MULTI), 0);
         assert_int_equal(bpf_prog_attach(imposter, cg, BPF_CGROUP_DEVICE, BPF_F_ALLOW_MULTI), 0);
@@ -295,7 +295,7 @@ static void test_live_bad_input_changes_nothing(void **state) {
         DeviceCgroup *dc = open_cg(f->cgroup), *other = NULL;
         char *path = NULL, *name = NULL;
         DeviceRule rule;
-        BwError err = {};
+        DevError err = {};
 
         apply(dc, "c 1:3 rw", true);
         uint32_t id = device_cgroup_prog_id(dc);

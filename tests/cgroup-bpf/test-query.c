@@ -374,7 +374,7 @@ static void test_query_follow_does_not_block_release(void **state) {
         BwManager *m = manager_new(f, "cgroup-bpf", NULL);
         DeviceCgroupOptions nonblocking = { .nonblocking = true };
         DeviceCgroup *dc = NULL;
-        BwError err = {};
+        DevError err = {};
         PluginHost h;
         Follower fw;
 

@@ -20,7 +20,7 @@
 
 static void test_device_rule_parse_valid(void **state) {
         DeviceRule r;
-        BwError err = {};
+        DevError err = {};
         char buf[DEVICE_RULE_TEXT_MAX];
 
         assert_int_equal(device_rule_parse("c 1:3 rw", true, &r, &err), 0);
@@ -51,7 +51,7 @@ static void test_device_rule_parse_malformed(void **state) {
         };
         for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
                 DeviceRule r;
-                BwError err = {};
+                DevError err = {};
                 assert_int_equal(device_rule_parse(bad[i], true, &r, &err), -EINVAL);
                 assert_int_equal(err.code, -EINVAL);
                 /* The message quotes what was given. */
@@ -59,7 +59,7 @@ static void test_device_rule_parse_malformed(void **state) {
                 snprintf(quoted, sizeof(quoted), "'%s'", bad[i]);
                 assert_non_null(strstr(err.message, quoted));
         }
-        BwError err = {};
+        DevError err = {};
         DeviceRule r;
         device_rule_parse("c 4294967296:0 r", true, &r, &err);
         assert_non_null(strstr(err.message, "out of range"));
@@ -71,7 +71,7 @@ static void test_device_rule_parse_file(void **state) {
                                      "# comment\n\nc 1:3 rwm   # null\ndeny c 1:3 m\nallow b 7:* r\n", -1);
         DeviceRule *rules = NULL;
         size_t n = 0;
-        BwError err = {};
+        DevError err = {};
 
         assert_int_equal(device_rule_parse_file(path, &rules, &n, &err), 0);
         assert_int_equal(n, 3);
@@ -223,7 +223,7 @@ static void test_rule_table_compile_intermediate_states(void **state) {
 static void test_rule_table_type_separation(void **state) {
         RuleTable *t = NULL;
         DeviceRule rules[2];
-        BwError err = {};
+        DevError err = {};
         assert_int_equal(rule_table_new(&t), 0);
         assert_int_equal(device_rule_parse("c 8:0 r", true, &rules[0], &err), 0);
         assert_int_equal(device_rule_parse("b 8:0 w", true, &rules[1], &err), 0);
@@ -240,7 +240,7 @@ static void test_rule_table_type_separation(void **state) {
 static void test_rule_table_deny_narrows_wildcard(void **state) {
         RuleTable *t = NULL;
         DeviceRule rules[3];
-        BwError err = {};
+        DevError err = {};
         RuleDecision d;
         assert_int_equal(rule_table_new(&t), 0);
         assert_int_equal(device_rule_parse("c 136:* rw", true, &rules[0], &err), 0);
@@ -301,7 +301,7 @@ static void test_rule_table_many_entries(void **state) {
 static void test_plugin_change_roundtrip(void **state) {
         DeviceRule rules[3], back[256];
         unsigned char buf[PLUGIN_CHANGE_DATA_MAX];
-        BwError err = {};
+        DevError err = {};
         PluginChange c = { .op = PLUGIN_CHANGE_PROGRAM, .log_ring_size = 4096, .n_rules = 3, .rules = rules }, d;
 
         strcpy(c.cgroup, "/sys/fs/cgroup/bulwark/demo");
@@ -361,7 +361,7 @@ static void test_dev_program_log_leaves_allow_path_alone(void **state) {
 
 static void test_cgroup_root_resolve_refuses(void **state) {
         char *path = NULL;
-        BwError err = {};
+        DevError err = {};
         assert_int_equal(cgroup_root_resolve("/sys/fs/cgroup", "../etc", &path, &err), -EINVAL);
         assert_non_null(strstr(err.message, "'..'"));
         assert_int_equal(cgroup_root_resolve("/sys/fs/cgroup", "a/../../b", &path, &err), -EINVAL);
