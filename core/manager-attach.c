@@ -127,8 +127,9 @@ static int hotplug_plan(BwManager *m, Hotplug *h, const BwGuestInfo *info, BwErr
         return 0;
 }
 
-/* Journals, locks, applies and commits; `info` is the guest that has the
- * resource (the new one for attach, the old one for detach). */
+/* Locks, journals, applies and commits; `info` is the guest that has the
+ * resource (the new one for attach, the old one for detach).  `reterr`
+ * must not be NULL. */
 static int hotplug_run(BwManager *m, Hotplug *h, const BwGuestInfo *info, BwError *reterr) {
         TransactionLocks locks = {};
         const char *path = journal_path(h->journal);
@@ -156,9 +157,11 @@ static int hotplug_run(BwManager *m, Hotplug *h, const BwGuestInfo *info, BwErro
                               path);
         else if (r >= 0 && (r = journal_commit(h->journal)) < 0)
                 r = error_set(reterr, r, "journal '%s': cannot commit: %m", path);
-        else if (r < 0 && !t.rolled_back)
-                log_warning("guest '%s': %s [%s] failed and was not rolled back in full: 'bulwarkctl recover' retries",
-                            h->name, hotplug_verb(h), h->ref);
+        else if (r < 0 && !t.rolled_back) {
+                BwError first = *reterr;
+                r = error_set(reterr, r, "%s; not every change was undone: they stay journaled in '%s' and 'bulwarkctl recover' retries",
+                              first.message, path);
+        }
         transaction_unlock(m->locker, &locks);
         return r;
 }

@@ -323,6 +323,27 @@ static void test_attach_failure_leaves_guest(void **state) {
         bw_manager_free(m);
 }
 
+/* The failed change's undo fails too: the attach stays journaled as
+ * unfinished, later attaches are refused until recover finishes it. */
+static void test_attach_failed_rollback_left_for_recover(void **state) {
+        Fixture *f = *state;
+        BwManager *m = manager_with(f, "fail-at=2\nfail-undo=null\n");
+        BwError err = {};
+
+        start_vm(f, m);
+        assert_int_equal(bw_manager_attach(m, "vm", "[device:null]\npath=/dev/null\n", &err), -EIO);
+        assert_non_null(strstr(err.message, "not every change was undone"));
+        assert_int_equal(bw_manager_attach(m, "vm", "[device:x]\npath=/dev/null\n", &err), -EBUSY);
+        bw_manager_free(m);
+        m = manager_with(f, NULL);
+        assert_int_equal(bw_manager_recover(m, &err), 1);
+        assert_false(guest_has(m, "device:null"));
+        assert_int_equal(bw_manager_attach(m, "vm", "[device:null]\npath=/dev/null\n", &err), 0);
+        assert_int_equal(bw_manager_stop(m, "vm", &err), 0);
+        assert_int_equal(test_count_entries(f->markers), 0);
+        bw_manager_free(m);
+}
+
 /* A path lock held elsewhere: the lock step times out, nothing changed. */
 static void test_attach_lock_step_fails(void **state) {
         Fixture *f = *state;
@@ -525,6 +546,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_attach_detach_each_type, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_attach_refusals, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_attach_failure_leaves_guest, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_attach_failed_rollback_left_for_recover, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_attach_lock_step_fails, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_attach_detach_crash_then_recover, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_crash_at_each_record, setup, teardown),
