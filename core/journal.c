@@ -269,8 +269,12 @@ void journal_state_free(JournalState *s) {
                 return;
         g_free(s->guest_text);
         g_free(s->guest_source);
+        g_free(s->last_text);
+        g_free(s->last_source);
         if (s->guest_record)
                 g_variant_unref(s->guest_record);
+        if (s->last_record)
+                g_variant_unref(s->last_record);
         if (s->entries)
                 g_ptr_array_unref(s->entries);
         g_free(s);
@@ -283,6 +287,37 @@ static JournalEntry *journal_state_find(JournalState *s, uint32_t seq) {
                         return e;
         }
         return NULL;
+}
+
+/* The latest transaction's guest becomes the effective one. */
+static void journal_state_take_latest(JournalState *s) {
+        g_free(s->guest_text);
+        g_free(s->guest_source);
+        s->guest_text = g_strdup(s->last_text);
+        s->guest_source = g_strdup(s->last_source);
+        g_clear_pointer(&s->guest_record, g_variant_unref);
+        s->guest_record = s->last_record ? g_variant_ref(s->last_record) : NULL;
+}
+
+static bool entry_supersedes(const JournalEntry *detach, const JournalEntry *e) {
+        return e->resource && detach->resource && strcmp(e->resource, detach->resource) == 0 &&
+               strcmp(e->plugin, detach->plugin) == 0 && strcmp(e->object, detach->object) == 0;
+}
+
+/* A detach committed: its changes and the earlier ones they took back
+ * are no longer anything stop has to undo (see journal.h). */
+static void journal_state_retire(JournalState *s) {
+        for (guint i = 0; i < s->entries->len; i++) {
+                JournalEntry *d = s->entries->pdata[i];
+                if (d->txn != s->n_txn || d->undone)
+                        continue;
+                for (guint k = 0; k < i; k++) {
+                        JournalEntry *e = s->entries->pdata[k];
+                        if (e->txn < s->n_txn && !e->undone && entry_supersedes(d, e))
+                                e->undone = e->retired = true;
+                }
+                d->undone = d->retired = true;
+        }
 }
 
 static GBytes *variant_bytes(GVariant *ay) {
@@ -307,18 +342,22 @@ static int journal_apply_record(JournalState *s, JournalRecord type, GVariant *v
 
         switch (type) {
         case RECORD_BEGIN:
-                g_free(s->guest_text);
-                g_free(s->guest_source);
-                g_variant_get(v, "(uss)", &op, &s->guest_text, &s->guest_source);
+                g_free(s->last_text);
+                g_clear_pointer(&s->last_source, g_free);
+                g_variant_get(v, "(uss)", &op, &s->last_text, &s->last_source);
                 s->last_op = op;
                 s->n_txn++;
                 s->last_committed = s->last_aborted = false;
-                g_clear_pointer(&s->guest_record, g_variant_unref);
+                g_clear_pointer(&s->last_record, g_variant_unref);
+                if (!s->has_committed)
+                        journal_state_take_latest(s);
                 return 0;
         case RECORD_GUEST:
-                if (s->n_txn == 0 || s->guest_record)
+                if (s->n_txn == 0 || s->last_record)
                         return -EBADMSG;
-                s->guest_record = g_variant_ref(v);
+                s->last_record = g_variant_ref(v);
+                if (!s->has_committed)
+                        journal_state_take_latest(s);
                 return 0;
         case RECORD_INTENT: {
                 g_autoptr(GVariant) data = NULL;
@@ -354,9 +393,21 @@ static int journal_apply_record(JournalState *s, JournalRecord type, GVariant *v
                 return 0;
         case RECORD_COMMIT:
                 s->last_committed = true;
+                if (s->last_op == JOURNAL_OP_STOP)
+                        return 0;
+                s->has_committed = true;
+                s->committed_op = s->last_op;
+                journal_state_take_latest(s);
+                if (s->last_op == JOURNAL_OP_DETACH)
+                        journal_state_retire(s);
                 return 0;
         case RECORD_ABORT:
-                s->last_aborted = true;
+                if ((s->last_op == JOURNAL_OP_ATTACH || s->last_op == JOURNAL_OP_DETACH) && s->has_committed) {
+                        /* Rolled back in full: the guest is as before it. */
+                        s->last_op = s->committed_op;
+                        s->last_committed = true;
+                } else
+                        s->last_aborted = true;
                 return 0;
         }
         return -EBADMSG;

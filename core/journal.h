@@ -49,18 +49,42 @@ typedef struct JournalEntry {
         uint32_t flags;            /* BW_CHANGE_* */
         GBytes *undo;              /* NULL until DONE */
         bool done;
-        bool undone;
+        bool undone;               /* undone, or retired by a committed detach */
+        bool retired;              /* ... by a committed detach (see JournalState) */
 } JournalEntry;
 
-/* What a journal file says. */
+/* What a journal file says.
+ *
+ * The effective guest (guest_text, guest_source, guest_record) is the one
+ * of the last transaction that committed (start, attach, detach), or of
+ * the latest one while none has: an attach or detach that was rolled back
+ * (ABORT) or is still unfinished leaves the guest as it was before it.
+ *
+ * last_op and last_committed describe the latest transaction, except that
+ * an ABORTed attach or detach is as if it never ran: they go back to those
+ * of the committed transaction before it (last_aborted stays false).
+ * last_aborted is true only for a start (or a first transaction) rolled
+ * back in full.
+ *
+ * A committed DETACH retires changes: every change of its own, and every
+ * change of an earlier transaction still applied that has the same
+ * plugin, resource and object as one of its changes.  Retired entries
+ * read as undone (stop and recover skip them): the detach change took
+ * back what the earlier one granted, and undoing it at stop would only
+ * grant it again. */
 typedef struct JournalState {
-        char *guest_text;          /* definition of the latest transaction */
+        char *guest_text;          /* definition of the effective guest */
         char *guest_source;
         JournalOp last_op;
         unsigned n_txn;
         bool last_committed;       /* the latest transaction reached COMMIT */
-        bool last_aborted;         /* ... or was rolled back in full */
-        GVariant *guest_record;    /* GUEST of the latest transaction, NULL when none */
+        bool last_aborted;         /* ... or was rolled back in full (see above) */
+        GVariant *guest_record;    /* GUEST of the effective guest, NULL when none */
+        char *last_text;           /* definition and GUEST of the latest transaction */
+        char *last_source;         /* (an unfinished attach's new guest) */
+        GVariant *last_record;
+        bool has_committed;        /* some transaction committed */
+        JournalOp committed_op;    /* ... the op of the last one that did */
         GPtrArray *entries;        /* JournalEntry*, in order made */
         uint32_t next_seq;
         size_t valid_length;       /* bytes up to the end of the last whole record */

@@ -41,8 +41,8 @@ static int manager_undo_journal(BwManager *m, Journal *journal, const JournalSta
 
 /* Opens a guest's journal (cutting a torn tail, refusing corruption) and
  * rebuilds the guest its GUEST record describes. */
-static int manager_load_journal(BwManager *m, const char *name, Journal **ret_journal,
-                                JournalState **ret_state, GuestRecord **ret_record, BwError *reterr) {
+int manager_load_journal(BwManager *m, const char *name, Journal **ret_journal, JournalState **ret_state,
+                         GuestRecord **ret_record, BwError *reterr) {
         g_autoptr(Journal) journal = NULL;
         g_autoptr(JournalState) state = NULL;
         g_autoptr(GuestRecord) record = NULL;
@@ -109,7 +109,7 @@ static int manager_check_unpopulated(const BwGuestInfo *info, unsigned flags, Bw
                          info->name, info->cgroup, (int) pid);
 }
 
-static int manager_check_name(const char *name, BwError *reterr) {
+int manager_check_name(const char *name, BwError *reterr) {
         if (!guest_name_is_valid(name))
                 return error_set(reterr, -EINVAL, "guest '%s': not a valid guest name", name);
         return 0;
@@ -189,7 +189,18 @@ static int manager_recover_locked(BwManager *m, const char *name, BwError *reter
         }
         if (complete)
                 return 0;
-        /* An interrupted attach or detach: undo that transaction only. */
+        /* An interrupted attach or detach: undo that transaction only, on
+         * the guest that has the resource (plugin.h): the attach's new
+         * guest, or the guest as it was before the detach. */
+        g_autoptr(GuestRecord) attached = NULL;
+        if (state->last_op == JOURNAL_OP_ATTACH && state->last_record) {
+                r = guest_record_load(state->last_record, state->last_text, journal_path(journal), &attached,
+                                      reterr);
+                if (r < 0)
+                        return r;
+                info = bw_guest_info(attached->guest);
+        }
+        log_debug("guest '%s': undoing an interrupted %s", name, journal_op_to_string(state->last_op));
         r = manager_undo_journal(m, journal, state, info, state->n_txn, reterr);
         if (r < 0)
                 return r;

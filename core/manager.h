@@ -14,6 +14,8 @@
 
 #include <bulwark/bulwark.h>
 
+#include "guest-parse.h"
+#include "guest-record.h"
 #include "journal.h"
 #include "path-lock.h"
 #include "settings.h"
@@ -33,5 +35,16 @@ void manager_set_locker(BwManager *m, PathLocker *locker);
  * every plugin and removes the journal (manager-undo.c). */
 int manager_finish_stop(BwManager *m, Journal *journal, const JournalState *state, const BwGuestInfo *info,
                         BwError *reterr);
+/* Opens a guest's journal (cutting a torn tail, refusing corruption) and
+ * rebuilds its effective guest from the GUEST record (manager-undo.c);
+ * -ENODATA when the journal records no change. */
+int manager_load_journal(BwManager *m, const char *name, Journal **ret_journal, JournalState **ret_state,
+                         GuestRecord **ret_record, BwError *reterr);
+/* -EINVAL naming `name` unless it is a valid guest name. */
+int manager_check_name(const char *name, BwError *reterr);
+/* bw_manager_attach() with the parse options of the new resource (tests
+ * give a sysfs root of their own) (manager-attach.c). */
+int manager_attach_with_options(BwManager *m, const char *name, const char *resource_text,
+                                const GuestParseOptions *options, BwError *reterr);
 /* recover --force of one guest whose lock the caller holds (manager-force.c). */
 int manager_recover_force(BwManager *m, const char *name, BwError *reterr);

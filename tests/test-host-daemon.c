@@ -251,6 +251,58 @@ static void test_host_daemon_guest_unresolved(void **state) {
         free(dir);
 }
 
+/* Attach and detach through the shared library: the guest's record gains
+ * and loses the resource; the internal variant is not exported. */
+static void test_host_daemon_attach_detach(void **state) {
+        Api *a = *state;
+        int (*load)(const char *, size_t, const char *, BwGuest **, BwError *) = sym(a->dl, "bw_guest_load_data");
+        void (*guest_free)(BwGuest *) = sym(a->dl, "bw_guest_free");
+        int (*mnew)(const BwOptions *, BwManager **, BwError *) = sym(a->dl, "bw_manager_new");
+        void (*mfree)(BwManager *) = sym(a->dl, "bw_manager_free");
+        int (*start)(BwManager *, const BwGuest *, BwError *) = sym(a->dl, "bw_manager_start");
+        int (*attach)(BwManager *, const char *, const char *, BwError *) = sym(a->dl, "bw_manager_attach");
+        int (*detach)(BwManager *, const char *, const char *, BwError *) = sym(a->dl, "bw_manager_detach");
+        int (*get)(BwManager *, const char *, BwGuestState **, BwError *) = sym(a->dl, "bw_manager_get_guest");
+        const BwGuestInfo *(*info)(const BwGuestState *) = sym(a->dl, "bw_guest_state_info");
+        void (*state_free)(BwGuestState *) = sym(a->dl, "bw_guest_state_free");
+        int (*stop)(BwManager *, const char *, BwError *) = sym(a->dl, "bw_manager_stop");
+        assert_null(dlsym(a->dl, "manager_attach_with_options"));
+
+        char *dir = test_scratch_new("hostd-attach");
+        g_autofree char *img = test_write_file(dir, "vm.img", "raw", -1);
+        g_autofree char *text = g_strdup_printf("[guest]\nname=hosted\nuser=0\ngroup=0\n[disk:root]\npath=%s\n", img);
+        g_autofree char *res = g_strdup_printf("[chardev:log]\ntype=file\npath=%s/log\n", dir);
+        g_autofree char *plugins = test_builddir_path("plugins/nop/.libs");
+        BwOptions o = { .config_path = "/dev/null", .plugin_dir = plugins, .plugins = "nop",
+                        .state_dir = dir, .cgroup_root = dir };
+        BwManager *m = NULL;
+        BwGuest *g = NULL;
+        BwGuestState *s = NULL;
+        BwError err = {};
+
+        assert_int_equal(load(text, strlen(text), "<host-daemon>", &g, &err), 0);
+        assert_int_equal(mnew(&o, &m, &err), 0);
+        assert_int_equal(start(m, g, &err), 0);
+        assert_int_equal(attach(m, "hosted", res, &err), 0);
+        assert_int_equal(get(m, "hosted", &s, &err), 0);
+        assert_int_equal(info(s)->n_resources, 2);
+        assert_string_equal(info(s)->resources[1]->id, "log");
+        state_free(s);
+        assert_int_equal(attach(m, "hosted", res, &err), -EEXIST);
+        assert_int_equal(detach(m, "hosted", "chardev:log", &err), 0);
+        assert_int_equal(get(m, "hosted", &s, &err), 0);
+        assert_int_equal(info(s)->n_resources, 1);
+        state_free(s);
+        assert_int_equal(detach(m, "hosted", "chardev:log", &err), -ENOENT);
+        assert_non_null(strstr(err.message, "chardev:log"));
+        assert_int_equal(stop(m, "hosted", &err), 0);
+        mfree(m);
+        guest_free(g);
+        test_scratch_remove(dir);
+        free(dir);
+}
+
+
 /* lockd's socket without a manager: the environment over the file over
  * <run-dir>/lockd.sock, the run dir from the options over the file. */
 static void test_host_daemon_config_lockd_socket(void **state) {
@@ -322,6 +374,7 @@ int main(void) {
                 cmocka_unit_test(test_host_daemon_lifecycle),
                 cmocka_unit_test(test_host_daemon_guest_unresolved),
                 cmocka_unit_test(test_host_daemon_config_lockd_socket),
+                cmocka_unit_test(test_host_daemon_attach_detach),
                 cmocka_unit_test(test_host_daemon_internals_hidden),
         };
         return cmocka_run_group_tests(tests, api_open, api_close);

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* bulwarkctl guest check|explain|start|stop|list, and bulwarkctl recover. */
+/* bulwarkctl guest check|explain|start|stop|list|attach|detach, and bulwarkctl recover. */
 #include "config.h"
 
 #include <errno.h>
@@ -26,10 +26,16 @@ static void guest_help(FILE *f) {
                 "                 undo every change of a started guest, newest first; refused\n"
                 "                 while the guest's cgroup still holds a process (it would run\n"
                 "                 unconfined): --kill kills them (cgroup.kill) and waits first\n"
+                "  attach NAME FILE\n"
+                "                 give a running guest the one resource group FILE holds ('-':\n"
+                "                 standard input), in a journaled transaction of its own\n"
+                "  detach NAME TYPE:ID\n"
+                "                 take a resource (disk:data; kernel, firmware, tpm, memory) away\n"
+                "                 from a running guest\n"
                 "  list           the guests the state directory knows: running, interrupted\n"
                 "                 (a transaction running or cut short by a crash) or corrupt\n"
                 "\n"
-                "A start, stop or recover of a guest waits for any other transaction on the\n"
+                "A start, stop, attach, detach or recover of a guest waits for any other transaction on the\n"
                 "same guest (its lock, <state-dir>/guests/.NAME.lock) up to the lock timeout.\n"
                 "--json (before 'guest') prints JSON for check, explain and list.\n");
 }
@@ -178,6 +184,84 @@ static int guest_stop(CtlContext *ctx, const char *name, unsigned flags) {
         return rc;
 }
 
+static void hotplug_help(FILE *f) {
+        fprintf(f,
+                "Usage: bulwarkctl guest attach NAME FILE\n"
+                "       bulwarkctl guest detach NAME TYPE:ID\n"
+                "\n"
+                "attach gives the running guest NAME the resource FILE holds: exactly one\n"
+                "resource group of a guest definition ('-' reads it from standard input):\n"
+                "  [disk:data]\n"
+                "  path=/var/lib/images/data.qcow2\n"
+                "  format=qcow2\n"
+                "Host objects are looked up as a start would (a missing image is refused).\n"
+                "Each plugin's changes are locked, journaled, applied and committed; on any\n"
+                "failure they are undone and the guest is exactly as before.\n"
+                "\n"
+                "detach takes the resource TYPE:ID (disk:data; kernel, firmware, tpm or\n"
+                "memory for the single groups) away: each plugin, in reverse order, takes\n"
+                "back what it granted for it.  A later stop does not grant it again.\n"
+                "\n"
+                "Both wait for another transaction on the guest up to the lock timeout\n"
+                "(exit status 75 when it did not finish); a guest whose last transaction\n"
+                "was cut short must be recovered first ('bulwarkctl recover').\n");
+}
+
+/* The resource text of `path`, or of standard input for "-". */
+static int hotplug_read(const char *path, char **ret) {
+        g_autoptr(GError) error = NULL;
+        if (strcmp(path, "-") != 0) {
+                if (!g_file_get_contents(path, ret, NULL, &error)) {
+                        fprintf(stderr, "bulwarkctl: '%s': %s\n", path, error->message);
+                        return -EIO;
+                }
+                return 0;
+        }
+        g_autoptr(GString) text = g_string_new(NULL);
+        char buf[4096];
+        size_t n;
+        while ((n = fread(buf, 1, sizeof(buf), stdin)) > 0)
+                g_string_append_len(text, buf, (gssize) n);
+        if (ferror(stdin)) {
+                fprintf(stderr, "bulwarkctl: standard input: cannot read\n");
+                return -EIO;
+        }
+        *ret = g_string_free(g_steal_pointer(&text), FALSE);
+        return 0;
+}
+
+/* guest attach NAME FILE, guest detach NAME TYPE:ID (argv[0] is the command). */
+static int guest_hotplug(CtlContext *ctx, int argc, char **argv) {
+        bool attach = strcmp(argv[0], "attach") == 0;
+        g_autofree char *text = NULL;
+        BwManager *m = NULL;
+        BwError err = {};
+
+        if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+                hotplug_help(stdout);
+                return CTL_EXIT_OK;
+        }
+        if (argc != 3) {
+                hotplug_help(stderr);
+                return CTL_EXIT_USAGE;
+        }
+        if (attach && hotplug_read(argv[2], &text) < 0)
+                return CTL_EXIT_FAILURE;
+        if (ctl_manager_open(ctx, &m) < 0)
+                return CTL_EXIT_FAILURE;
+        int r = attach ? bw_manager_attach(m, argv[1], text, &err) : bw_manager_detach(m, argv[1], argv[2], &err);
+        bw_manager_free(m);
+        if (r < 0) {
+                fprintf(stderr, "bulwarkctl: %s\n", err.message);
+                return r == -ETIMEDOUT ? CTL_EXIT_TEMPFAIL : CTL_EXIT_FAILURE;
+        }
+        if (attach)
+                printf("guest '%s': attached the resource of '%s'\n", argv[1], argv[2]);
+        else
+                printf("guest '%s': detached [%s]\n", argv[1], argv[2]);
+        return CTL_EXIT_OK;
+}
+
 static const char *guest_status_string(BwGuestStatus s) {
         switch (s) {
         case BW_GUEST_RUNNING: return "running";
@@ -257,6 +341,8 @@ int ctl_guest_main(CtlContext *ctx, int argc, char **argv) {
                 return guest_stop(ctx, argv[3], BW_STOP_KILL);
         if (argc == 2 && strcmp(argv[1], "list") == 0)
                 return guest_list(ctx);
+        if (argc >= 2 && (strcmp(argv[1], "attach") == 0 || strcmp(argv[1], "detach") == 0))
+                return guest_hotplug(ctx, argc - 1, argv + 1);
         guest_help(stderr);
         return CTL_EXIT_USAGE;
 }

@@ -187,6 +187,38 @@ BW_PUBLIC int bw_manager_stop_with_flags(BwManager *manager, const char *name, u
  * other guests are still recovered. */
 BW_PUBLIC int bw_manager_recover(BwManager *manager, BwError *reterr);
 
+/* ---- Attach and detach ------------------------------------------------ */
+
+/* Gives a running guest one resource more: `resource_text` is keyfile
+ * text holding exactly one resource group ("[disk:data]\npath=/x.img\n").
+ * Under the guest's lock, the definition is parsed again with the group
+ * added (host lookups done: whatever start refuses for the resource, such
+ * as a missing image, is refused), and a transaction of its own runs: each
+ * plugin's attach changes in plugin order, locked, applied under the
+ * journal, committed.  The journal's record of the guest gains the
+ * resource; the other resources stay as resolved at start.  On failure
+ * every change of this transaction is undone and the guest is exactly as
+ * before, its record too.  Errors name the guest and the resource
+ * ("guest 'demo': attach [disk:data]: ..."): -ENOENT when the guest is
+ * not running, -EBUSY when its last transaction did not finish (recover
+ * first), -EEXIST when it already has the resource, -EINVAL for a text
+ * with no group, two groups or [guest], -ENODEV for a host object that
+ * is missing, -ETIMEDOUT when another transaction on the guest did not
+ * finish within the lock timeout. */
+BW_PUBLIC int bw_manager_attach(BwManager *manager, const char *name, const char *resource_text,
+                                BwError *reterr);
+/* Takes one resource from a running guest: `resource_ref` is "type:id"
+ * ("disk:data"), or "kernel", "firmware", "tpm", "memory".  Each plugin's
+ * detach changes, in reverse plugin order, run like an attach's; the
+ * plugins are handed the guest that still has the resource, and the
+ * journal's record loses it.  Once committed, the detach's changes and
+ * the earlier changes they took back (same plugin, resource and object)
+ * are retired: a later stop undoes neither, so it never grants the
+ * resource again.  -ENOENT naming the resource when the guest has none
+ * such, -EINVAL for what is no resource reference; otherwise as attach. */
+BW_PUBLIC int bw_manager_detach(BwManager *manager, const char *name, const char *resource_ref,
+                                BwError *reterr);
+
 /* ---- JSON -------------------------------------------------------------- */
 
 /* The JSON `bulwarkctl --json` prints (and the D-Bus service returns),

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* A test plugin with real, observable side effects: each guest resource
  * becomes one change that creates the file <dir>/<resource id>; undo
- * removes it.  Configuration ([plugin:fake-files]):
+ * removes it.  Attaching a resource plans the same change for it;
+ * detaching one plans a "remove" change of its file, whose undo creates
+ * the file again.  Configuration ([plugin:fake-files]):
  *   dir=       where the files go (required)
  *   fail-at=N  the Nth apply of this process fails (-EIO) without a file
  *   crash-at=N the Nth apply creates its file, then the process is killed
@@ -81,24 +83,36 @@ static void fake_fini(void *state) {
         free(state);
 }
 
+/* kind "touch" creates the resource's marker file, "remove" removes it. */
+static int fake_emit(FakeState *s, const BwResource *res, const char *kind, BwChangeSink *sink) {
+        char object[1024];
+        char ref[256];
+        const char *id = res->id;
+        snprintf(object, sizeof(object), "%s/%s", s->dir, id);
+        snprintf(ref, sizeof(ref), "%s:%s", bw_resource_type_name(res->type), id);
+        BwChange c = { .size = sizeof(c), .kind = kind, .object = object,
+                       .detail = strcmp(kind, "touch") == 0 ? "create a marker file" : "remove the marker file",
+                       .lock_path = s->lock[0] ? s->lock : object,
+                       .data = id, .data_len = strlen(id) + 1, .resource = ref,
+                       .flags = s->lock_shared ? BW_CHANGE_LOCK_SHARED : 0 };
+        return sink->emit(sink, &c);
+}
+
 static int fake_plan(void *state, const BwGuestInfo *guest, BwChangeSink *sink) {
-        FakeState *s = state;
         for (size_t i = 0; i < guest->n_resources; i++) {
-                char object[1024];
-                char ref[256];
-                const BwResource *res = guest->resources[i];
-                const char *id = res->id;
-                snprintf(object, sizeof(object), "%s/%s", s->dir, id);
-                snprintf(ref, sizeof(ref), "%s:%s", bw_resource_type_name(res->type), id);
-                BwChange c = { .size = sizeof(c), .kind = "touch", .object = object,
-                               .detail = "create a marker file", .lock_path = s->lock[0] ? s->lock : object,
-                               .data = id, .data_len = strlen(id) + 1, .resource = ref,
-                               .flags = s->lock_shared ? BW_CHANGE_LOCK_SHARED : 0 };
-                int r = sink->emit(sink, &c);
+                int r = fake_emit(state, guest->resources[i], "touch", sink);
                 if (r < 0)
                         return r;
         }
         return 0;
+}
+
+static int fake_attach(void *state, const BwGuestInfo *guest, const BwResource *res, BwChangeSink *sink) {
+        return fake_emit(state, res, "touch", sink);
+}
+
+static int fake_detach(void *state, const BwGuestInfo *guest, const BwResource *res, BwChangeSink *sink) {
+        return fake_emit(state, res, "remove", sink);
 }
 
 /* Dead means a zombie or gone: its descriptors are closed by then. */
@@ -142,6 +156,15 @@ static int fake_apply(void *state, const BwGuestInfo *guest, const BwChange *cha
                 return -EIO;
         }
         fake_log_ctx(s, "apply", change, ctx);
+        if (strcmp(change->kind, "remove") == 0) {
+                if (unlink(change->object) < 0)
+                        return -errno; /* the file of a resource the guest has is there */
+                if (s->applies == s->crash_at)
+                        raise(SIGKILL);
+                memcpy(undo, "gone", 4);
+                *ret_undo_len = 4;
+                return 0;
+        }
         int fd = open(change->object, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
         if (fd < 0)
                 return -errno;
@@ -170,6 +193,14 @@ static int fake_undo(void *state, const BwGuestInfo *guest, const BwChange *chan
                 return -EBADMSG;
         if (s->fail_undo[0] && change->data && strcmp(change->data, s->fail_undo) == 0)
                 return -EIO;
+        if (strcmp(change->kind, "remove") == 0) {
+                /* The guest has the resource again: its file is back. */
+                int fd = open(change->object, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+                if (fd < 0)
+                        return -errno;
+                close(fd);
+                return 0;
+        }
         if (unlink(change->object) < 0 && errno != ENOENT)
                 return -errno;
         return 0;
@@ -191,4 +222,6 @@ BW_PLUGIN_EXPORT const BwPluginEntry bw_plugin_entry = {
         .plan = fake_plan,
         .apply = fake_apply,
         .undo = fake_undo,
+        .attach = fake_attach,
+        .detach = fake_detach,
 };
