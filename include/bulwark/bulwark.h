@@ -13,17 +13,22 @@
  *    returned by accessors are owned by the object they came from and live
  *    as long as it does.
  *  - Threads: a BwManager may be used from several threads at once.  Calls
- *    on one guest are serialized: each start, stop or recover of a guest
- *    holds that guest's lock (<state-dir>/guests/.<name>.lock, an flock) for
- *    its whole transaction, which excludes other threads and other
- *    processes alike; start and stop wait for it up to the lock timeout,
- *    recover skips a guest whose lock is held.  Plugins are called from one
- *    thread at a time (the manager serializes them).  A BwGuest or BwPlan
+ *    on one guest are serialized: each start, stop, attach, detach, recover
+ *    or adopt of a guest holds that guest's lock
+ *    (<state-dir>/guests/.<name>.lock, an flock) for its whole transaction,
+ *    which excludes other threads and other processes alike; start, stop,
+ *    attach and detach wait for it up to the lock timeout, recover skips a
+ *    guest whose lock is held.  Plugins are called from one thread at a
+ *    time (the manager serializes them with a mutex); a query runs on a
+ *    plugin instance of its own and may take as long as it likes without
+ *    holding up other calls.  A BwGuest, BwPlan or BwExec
  *    is not shared between threads unless the caller serializes its use;
  *    bw_manager_free() must not race with calls on the same manager.
  *  - Symbols not declared in bulwark.h or plugin.h are not exported.
- *  - ABI: the soname changes when an entry point changes incompatibly;
- *    new entry points are added in a new version node of the version script.
+ *  - ABI: the soname changes when an entry point changes incompatibly.
+ *    Until the first release every entry point sits in the version node
+ *    BULWARK_0.1 (core/libbulwark.sym); from the first release on, new
+ *    entry points go into a new version node.
  */
 #pragma once
 
