@@ -5,7 +5,10 @@
 #include "config.h"
 
 #include <errno.h>
+#include <string.h>
+#include <time.h>
 
+#include "util/error.h"
 #include "guest.h"
 #include "json.h"
 
@@ -98,6 +101,14 @@ void json_guest_info(JsonWriter *w, const BwGuestInfo *info) {
         json_writer_object_end(w);
 }
 
+static void json_change_flags(JsonWriter *w, uint32_t flags) {
+        json_writer_key(w, "flags");
+        json_writer_array_begin(w);
+        if (flags & BW_CHANGE_LOCK_SHARED)
+                json_writer_string(w, "lock-shared");
+        json_writer_array_end(w);
+}
+
 void json_plan_change(JsonWriter *w, const BwPlanChange *c) {
         json_writer_object_begin(w);
         json_writer_member_string(w, "plugin", c->plugin);
@@ -106,11 +117,7 @@ void json_plan_change(JsonWriter *w, const BwPlanChange *c) {
         json_writer_member_string(w, "detail", c->detail);
         json_writer_member_string(w, "lock", c->lock_path);
         json_writer_member_string(w, "resource", c->resource);
-        json_writer_key(w, "flags");
-        json_writer_array_begin(w);
-        if (c->flags & BW_CHANGE_LOCK_SHARED)
-                json_writer_string(w, "lock-shared");
-        json_writer_array_end(w);
+        json_change_flags(w, c->flags);
         json_writer_object_end(w);
 }
 
@@ -147,6 +154,110 @@ void json_plugin_info(JsonWriter *w, const BwPluginInfo *info) {
         json_writer_member_bool(w, "usable", info->probe_result >= 0);
         json_writer_member_string(w, "reason", info->probe_reason);
         json_writer_member_string(w, "path", info->path);
+        json_writer_object_end(w);
+}
+
+/* RFC 3339 in UTC with microseconds: "2026-12-03T08:46:55.123456Z". */
+static void json_member_time(JsonWriter *w, const char *key, int64_t us) {
+        struct tm tm;
+        time_t secs = (time_t) (us / G_USEC_PER_SEC);
+        char text[64];
+
+        if (us <= 0 || !gmtime_r(&secs, &tm) || strftime(text, sizeof(text), "%Y-%m-%dT%H:%M:%S", &tm) == 0) {
+                json_writer_member_string(w, key, NULL);
+                return;
+        }
+        g_autofree char *full = g_strdup_printf("%s.%06dZ", text, (int) (us % G_USEC_PER_SEC));
+        json_writer_member_string(w, key, full);
+}
+
+static void json_guest_change(JsonWriter *w, const BwGuestChange *c) {
+        json_writer_object_begin(w);
+        json_writer_member_string(w, "kind", c->kind);
+        json_writer_member_string(w, "object", c->object);
+        json_writer_member_string(w, "detail", c->detail);
+        json_writer_member_string(w, "resource", c->resource);
+        json_writer_member_string(w, "lock", c->lock_path);
+        json_change_flags(w, c->flags);
+        json_writer_member_bool(w, "done", c->done);
+        json_writer_object_end(w);
+}
+
+/* The changes grouped per plugin, plugins in the order each first made
+ * one, changes in the order made. */
+static void json_guest_state_plugins(JsonWriter *w, const BwGuestState *gs) {
+        size_t n = bw_guest_state_change_count(gs);
+        g_autoptr(GPtrArray) seen = g_ptr_array_new();
+
+        json_writer_key(w, "plugins");
+        json_writer_array_begin(w);
+        for (size_t i = 0; i < n; i++) {
+                BwGuestChange first;
+                if (bw_guest_state_change(gs, i, &first) < 0 ||
+                    g_ptr_array_find_with_equal_func(seen, first.plugin, g_str_equal, NULL))
+                        continue;
+                g_ptr_array_add(seen, (char *) first.plugin);
+                json_writer_object_begin(w);
+                json_writer_member_string(w, "name", first.plugin);
+                json_writer_key(w, "changes");
+                json_writer_array_begin(w);
+                for (size_t k = i; k < n; k++) {
+                        BwGuestChange c;
+                        if (bw_guest_state_change(gs, k, &c) == 0 && strcmp(c.plugin, first.plugin) == 0)
+                                json_guest_change(w, &c);
+                }
+                json_writer_array_end(w);
+                json_writer_object_end(w);
+        }
+        json_writer_array_end(w);
+}
+
+void json_guest_state(JsonWriter *w, const BwGuestState *gs) {
+        const BwGuestInfo *info = bw_guest_state_info(gs);
+        int64_t started = bw_guest_state_start_time(gs);
+
+        json_writer_object_begin(w);
+        json_writer_member_string(w, "name", bw_guest_state_name(gs));
+        json_writer_member_string(w, "status", bw_guest_status_to_string(bw_guest_state_status(gs)));
+        json_member_time(w, "started", started);
+        json_writer_key(w, "started_us");
+        if (started > 0)
+                json_writer_int(w, started);
+        else
+                json_writer_null(w);
+        json_writer_member_string(w, "cgroup", bw_guest_state_cgroup(gs));
+        json_writer_key(w, "guest");
+        if (info)
+                json_guest_info(w, info);
+        else
+                json_writer_null(w);
+        json_guest_state_plugins(w, gs);
+        json_writer_object_end(w);
+}
+
+static void json_adopt_guest(JsonWriter *w, const BwAdoptReport *report, size_t index) {
+        BwAdoptGuest g;
+        if (bw_adopt_report_guest(report, index, &g) < 0)
+                return;
+        json_writer_object_begin(w);
+        json_writer_member_string(w, "name", g.name);
+        json_writer_member_string(w, "outcome", bw_adopt_outcome_to_string(g.outcome));
+        json_writer_member_bool(w, "recovered", g.recovered);
+        json_writer_member_string(w, "message", g.message);
+        json_writer_key(w, "plugins");
+        json_writer_array_begin(w);
+        for (size_t k = 0; k < g.n_plugins; k++) {
+                BwAdoptPlugin p;
+                if (bw_adopt_report_plugin(report, index, k, &p) < 0)
+                        continue;
+                json_writer_object_begin(w);
+                json_writer_member_string(w, "name", p.plugin);
+                json_writer_member_int(w, "result", p.result);
+                json_writer_member_string(w, "error", p.result < 0 ? strerrorname_np(-p.result) : NULL);
+                json_writer_member_string(w, "message", p.message);
+                json_writer_object_end(w);
+        }
+        json_writer_array_end(w);
         json_writer_object_end(w);
 }
 
@@ -214,5 +325,71 @@ BW_PUBLIC int bw_manager_plugins_to_json(const BwManager *manager, char **ret_js
                 json_plugin_info(w, &info);
         }
         json_writer_array_end(w);
+        return json_finish(w, ret_json);
+}
+
+BW_PUBLIC int bw_guest_state_to_json(const BwGuestState *state, char **ret_json) {
+        if (!state || !ret_json)
+                return -EINVAL;
+        g_autoptr(JsonWriter) w = json_writer_new();
+        json_guest_state(w, state);
+        return json_finish(w, ret_json);
+}
+
+/* A guest whose journal cannot be read is listed with the reason rather
+ * than hidden: a list that leaves it out would say it is not there. */
+static void json_guest_unreadable(JsonWriter *w, const char *name, const char *message) {
+        json_writer_object_begin(w);
+        json_writer_member_string(w, "name", name);
+        json_writer_member_string(w, "status", "unreadable");
+        json_writer_member_string(w, "error", message);
+        json_writer_object_end(w);
+}
+
+BW_PUBLIC int bw_manager_guests_to_json(BwManager *manager, char **ret_json, BwError *reterr) {
+        char **names = NULL;
+        if (!manager || !ret_json)
+                return error_set(reterr, -EINVAL, "bw_manager_guests_to_json: missing argument");
+        int r = bw_manager_list_guests(manager, &names, reterr);
+        if (r < 0)
+                return r;
+        g_autoptr(JsonWriter) w = json_writer_new();
+        json_writer_array_begin(w);
+        for (size_t i = 0; names[i]; i++) {
+                BwGuestState *gs = NULL;
+                BwError err = {};
+                r = bw_manager_get_guest(manager, names[i], &gs, &err);
+                if (r == -ENOENT)
+                        continue; /* stopped since the directory was listed */
+                if (r < 0)
+                        json_guest_unreadable(w, names[i], err.message);
+                else
+                        json_guest_state(w, gs);
+                bw_guest_state_free(gs);
+        }
+        json_writer_array_end(w);
+        bw_strv_free(names);
+        return json_finish(w, ret_json);
+}
+
+BW_PUBLIC int bw_adopt_report_to_json(const BwAdoptReport *report, char **ret_json) {
+        if (!report || !ret_json)
+                return -EINVAL;
+        size_t n = bw_adopt_report_count(report);
+        int64_t adopted = 0;
+        for (size_t i = 0; i < n; i++) {
+                BwAdoptGuest g;
+                adopted += bw_adopt_report_guest(report, i, &g) == 0 && g.outcome == BW_ADOPT_ADOPTED;
+        }
+        g_autoptr(JsonWriter) w = json_writer_new();
+        json_writer_object_begin(w);
+        json_writer_member_uint(w, "recovered", bw_adopt_report_recovered(report));
+        json_writer_member_int(w, "adopted", adopted);
+        json_writer_key(w, "guests");
+        json_writer_array_begin(w);
+        for (size_t i = 0; i < n; i++)
+                json_adopt_guest(w, report, i);
+        json_writer_array_end(w);
+        json_writer_object_end(w);
         return json_finish(w, ret_json);
 }

@@ -24,3 +24,9 @@ void json_plan_change(JsonWriter *w, const BwPlanChange *change);
 /* One loaded plugin as an object: name, path, abi ("1.1"), flags (the
  * number), flag_names, usable, reason. */
 void json_plugin_info(JsonWriter *w, const BwPluginInfo *info);
+
+/* One guest's state as an object: name, status, started (RFC 3339 UTC
+ * with microseconds, or null), started_us, cgroup, guest (json_guest_info()
+ * of its record, or null) and plugins: [{name, changes: [{kind, object,
+ * detail, resource, lock, flags, done}]}] (see bw_guest_state_to_json()). */
+void json_guest_state(JsonWriter *w, const BwGuestState *state);

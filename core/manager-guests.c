@@ -11,10 +11,52 @@
 #include "journal.h"
 #include "manager.h"
 
+/* A change as the state keeps it: copies, so the state outlives the
+ * journal's reading. */
+typedef struct GuestChange {
+        char *plugin, *kind, *object, *detail, *lock_path, *resource;
+        uint32_t flags;
+        bool done;
+} GuestChange;
+
 struct BwGuestState {
+        char *name;
         BwGuestStatus status;
         GuestRecord *record;       /* NULL when the journal holds none we can read */
+        GPtrArray *changes;        /* GuestChange*: made and not undone, in order */
 };
+
+static void guest_change_free(GuestChange *c) {
+        g_free(c->plugin);
+        g_free(c->kind);
+        g_free(c->object);
+        g_free(c->detail);
+        g_free(c->lock_path);
+        g_free(c->resource);
+        g_free(c);
+}
+
+/* What the journal lists as made and not undone: the changes stop would
+ * undo. */
+static GPtrArray *guest_changes_from(const JournalState *s) {
+        GPtrArray *changes = g_ptr_array_new_with_free_func((GDestroyNotify) guest_change_free);
+        for (guint i = 0; i < s->entries->len; i++) {
+                const JournalEntry *e = s->entries->pdata[i];
+                if (e->undone)
+                        continue;
+                GuestChange *c = g_new0(GuestChange, 1);
+                c->plugin = g_strdup(e->plugin);
+                c->kind = g_strdup(e->kind);
+                c->object = g_strdup(e->object);
+                c->detail = g_strdup(e->detail);
+                c->lock_path = g_strdup(e->lock_path);
+                c->resource = g_strdup(e->resource);
+                c->flags = e->flags;
+                c->done = e->done;
+                g_ptr_array_add(changes, c);
+        }
+        return changes;
+}
 
 BW_PUBLIC void bw_strv_free(char **strv) {
         g_strfreev(strv);
@@ -75,7 +117,9 @@ BW_PUBLIC int bw_manager_get_guest(BwManager *m, const char *name, BwGuestState 
         if (r < 0)
                 return r;
         BwGuestState *gs = g_new0(BwGuestState, 1);
+        gs->name = g_strdup(name);
         gs->status = guest_state_status(s);
+        gs->changes = guest_changes_from(s);
         if (s->guest_record &&
             guest_record_load(s->guest_record, s->guest_text, path, &gs->record, NULL) < 0)
                 gs->status = BW_GUEST_CORRUPT;
@@ -104,5 +148,37 @@ BW_PUBLIC void bw_guest_state_free(BwGuestState *gs) {
         if (!gs)
                 return;
         guest_record_free(gs->record);
+        if (gs->changes)
+                g_ptr_array_unref(gs->changes);
+        g_free(gs->name);
         g_free(gs);
+}
+
+BW_PUBLIC const char *bw_guest_state_name(const BwGuestState *gs) {
+        return gs ? gs->name : NULL;
+}
+
+BW_PUBLIC const char *bw_guest_status_to_string(BwGuestStatus status) {
+        switch (status) {
+        case BW_GUEST_RUNNING: return "running";
+        case BW_GUEST_INTERRUPTED: return "interrupted";
+        case BW_GUEST_CORRUPT: return "corrupt";
+        }
+        return "unknown";
+}
+
+BW_PUBLIC size_t bw_guest_state_change_count(const BwGuestState *gs) {
+        return gs ? gs->changes->len : 0;
+}
+
+BW_PUBLIC int bw_guest_state_change(const BwGuestState *gs, size_t index, BwGuestChange *ret_change) {
+        if (!gs || !ret_change)
+                return -EINVAL;
+        if (index >= gs->changes->len)
+                return -ERANGE;
+        const GuestChange *c = gs->changes->pdata[index];
+        *ret_change = (BwGuestChange) { .plugin = c->plugin, .kind = c->kind, .object = c->object,
+                                        .detail = c->detail, .lock_path = c->lock_path,
+                                        .resource = c->resource, .flags = c->flags, .done = c->done };
+        return 0;
 }

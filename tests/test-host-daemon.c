@@ -303,6 +303,88 @@ static void test_host_daemon_attach_detach(void **state) {
 }
 
 
+/* What a daemon resolves at its start: adopt every running guest, read
+ * the report and print it, and the guest state JSON. */
+static void test_host_daemon_adopt(void **state) {
+        Api *a = *state;
+        int (*load)(const char *, size_t, const char *, BwGuest **, BwError *) = sym(a->dl, "bw_guest_load_data");
+        void (*guest_free)(BwGuest *) = sym(a->dl, "bw_guest_free");
+        int (*mnew)(const BwOptions *, BwManager **, BwError *) = sym(a->dl, "bw_manager_new");
+        void (*mfree)(BwManager *) = sym(a->dl, "bw_manager_free");
+        int (*start)(BwManager *, const BwGuest *, BwError *) = sym(a->dl, "bw_manager_start");
+        int (*adopt_all)(BwManager *, BwAdoptReport **, BwError *) = sym(a->dl, "bw_manager_adopt_all");
+        size_t (*count)(const BwAdoptReport *) = sym(a->dl, "bw_adopt_report_count");
+        int (*guest_at)(const BwAdoptReport *, size_t, BwAdoptGuest *) = sym(a->dl, "bw_adopt_report_guest");
+        int (*plugin_at)(const BwAdoptReport *, size_t, size_t, BwAdoptPlugin *) = sym(a->dl, "bw_adopt_report_plugin");
+        unsigned (*recovered)(const BwAdoptReport *) = sym(a->dl, "bw_adopt_report_recovered");
+        const char *(*outcome)(BwAdoptOutcome) = sym(a->dl, "bw_adopt_outcome_to_string");
+        int (*report_json)(const BwAdoptReport *, char **) = sym(a->dl, "bw_adopt_report_to_json");
+        void (*report_free)(BwAdoptReport *) = sym(a->dl, "bw_adopt_report_free");
+        int (*get)(BwManager *, const char *, BwGuestState **, BwError *) = sym(a->dl, "bw_manager_get_guest");
+        size_t (*changes)(const BwGuestState *) = sym(a->dl, "bw_guest_state_change_count");
+        int (*change)(const BwGuestState *, size_t, BwGuestChange *) = sym(a->dl, "bw_guest_state_change");
+        const char *(*name)(const BwGuestState *) = sym(a->dl, "bw_guest_state_name");
+        const char *(*status)(BwGuestStatus) = sym(a->dl, "bw_guest_status_to_string");
+        int (*state_json)(const BwGuestState *, char **) = sym(a->dl, "bw_guest_state_to_json");
+        int (*list_json)(BwManager *, char **, BwError *) = sym(a->dl, "bw_manager_guests_to_json");
+        void (*state_free)(BwGuestState *) = sym(a->dl, "bw_guest_state_free");
+        void (*json_free)(void *) = sym(a->dl, "bw_free");
+
+        char *dir = test_scratch_new("hostd-adopt");
+        g_autofree char *img = test_write_file(dir, "vm.img", "raw", -1);
+        g_autofree char *text = g_strdup_printf("[guest]\nname=adoptee\nuser=0\ngroup=0\n[disk:root]\npath=%s\n", img);
+        g_autofree char *plugins = test_builddir_path("plugins/nop/.libs");
+        BwOptions o = { .config_path = "/dev/null", .plugin_dir = plugins, .plugins = "nop",
+                        .state_dir = dir, .cgroup_root = dir };
+        BwManager *m = NULL;
+        BwGuest *g = NULL;
+        BwAdoptReport *report = NULL;
+        BwGuestState *s = NULL;
+        BwError err = {};
+        char *json = NULL;
+
+        assert_int_equal(load(text, strlen(text), "<host-daemon>", &g, &err), 0);
+        assert_int_equal(mnew(&o, &m, &err), 0);
+        assert_int_equal(start(m, g, &err), 0);
+        mfree(m); /* the daemon restarts */
+        assert_int_equal(mnew(&o, &m, &err), 0);
+        assert_int_equal(adopt_all(m, &report, &err), 1);
+        assert_int_equal(count(report), 1);
+        assert_int_equal(recovered(report), 0);
+        BwAdoptGuest ag;
+        BwAdoptPlugin ap;
+        assert_int_equal(guest_at(report, 0, &ag), 0);
+        assert_string_equal(ag.name, "adoptee");
+        assert_string_equal(outcome(ag.outcome), "adopted");
+        assert_int_equal(plugin_at(report, 0, 0, &ap), 0);
+        assert_string_equal(ap.plugin, "nop");
+        assert_int_equal(report_json(report, &json), 0);
+        assert_non_null(strstr(json, "\"outcome\":\"adopted\""));
+        json_free(json);
+        report_free(report);
+
+        assert_int_equal(get(m, "adoptee", &s, &err), 0);
+        assert_string_equal(name(s), "adoptee");
+        assert_string_equal(status(BW_GUEST_RUNNING), "running");
+        assert_int_equal(changes(s), 1);
+        BwGuestChange c;
+        assert_int_equal(change(s, 0, &c), 0);
+        assert_string_equal(c.plugin, "nop");
+        assert_string_equal(c.object, img);
+        assert_int_equal(state_json(s, &json), 0);
+        assert_non_null(strstr(json, "\"plugins\":[{\"name\":\"nop\""));
+        json_free(json);
+        state_free(s);
+        assert_int_equal(list_json(m, &json, &err), 0);
+        assert_non_null(strstr(json, "\"name\":\"adoptee\""));
+        json_free(json);
+        mfree(m);
+        guest_free(g);
+        test_scratch_remove(dir);
+        free(dir);
+}
+
+
 /* lockd's socket without a manager: the environment over the file over
  * <run-dir>/lockd.sock, the run dir from the options over the file. */
 static void test_host_daemon_config_lockd_socket(void **state) {
@@ -361,7 +443,8 @@ static void test_host_daemon_internals_hidden(void **state) {
         const char *internal[] = { "plugin_load", "log_internal", "journal_create", "settings_load",
                                    "transaction_apply", "guest_copy", "error_set", "exec_apply_from",
                                    "exec_new",
-                                   "json_guest_info", "json_writer_new", "json_append_string" };
+                                   "json_guest_info", "json_writer_new", "json_append_string",
+                                   "json_guest_state" };
         for (size_t i = 0; i < sizeof(internal) / sizeof(internal[0]); i++)
                 if (dlsym(a->dl, internal[i]))
                         fail_msg("libbulwark.so leaks the internal symbol %s", internal[i]);
@@ -375,6 +458,7 @@ int main(void) {
                 cmocka_unit_test(test_host_daemon_guest_unresolved),
                 cmocka_unit_test(test_host_daemon_config_lockd_socket),
                 cmocka_unit_test(test_host_daemon_attach_detach),
+                cmocka_unit_test(test_host_daemon_adopt),
                 cmocka_unit_test(test_host_daemon_internals_hidden),
         };
         return cmocka_run_group_tests(tests, api_open, api_close);

@@ -6,9 +6,12 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <glib.h>
 
@@ -715,6 +718,257 @@ static void test_bw_manager_plugins_to_json_loaded(void **state) {
         test_scratch_remove(dir);
 }
 
+/* ---- Guest state and adopt report ---------------------------------------- */
+
+typedef struct StateDir {
+        char *dir;
+        char *markers;
+        BwManager *m;
+} StateDir;
+
+/* A manager on a fresh state directory with nop, fake-files and
+ * adopt-check; `extra` goes into [plugin:fake-files]. */
+static void state_dir_open(StateDir *sd, const char *extra) {
+        if (!sd->dir) {
+                sd->dir = test_scratch_new("json-state");
+                sd->markers = g_build_filename(sd->dir, "markers", NULL);
+                mkdir(sd->markers, 0700);
+        }
+        g_autofree char *a = test_builddir_path("tests/plugins/.libs");
+        g_autofree char *b = test_builddir_path("plugins/nop/.libs");
+        g_autofree char *dirs = g_strdup_printf("%s:%s", a, b);
+        g_autofree char *conf = g_strdup_printf("[plugin:fake-files]\ndir=%s\n%s[plugin:adopt-check]\ndir=%s\n",
+                                                sd->markers, extra ? extra : "", sd->markers);
+        g_autofree char *conf_path = test_write_file(sd->dir, "bulwark.conf", conf, -1);
+        BwOptions o = { .config_path = conf_path, .plugin_dir = dirs, .plugins = "nop,fake-files,adopt-check",
+                        .state_dir = sd->dir, .cgroup_root = sd->dir };
+        BwError err = {};
+        bw_manager_free(sd->m);
+        sd->m = NULL;
+        if (bw_manager_new(&o, &sd->m, &err) < 0)
+                fail_msg("bw_manager_new: %s", err.message);
+}
+
+static void state_dir_close(StateDir *sd) {
+        bw_manager_free(sd->m);
+        test_scratch_remove(sd->dir);
+        free(sd->dir);
+        g_free(sd->markers);
+}
+
+/* Starts guest `name` with disks d1..dn (ids <name>d1...). */
+static void state_dir_start(StateDir *sd, const char *name, int n) {
+        g_autoptr(GString) text = g_string_new(NULL);
+        g_string_printf(text, "[guest]\nname=%s\nuser=0\ngroup=0\n", name);
+        for (int i = 1; i <= n; i++) {
+                g_autofree char *file = g_strdup_printf("%s-d%d.img", name, i);
+                g_autofree char *img = test_write_file(sd->dir, file, "raw", -1);
+                g_string_append_printf(text, "[disk:%sd%d]\npath=%s\n", name, i, img);
+        }
+        BwGuest *g = NULL;
+        BwError err = {};
+        assert_int_equal(bw_guest_load_data(text->str, text->len, name, &g, &err), 0);
+        if (bw_manager_start(sd->m, g, &err) < 0)
+                fail_msg("start: %s", err.message);
+        bw_guest_free(g);
+}
+
+static Jv *guest_state_json(StateDir *sd, const char *name, BwGuestState **ret_state) {
+        BwGuestState *gs = NULL;
+        BwError err = {};
+        char *json = NULL;
+        if (bw_manager_get_guest(sd->m, name, &gs, &err) < 0)
+                fail_msg("get: %s", err.message);
+        assert_int_equal(bw_guest_state_to_json(gs, &json), 0);
+        Jv *v = jv_parse(json);
+        if (!v)
+                fail_msg("not valid JSON: %s", json);
+        bw_free(json);
+        *ret_state = gs;
+        return v;
+}
+
+/* "started" is RFC 3339 UTC with microseconds and says what started_us says. */
+static void assert_started(const Jv *v, const char *prefix, int64_t want_us) {
+        g_autofree char *key = g_strdup_printf("%sstarted", prefix);
+        g_autofree char *key_us = g_strdup_printf("%sstarted_us", prefix);
+        const char *text = jv_string(v, key);
+        if (!g_regex_match_simple("^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\\.[0-9]{6}Z$", text, 0, 0))
+                fail_msg("'%s' is not RFC 3339 UTC with microseconds: %s", key, text);
+        g_autoptr(GDateTime) dt = g_date_time_new_from_iso8601(text, NULL);
+        assert_non_null(dt);
+        int64_t us = g_date_time_to_unix(dt) * G_USEC_PER_SEC + g_date_time_get_microsecond(dt);
+        assert_true(us == want_us);
+        g_autofree char *num = g_strdup_printf("%" G_GINT64_FORMAT, want_us);
+        assert_string_equal(jv_number(v, key_us), num);
+}
+
+static void test_bw_guest_state_to_json_running(void **state) {
+        (void) state;
+        StateDir sd = {};
+        BwGuestState *gs = NULL;
+        state_dir_open(&sd, NULL);
+        state_dir_start(&sd, "vm", 2);
+        g_autoptr(Jv) v = guest_state_json(&sd, "vm", &gs);
+
+        assert_string_equal(jv_string(v, "name"), "vm");
+        assert_string_equal(jv_string(v, "status"), "running");
+        assert_started(v, "", bw_guest_state_start_time(gs));
+        assert_true(bw_guest_state_start_time(gs) > 0);
+        g_autofree char *cgroup = g_build_filename(sd.dir, "bulwark", "vm", NULL);
+        assert_string_equal(jv_string(v, "cgroup"), cgroup);
+        assert_string_equal(jv_string(v, "guest.name"), "vm");
+        assert_string_equal(jv_string(v, "guest.resources.1.id"), "vmd2");
+        /* Per plugin, in the order each made its first change. */
+        assert_int_equal(jv_len(v, "plugins"), 2);
+        assert_string_equal(jv_string(v, "plugins.0.name"), "nop");
+        assert_int_equal(jv_len(v, "plugins.0.changes"), 2);
+        assert_string_equal(jv_string(v, "plugins.0.changes.0.kind"), "note");
+        assert_string_equal(jv_string(v, "plugins.0.changes.1.resource"), "disk:vmd2");
+        assert_true(jv_is_null(v, "plugins.0.changes.0.lock"));
+        assert_true(jv_bool(v, "plugins.0.changes.0.done"));
+        assert_string_equal(jv_string(v, "plugins.1.name"), "fake-files");
+        g_autofree char *marker = g_build_filename(sd.markers, "vmd2", NULL);
+        assert_string_equal(jv_string(v, "plugins.1.changes.1.object"), marker);
+        assert_string_equal(jv_string(v, "plugins.1.changes.1.lock"), marker);
+        assert_string_equal(jv_string(v, "plugins.1.changes.1.kind"), "touch");
+        assert_int_equal(jv_len(v, "plugins.1.changes.1.flags"), 0);
+        assert_int_equal(bw_guest_state_change_count(gs), 4);
+        bw_guest_state_free(gs);
+        char *json = NULL;
+        assert_int_equal(bw_guest_state_to_json(NULL, &json), -EINVAL);
+        state_dir_close(&sd);
+}
+
+/* A stop whose undo of one change failed: every other change was undone
+ * and is no longer listed; the one left is, with its plugin. */
+static void test_bw_guest_state_to_json_partly_undone(void **state) {
+        (void) state;
+        StateDir sd = {};
+        BwGuestState *gs = NULL;
+        BwError err = {};
+        state_dir_open(&sd, "fail-undo=vmd2\n");
+        state_dir_start(&sd, "vm", 3);
+        assert_int_equal(bw_manager_stop(sd.m, "vm", &err), -EIO);
+        g_autoptr(Jv) v = guest_state_json(&sd, "vm", &gs);
+
+        assert_string_equal(jv_string(v, "status"), "interrupted");
+        assert_int_equal(jv_len(v, "plugins"), 1);
+        assert_string_equal(jv_string(v, "plugins.0.name"), "fake-files");
+        assert_int_equal(jv_len(v, "plugins.0.changes"), 1);
+        assert_string_equal(jv_string(v, "plugins.0.changes.0.resource"), "disk:vmd2");
+        assert_true(jv_bool(v, "plugins.0.changes.0.done"));
+        assert_int_equal(bw_guest_state_change_count(gs), 1);
+        bw_guest_state_free(gs);
+        state_dir_close(&sd);
+}
+
+/* Flips a payload byte of record `index` of a journal (more records follow). */
+static void flip_record(const char *path, unsigned index) {
+        int fd = open(path, O_RDWR | O_CLOEXEC);
+        off_t off = 0;
+        uint32_t len;
+        uint8_t c;
+        assert_true(fd >= 0);
+        for (unsigned i = 0; i < index; i++) {
+                assert_int_equal(pread(fd, &len, 4, off + 8), 4);
+                off += 16 + (off_t) len;
+        }
+        assert_int_equal(pread(fd, &c, 1, off + 16), 1);
+        c ^= 0x40;
+        assert_int_equal(pwrite(fd, &c, 1, off + 16), 1);
+        close(fd);
+}
+
+/* A damaged journal: "corrupt", with what the whole records before the
+ * damage say (the record of the guest, no change). */
+static void test_bw_guest_state_to_json_corrupt(void **state) {
+        (void) state;
+        StateDir sd = {};
+        BwGuestState *gs = NULL;
+        state_dir_open(&sd, NULL);
+        state_dir_start(&sd, "vm", 2);
+        g_autofree char *journal = g_build_filename(sd.dir, "guests", "vm.journal", NULL);
+        flip_record(journal, 2); /* BEGIN, GUEST, then the first INTENT */
+        g_autoptr(Jv) v = guest_state_json(&sd, "vm", &gs);
+
+        assert_string_equal(jv_string(v, "status"), "corrupt");
+        assert_string_equal(jv_string(v, "guest.resources.0.id"), "vmd1");
+        assert_int_equal(jv_len(v, "plugins"), 0);
+        bw_guest_state_free(gs);
+        state_dir_close(&sd);
+}
+
+static void test_bw_manager_guests_to_json_list(void **state) {
+        (void) state;
+        StateDir sd = {};
+        BwError err = {};
+        char *json = NULL;
+        state_dir_open(&sd, NULL);
+        state_dir_start(&sd, "zz", 1);
+        state_dir_start(&sd, "aa", 1);
+        g_autofree char *fifo = g_build_filename(sd.dir, "guests", "mm.journal", NULL);
+        assert_int_equal(mkfifo(fifo, 0600), 0);
+
+        assert_int_equal(bw_manager_guests_to_json(sd.m, &json, &err), 0);
+        g_autoptr(Jv) v = jv_parse(json);
+        if (!v)
+                fail_msg("not valid JSON: %s", json);
+        bw_free(json);
+        assert_int_equal(jv_len(v, ""), 3);
+        assert_string_equal(jv_string(v, "0.name"), "aa");
+        assert_string_equal(jv_string(v, "0.status"), "running");
+        assert_string_equal(jv_string(v, "0.plugins.1.changes.0.resource"), "disk:aad1");
+        assert_string_equal(jv_string(v, "1.name"), "mm");
+        assert_string_equal(jv_string(v, "1.status"), "unreadable");
+        assert_non_null(strstr(jv_string(v, "1.error"), "mm.journal"));
+        assert_string_equal(jv_string(v, "2.name"), "zz");
+        assert_string_equal(jv_string(v, "2.guest.resources.0.id"), "zzd1");
+        assert_int_equal(unlink(fifo), 0);
+        state_dir_close(&sd);
+}
+
+static void test_bw_adopt_report_to_json_lost(void **state) {
+        (void) state;
+        StateDir sd = {};
+        BwAdoptReport *report = NULL;
+        BwError err = {};
+        char *json = NULL;
+        state_dir_open(&sd, NULL);
+        state_dir_start(&sd, "here", 1);
+        state_dir_start(&sd, "lost", 1);
+        g_autofree char *marker = g_build_filename(sd.markers, "lostd1", NULL);
+        assert_int_equal(unlink(marker), 0);
+        state_dir_open(&sd, NULL); /* the daemon restarts */
+
+        assert_int_equal(bw_manager_adopt_all(sd.m, &report, &err), 1);
+        assert_int_equal(bw_adopt_report_to_json(report, &json), 0);
+        g_autoptr(Jv) v = jv_parse(json);
+        if (!v)
+                fail_msg("not valid JSON: %s", json);
+        bw_free(json);
+        assert_string_equal(jv_number(v, "recovered"), "0");
+        assert_string_equal(jv_number(v, "adopted"), "1");
+        assert_int_equal(jv_len(v, "guests"), 2);
+        assert_string_equal(jv_string(v, "guests.0.name"), "here");
+        assert_string_equal(jv_string(v, "guests.0.outcome"), "adopted");
+        assert_false(jv_bool(v, "guests.0.recovered"));
+        assert_string_equal(jv_string(v, "guests.0.message"), "");
+        assert_int_equal(jv_len(v, "guests.0.plugins"), 3);
+        assert_string_equal(jv_number(v, "guests.0.plugins.2.result"), "0");
+        assert_true(jv_is_null(v, "guests.0.plugins.2.error"));
+        assert_string_equal(jv_string(v, "guests.1.outcome"), "lost");
+        assert_non_null(strstr(jv_string(v, "guests.1.message"), "lostd1' is gone"));
+        assert_string_equal(jv_string(v, "guests.1.plugins.2.name"), "adopt-check");
+        g_autofree char *enoent = g_strdup_printf("%d", -ENOENT);
+        assert_string_equal(jv_number(v, "guests.1.plugins.2.result"), enoent);
+        assert_string_equal(jv_string(v, "guests.1.plugins.2.error"), "ENOENT");
+        assert_non_null(strstr(jv_string(v, "guests.1.plugins.2.message"), "plugin 'adopt-check'"));
+        bw_adopt_report_free(report);
+        assert_int_equal(bw_adopt_report_to_json(NULL, &json), -EINVAL);
+        state_dir_close(&sd);
+}
+
 /* The reader itself must refuse what is not JSON, or the cases above
  * prove nothing. */
 static void test_json_reader_refuses(void **state) {
@@ -749,6 +1003,11 @@ int main(void) {
                 cmocka_unit_test(test_bw_plan_to_json_changes),
                 cmocka_unit_test(test_json_plugin_info_flags),
                 cmocka_unit_test(test_bw_manager_plugins_to_json_loaded),
+                cmocka_unit_test(test_bw_guest_state_to_json_running),
+                cmocka_unit_test(test_bw_guest_state_to_json_partly_undone),
+                cmocka_unit_test(test_bw_guest_state_to_json_corrupt),
+                cmocka_unit_test(test_bw_manager_guests_to_json_list),
+                cmocka_unit_test(test_bw_adopt_report_to_json_lost),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -9,7 +9,6 @@
 #include <glib.h>
 
 #include "bulwarkctl.h"
-#include "json-out.h"
 
 static void guest_help(FILE *f) {
         fprintf(f,
@@ -33,11 +32,17 @@ static void guest_help(FILE *f) {
                 "                 take a resource (disk:data; kernel, firmware, tpm, memory) away\n"
                 "                 from a running guest\n"
                 "  list           the guests the state directory knows: running, interrupted\n"
-                "                 (a transaction running or cut short by a crash) or corrupt\n"
+                "                 (a transaction running or cut short by a crash) or corrupt,\n"
+                "                 with start time (UTC), changes in place and cgroup\n"
+                "  show NAME      one guest as its journal has it: status, start time,\n"
+                "                 cgroup, its resources and host paths, and per plugin every\n"
+                "                 change made and not undone (what a stop would undo)\n"
                 "\n"
                 "A start, stop, attach, detach or recover of a guest waits for any other transaction on the\n"
                 "same guest (its lock, <state-dir>/guests/.NAME.lock) up to the lock timeout.\n"
-                "--json (before 'guest') prints JSON for check, explain and list.\n");
+                "--json prints JSON for check, explain, list and show (the library's own:\n"
+                "bw_guest_to_json, bw_plan_to_json, bw_manager_guests_to_json,\n"
+                "bw_guest_state_to_json).\n");
 }
 
 static int guest_load(const char *path, BwGuest **ret) {
@@ -262,66 +267,133 @@ static int guest_hotplug(CtlContext *ctx, int argc, char **argv) {
         return CTL_EXIT_OK;
 }
 
-static const char *guest_status_string(BwGuestStatus s) {
-        switch (s) {
-        case BW_GUEST_RUNNING: return "running";
-        case BW_GUEST_INTERRUPTED: return "interrupted";
-        case BW_GUEST_CORRUPT: return "corrupt";
-        }
-        return "unknown";
+/* RFC 3339 UTC with microseconds, as the library's JSON has it; NULL when unknown. */
+static char *guest_time_string(int64_t us) {
+        if (us <= 0)
+                return NULL;
+        g_autoptr(GDateTime) secs = g_date_time_new_from_unix_utc(us / G_USEC_PER_SEC);
+        g_autoptr(GDateTime) dt = secs ? g_date_time_add(secs, us % G_USEC_PER_SEC) : NULL;
+        return dt ? g_date_time_format(dt, "%Y-%m-%dT%H:%M:%S.%fZ") : NULL;
 }
 
-static void list_print_one(CtlContext *ctx, const char *name, const BwGuestState *s, bool first) {
+static void list_print_one(const char *name, const BwGuestState *s) {
         const char *cgroup = bw_guest_state_cgroup(s);
-        int64_t t = bw_guest_state_start_time(s);
-        g_autoptr(GDateTime) dt = t ? g_date_time_new_from_unix_utc(t / G_USEC_PER_SEC) : NULL;
-        g_autofree char *when = dt ? g_date_time_format_iso8601(dt) : NULL;
+        g_autofree char *when = guest_time_string(bw_guest_state_start_time(s));
 
-        if (ctx->json) {
-                printf("%s{\"name\":", first ? "" : ",");
-                json_print_string(stdout, name);
-                printf(",\"status\":");
-                json_print_string(stdout, guest_status_string(bw_guest_state_status(s)));
-                printf(",\"cgroup\":");
-                json_print_string(stdout, cgroup);
-                printf(",\"started\":");
-                json_print_string(stdout, when);
-                printf("}");
-        } else
-                printf("%-20s %-12s %-22s %s\n", name, guest_status_string(bw_guest_state_status(s)),
-                       when ? when : "-", cgroup ? cgroup : "-");
+        printf("%-20s %-12s %-28s %-8zu %s\n", name, bw_guest_status_to_string(bw_guest_state_status(s)),
+               when ? when : "-", bw_guest_state_change_count(s), cgroup ? cgroup : "-");
+}
+
+static int guest_list_json(BwManager *m) {
+        BwError err = {};
+        char *json = NULL;
+        int r = bw_manager_guests_to_json(m, &json, &err);
+        if (r < 0) {
+                fprintf(stderr, "bulwarkctl: %s\n", err.message);
+                return CTL_EXIT_FAILURE;
+        }
+        return json_print(r, json);
 }
 
 static int guest_list(CtlContext *ctx) {
         BwManager *m = NULL;
         BwError err = {};
         char **names = NULL;
+        int rc = CTL_EXIT_OK;
 
         if (ctl_manager_open(ctx, &m) < 0)
                 return CTL_EXIT_FAILURE;
+        if (ctx->json) {
+                rc = guest_list_json(m);
+                bw_manager_free(m);
+                return rc;
+        }
         if (bw_manager_list_guests(m, &names, &err) < 0) {
                 fprintf(stderr, "bulwarkctl: %s\n", err.message);
                 bw_manager_free(m);
                 return CTL_EXIT_FAILURE;
         }
-        if (ctx->json)
-                printf("[");
-        else
-                printf("%-20s %-12s %-22s %s\n", "NAME", "STATUS", "STARTED", "CGROUP");
+        printf("%-20s %-12s %-28s %-8s %s\n", "NAME", "STATUS", "STARTED", "CHANGES", "CGROUP");
         for (size_t i = 0; names[i]; i++) {
                 BwGuestState *s = NULL;
-                if (bw_manager_get_guest(m, names[i], &s, &err) < 0) {
-                        fprintf(stderr, "bulwarkctl: %s\n", err.message);
+                int r = bw_manager_get_guest(m, names[i], &s, &err);
+                if (r == -ENOENT)
+                        continue; /* stopped since the directory was listed */
+                if (r < 0) {
+                        printf("%-20s %-12s %s\n", names[i], "unreadable", err.message);
+                        rc = CTL_EXIT_FAILURE;
                         continue;
                 }
-                list_print_one(ctx, names[i], s, i == 0);
+                list_print_one(names[i], s);
                 bw_guest_state_free(s);
         }
-        if (ctx->json)
-                printf("]\n");
         bw_strv_free(names);
         bw_manager_free(m);
-        return CTL_EXIT_OK;
+        return rc;
+}
+
+/* The changes made and not undone, per plugin in the order each first
+ * made one: the same grouping as the JSON. */
+static void show_print_changes(const BwGuestState *s) {
+        size_t n = bw_guest_state_change_count(s);
+        g_autoptr(GPtrArray) seen = g_ptr_array_new();
+
+        printf("changes made and not undone: %zu\n", n);
+        for (size_t i = 0; i < n; i++) {
+                BwGuestChange first;
+                if (bw_guest_state_change(s, i, &first) < 0 ||
+                    g_ptr_array_find_with_equal_func(seen, first.plugin, g_str_equal, NULL))
+                        continue;
+                g_ptr_array_add(seen, (char *) first.plugin);
+                printf("plugin %s\n  %-14s %-40s %-16s %s\n", first.plugin, "CHANGE", "OBJECT", "RESOURCE", "LOCK");
+                for (size_t k = i; k < n; k++) {
+                        BwGuestChange c;
+                        if (bw_guest_state_change(s, k, &c) < 0 || strcmp(c.plugin, first.plugin) != 0)
+                                continue;
+                        printf("  %-14s %-40s %-16s %s%s%s\n", c.kind, c.object, c.resource ? c.resource : "-",
+                               c.lock_path ? c.lock_path : "-",
+                               (c.flags & BW_CHANGE_LOCK_SHARED) ? " (shared)" : "",
+                               c.done ? "" : "  [not confirmed: the transaction was cut short]");
+                }
+        }
+}
+
+static void show_print_text(const BwGuestState *s) {
+        g_autofree char *when = guest_time_string(bw_guest_state_start_time(s));
+        const BwGuestInfo *info = bw_guest_state_info(s);
+        const char *cgroup = bw_guest_state_cgroup(s);
+
+        printf("guest '%s': %s\nstarted %s\ncgroup %s\n", bw_guest_state_name(s),
+               bw_guest_status_to_string(bw_guest_state_status(s)), when ? when : "unknown",
+               cgroup ? cgroup : "-");
+        if (info)
+                check_print_table(info);
+        else
+                printf("(the journal holds no readable record of the guest)\n");
+        show_print_changes(s);
+}
+
+static int guest_show(CtlContext *ctx, const char *name) {
+        BwManager *m = NULL;
+        BwGuestState *s = NULL;
+        BwError err = {};
+        int rc = CTL_EXIT_FAILURE;
+
+        if (ctl_manager_open(ctx, &m) < 0)
+                return CTL_EXIT_FAILURE;
+        if (bw_manager_get_guest(m, name, &s, &err) < 0)
+                fprintf(stderr, "bulwarkctl: %s\n", err.message);
+        else if (ctx->json) {
+                char *json = NULL;
+                int r = bw_guest_state_to_json(s, &json);
+                rc = json_print(r, json);
+        } else {
+                show_print_text(s);
+                rc = CTL_EXIT_OK;
+        }
+        bw_guest_state_free(s);
+        bw_manager_free(m);
+        return rc;
 }
 
 int ctl_guest_main(CtlContext *ctx, int argc, char **argv) {
@@ -343,6 +415,8 @@ int ctl_guest_main(CtlContext *ctx, int argc, char **argv) {
                 return guest_list(ctx);
         if (argc >= 2 && (strcmp(argv[1], "attach") == 0 || strcmp(argv[1], "detach") == 0))
                 return guest_hotplug(ctx, argc - 1, argv + 1);
+        if (argc == 3 && strcmp(argv[1], "show") == 0)
+                return guest_show(ctx, argv[2]);
         guest_help(stderr);
         return CTL_EXIT_USAGE;
 }

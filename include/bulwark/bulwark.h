@@ -311,6 +311,110 @@ BW_PUBLIC const BwGuestInfo *bw_guest_state_info(const BwGuestState *state);
 BW_PUBLIC const char *bw_guest_state_cgroup(const BwGuestState *state);
 BW_PUBLIC int64_t bw_guest_state_start_time(const BwGuestState *state);
 BW_PUBLIC void bw_guest_state_free(BwGuestState *state);
+/* The guest's name (never NULL), and its status as a word: "running",
+ * "interrupted", "corrupt" ("unknown" for anything else). */
+BW_PUBLIC const char *bw_guest_state_name(const BwGuestState *state);
+BW_PUBLIC const char *bw_guest_status_to_string(BwGuestStatus status);
+
+/* One change the journal lists as made and not undone, in the order the
+ * changes were made.  `done` is false for a change whose apply was begun
+ * and never reported back (an interrupted transaction): it may or may not
+ * be on the host.  Strings as in BwPlanChange. */
+typedef struct BwGuestChange {
+        const char *plugin;
+        const char *kind;
+        const char *object;
+        const char *detail;
+        const char *lock_path;     /* NULL when the change needs no path lock */
+        const char *resource;      /* "type:id", NULL: guest-wide */
+        uint32_t flags;            /* BW_CHANGE_* */
+        bool done;
+} BwGuestChange;
+
+BW_PUBLIC size_t bw_guest_state_change_count(const BwGuestState *state);
+BW_PUBLIC int bw_guest_state_change(const BwGuestState *state, size_t index, BwGuestChange *ret_change);
+
+/* A guest's state as JSON: {"name", "status" ("running", "interrupted",
+ * "corrupt"), "started" (RFC 3339 UTC with microseconds,
+ * "2026-12-03T08:46:55.123456Z", null when unknown), "started_us"
+ * (microseconds since the epoch, null when unknown), "cgroup" (null when
+ * none), "guest" (the resolved guest as in bw_guest_to_json()'s "guest",
+ * null when the journal holds no readable record), "plugins": [{"name",
+ * "changes": [{"kind", "object", "detail", "resource", "lock", "flags",
+ * "done"}]}]}: per plugin, in the order each first made a change, the
+ * changes made and not undone (see BwGuestChange). */
+BW_PUBLIC int bw_guest_state_to_json(const BwGuestState *state, char **ret_json);
+/* Every guest of bw_manager_list_guests() as an array of those objects,
+ * sorted by name.  A journal that cannot be read gives {"name", "status":
+ * "unreadable", "error": MESSAGE}; a guest stopped meanwhile is left out. */
+BW_PUBLIC int bw_manager_guests_to_json(BwManager *manager, char **ret_json, BwError *reterr);
+
+/* ---- Adopting the running guests at daemon start -----------------------
+ *
+ * A host daemon that restarts calls bw_manager_adopt_all() once, before it
+ * takes new requests.  In this order, per guest the state directory knows
+ * (sorted by name):
+ *   1 recover: a transaction a crash interrupted is rolled back, as
+ *     bw_manager_recover_guest() does (an interrupted start leaves no
+ *     guest: BW_ADOPT_ROLLED_BACK);
+ *   2 under the guest's lock (one try: a held lock means another
+ *     transaction runs, BW_ADOPT_BUSY) the guest is rebuilt from its
+ *     journal's record, and
+ *   3 every initialized plugin's adopt() is called in plugin order (under
+ *     the manager's plugin lock), each told the guest as it started.
+ * A plugin whose adopt() returns -ENOENT found its state gone from the
+ * host (the guest's cgroup or device program removed behind bulwark's
+ * back): the guest is BW_ADOPT_LOST.  Nothing is undone or removed for a
+ * lost, failed or corrupt guest, and its journal is kept: a person
+ * decides.  Either the guest is gone and what is left is to be cleaned up
+ * (`bulwarkctl guest stop NAME`, which undoes what the journal lists;
+ * `recover --force NAME` for a corrupt journal), or the host state is
+ * restored and the daemon restarted.
+ *
+ * Returns the number of guests adopted and sets *ret to the report (free
+ * with bw_adopt_report_free()), or -errno when the state directory could
+ * not be read (no report).  A lost, busy, failed or corrupt guest is in
+ * the report, never in the return value. */
+
+typedef struct BwAdoptReport BwAdoptReport;
+
+typedef enum BwAdoptOutcome {
+        BW_ADOPT_ADOPTED = 1,      /* every plugin's adopt() succeeded */
+        BW_ADOPT_LOST,             /* a plugin found its host state gone (-ENOENT) */
+        BW_ADOPT_FAILED,           /* recover, the record or a plugin's adopt() failed otherwise */
+        BW_ADOPT_BUSY,             /* its lock is held: a transaction on it is running */
+        BW_ADOPT_CORRUPT,          /* its journal is damaged: see BW_RECOVER_FORCE */
+        BW_ADOPT_ROLLED_BACK,      /* an interrupted start was rolled back: not running */
+} BwAdoptOutcome;
+
+typedef struct BwAdoptGuest {
+        const char *name;
+        BwAdoptOutcome outcome;
+        bool recovered;            /* an interrupted transaction was rolled back first */
+        const char *message;       /* why, for people; "" when adopted */
+        size_t n_plugins;          /* plugins asked (see bw_adopt_report_plugin()) */
+} BwAdoptGuest;
+
+typedef struct BwAdoptPlugin {
+        const char *plugin;
+        int result;                /* what its adopt() returned: 0, -ENOENT, ... */
+        const char *message;       /* the plugin's message; "" when it succeeded */
+} BwAdoptPlugin;
+
+BW_PUBLIC int bw_manager_adopt_all(BwManager *manager, BwAdoptReport **ret, BwError *reterr);
+BW_PUBLIC size_t bw_adopt_report_count(const BwAdoptReport *report);
+BW_PUBLIC int bw_adopt_report_guest(const BwAdoptReport *report, size_t index, BwAdoptGuest *ret_guest);
+BW_PUBLIC int bw_adopt_report_plugin(const BwAdoptReport *report, size_t guest, size_t plugin,
+                                     BwAdoptPlugin *ret_plugin);
+/* Transactions rolled back by step 1, over every guest. */
+BW_PUBLIC unsigned bw_adopt_report_recovered(const BwAdoptReport *report);
+/* "adopted", "lost", "failed", "busy", "corrupt", "rolled-back". */
+BW_PUBLIC const char *bw_adopt_outcome_to_string(BwAdoptOutcome outcome);
+BW_PUBLIC void bw_adopt_report_free(BwAdoptReport *report);
+/* {"recovered": N, "adopted": N, "guests": [{"name", "outcome", "recovered",
+ * "message", "plugins": [{"name", "result" (0 or the negative errno),
+ * "error" (its symbolic name, "ENOENT"; null when 0), "message"}]}]}. */
+BW_PUBLIC int bw_adopt_report_to_json(const BwAdoptReport *report, char **ret_json);
 
 /* ---- Exec: starting the guest's process confined ------------------------
  *
