@@ -6,12 +6,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/statfs.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
-#include <linux/magic.h>
 
 #include "settings.h"
+#include "util/cgroup2-root.h"
 #include "util/error.h"
 #include "util/log.h"
 #include "util/strv-util.h"
@@ -155,6 +154,17 @@ static int settings_parse_lock(Settings *c, BwError *reterr) {
         return 0;
 }
 
+/* The discovered root, as a GLib string like every other setting. */
+static int settings_discover_cgroup_root(char **ret) {
+        char *found = NULL;
+        int r = cgroup2_root_discover(&found);
+        if (r < 0)
+                return r;
+        *ret = g_strdup(found);
+        free(found);
+        return 0;
+}
+
 int settings_load(const BwOptions *options, Settings **ret, BwError *reterr) {
         static const BwOptions none = {};
         const BwOptions *o = options ? options : &none;
@@ -187,7 +197,7 @@ int settings_load(const BwOptions *options, Settings **ret, BwError *reterr) {
         c->cgroup_root = settings_pick(o->cgroup_root, "BULWARK_CGROUP_ROOT", c->keyfile,
                                      "cgroup-root", NULL);
         /* Found once, here: plugins get it through config("cgroup-root"). */
-        if (!c->cgroup_root && cgroup2_root_discover(&c->cgroup_root) < 0)
+        if (!c->cgroup_root && settings_discover_cgroup_root(&c->cgroup_root) < 0)
                 log_debug("no cgroup2 mount found; guests without a cgroup= have none");
 
         const char *where = c->path ? c->path : "(defaults)";
@@ -289,17 +299,3 @@ const char *settings_plugin_value(Settings *c, const char *plugin, const char *k
         return v;
 }
 
-static bool path_is_cgroup2(const char *path) {
-        struct statfs sfs;
-        return statfs(path, &sfs) == 0 && sfs.f_type == CGROUP2_SUPER_MAGIC;
-}
-
-int cgroup2_root_discover(char **ret) {
-        static const char *const candidates[] = { "/sys/fs/cgroup", "/sys/fs/cgroup/unified" };
-        for (size_t i = 0; i < G_N_ELEMENTS(candidates); i++)
-                if (path_is_cgroup2(candidates[i])) {
-                        *ret = g_strdup(candidates[i]);
-                        return 0;
-                }
-        return -ENOENT;
-}

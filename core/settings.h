@@ -58,6 +58,5 @@ bool settings_plugin_allow_unsupported(Settings *config, const char *plugin);
 int settings_check_plugin_keys(Settings *config, const char *plugin, const char *const *keys,
                                BwError *reterr);
 
-/* Discovers the cgroup2 mount: /sys/fs/cgroup when unified, else
- * /sys/fs/cgroup/unified on a hybrid host.  -ENOENT when neither. */
-int cgroup2_root_discover(char **ret);
+/* The cgroup root, when none is configured, is found by
+ * cgroup2_root_discover() (util/cgroup2-root.h), once, at load. */

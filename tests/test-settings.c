@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "settings.h"
+#include "util/cgroup2-root.h"
 #include "test-util.h"
 
 static char *scratch;

@@ -3,15 +3,14 @@
 
 #include <errno.h>
 #include <limits.h>
-#include <linux/magic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/statfs.h>
 #include <unistd.h>
 
 #include "cgroup-root.h"
+#include "util/cgroup2-root.h"
 #include "dev-error.h"
 
 const char *cgroup_mode_to_string(CgroupMode mode) {
@@ -23,40 +22,45 @@ const char *cgroup_mode_to_string(CgroupMode mode) {
 }
 
 bool cgroup_root_is_cgroup2(const char *path) {
-        struct statfs sfs;
-        struct stat st;
-        return statfs(path, &sfs) == 0 && (unsigned long) sfs.f_type == CGROUP2_SUPER_MAGIC &&
-               stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+        return cgroup2_is_dir(path);
+}
+
+/* The mode a root stands for: where it sits, whoever named it. */
+static CgroupMode cgroup_mode_of(const char *root) {
+        switch (cgroup2_layout_of(root)) {
+        case CGROUP2_UNIFIED: return CGROUP_MODE_UNIFIED;
+        case CGROUP2_HYBRID: return CGROUP_MODE_HYBRID;
+        default: return CGROUP_MODE_CONFIGURED;
+        }
 }
 
 int cgroup_root_discover(const char *configured, char **ret_root, CgroupMode *ret_mode, DevError *reterr) {
-        const char *root;
-        CgroupMode mode;
+        char *root = NULL;
 
         if (configured && *configured) {
                 if (configured[0] != '/')
                         return dev_error_set(reterr, EINVAL, "cgroup root '%s': not an absolute path", configured);
-                if (!cgroup_root_is_cgroup2(configured))
+                if (!cgroup2_is_dir(configured))
                         return dev_error_set(reterr, ENOTDIR, "cgroup root '%s': not a cgroup2 directory", configured);
-                root = configured;
-                mode = CGROUP_MODE_CONFIGURED;
-        } else if (cgroup_root_is_cgroup2("/sys/fs/cgroup")) {
-                root = "/sys/fs/cgroup";
-                mode = CGROUP_MODE_UNIFIED;
-        } else if (cgroup_root_is_cgroup2("/sys/fs/cgroup/unified")) {
-                root = "/sys/fs/cgroup/unified";
-                mode = CGROUP_MODE_HYBRID;
-        } else
-                return dev_error_set(reterr, ENOMEDIUM,
-                                     "no cgroup2 hierarchy at /sys/fs/cgroup or /sys/fs/cgroup/unified (set cgroup-root)");
-        *ret_root = strdup(root);
-        if (!*ret_root)
-                return -ENOMEM;
-        size_t len = strlen(*ret_root);
-        while (len > 1 && (*ret_root)[len - 1] == '/')
-                (*ret_root)[--len] = '\0';
+                root = strdup(configured);
+                if (!root)
+                        return -ENOMEM;
+        } else {
+                /* Only without a core (the plugin's own tests and benchmark):
+                 * the core always hands its root over as "cgroup-root". */
+                int r = cgroup2_root_discover(&root);
+                if (r == -ENOENT)
+                        return dev_error_set(reterr, ENOMEDIUM,
+                                             "no cgroup2 hierarchy at /sys/fs/cgroup or /sys/fs/cgroup/unified (set cgroup-root)");
+                if (r < 0)
+                        return r;
+        }
+        size_t len = strlen(root);
+        while (len > 1 && root[len - 1] == '/')
+                root[--len] = '\0';
         if (ret_mode)
-                *ret_mode = mode;
+                *ret_mode = cgroup_mode_of(root);
+        *ret_root = root;
         return 0;
 }
 

@@ -9,13 +9,15 @@
 typedef enum CgroupMode {
         CGROUP_MODE_UNIFIED,       /* cgroup2 at /sys/fs/cgroup */
         CGROUP_MODE_HYBRID,        /* cgroup2 at /sys/fs/cgroup/unified, v1 controllers beside it */
-        CGROUP_MODE_CONFIGURED,    /* given by the configuration */
+        CGROUP_MODE_CONFIGURED,    /* configured, somewhere else */
 } CgroupMode;
 
 const char *cgroup_mode_to_string(CgroupMode mode);
 
 /* The cgroup2 root: `configured` when non-NULL (it must be a cgroup2
- * directory), else found by statfs().  *ret_root is malloc'd. */
+ * directory; the core always hands its root over), else found by
+ * util/cgroup2-root.c.  The mode says where the root sits.  *ret_root is
+ * malloc'd. */
 int cgroup_root_discover(const char *configured, char **ret_root, CgroupMode *ret_mode, DevError *reterr);
 
 /* True when `path` is a directory on a cgroup2 file system. */
