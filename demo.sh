@@ -83,6 +83,9 @@ cg="$cgroot/bulwark/demo"
 step "Start: lock the paths, apply every change (journaled), commit"
 ctl guest start "$scratch/demo.guest"
 
+step "What bulwark remembers: the guest as resolved at start, and per plugin every change in place"
+ctl guest show demo
+
 step "The device policy now on the guest's cgroup, read back from the kernel"
 ctl devices list "$cg"
 
@@ -100,8 +103,20 @@ ctl devices denials "$cg"
 ctl devices denials --summary "$cg"
 ctl devices explain "$cg" c 1:1 r
 
+step "Hotplug: attach /dev/kmsg (read-only) to the running guest, then detach it again"
+printf '[device:kmsg]\npath=/dev/kmsg\naccess=r\n' >"$scratch/kmsg.resource"
+cat "$scratch/kmsg.resource"
+ctl guest attach demo "$scratch/kmsg.resource"
+ctl devices explain "$cg" c 1:11 r
+ctl guest detach demo device:kmsg
+ctl devices explain "$cg" c 1:11 r
+
 step "Stop: every change undone, newest first; the guest's cgroup is gone"
 ctl guest stop demo
 if [ -d "$cg" ]; then echo "cgroup $cg still exists"; exit 1; else echo "cgroup $cg: removed"; fi
+
+step "Run: start the guest, run a command as its process (its cgroup, user and group, no_new_privs), stop when it exits"
+ctl run "$scratch/demo.guest" -- sh -c 'grep -E "^(Uid|Gid|Groups|NoNewPrivs)" /proc/self/status; grep "^0::" /proc/self/cgroup'
+if [ -d "$cg" ]; then echo "cgroup $cg still exists"; exit 1; else echo "cgroup $cg: removed after the run"; fi
 
 step "Done: the demo's scratch directory is removed on exit"
