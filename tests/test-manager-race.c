@@ -22,6 +22,7 @@
 
 #include "core/guest-parse.h"
 #include "core/journal.h"
+#include "manager-fixture.h"
 #include "test-util.h"
 
 #define N_GUESTS 3
@@ -32,39 +33,30 @@
 #define N_OPS 5
 
 typedef struct Fixture {
-        char *dir;
-        char *markers;
-        char *state;
-        char *plugin_dir;
-        char *conf;
+        ManagerFixture *mf;
+        char *conf;                /* no lock timeout: waiting is allowed */
         char *guests[N_GUESTS];    /* definition files */
         char *extra[N_GUESTS][N_EXTRA]; /* [disk:gI-xK] groups to attach */
 } Fixture;
 
 static int setup(void **state) {
         Fixture *f = calloc(1, sizeof(*f));
-        f->dir = test_scratch_new("race");
-        f->markers = g_build_filename(f->dir, "markers", NULL);
-        f->state = g_build_filename(f->dir, "state", NULL);
-        g_autofree char *a = test_builddir_path("tests/plugins/.libs");
-        g_autofree char *b = test_builddir_path("plugins/nop/.libs");
-        f->plugin_dir = g_strdup_printf("%s:%s", a, b);
-        mkdir(f->markers, 0700);
-        g_autofree char *conf = g_strdup_printf("[plugin:fake-files]\ndir=%s\n", f->markers);
-        f->conf = test_write_file(f->dir, "bulwark.conf", conf, -1);
+        f->mf = manager_fixture_new("race");
+        g_autofree char *conf = g_strdup_printf("[plugin:fake-files]\ndir=%s\n", f->mf->markers);
+        f->conf = test_write_file(f->mf->dir, "bulwark.conf", conf, -1);
         for (int i = 0; i < N_GUESTS; i++) {
                 g_autoptr(GString) text = g_string_new(NULL);
                 g_string_printf(text, "[guest]\nname=g%d\nuser=0\ngroup=0\n", i);
                 for (int k = 1; k <= N_DISKS; k++) {
                         g_autofree char *file = g_strdup_printf("g%d-d%d.img", i, k);
-                        g_autofree char *img = test_write_file(f->dir, file, "raw", -1);
+                        g_autofree char *img = test_write_file(f->mf->dir, file, "raw", -1);
                         g_string_append_printf(text, "[disk:g%d-d%d]\npath=%s\n", i, k, img);
                 }
                 g_autofree char *name = g_strdup_printf("g%d.guest", i);
-                f->guests[i] = test_write_file(f->dir, name, text->str, -1);
+                f->guests[i] = test_write_file(f->mf->dir, name, text->str, -1);
                 for (int k = 1; k <= N_EXTRA; k++) {
                         g_autofree char *file = g_strdup_printf("g%d-x%d.img", i, k);
-                        g_autofree char *img = test_write_file(f->dir, file, "raw", -1);
+                        g_autofree char *img = test_write_file(f->mf->dir, file, "raw", -1);
                         f->extra[i][k - 1] = g_strdup_printf("[disk:g%d-x%d]\npath=%s\n", i, k, img);
                 }
         }
@@ -74,24 +66,20 @@ static int setup(void **state) {
 
 static int teardown(void **state) {
         Fixture *f = *state;
-        test_scratch_remove(f->dir);
+        manager_fixture_free(f->mf);
         for (int i = 0; i < N_GUESTS; i++) {
                 free(f->guests[i]);
                 for (int k = 0; k < N_EXTRA; k++)
                         g_free(f->extra[i][k]);
         }
-        g_free(f->markers);
-        g_free(f->state);
-        g_free(f->plugin_dir);
         free(f->conf);
-        free(f->dir);
         free(f);
         return 0;
 }
 
 static BwManager *race_manager(Fixture *f, char *msg, size_t size) {
-        BwOptions o = { .config_path = f->conf, .plugin_dir = f->plugin_dir, .plugins = "nop,fake-files",
-                        .state_dir = f->state, .cgroup_root = f->dir };
+        BwOptions o = { .config_path = f->conf, .plugin_dir = f->mf->plugin_dir, .plugins = "nop,fake-files",
+                        .state_dir = f->mf->state, .cgroup_root = f->mf->cgroot };
         BwManager *m = NULL;
         BwError err = {};
         if (bw_manager_new(&o, &m, &err) < 0)
@@ -162,7 +150,7 @@ static bool race_worker(Fixture *f, BwManager *m, unsigned seed, char *msg, size
 }
 
 static bool race_marker(Fixture *f, int i, char kind, int k) {
-        g_autofree char *marker = g_strdup_printf("%s/g%d-%c%d", f->markers, i, kind, k);
+        g_autofree char *marker = g_strdup_printf("%s/g%d-%c%d", f->mf->markers, i, kind, k);
         return access(marker, F_OK) == 0;
 }
 
@@ -210,7 +198,7 @@ static void race_check_running(Fixture *f, BwManager *m, int i, const char *jour
 /* A stopped guest: no lock file, and every marker, attached disks' too,
  * is gone. */
 static void race_check_stopped(Fixture *f, int i) {
-        g_autofree char *lock = g_strdup_printf("%s/guests/.g%d.lock", f->state, i);
+        g_autofree char *lock = g_strdup_printf("%s/guests/.g%d.lock", f->mf->state, i);
         if (access(lock, F_OK) == 0)
                 fail_msg("guest g%d: stopped, but its lock file is left", i);
         for (int k = 1; k <= N_DISKS; k++)
@@ -228,14 +216,14 @@ static void race_check_consistent(Fixture *f) {
         if (!m)
                 fail_msg("%s", msg);
         for (int i = 0; i < N_GUESTS; i++) {
-                g_autofree char *journal = g_strdup_printf("%s/guests/g%d.journal", f->state, i);
+                g_autofree char *journal = g_strdup_printf("%s/guests/g%d.journal", f->mf->state, i);
                 if (access(journal, F_OK) == 0)
                         race_check_running(f, m, i, journal);
                 else
                         race_check_stopped(f, i);
         }
         bw_manager_free(m);
-        g_autofree char *gdir = g_build_filename(f->state, "guests", NULL);
+        g_autofree char *gdir = g_build_filename(f->mf->state, "guests", NULL);
         g_autoptr(GDir) d = g_dir_open(gdir, 0, NULL);
         for (const char *e; d && (e = g_dir_read_name(d));)
                 if (strstr(e, ".corrupt-"))
