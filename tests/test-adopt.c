@@ -15,7 +15,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -271,25 +270,9 @@ static void test_adopt_failure_is_not_lost(void **state) {
 
 /* A child holding the guest's lock (another process's transaction). */
 static pid_t hold_guest_lock(Fixture *f, const char *name) {
-        int pipefd[2];
-        assert_int_equal(pipe(pipefd), 0);
-        pid_t pid = fork();
-        assert_true(pid >= 0);
-        if (pid == 0) {
-                g_autofree char *file = g_strdup_printf(".%s.lock", name);
-                g_autofree char *path = g_build_filename(f->mf->state, "guests", file, NULL);
-                int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-                char ok = fd >= 0 && flock(fd, LOCK_EX) == 0 ? 'y' : 'n';
-                (void) !write(pipefd[1], &ok, 1);
-                pause();
-                _exit(0);
-        }
-        char c = 0;
-        assert_int_equal(read(pipefd[0], &c, 1), 1);
-        assert_int_equal(c, 'y');
-        close(pipefd[0]);
-        close(pipefd[1]);
-        return pid;
+        g_autofree char *file = g_strdup_printf(".%s.lock", name);
+        g_autofree char *path = g_build_filename(f->mf->state, "guests", file, NULL);
+        return test_hold_flock(path);
 }
 
 static void test_adopt_busy_is_skipped(void **state) {

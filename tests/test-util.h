@@ -50,3 +50,8 @@ int test_count_fds(void);
  * would, and holds it until killed; returns its pid once the lock is held.
  * The caller kills and reaps it. */
 pid_t test_hold_byte1_lock(const char *path, short type);
+
+/* Forks a child that takes an exclusive flock on `path` (made if missing),
+ * as another process in a transaction holds a guest's lock, and holds it
+ * until killed; returns its pid once the lock is held. */
+pid_t test_hold_flock(const char *path);
