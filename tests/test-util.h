@@ -38,6 +38,11 @@ char *test_write_file(const char *dir, const char *name, const void *data, long 
 char *test_srcdir_path(const char *relative);
 char *test_builddir_path(const char *relative);
 
+/* Makes device node `path` (type S_IFCHR or S_IFBLK, mode 0600); false,
+ * with a note in the output, when this process may not make one (only
+ * EPERM and EACCES are accepted). */
+bool test_node_make(const char *path, mode_t type, dev_t dev);
+
 /* Counts the entries of a directory, dot files aside: 0 when it does
  * not exist, -1 when it cannot be read. */
 int test_count_entries(const char *dir);
