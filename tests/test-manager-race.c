@@ -30,7 +30,6 @@
 #define N_EXTRA 2           /* disks attached and detached while running */
 #define N_WORKERS 4
 #define N_ROUNDS 50
-#define N_OPS 5
 
 typedef struct Fixture {
         ManagerFixture *mf;
@@ -87,23 +86,24 @@ static BwManager *race_manager(Fixture *f, char *msg, size_t size) {
         return m;
 }
 
+typedef enum RaceOp { RACE_START, RACE_STOP, RACE_RECOVER, RACE_ATTACH, RACE_DETACH, N_OPS } RaceOp;
 static const char *const race_op_names[N_OPS] = { "start", "stop", "recover", "attach", "detach" };
 
-/* Runs operation `op` on guest `i`; its result. */
-static int race_call(BwManager *m, Fixture *f, int op, int i, int k, BwError *err) {
+/* Runs `op` on guest `i` (attach and detach: its extra disk k); the result. */
+static int race_call(BwManager *m, Fixture *f, RaceOp op, int i, int k, BwError *err) {
         g_autofree char *name = g_strdup_printf("g%d", i);
         g_autofree char *ref = g_strdup_printf("disk:g%d-x%d", i, k + 1);
         switch (op) {
-        case 0: {
+        case RACE_START: {
                 g_autoptr(BwGuest) g = NULL;
                 int r = bw_guest_load_file(f->guests[i], &g, err);
                 return r < 0 ? r : bw_manager_start(m, g, err);
         }
-        case 1:
+        case RACE_STOP:
                 return bw_manager_stop(m, name, err);
-        case 2:
+        case RACE_RECOVER:
                 return bw_manager_recover(m, err);
-        case 3:
+        case RACE_ATTACH:
                 return bw_manager_attach(m, name, f->extra[i][k], err);
         default:
                 return bw_manager_detach(m, name, ref, err);
@@ -113,15 +113,15 @@ static int race_call(BwManager *m, Fixture *f, int op, int i, int k, BwError *er
 /* Whether `r` is an answer operation `op` may give: whatever the other
  * workers did, start finds the guest stopped or running, stop, attach and
  * detach find it running or not, the disk attached or not. */
-static bool race_answer_allowed(int op, int r) {
+static bool race_answer_allowed(RaceOp op, int r) {
         switch (op) {
-        case 0:
+        case RACE_START:
                 return r == 0 || r == -EEXIST;
-        case 1:
+        case RACE_STOP:
                 return r == 0 || r == -ENOENT;
-        case 2:
+        case RACE_RECOVER:
                 return r >= 0;
-        case 3:
+        case RACE_ATTACH:
                 return r == 0 || r == -ENOENT || r == -EEXIST;
         default:
                 return r == 0 || r == -ENOENT;
@@ -131,7 +131,8 @@ static bool race_answer_allowed(int op, int r) {
 /* One random operation; false (with a message) on an answer the guest's
  * state never allows. */
 static bool race_op(BwManager *m, Fixture *f, GRand *rand, char *msg, size_t size) {
-        int i = g_rand_int_range(rand, 0, N_GUESTS), op = g_rand_int_range(rand, 0, N_OPS);
+        int i = g_rand_int_range(rand, 0, N_GUESTS);
+        RaceOp op = (RaceOp) g_rand_int_range(rand, 0, N_OPS);
         int k = g_rand_int_range(rand, 0, N_EXTRA);
         BwError err = {};
         int r = race_call(m, f, op, i, k, &err);
