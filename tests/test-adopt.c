@@ -15,7 +15,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -24,44 +23,28 @@
 
 #include <bulwark/bulwark.h>
 
+#include "manager-fixture.h"
 #include "test-util.h"
 
 #define PLUGINS "nop,fake-files,adopt-check"
 
 typedef struct Fixture {
-        char *dir;
-        char *markers;
-        char *state;
-        char *cgroot;
-        char *plugin_dir;
+        ManagerFixture *mf;
         char *log;                 /* adopt-check's record of its adopt() calls */
 } Fixture;
 
 static int setup(void **state) {
         Fixture *f = calloc(1, sizeof(*f));
-        f->dir = test_scratch_new("adopt");
-        f->markers = g_build_filename(f->dir, "markers", NULL);
-        f->state = g_build_filename(f->dir, "state", NULL);
-        f->cgroot = g_build_filename(f->dir, "cg", NULL);
-        f->log = g_build_filename(f->dir, "adopt.log", NULL);
-        g_autofree char *a = test_builddir_path("tests/plugins/.libs");
-        g_autofree char *b = test_builddir_path("plugins/nop/.libs");
-        f->plugin_dir = g_strdup_printf("%s:%s", a, b);
-        mkdir(f->markers, 0700);
-        mkdir(f->cgroot, 0700);
+        f->mf = manager_fixture_new("adopt");
+        f->log = g_build_filename(f->mf->dir, "adopt.log", NULL);
         *state = f;
         return 0;
 }
 
 static int teardown(void **state) {
         Fixture *f = *state;
-        test_scratch_remove(f->dir);
-        g_free(f->markers);
-        g_free(f->state);
-        g_free(f->cgroot);
-        g_free(f->plugin_dir);
+        manager_fixture_free(f->mf);
         g_free(f->log);
-        free(f->dir);
         free(f);
         return 0;
 }
@@ -69,38 +52,13 @@ static int teardown(void **state) {
 /* A manager ("a daemon") on the fixture's state directory; `extra` is
  * appended to [plugin:fake-files], `check` to [plugin:adopt-check]. */
 static BwManager *daemon_with(Fixture *f, const char *extra, const char *check) {
-        g_autofree char *conf = g_strdup_printf("[bulwark]\nlock-timeout=0.3\n[plugin:fake-files]\ndir=%s\n%s"
-                                                "[plugin:adopt-check]\ndir=%s\nlog=%s\n%s",
-                                                f->markers, extra ? extra : "", f->markers, f->log,
-                                                check ? check : "");
-        g_autofree char *conf_path = test_write_file(f->dir, "bulwark.conf", conf, -1);
-        BwOptions o = { .config_path = conf_path, .plugin_dir = f->plugin_dir, .plugins = PLUGINS,
-                        .state_dir = f->state, .cgroup_root = f->cgroot };
-        BwManager *m = NULL;
-        BwError err = {};
-        if (bw_manager_new(&o, &m, &err) < 0)
-                fail_msg("bw_manager_new: %s", err.message);
-        return m;
-}
-
-/* A guest with n disks <name>-d1..n (raw images in the scratch dir). */
-static BwGuest *guest_with(Fixture *f, const char *name, int n) {
-        g_autoptr(GString) text = g_string_new(NULL);
-        g_string_printf(text, "[guest]\nname=%s\nuser=0\ngroup=0\n", name);
-        for (int i = 1; i <= n; i++) {
-                g_autofree char *file = g_strdup_printf("%s-d%d.img", name, i);
-                g_autofree char *img = test_write_file(f->dir, file, "raw image", -1);
-                g_string_append_printf(text, "[disk:%s-d%d]\npath=%s\n", name, i, img);
-        }
-        BwGuest *g = NULL;
-        BwError err = {};
-        if (bw_guest_load_data(text->str, text->len, name, &g, &err) < 0)
-                fail_msg("guest: %s", err.message);
-        return g;
+        g_autofree char *conf = g_strdup_printf("%s[plugin:adopt-check]\ndir=%s\nlog=%s\n%s", extra ? extra : "",
+                                                f->mf->markers, f->log, check ? check : "");
+        return manager_fixture_manager(f->mf, PLUGINS, conf);
 }
 
 static void start_guest(Fixture *f, BwManager *m, const char *name, int n) {
-        BwGuest *g = guest_with(f, name, n);
+        BwGuest *g = manager_fixture_guest(f->mf, name, n, NULL);
         BwError err = {};
         if (bw_manager_start(m, g, &err) < 0)
                 fail_msg("start '%s': %s", name, err.message);
@@ -115,13 +73,8 @@ static void first_daemon_starts(Fixture *f, const char *const *names, int disks)
         bw_manager_free(m);
 }
 
-static char *journal_of(Fixture *f, const char *name) {
-        g_autofree char *file = g_strdup_printf("%s.journal", name);
-        return g_build_filename(f->state, "guests", file, NULL);
-}
-
 static bool marker_exists(Fixture *f, const char *name, int i) {
-        g_autofree char *m = g_strdup_printf("%s/%s-d%d", f->markers, name, i);
+        g_autofree char *m = g_strdup_printf("%s/%s-d%d", f->mf->markers, name, i);
         return access(m, F_OK) == 0;
 }
 
@@ -187,7 +140,7 @@ static void test_adopt_all_after_restart(void **state) {
          * and resources. */
         g_autofree char *log = file_text(f->log);
         for (size_t i = 0; names[i]; i++) {
-                g_autofree char *line = g_strdup_printf(" %s/bulwark/%s 2\n", f->cgroot, names[i]);
+                g_autofree char *line = g_strdup_printf(" %s/bulwark/%s 2\n", f->mf->cgroot, names[i]);
                 g_autofree char *head = g_strdup_printf("adopt %s ", names[i]);
                 const char *at = strstr(log, head);
                 assert_non_null(at);
@@ -198,7 +151,7 @@ static void test_adopt_all_after_restart(void **state) {
                 assert_true(marker_exists(f, names[i], 1) && marker_exists(f, names[i], 2));
                 assert_int_equal(bw_manager_stop(m, names[i], &err), 0);
         }
-        assert_int_equal(test_count_entries(f->markers), 0);
+        assert_int_equal(test_count_entries(f->mf->markers), 0);
         bw_adopt_report_free(report);
         bw_manager_free(m);
 }
@@ -211,7 +164,7 @@ static void start_killed_at(Fixture *f, const char *name, int disks, int n) {
         if (pid == 0) {
                 g_autofree char *extra = g_strdup_printf("kill-at=%d\nkill-pid=%d\n", n, (int) getpid());
                 BwManager *m = daemon_with(f, extra, NULL);
-                BwGuest *g = guest_with(f, name, disks);
+                BwGuest *g = manager_fixture_guest(f->mf, name, disks, NULL);
                 BwError err = {};
                 bw_manager_start(m, g, &err);
                 _exit(3); /* not reached */
@@ -227,7 +180,7 @@ static void test_adopt_recovers_first(void **state) {
         first_daemon_starts(f, names, 1);
         start_killed_at(f, "vm-cut", 3, 2);
         assert_true(marker_exists(f, "vm-cut", 1) && marker_exists(f, "vm-cut", 2));
-        g_autofree char *cut = journal_of(f, "vm-cut");
+        g_autofree char *cut = manager_fixture_journal(f->mf, "vm-cut");
         assert_int_equal(access(cut, F_OK), 0);
 
         BwManager *m = daemon_with(f, NULL, NULL);
@@ -256,9 +209,9 @@ static void test_adopt_lost_is_reported_and_kept(void **state) {
         Fixture *f = *state;
         const char *const names[] = { "vm-here", "vm-lost", NULL };
         first_daemon_starts(f, names, 2);
-        g_autofree char *marker = g_strdup_printf("%s/vm-lost-d2", f->markers);
+        g_autofree char *marker = g_strdup_printf("%s/vm-lost-d2", f->mf->markers);
         assert_int_equal(unlink(marker), 0); /* host state removed behind bulwark's back */
-        g_autofree char *journal = journal_of(f, "vm-lost");
+        g_autofree char *journal = manager_fixture_journal(f->mf, "vm-lost");
         g_autofree char *before = file_text(journal);
 
         BwManager *m = daemon_with(f, NULL, NULL);
@@ -317,25 +270,9 @@ static void test_adopt_failure_is_not_lost(void **state) {
 
 /* A child holding the guest's lock (another process's transaction). */
 static pid_t hold_guest_lock(Fixture *f, const char *name) {
-        int pipefd[2];
-        assert_int_equal(pipe(pipefd), 0);
-        pid_t pid = fork();
-        assert_true(pid >= 0);
-        if (pid == 0) {
-                g_autofree char *file = g_strdup_printf(".%s.lock", name);
-                g_autofree char *path = g_build_filename(f->state, "guests", file, NULL);
-                int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-                char ok = fd >= 0 && flock(fd, LOCK_EX) == 0 ? 'y' : 'n';
-                (void) !write(pipefd[1], &ok, 1);
-                pause();
-                _exit(0);
-        }
-        char c = 0;
-        assert_int_equal(read(pipefd[0], &c, 1), 1);
-        assert_int_equal(c, 'y');
-        close(pipefd[0]);
-        close(pipefd[1]);
-        return pid;
+        g_autofree char *file = g_strdup_printf(".%s.lock", name);
+        g_autofree char *path = g_build_filename(f->mf->state, "guests", file, NULL);
+        return test_hold_flock(path);
 }
 
 static void test_adopt_busy_is_skipped(void **state) {
@@ -386,7 +323,7 @@ static void test_adopt_corrupt_is_reported(void **state) {
         Fixture *f = *state;
         const char *const names[] = { "vm-bad", NULL };
         first_daemon_starts(f, names, 2);
-        g_autofree char *journal = journal_of(f, "vm-bad");
+        g_autofree char *journal = manager_fixture_journal(f->mf, "vm-bad");
         corrupt_second_record(journal);
         g_autofree char *before = file_text(journal);
 

@@ -25,29 +25,18 @@
 #include "guest-parse.h"
 #include "journal.h"
 #include "manager.h"
+#include "manager-fixture.h"
 #include "test-util.h"
 
 typedef struct Fixture {
-        char *dir;
-        char *markers;
-        char *state;
-        char *cgroot;
-        char *plugin_dir;
-        char *sysfs;
+        ManagerFixture *mf;
+        char *sysfs;               /* a sysfs of the test's own, for vfio-pci */
 } Fixture;
 
 static int setup(void **state) {
         Fixture *f = calloc(1, sizeof(*f));
-        f->dir = test_scratch_new("attach");
-        f->markers = g_build_filename(f->dir, "markers", NULL);
-        f->state = g_build_filename(f->dir, "state", NULL);
-        f->cgroot = g_build_filename(f->dir, "cg", NULL);
-        f->sysfs = g_build_filename(f->dir, "sys", NULL);
-        g_autofree char *a = test_builddir_path("tests/plugins/.libs");
-        g_autofree char *b = test_builddir_path("plugins/nop/.libs");
-        f->plugin_dir = g_strdup_printf("%s:%s", a, b);
-        mkdir(f->markers, 0700);
-        mkdir(f->cgroot, 0700);
+        f->mf = manager_fixture_new("attach");
+        f->sysfs = g_build_filename(f->mf->dir, "sys", NULL);
         /* One PCI device in IOMMU group 12. */
         g_autofree char *dev = g_build_filename(f->sysfs, "bus/pci/devices/0000:01:00.0", NULL);
         g_autofree char *link = g_build_filename(dev, "iommu_group", NULL);
@@ -59,33 +48,19 @@ static int setup(void **state) {
 
 static int teardown(void **state) {
         Fixture *f = *state;
-        test_scratch_remove(f->dir);
-        g_free(f->markers);
-        g_free(f->state);
-        g_free(f->cgroot);
-        g_free(f->plugin_dir);
+        manager_fixture_free(f->mf);
         g_free(f->sysfs);
-        free(f->dir);
         free(f);
         return 0;
 }
 
 static BwManager *manager_with(Fixture *f, const char *extra) {
-        g_autofree char *conf = g_strdup_printf("[bulwark]\nlock-timeout=0.3\n[plugin:fake-files]\ndir=%s\n%s",
-                                                f->markers, extra ? extra : "");
-        g_autofree char *conf_path = test_write_file(f->dir, "bulwark.conf", conf, -1);
-        BwOptions o = { .config_path = conf_path, .plugin_dir = f->plugin_dir, .plugins = "nop,fake-files",
-                        .state_dir = f->state, .cgroup_root = f->cgroot };
-        BwManager *m = NULL;
-        BwError err = {};
-        if (bw_manager_new(&o, &m, &err) < 0)
-                fail_msg("bw_manager_new: %s", err.message);
-        return m;
+        return manager_fixture_manager(f->mf, "nop,fake-files", extra);
 }
 
 /* Starts guest "vm" with one raw disk "d1". */
 static void start_vm(Fixture *f, BwManager *m) {
-        g_autofree char *img = test_write_file(f->dir, "d1.img", "raw image", -1);
+        g_autofree char *img = test_write_file(f->mf->dir, "d1.img", "raw image", -1);
         g_autofree char *text = g_strdup_printf("[guest]\nname=vm\nuser=0\ngroup=0\n[disk:d1]\npath=%s\n", img);
         g_autoptr(BwGuest) g = NULL;
         BwError err = {};
@@ -96,12 +71,12 @@ static void start_vm(Fixture *f, BwManager *m) {
 }
 
 static bool marker(Fixture *f, const char *id) {
-        g_autofree char *p = g_build_filename(f->markers, id, NULL);
+        g_autofree char *p = g_build_filename(f->mf->markers, id, NULL);
         return access(p, F_OK) == 0;
 }
 
 static char *journal_of(Fixture *f) {
-        return g_build_filename(f->state, "guests", "vm.journal", NULL);
+        return manager_fixture_journal(f->mf, "vm");
 }
 
 static JournalState *read_journal(Fixture *f) {
@@ -161,7 +136,7 @@ static char *qcow2_write(Fixture *f, const char *name, const char *backing) {
                 buf[19] = (uint8_t) strlen(backing);
                 memcpy(buf + 112, backing, strlen(backing));
         }
-        return test_write_file(f->dir, name, buf, sizeof(buf));
+        return test_write_file(f->mf->dir, name, buf, sizeof(buf));
 }
 
 typedef struct Case {
@@ -173,17 +148,17 @@ typedef struct Case {
 static void cases_make(Fixture *f, Case *c, size_t *n) {
         g_autofree char *base = qcow2_write(f, "base.qcow2", NULL);
         g_autofree char *top = qcow2_write(f, "top.qcow2", base);
-        g_autofree char *k = test_write_file(f->dir, "vmlinuz", "kernel", -1);
-        g_autofree char *i = test_write_file(f->dir, "initrd", "initrd", -1);
-        g_autofree char *nv = test_write_file(f->dir, "nvram", "vars", -1);
-        g_autofree char *mem = test_write_file(f->dir, "mem", "", -1);
-        g_autofree char *tpm = g_build_filename(f->dir, "tpm", NULL);
+        g_autofree char *k = test_write_file(f->mf->dir, "vmlinuz", "kernel", -1);
+        g_autofree char *i = test_write_file(f->mf->dir, "initrd", "initrd", -1);
+        g_autofree char *nv = test_write_file(f->mf->dir, "nvram", "vars", -1);
+        g_autofree char *mem = test_write_file(f->mf->dir, "mem", "", -1);
+        g_autofree char *tpm = g_build_filename(f->mf->dir, "tpm", NULL);
         mkdir(tpm, 0700);
         size_t j = 0;
         c[j++] = (Case) { "disk:data", "data", g_strdup_printf("[disk:data]\npath=%s\nformat=qcow2\n", top) };
         c[j++] = (Case) { "device:null", "null", g_strdup("[device:null]\npath=/dev/null\naccess=rw\n") };
         c[j++] = (Case) { "chardev:serial0", "serial0",
-                          g_strdup_printf("[chardev:serial0]\ntype=file\npath=%s/serial.log\n", f->dir) };
+                          g_strdup_printf("[chardev:serial0]\ntype=file\npath=%s/serial.log\n", f->mf->dir) };
         c[j++] = (Case) { "kernel", "kernel", g_strdup_printf("[kernel]\nkernel=%s\ninitrd=%s\n", k, i) };
         c[j++] = (Case) { "firmware", "firmware", g_strdup_printf("[firmware]\nloader=%s\nnvram=%s\n", k, nv) };
         c[j++] = (Case) { "tpm", "tpm", g_strdup_printf("[tpm]\nstate=%s\n", tpm) };
@@ -221,7 +196,7 @@ static void test_attach_detach_each_type(void **state) {
         /* The qcow2 chain is in the record: top and its backing file. */
         {
                 g_autoptr(JournalState) s = read_journal(f);
-                g_autofree char *base = g_build_filename(f->dir, "base.qcow2", NULL);
+                g_autofree char *base = g_build_filename(f->mf->dir, "base.qcow2", NULL);
                 g_autoptr(GVariant) res = g_variant_lookup_value(s->guest_record, "resources", NULL);
                 g_autofree char *printed = g_variant_print(res, FALSE);
                 assert_non_null(strstr(printed, base));
@@ -234,7 +209,7 @@ static void test_attach_detach_each_type(void **state) {
                 assert_false(guest_has(m, c[i].ref));
                 assert_true(guest_has(m, "disk:d1"));
                 /* Someone else's file where the marker was: not ours to undo. */
-                g_free(test_write_file(f->markers, c[i].id, "theirs", -1));
+                g_free(test_write_file(f->mf->markers, c[i].id, "theirs", -1));
         }
         assert_int_equal(bw_manager_stop(m, "vm", &err), 0);
         assert_false(marker(f, "d1"));
@@ -269,7 +244,7 @@ static void test_attach_refusals(void **state) {
         assert_non_null(strstr(err.message, "a second group"));
         assert_int_equal(bw_manager_attach(m, "vm", "[guest]\nname=x\n", &err), -EINVAL);
         assert_non_null(strstr(err.message, "[guest]"));
-        g_autofree char *missing = g_strdup_printf("[disk:gone]\npath=%s/nothing.img\nformat=qcow2\n", f->dir);
+        g_autofree char *missing = g_strdup_printf("[disk:gone]\npath=%s/nothing.img\nformat=qcow2\n", f->mf->dir);
         assert_int_equal(bw_manager_attach(m, "vm", missing, &err), -ENODEV);
         assert_non_null(strstr(err.message, "guest 'vm': attach [disk:gone]: "));
         assert_int_equal(bw_manager_detach(m, "vm", "disk:nope", &err), -ENOENT);
@@ -340,14 +315,14 @@ static void test_attach_failed_rollback_left_for_recover(void **state) {
         assert_false(guest_has(m, "device:null"));
         assert_int_equal(bw_manager_attach(m, "vm", "[device:null]\npath=/dev/null\n", &err), 0);
         assert_int_equal(bw_manager_stop(m, "vm", &err), 0);
-        assert_int_equal(test_count_entries(f->markers), 0);
+        assert_int_equal(test_count_entries(f->mf->markers), 0);
         bw_manager_free(m);
 }
 
 /* A path lock held elsewhere: the lock step times out, nothing changed. */
 static void test_attach_lock_step_fails(void **state) {
         Fixture *f = *state;
-        g_autofree char *lock = test_write_file(f->dir, "lockfile", "", -1);
+        g_autofree char *lock = test_write_file(f->mf->dir, "lockfile", "", -1);
         g_autofree char *extra = g_strdup_printf("lock=%s\n", lock);
         BwManager *m = manager_with(f, extra);
         BwError err = {};
@@ -455,9 +430,9 @@ static void crash_at_each_record(Fixture *f, BwManager *m, bool detach) {
                 /* fake-files changes first on detach, last on attach */
                 guint fake_intent = detach ? first + 2 : first + 4;
                 bool changed = k >= fake_intent;
-                g_autofree char *mk = g_build_filename(f->markers, "null", NULL);
+                g_autofree char *mk = g_build_filename(f->mf->markers, "null", NULL);
                 if (changed != detach)
-                        g_free(test_write_file(f->markers, "null", "", -1));
+                        g_free(test_write_file(f->mf->markers, "null", "", -1));
                 else
                         unlink(mk);
                 assert_int_equal(bw_manager_recover_guest(m, "vm", 0, &err), 1);
@@ -471,11 +446,11 @@ static void crash_at_each_record(Fixture *f, BwManager *m, bool detach) {
         }
         /* Back to the committed transaction and what it made. */
         assert_true(g_file_set_contents(path, after, (gssize) after_len, NULL));
-        g_autofree char *mk = g_build_filename(f->markers, "null", NULL);
+        g_autofree char *mk = g_build_filename(f->mf->markers, "null", NULL);
         if (detach)
                 unlink(mk);
         else
-                g_free(test_write_file(f->markers, "null", "", -1));
+                g_free(test_write_file(f->mf->markers, "null", "", -1));
 }
 
 static void test_crash_at_each_record(void **state) {
@@ -491,7 +466,7 @@ static void test_crash_at_each_record(void **state) {
         assert_false(guest_has(m, "device:null"));
         assert_int_equal(bw_manager_stop(m, "vm", &err), 0);
         assert_false(marker(f, "d1"));
-        assert_int_equal(test_count_entries(f->markers), 0);
+        assert_int_equal(test_count_entries(f->mf->markers), 0);
         bw_manager_free(m);
 }
 
@@ -517,7 +492,7 @@ static void test_attach_and_stop_serialized(void **state) {
 
         start_vm(f, m);
         GuestLock *lock = NULL;
-        assert_int_equal(guest_lock_acquire(f->state, "vm", 0, &lock, &err), 0);
+        assert_int_equal(guest_lock_acquire(f->mf->state, "vm", 0, &lock, &err), 0);
         assert_int_equal(bw_manager_attach(m, "vm", "[device:null]\npath=/dev/null\n", &err), -ETIMEDOUT);
         assert_non_null(strstr(err.message, "vm"));
         guest_lock_release(lock);
@@ -534,7 +509,7 @@ static void test_attach_and_stop_serialized(void **state) {
                 assert_int_equal(rs, 0);
                 if (x.r != 0 && x.r != -ENOENT)
                         fail_msg("round %d: attach returned %d", round, x.r);
-                assert_int_equal(test_count_entries(f->markers), 0);
+                assert_int_equal(test_count_entries(f->mf->markers), 0);
                 g_autofree char *j = journal_of(f);
                 assert_int_equal(access(j, F_OK), -1);
         }

@@ -6,31 +6,14 @@
 # resource, the guest lock makes attach exit 75, and a stop afterwards
 # leaves nothing behind.  Prints TAP.
 set -u
-top=${BW_TOP_BUILDDIR:-$(pwd)}
-ctl="$top/bulwarkctl"
-if [ ! -x "$ctl" ]; then echo "1..0 # SKIP $ctl not built"; exit 0; fi
-scratch=$(mktemp -d)
-trap 'exec 9>&-; rm -rf "$scratch"' EXIT
+. "$(dirname "$0")/ctl-test-lib.sh"
+scratch_new
 mkdir "$scratch/markers"
 printf '[bulwark]\nlock-timeout=0.2\n[plugin:fake-files]\ndir=%s/markers\n' "$scratch" >"$scratch/bulwark.conf"
 echo raw >"$scratch/demo.img"
 echo raw >"$scratch/data.img"
 printf '[guest]\nname=demo\nuser=0\ngroup=0\n[disk:root]\npath=%s/demo.img\n' "$scratch" >"$scratch/demo.guest"
 printf '[disk:data]\npath=%s/data.img\n' "$scratch" >"$scratch/data.res"
-run() { "$ctl" --config "$scratch/bulwark.conf" --plugin-dir "$top/plugins/nop/.libs:$top/tests/plugins/.libs" \
-        --plugins nop,fake-files --state-dir "$scratch/state" --cgroup-root "$scratch" "$@"; }
-
-n=0 failed=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-not_ok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; shift; for l in "$@"; do printf '%s\n' "$l" | sed 's/^/# /'; done; }
-check() {
-    desc=$1 want=$2 pattern=$3; shift 3
-    out=$("$@" 2>&1); st=$?
-    if [ "$st" = "$want" ] && printf '%s\n' "$out" | grep -q -- "$pattern"; then ok "$desc"
-    else not_ok "$desc" "status $st (want $want), output:" "$out"; fi
-}
-exists() { if [ -e "$2" ]; then ok "$1"; else not_ok "$1" "$2 is missing"; fi; }
-absent() { if [ -e "$2" ]; then not_ok "$1" "$2 is there"; else ok "$1"; fi; }
 
 check "guest --help lists attach and detach" 0 "detach NAME TYPE:ID" "$ctl" guest --help
 check "guest attach --help" 0 "exactly one" "$ctl" guest attach --help
@@ -60,5 +43,4 @@ exec 9>&-
 check "stop" 0 "stopped" run guest stop demo
 absent "stop removes the stdin resource's marker" "$scratch/markers/null"
 absent "stop removes the root disk's marker" "$scratch/markers/root"
-echo "1..$n"
-[ "$failed" -eq 0 ]
+tap_done

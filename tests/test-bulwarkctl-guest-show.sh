@@ -5,30 +5,16 @@
 # cgroup; --json prints the library's JSON (read back with python3), and
 # show's document is list's entry for the guest.  Prints TAP.
 set -u
-top=${BW_TOP_BUILDDIR:-$(pwd)}
-ctl="$top/bulwarkctl"
-if [ ! -x "$ctl" ]; then echo "1..0 # SKIP $ctl not built"; exit 0; fi
-if ! command -v python3 >/dev/null; then echo "1..0 # SKIP python3 not found"; exit 0; fi
-scratch=$(mktemp -d)
-trap 'rm -rf "$scratch"' EXIT
+. "$(dirname "$0")/ctl-test-lib.sh"
+require_python3
+scratch_new
 mkdir "$scratch/markers"
 printf '[plugin:fake-files]\ndir=%s/markers\n' "$scratch" >"$scratch/bulwark.conf"
 echo raw >"$scratch/a.img"
 echo raw >"$scratch/b.img"
 printf '[guest]\nname=demo\nuser=0\ngroup=0\n[disk:root]\npath=%s/a.img\n[disk:data]\npath=%s/b.img\n' \
     "$scratch" "$scratch" >"$scratch/demo.guest"
-run() { "$ctl" --config "$scratch/bulwark.conf" --plugin-dir "$top/plugins/nop/.libs:$top/tests/plugins/.libs" \
-        --plugins nop,fake-files --state-dir "$scratch/state" --cgroup-root "$scratch" "$@"; }
 
-n=0 failed=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-not_ok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; shift; for l in "$@"; do printf '%s\n' "$l" | sed 's/^/# /'; done; }
-check() {
-    desc=$1 want=$2 pattern=$3; shift 3
-    out=$("$@" 2>&1); st=$?
-    if [ "$st" = "$want" ] && printf '%s\n' "$out" | grep -q -- "$pattern"; then ok "$desc"
-    else not_ok "$desc" "status $st (want $want), output:" "$out"; fi
-}
 # Runs python3 code on a command's output; the code asserts.
 check_json() {
     desc=$1 code=$2; shift 2
@@ -65,5 +51,4 @@ check "show of a guest that is not started" 1 "guest 'absent': not started" run 
 check "stop" 0 "stopped" run guest stop demo
 check_json "list --json after stop: empty" 'assert d == []' run --json guest list
 
-echo "1..$n"
-[ "$failed" = 0 ]
+tap_done

@@ -5,16 +5,9 @@
 # quotes, a backslash and (in a qcow2 backing name) bytes that are not
 # UTF-8.  Prints TAP.
 set -u
-top=${BW_TOP_BUILDDIR:-$(pwd)}
-ctl="$top/bulwarkctl"
-if [ ! -x "$ctl" ]; then echo "1..0 # SKIP $ctl not built"; exit 0; fi
-if ! command -v python3 >/dev/null; then echo "1..0 # SKIP no python3"; exit 0; fi
-scratch=$(mktemp -d)
-trap 'rm -rf "$scratch"' EXIT
-
-n=0 failed=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-not_ok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; shift; for l in "$@"; do printf '%s\n' "$l" | sed 's/^/# /'; done; }
+. "$(dirname "$0")/ctl-test-lib.sh"
+require_python3
+scratch_new
 # json DESCRIPTION PYTHON-CHECK COMMAND...: the command's output is JSON
 # (as d) for which every assert of PYTHON-CHECK holds.
 json() {

@@ -5,30 +5,17 @@
 # never run the command; after every run the guest is stopped and its
 # cgroup and journal are gone.  Real kernel, as root.  Prints TAP.
 set -u
-top=${BW_TOP_BUILDDIR:-$(pwd)}
+. "$(dirname "$0")/ctl-test-lib.sh"
 src=${BW_TOP_SRCDIR:-$top/..}
-ctl="$top/bulwarkctl"
-if [ "$(id -u)" != 0 ]; then echo "1..0 # SKIP needs root"; exit 0; fi
-if [ ! -x "$ctl" ]; then echo "1..0 # SKIP $ctl not built"; exit 0; fi
-if ! "$ctl" devices probe >/dev/null 2>&1; then
-    echo "1..0 # SKIP device programs unusable here: $("$ctl" devices probe 2>&1 | grep usable)"; exit 0
-fi
-root=$("$ctl" --json devices probe | python3 -c 'import json,sys; print(json.load(sys.stdin)["cgroup_root"])')
+require_root
+require_devices
 cg="$root/bulwark-test-run-$$"
 guest_cg="$cg/bulwark/runner"
-scratch=$(mktemp -d)
+scratch_new
 mkdir "$cg" "$scratch/out"
 chmod 755 "$scratch"
 chown 4321:5432 "$scratch/out"
-cleanup() {
-    for d in "$guest_cg" "$cg/bulwark" "$cg"; do
-        [ -d "$d" ] || continue
-        echo 1 > "$d/cgroup.kill" 2>/dev/null
-        rmdir "$d" 2>/dev/null
-    done
-    rm -rf "$scratch"
-}
-trap cleanup EXIT
+trap 'cgroup_remove "$cg"; rm -rf "$scratch"' EXIT
 
 cat > "$scratch/runner.guest" <<EOF
 [guest]
@@ -48,9 +35,6 @@ run() { "$ctl" --config "$scratch/bulwark.conf" --state-dir "$scratch/state" --c
 run_bg() { "$ctl" --config "$scratch/bulwark.conf" --state-dir "$scratch/state" --cgroup-root "$cg" run "$@" \
         >"$scratch/sig.out" 2>&1 & }
 
-n=0 failed=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-not_ok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; shift; for l in "$@"; do printf '%s\n' "$l" | sed 's/^/# /'; done; }
 # The guest is stopped: no cgroup, no journal.
 stopped() { [ ! -e "$guest_cg" ] && [ ! -e "$scratch/state/guests/runner.journal" ]; }
 # check DESCRIPTION EXPECTED-STATUS PATTERN run-ARGS...: status, output, and the guest stopped.
@@ -154,5 +138,4 @@ check "usage: no file" 2 "Usage" -- true
 check "--help" 0 "125  CMD could not be confined" --help
 check "a definition that does not load: 1" 1 "missing.guest" "$scratch/missing.guest" -- true
 
-echo "1..$n"
-[ "$failed" = 0 ]
+tap_done

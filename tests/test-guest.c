@@ -324,16 +324,6 @@ static void test_guest_parse_disk_bad_image(void **state) {
         load_fails(text2, -ELOOP, "backing chain loops");
 }
 
-/* A device node in the scratch directory; false (and a note) when this
- * process may not make one. */
-static bool node_make(const char *path, mode_t type, dev_t dev) {
-        if (mknod(path, type | 0600, dev) == 0)
-                return true;
-        assert_true(errno == EPERM || errno == EACCES);
-        print_message("# no device node %s here (%s): that part is not checked\n", path, strerror(errno));
-        return false;
-}
-
 /* qcow2 headers naming what must not be opened: the load fails, located
  * at the disk's path, naming the image, the backing file and why. */
 static void test_guest_parse_hostile_backing(void **state) {
@@ -364,7 +354,7 @@ static void test_guest_parse_hostile_backing(void **state) {
  * definition lists it too, under any name and in any group. */
 static void test_guest_parse_block_device_backing(void **state) {
         g_autofree char *node = g_build_filename(scratch, "blk", NULL);
-        if (!node_make(node, S_IFBLK, makedev(7, 241)))
+        if (!test_node_make(node, S_IFBLK, makedev(7, 241)))
                 return;
         g_autofree char *link = g_build_filename(scratch, "blk-link", NULL);
         assert_int_equal(symlink(node, link), 0);

@@ -60,8 +60,61 @@ static int api_close(void **state) {
         return 0;
 }
 
+/* Each case's host: a scratch directory that is the manager's state
+ * directory and cgroup root, a raw image vm.img in it, and options for
+ * the nop plugin; removed by host_teardown() even when the case fails. */
+typedef struct Host {
+        Api *api;
+        char *dir;
+        char *img;
+        char *plugins;
+        BwOptions o;
+} Host;
+
+static int host_setup(void **state) {
+        Host *h = calloc(1, sizeof(*h));
+        h->api = *state; /* the group's */
+        h->dir = test_scratch_new("hostd");
+        h->img = test_write_file(h->dir, "vm.img", "raw", -1);
+        h->plugins = test_builddir_path("plugins/nop/.libs");
+        h->o = (BwOptions) { .config_path = "/dev/null", .plugin_dir = h->plugins, .plugins = "nop",
+                             .state_dir = h->dir, .cgroup_root = h->dir };
+        *state = h;
+        return 0;
+}
+
+static int host_teardown(void **state) {
+        Host *h = *state;
+        test_scratch_remove(h->dir);
+        free(h->dir);
+        free(h->img);
+        free(h->plugins);
+        free(h);
+        return 0;
+}
+
+/* Guest `name` with one disk, root on vm.img, then `extra` (NULL: none). */
+static char *host_guest_text(const Host *h, const char *name, const char *extra) {
+        return g_strdup_printf("[guest]\nname=%s\nuser=0\ngroup=0\n[disk:root]\npath=%s\n%s", name, h->img,
+                               extra ? extra : "");
+}
+
+/* Loads guest `name` and starts it on a new manager, as a daemon does,
+ * through the resolved entry points. */
+static void host_start(const Host *h, const char *name, BwManager **ret_m, BwGuest **ret_g) {
+        int (*load)(const char *, size_t, const char *, BwGuest **, BwError *) = sym(h->api->dl, "bw_guest_load_data");
+        int (*mnew)(const BwOptions *, BwManager **, BwError *) = sym(h->api->dl, "bw_manager_new");
+        int (*start)(BwManager *, const BwGuest *, BwError *) = sym(h->api->dl, "bw_manager_start");
+        g_autofree char *text = host_guest_text(h, name, NULL);
+        BwError err = {};
+        assert_int_equal(load(text, strlen(text), "<host-daemon>", ret_g, &err), 0);
+        assert_int_equal(mnew(&h->o, ret_m, &err), 0);
+        assert_int_equal(start(*ret_m, *ret_g, &err), 0);
+}
+
 static void test_host_daemon_check_and_explain(void **state) {
-        Api *a = *state;
+        Host *h = *state;
+        Api *a = h->api;
         *(void **) &a->guest_load_data = sym(a->dl, "bw_guest_load_data");
         *(void **) &a->guest_info = sym(a->dl, "bw_guest_info");
         *(void **) &a->guest_free = sym(a->dl, "bw_guest_free");
@@ -76,11 +129,9 @@ static void test_host_daemon_check_and_explain(void **state) {
         *(void **) &a->plugins_to_json = sym(a->dl, "bw_manager_plugins_to_json");
         *(void **) &a->free = sym(a->dl, "bw_free");
 
-        char *dir = test_scratch_new("hostd");
-        g_autofree char *img = test_write_file(dir, "vm.img", "raw", -1);
-        g_autofree char *text = g_strdup_printf(
-                "[guest]\nname=hosted\nuser=0\ngroup=0\n[disk:root]\npath=%s\n[chardev:log]\ntype=file\npath=%s/log\n",
-                img, dir);
+        const char *img = h->img;
+        g_autofree char *log = g_strdup_printf("[chardev:log]\ntype=file\npath=%s/log\n", h->dir);
+        g_autofree char *text = host_guest_text(h, "hosted", log);
         BwGuest *g = NULL;
         BwError err = {};
         assert_int_equal(a->guest_load_data(text, strlen(text), "<host-daemon>", &g, &err), 0);
@@ -94,12 +145,9 @@ static void test_host_daemon_check_and_explain(void **state) {
         assert_non_null(strstr(err.message, "<host-daemon>:5"));
         assert_non_null(strstr(err.message, "hotplug-vifo"));
 
-        g_autofree char *plugins = test_builddir_path("plugins/nop/.libs");
-        BwOptions o = { .config_path = "/dev/null", .plugin_dir = plugins, .plugins = "nop",
-                        .state_dir = dir, .cgroup_root = dir };
         BwManager *m = NULL;
         BwPlan *plan = NULL;
-        assert_int_equal(a->manager_new(&o, &m, &err), 0);
+        assert_int_equal(a->manager_new(&h->o, &m, &err), 0);
         assert_int_equal(a->manager_plan(m, g, &plan, &err), 0);
         assert_int_equal(a->plan_count(plan), 2);
         BwPlanChange c;
@@ -122,19 +170,15 @@ static void test_host_daemon_check_and_explain(void **state) {
         a->plan_free(plan);
         a->manager_free(m);
         a->guest_free(g);
-        test_scratch_remove(dir);
-        free(dir);
 }
 
 /* The lifecycle entry points a daemon resolves: start, list, get, stop
  * with flags, recover of one guest. */
 static void test_host_daemon_lifecycle(void **state) {
-        Api *a = *state;
-        int (*load)(const char *, size_t, const char *, BwGuest **, BwError *) = sym(a->dl, "bw_guest_load_data");
+        Host *h = *state;
+        Api *a = h->api;
         void (*guest_free)(BwGuest *) = sym(a->dl, "bw_guest_free");
-        int (*mnew)(const BwOptions *, BwManager **, BwError *) = sym(a->dl, "bw_manager_new");
         void (*mfree)(BwManager *) = sym(a->dl, "bw_manager_free");
-        int (*start)(BwManager *, const BwGuest *, BwError *) = sym(a->dl, "bw_manager_start");
         int (*list)(BwManager *, char ***, BwError *) = sym(a->dl, "bw_manager_list_guests");
         void (*strv_free)(char **) = sym(a->dl, "bw_strv_free");
         int (*get)(BwManager *, const char *, BwGuestState **, BwError *) = sym(a->dl, "bw_manager_get_guest");
@@ -146,12 +190,6 @@ static void test_host_daemon_lifecycle(void **state) {
         int (*stop)(BwManager *, const char *, unsigned, BwError *) = sym(a->dl, "bw_manager_stop_with_flags");
         int (*recover)(BwManager *, const char *, unsigned, BwError *) = sym(a->dl, "bw_manager_recover_guest");
 
-        char *dir = test_scratch_new("hostd");
-        g_autofree char *img = test_write_file(dir, "vm.img", "raw", -1);
-        g_autofree char *text = g_strdup_printf("[guest]\nname=hosted\nuser=0\ngroup=0\n[disk:root]\npath=%s\n", img);
-        g_autofree char *plugins = test_builddir_path("plugins/nop/.libs");
-        BwOptions o = { .config_path = "/dev/null", .plugin_dir = plugins, .plugins = "nop",
-                        .state_dir = dir, .cgroup_root = dir };
         BwManager *m = NULL;
         BwGuest *g = NULL;
         BwGuestState *s = NULL;
@@ -159,16 +197,14 @@ static void test_host_daemon_lifecycle(void **state) {
         char **names = NULL;
         int64_t before = g_get_real_time();
 
-        assert_int_equal(load(text, strlen(text), "<host-daemon>", &g, &err), 0);
-        assert_int_equal(mnew(&o, &m, &err), 0);
-        assert_int_equal(start(m, g, &err), 0);
+        host_start(h, "hosted", &m, &g);
         assert_int_equal(list(m, &names, &err), 0);
         assert_string_equal(names[0], "hosted");
         assert_null(names[1]);
         strv_free(names);
         assert_int_equal(get(m, "hosted", &s, &err), 0);
         assert_int_equal(status(s), BW_GUEST_RUNNING);
-        assert_string_equal(info(s)->resources[0]->path, img);
+        assert_string_equal(info(s)->resources[0]->path, h->img);
         assert_non_null(strstr(cgroup(s), "/bulwark/hosted"));
         assert_true(started(s) >= before && started(s) <= g_get_real_time());
         state_free(s);
@@ -177,14 +213,13 @@ static void test_host_daemon_lifecycle(void **state) {
         assert_int_equal(get(m, "hosted", &s, &err), -ENOENT);
         mfree(m);
         guest_free(g);
-        test_scratch_remove(dir);
-        free(dir);
 }
 
 /* The exec API a host daemon uses: prepare refuses a guest that is not
  * running, naming it; free accepts NULL; the step names are there. */
 static void test_host_daemon_exec_api(void **state) {
-        Api *a = *state;
+        Host *h = *state;
+        Api *a = h->api;
         int (*manager_new)(const BwOptions *, BwManager **, BwError *) = sym(a->dl, "bw_manager_new");
         void (*manager_free)(BwManager *) = sym(a->dl, "bw_manager_free");
         int (*exec_prepare)(BwManager *, const char *, BwExec **, BwError *) = sym(a->dl, "bw_manager_exec_prepare");
@@ -193,36 +228,30 @@ static void test_host_daemon_exec_api(void **state) {
         (void) sym(a->dl, "bw_exec_apply");
         (void) sym(a->dl, "bw_exec_spawn");
 
-        char *dir = test_scratch_new("hostd-exec");
-        g_autofree char *plugins = test_builddir_path("plugins/nop/.libs");
-        BwOptions o = { .config_path = "/dev/null", .plugin_dir = plugins, .plugins = "nop",
-                        .state_dir = dir, .cgroup_root = dir };
         BwManager *m = NULL;
         BwExec *e = NULL;
         BwError err = {};
-        assert_int_equal(manager_new(&o, &m, &err), 0);
+        assert_int_equal(manager_new(&h->o, &m, &err), 0);
         assert_int_equal(exec_prepare(m, "absent", &e, &err), -ENOENT);
         assert_null(e);
         assert_non_null(strstr(err.message, "guest 'absent': not running"));
         exec_free(NULL);
         assert_string_equal(step_to_string(BW_EXEC_STEP_LANDLOCK), "restrict itself with Landlock");
         manager_free(m);
-        test_scratch_remove(dir);
-        free(dir);
 }
 
 /* The host objects a definition names that are missing, in resource
  * order, located like parse errors; none for a definition whose objects
  * exist. */
 static void test_host_daemon_guest_unresolved(void **state) {
-        Api *a = *state;
+        Host *h = *state;
+        Api *a = h->api;
+        const char *dir = h->dir, *img = h->img;
         int (*load)(const char *, size_t, const char *, BwGuest **, BwError *) = sym(a->dl, "bw_guest_load_data");
         void (*guest_free)(BwGuest *) = sym(a->dl, "bw_guest_free");
         size_t (*count)(const BwGuest *) = sym(a->dl, "bw_guest_unresolved_count");
         const char *(*unresolved)(const BwGuest *, size_t) = sym(a->dl, "bw_guest_unresolved");
 
-        char *dir = test_scratch_new("hostd-unres");
-        g_autofree char *img = test_write_file(dir, "vm.img", "raw", -1);
         g_autofree char *text = g_strdup_printf("[guest]\nname=u\nuser=0\ngroup=0\n"
                                                 "[disk:a]\npath=%s/a.qcow2\nformat=qcow2\n"
                                                 "[disk:root]\npath=%s\n"
@@ -247,19 +276,15 @@ static void test_host_daemon_guest_unresolved(void **state) {
         assert_int_equal(count(g), 0);
         assert_null(unresolved(g, 0));
         guest_free(g);
-        test_scratch_remove(dir);
-        free(dir);
 }
 
 /* Attach and detach through the shared library: the guest's record gains
  * and loses the resource; the internal variant is not exported. */
 static void test_host_daemon_attach_detach(void **state) {
-        Api *a = *state;
-        int (*load)(const char *, size_t, const char *, BwGuest **, BwError *) = sym(a->dl, "bw_guest_load_data");
+        Host *h = *state;
+        Api *a = h->api;
         void (*guest_free)(BwGuest *) = sym(a->dl, "bw_guest_free");
-        int (*mnew)(const BwOptions *, BwManager **, BwError *) = sym(a->dl, "bw_manager_new");
         void (*mfree)(BwManager *) = sym(a->dl, "bw_manager_free");
-        int (*start)(BwManager *, const BwGuest *, BwError *) = sym(a->dl, "bw_manager_start");
         int (*attach)(BwManager *, const char *, const char *, BwError *) = sym(a->dl, "bw_manager_attach");
         int (*detach)(BwManager *, const char *, const char *, BwError *) = sym(a->dl, "bw_manager_detach");
         int (*get)(BwManager *, const char *, BwGuestState **, BwError *) = sym(a->dl, "bw_manager_get_guest");
@@ -268,21 +293,13 @@ static void test_host_daemon_attach_detach(void **state) {
         int (*stop)(BwManager *, const char *, BwError *) = sym(a->dl, "bw_manager_stop");
         assert_null(dlsym(a->dl, "manager_attach_with_options"));
 
-        char *dir = test_scratch_new("hostd-attach");
-        g_autofree char *img = test_write_file(dir, "vm.img", "raw", -1);
-        g_autofree char *text = g_strdup_printf("[guest]\nname=hosted\nuser=0\ngroup=0\n[disk:root]\npath=%s\n", img);
-        g_autofree char *res = g_strdup_printf("[chardev:log]\ntype=file\npath=%s/log\n", dir);
-        g_autofree char *plugins = test_builddir_path("plugins/nop/.libs");
-        BwOptions o = { .config_path = "/dev/null", .plugin_dir = plugins, .plugins = "nop",
-                        .state_dir = dir, .cgroup_root = dir };
+        g_autofree char *res = g_strdup_printf("[chardev:log]\ntype=file\npath=%s/log\n", h->dir);
         BwManager *m = NULL;
         BwGuest *g = NULL;
         BwGuestState *s = NULL;
         BwError err = {};
 
-        assert_int_equal(load(text, strlen(text), "<host-daemon>", &g, &err), 0);
-        assert_int_equal(mnew(&o, &m, &err), 0);
-        assert_int_equal(start(m, g, &err), 0);
+        host_start(h, "hosted", &m, &g);
         assert_int_equal(attach(m, "hosted", res, &err), 0);
         assert_int_equal(get(m, "hosted", &s, &err), 0);
         assert_int_equal(info(s)->n_resources, 2);
@@ -298,20 +315,16 @@ static void test_host_daemon_attach_detach(void **state) {
         assert_int_equal(stop(m, "hosted", &err), 0);
         mfree(m);
         guest_free(g);
-        test_scratch_remove(dir);
-        free(dir);
 }
-
 
 /* What a daemon resolves at its start: adopt every running guest, read
  * the report and print it, and the guest state JSON. */
 static void test_host_daemon_adopt(void **state) {
-        Api *a = *state;
-        int (*load)(const char *, size_t, const char *, BwGuest **, BwError *) = sym(a->dl, "bw_guest_load_data");
+        Host *h = *state;
+        Api *a = h->api;
         void (*guest_free)(BwGuest *) = sym(a->dl, "bw_guest_free");
         int (*mnew)(const BwOptions *, BwManager **, BwError *) = sym(a->dl, "bw_manager_new");
         void (*mfree)(BwManager *) = sym(a->dl, "bw_manager_free");
-        int (*start)(BwManager *, const BwGuest *, BwError *) = sym(a->dl, "bw_manager_start");
         int (*adopt_all)(BwManager *, BwAdoptReport **, BwError *) = sym(a->dl, "bw_manager_adopt_all");
         size_t (*count)(const BwAdoptReport *) = sym(a->dl, "bw_adopt_report_count");
         int (*guest_at)(const BwAdoptReport *, size_t, BwAdoptGuest *) = sym(a->dl, "bw_adopt_report_guest");
@@ -330,12 +343,6 @@ static void test_host_daemon_adopt(void **state) {
         void (*state_free)(BwGuestState *) = sym(a->dl, "bw_guest_state_free");
         void (*json_free)(void *) = sym(a->dl, "bw_free");
 
-        char *dir = test_scratch_new("hostd-adopt");
-        g_autofree char *img = test_write_file(dir, "vm.img", "raw", -1);
-        g_autofree char *text = g_strdup_printf("[guest]\nname=adoptee\nuser=0\ngroup=0\n[disk:root]\npath=%s\n", img);
-        g_autofree char *plugins = test_builddir_path("plugins/nop/.libs");
-        BwOptions o = { .config_path = "/dev/null", .plugin_dir = plugins, .plugins = "nop",
-                        .state_dir = dir, .cgroup_root = dir };
         BwManager *m = NULL;
         BwGuest *g = NULL;
         BwAdoptReport *report = NULL;
@@ -343,11 +350,9 @@ static void test_host_daemon_adopt(void **state) {
         BwError err = {};
         char *json = NULL;
 
-        assert_int_equal(load(text, strlen(text), "<host-daemon>", &g, &err), 0);
-        assert_int_equal(mnew(&o, &m, &err), 0);
-        assert_int_equal(start(m, g, &err), 0);
+        host_start(h, "adoptee", &m, &g);
         mfree(m); /* the daemon restarts */
-        assert_int_equal(mnew(&o, &m, &err), 0);
+        assert_int_equal(mnew(&h->o, &m, &err), 0);
         assert_int_equal(adopt_all(m, &report, &err), 1);
         assert_int_equal(count(report), 1);
         assert_int_equal(recovered(report), 0);
@@ -370,7 +375,7 @@ static void test_host_daemon_adopt(void **state) {
         BwGuestChange c;
         assert_int_equal(change(s, 0, &c), 0);
         assert_string_equal(c.plugin, "nop");
-        assert_string_equal(c.object, img);
+        assert_string_equal(c.object, h->img);
         assert_int_equal(state_json(s, &json), 0);
         assert_non_null(strstr(json, "\"plugins\":[{\"name\":\"nop\""));
         json_free(json);
@@ -380,19 +385,17 @@ static void test_host_daemon_adopt(void **state) {
         json_free(json);
         mfree(m);
         guest_free(g);
-        test_scratch_remove(dir);
-        free(dir);
 }
-
 
 /* lockd's socket without a manager: the environment over the file over
  * <run-dir>/lockd.sock, the run dir from the options over the file. */
 static void test_host_daemon_config_lockd_socket(void **state) {
-        Api *a = *state;
+        Host *h = *state;
+        Api *a = h->api;
+        const char *dir = h->dir;
         int (*lockd_socket)(const BwOptions *, char **, BwError *) = sym(a->dl, "bw_config_lockd_socket");
         void (*free_path)(void *) = sym(a->dl, "bw_free");
 
-        char *dir = test_scratch_new("hostd-conf");
         g_autofree char *named = test_write_file(dir, "named.conf", "[bulwark]\nrun-dir=/run-file\n"
                                                  "[lockd]\nsocket=/srv/lockd/l.sock\n", -1);
         g_autofree char *plain = test_write_file(dir, "plain.conf", "[bulwark]\nrun-dir=/run-file\n", -1);
@@ -434,12 +437,10 @@ static void test_host_daemon_config_lockd_socket(void **state) {
                 g_setenv("BULWARK_LOCKD_SOCKET", saved, TRUE);
         if (saved_run)
                 g_setenv("BULWARK_RUN_DIR", saved_run, TRUE);
-        test_scratch_remove(dir);
-        free(dir);
 }
 
 static void test_host_daemon_internals_hidden(void **state) {
-        Api *a = *state;
+        Api *a = ((Host *) *state)->api;
         const char *internal[] = { "plugin_load", "log_internal", "journal_create", "settings_load",
                                    "transaction_apply", "guest_copy", "error_set", "exec_apply_from",
                                    "exec_new",
@@ -452,14 +453,14 @@ static void test_host_daemon_internals_hidden(void **state) {
 
 int main(void) {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(test_host_daemon_check_and_explain),
-                cmocka_unit_test(test_host_daemon_exec_api),
-                cmocka_unit_test(test_host_daemon_lifecycle),
-                cmocka_unit_test(test_host_daemon_guest_unresolved),
-                cmocka_unit_test(test_host_daemon_config_lockd_socket),
-                cmocka_unit_test(test_host_daemon_attach_detach),
-                cmocka_unit_test(test_host_daemon_adopt),
-                cmocka_unit_test(test_host_daemon_internals_hidden),
+                cmocka_unit_test_setup_teardown(test_host_daemon_check_and_explain, host_setup, host_teardown),
+                cmocka_unit_test_setup_teardown(test_host_daemon_exec_api, host_setup, host_teardown),
+                cmocka_unit_test_setup_teardown(test_host_daemon_lifecycle, host_setup, host_teardown),
+                cmocka_unit_test_setup_teardown(test_host_daemon_guest_unresolved, host_setup, host_teardown),
+                cmocka_unit_test_setup_teardown(test_host_daemon_config_lockd_socket, host_setup, host_teardown),
+                cmocka_unit_test_setup_teardown(test_host_daemon_attach_detach, host_setup, host_teardown),
+                cmocka_unit_test_setup_teardown(test_host_daemon_adopt, host_setup, host_teardown),
+                cmocka_unit_test_setup_teardown(test_host_daemon_internals_hidden, host_setup, host_teardown),
         };
         return cmocka_run_group_tests(tests, api_open, api_close);
 }

@@ -18,6 +18,7 @@
 #include "guest.h"
 #include "json.h"
 #include "plan.h"
+#include "manager-fixture.h"
 #include "test-util.h"
 #include "util/json-writer.h"
 
@@ -721,53 +722,30 @@ static void test_bw_manager_plugins_to_json_loaded(void **state) {
 /* ---- Guest state and adopt report ---------------------------------------- */
 
 typedef struct StateDir {
-        char *dir;
-        char *markers;
+        ManagerFixture *mf;
         BwManager *m;
 } StateDir;
 
-/* A manager on a fresh state directory with nop, fake-files and
- * adopt-check; `extra` goes into [plugin:fake-files]. */
+/* A manager on a fresh state directory (a new one on the same directory
+ * when called again) with nop, fake-files and adopt-check; `extra` goes
+ * into [plugin:fake-files]. */
 static void state_dir_open(StateDir *sd, const char *extra) {
-        if (!sd->dir) {
-                sd->dir = test_scratch_new("json-state");
-                sd->markers = g_build_filename(sd->dir, "markers", NULL);
-                mkdir(sd->markers, 0700);
-        }
-        g_autofree char *a = test_builddir_path("tests/plugins/.libs");
-        g_autofree char *b = test_builddir_path("plugins/nop/.libs");
-        g_autofree char *dirs = g_strdup_printf("%s:%s", a, b);
-        g_autofree char *conf = g_strdup_printf("[plugin:fake-files]\ndir=%s\n%s[plugin:adopt-check]\ndir=%s\n",
-                                                sd->markers, extra ? extra : "", sd->markers);
-        g_autofree char *conf_path = test_write_file(sd->dir, "bulwark.conf", conf, -1);
-        BwOptions o = { .config_path = conf_path, .plugin_dir = dirs, .plugins = "nop,fake-files,adopt-check",
-                        .state_dir = sd->dir, .cgroup_root = sd->dir };
-        BwError err = {};
+        if (!sd->mf)
+                sd->mf = manager_fixture_new("json-state");
+        g_autofree char *conf = g_strdup_printf("%s[plugin:adopt-check]\ndir=%s\n", extra ? extra : "", sd->mf->markers);
         bw_manager_free(sd->m);
-        sd->m = NULL;
-        if (bw_manager_new(&o, &sd->m, &err) < 0)
-                fail_msg("bw_manager_new: %s", err.message);
+        sd->m = manager_fixture_manager(sd->mf, "nop,fake-files,adopt-check", conf);
 }
 
 static void state_dir_close(StateDir *sd) {
         bw_manager_free(sd->m);
-        test_scratch_remove(sd->dir);
-        free(sd->dir);
-        g_free(sd->markers);
+        manager_fixture_free(sd->mf);
 }
 
-/* Starts guest `name` with disks d1..dn (ids <name>d1...). */
+/* Starts guest `name` with disks <name>-d1..n. */
 static void state_dir_start(StateDir *sd, const char *name, int n) {
-        g_autoptr(GString) text = g_string_new(NULL);
-        g_string_printf(text, "[guest]\nname=%s\nuser=0\ngroup=0\n", name);
-        for (int i = 1; i <= n; i++) {
-                g_autofree char *file = g_strdup_printf("%s-d%d.img", name, i);
-                g_autofree char *img = test_write_file(sd->dir, file, "raw", -1);
-                g_string_append_printf(text, "[disk:%sd%d]\npath=%s\n", name, i, img);
-        }
-        BwGuest *g = NULL;
+        BwGuest *g = manager_fixture_guest(sd->mf, name, n, NULL);
         BwError err = {};
-        assert_int_equal(bw_guest_load_data(text->str, text->len, name, &g, &err), 0);
         if (bw_manager_start(sd->m, g, &err) < 0)
                 fail_msg("start: %s", err.message);
         bw_guest_free(g);
@@ -815,20 +793,20 @@ static void test_bw_guest_state_to_json_running(void **state) {
         assert_string_equal(jv_string(v, "status"), "running");
         assert_started(v, "", bw_guest_state_start_time(gs));
         assert_true(bw_guest_state_start_time(gs) > 0);
-        g_autofree char *cgroup = g_build_filename(sd.dir, "bulwark", "vm", NULL);
+        g_autofree char *cgroup = g_build_filename(sd.mf->cgroot, "bulwark", "vm", NULL);
         assert_string_equal(jv_string(v, "cgroup"), cgroup);
         assert_string_equal(jv_string(v, "guest.name"), "vm");
-        assert_string_equal(jv_string(v, "guest.resources.1.id"), "vmd2");
+        assert_string_equal(jv_string(v, "guest.resources.1.id"), "vm-d2");
         /* Per plugin, in the order each made its first change. */
         assert_int_equal(jv_len(v, "plugins"), 2);
         assert_string_equal(jv_string(v, "plugins.0.name"), "nop");
         assert_int_equal(jv_len(v, "plugins.0.changes"), 2);
         assert_string_equal(jv_string(v, "plugins.0.changes.0.kind"), "note");
-        assert_string_equal(jv_string(v, "plugins.0.changes.1.resource"), "disk:vmd2");
+        assert_string_equal(jv_string(v, "plugins.0.changes.1.resource"), "disk:vm-d2");
         assert_true(jv_is_null(v, "plugins.0.changes.0.lock"));
         assert_true(jv_bool(v, "plugins.0.changes.0.done"));
         assert_string_equal(jv_string(v, "plugins.1.name"), "fake-files");
-        g_autofree char *marker = g_build_filename(sd.markers, "vmd2", NULL);
+        g_autofree char *marker = g_build_filename(sd.mf->markers, "vm-d2", NULL);
         assert_string_equal(jv_string(v, "plugins.1.changes.1.object"), marker);
         assert_string_equal(jv_string(v, "plugins.1.changes.1.lock"), marker);
         assert_string_equal(jv_string(v, "plugins.1.changes.1.kind"), "touch");
@@ -847,7 +825,7 @@ static void test_bw_guest_state_to_json_partly_undone(void **state) {
         StateDir sd = {};
         BwGuestState *gs = NULL;
         BwError err = {};
-        state_dir_open(&sd, "fail-undo=vmd2\n");
+        state_dir_open(&sd, "fail-undo=vm-d2\n");
         state_dir_start(&sd, "vm", 3);
         assert_int_equal(bw_manager_stop(sd.m, "vm", &err), -EIO);
         g_autoptr(Jv) v = guest_state_json(&sd, "vm", &gs);
@@ -856,7 +834,7 @@ static void test_bw_guest_state_to_json_partly_undone(void **state) {
         assert_int_equal(jv_len(v, "plugins"), 1);
         assert_string_equal(jv_string(v, "plugins.0.name"), "fake-files");
         assert_int_equal(jv_len(v, "plugins.0.changes"), 1);
-        assert_string_equal(jv_string(v, "plugins.0.changes.0.resource"), "disk:vmd2");
+        assert_string_equal(jv_string(v, "plugins.0.changes.0.resource"), "disk:vm-d2");
         assert_true(jv_bool(v, "plugins.0.changes.0.done"));
         assert_int_equal(bw_guest_state_change_count(gs), 1);
         bw_guest_state_free(gs);
@@ -888,12 +866,12 @@ static void test_bw_guest_state_to_json_corrupt(void **state) {
         BwGuestState *gs = NULL;
         state_dir_open(&sd, NULL);
         state_dir_start(&sd, "vm", 2);
-        g_autofree char *journal = g_build_filename(sd.dir, "guests", "vm.journal", NULL);
+        g_autofree char *journal = g_build_filename(sd.mf->state, "guests", "vm.journal", NULL);
         flip_record(journal, 2); /* BEGIN, GUEST, then the first INTENT */
         g_autoptr(Jv) v = guest_state_json(&sd, "vm", &gs);
 
         assert_string_equal(jv_string(v, "status"), "corrupt");
-        assert_string_equal(jv_string(v, "guest.resources.0.id"), "vmd1");
+        assert_string_equal(jv_string(v, "guest.resources.0.id"), "vm-d1");
         assert_int_equal(jv_len(v, "plugins"), 0);
         bw_guest_state_free(gs);
         state_dir_close(&sd);
@@ -907,7 +885,7 @@ static void test_bw_manager_guests_to_json_list(void **state) {
         state_dir_open(&sd, NULL);
         state_dir_start(&sd, "zz", 1);
         state_dir_start(&sd, "aa", 1);
-        g_autofree char *fifo = g_build_filename(sd.dir, "guests", "mm.journal", NULL);
+        g_autofree char *fifo = g_build_filename(sd.mf->state, "guests", "mm.journal", NULL);
         assert_int_equal(mkfifo(fifo, 0600), 0);
 
         assert_int_equal(bw_manager_guests_to_json(sd.m, &json, &err), 0);
@@ -918,12 +896,12 @@ static void test_bw_manager_guests_to_json_list(void **state) {
         assert_int_equal(jv_len(v, ""), 3);
         assert_string_equal(jv_string(v, "0.name"), "aa");
         assert_string_equal(jv_string(v, "0.status"), "running");
-        assert_string_equal(jv_string(v, "0.plugins.1.changes.0.resource"), "disk:aad1");
+        assert_string_equal(jv_string(v, "0.plugins.1.changes.0.resource"), "disk:aa-d1");
         assert_string_equal(jv_string(v, "1.name"), "mm");
         assert_string_equal(jv_string(v, "1.status"), "unreadable");
         assert_non_null(strstr(jv_string(v, "1.error"), "mm.journal"));
         assert_string_equal(jv_string(v, "2.name"), "zz");
-        assert_string_equal(jv_string(v, "2.guest.resources.0.id"), "zzd1");
+        assert_string_equal(jv_string(v, "2.guest.resources.0.id"), "zz-d1");
         assert_int_equal(unlink(fifo), 0);
         state_dir_close(&sd);
 }
@@ -937,7 +915,7 @@ static void test_bw_adopt_report_to_json_lost(void **state) {
         state_dir_open(&sd, NULL);
         state_dir_start(&sd, "here", 1);
         state_dir_start(&sd, "lost", 1);
-        g_autofree char *marker = g_build_filename(sd.markers, "lostd1", NULL);
+        g_autofree char *marker = g_build_filename(sd.mf->markers, "lost-d1", NULL);
         assert_int_equal(unlink(marker), 0);
         state_dir_open(&sd, NULL); /* the daemon restarts */
 
@@ -958,7 +936,7 @@ static void test_bw_adopt_report_to_json_lost(void **state) {
         assert_string_equal(jv_number(v, "guests.0.plugins.2.result"), "0");
         assert_true(jv_is_null(v, "guests.0.plugins.2.error"));
         assert_string_equal(jv_string(v, "guests.1.outcome"), "lost");
-        assert_non_null(strstr(jv_string(v, "guests.1.message"), "lostd1' is gone"));
+        assert_non_null(strstr(jv_string(v, "guests.1.message"), "lost-d1' is gone"));
         assert_string_equal(jv_string(v, "guests.1.plugins.2.name"), "adopt-check");
         g_autofree char *enoent = g_strdup_printf("%d", -ENOENT);
         assert_string_equal(jv_number(v, "guests.1.plugins.2.result"), enoent);

@@ -5,27 +5,13 @@
 # corrupt journal makes recover exit 1 and stay byte for byte, recover
 # --force undoes what it can and keeps a copy.  Prints TAP.
 set -u
-top=${BW_TOP_BUILDDIR:-$(pwd)}
-ctl="$top/bulwarkctl"
-if [ ! -x "$ctl" ]; then echo "1..0 # SKIP $ctl not built"; exit 0; fi
-scratch=$(mktemp -d)
-trap 'exec 9>&-; rm -rf "$scratch"' EXIT
+. "$(dirname "$0")/ctl-test-lib.sh"
+plugins=nop
+scratch_new
 printf '[bulwark]\nlock-timeout=0.2\n' >"$scratch/bulwark.conf"
 echo raw >"$scratch/demo.img"
 printf '[guest]\nname=demo\nuser=0\ngroup=0\n[disk:root]\npath=%s/demo.img\n' "$scratch" >"$scratch/demo.guest"
-run() { "$ctl" --config "$scratch/bulwark.conf" --plugin-dir "$top/plugins/nop/.libs" --plugins nop \
-        --state-dir "$scratch/state" --cgroup-root "$scratch" "$@"; }
 journal="$scratch/state/guests/demo.journal"
-
-n=0 failed=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-not_ok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; shift; for l in "$@"; do printf '%s\n' "$l" | sed 's/^/# /'; done; }
-check() {
-    desc=$1 want=$2 pattern=$3; shift 3
-    out=$("$@" 2>&1); st=$?
-    if [ "$st" = "$want" ] && printf '%s\n' "$out" | grep -q -- "$pattern"; then ok "$desc"
-    else not_ok "$desc" "status $st (want $want), output:" "$out"; fi
-}
 
 check "guest --help documents stop --kill" 0 "stop \[--kill\] NAME" "$ctl" guest --help
 check "recover --help documents --force" 0 "\-\-force GUEST" "$ctl" recover --help
@@ -66,5 +52,4 @@ if [ ! -e "$journal" ] && cmp -s "$scratch/damaged" "$scratch"/state/guests/demo
 else not_ok "the journal is gone and a copy of the damaged one kept" "$(ls -a "$scratch/state/guests")"; fi
 check "stop --kill of a guest that is not started" 1 "guest 'demo': not started" run guest stop --kill demo
 
-echo "1..$n"
-[ "$failed" -eq 0 ]
+tap_done

@@ -19,75 +19,19 @@
 
 #include <bulwark/bulwark.h>
 
+#include "manager-fixture.h"
 #include "test-util.h"
 
-typedef struct Fixture {
-        char *dir;
-        char *markers;
-        char *state;
-        char *cgroot;
-        char *plugin_dir;
-} Fixture;
+typedef ManagerFixture Fixture;
 
 static int setup(void **state) {
-        Fixture *f = calloc(1, sizeof(*f));
-        f->dir = test_scratch_new("mgr");
-        f->markers = g_build_filename(f->dir, "markers", NULL);
-        f->state = g_build_filename(f->dir, "state", NULL);
-        f->cgroot = g_build_filename(f->dir, "cg", NULL);
-        g_autofree char *a = test_builddir_path("tests/plugins/.libs");
-        g_autofree char *b = test_builddir_path("plugins/nop/.libs");
-        f->plugin_dir = g_strdup_printf("%s:%s", a, b);
-        mkdir(f->markers, 0700);
-        mkdir(f->cgroot, 0700);
-        *state = f;
+        *state = manager_fixture_new("mgr");
         return 0;
 }
 
 static int teardown(void **state) {
-        Fixture *f = *state;
-        test_scratch_remove(f->dir);
-        g_free(f->markers);
-        g_free(f->state);
-        g_free(f->cgroot);
-        g_free(f->plugin_dir);
-        free(f->dir);
-        free(f);
+        manager_fixture_free(*state);
         return 0;
-}
-
-static BwManager *manager_with(Fixture *f, const char *plugins, const char *extra) {
-        g_autofree char *conf = g_strdup_printf("[bulwark]\nlock-timeout=0.3\n[plugin:fake-files]\ndir=%s\n%s",
-                                                f->markers, extra ? extra : "");
-        g_autofree char *conf_path = test_write_file(f->dir, "bulwark.conf", conf, -1);
-        BwOptions o = { .config_path = conf_path, .plugin_dir = f->plugin_dir, .plugins = plugins,
-                        .state_dir = f->state, .cgroup_root = f->cgroot };
-        BwManager *m = NULL;
-        BwError err = {};
-        if (bw_manager_new(&o, &m, &err) < 0)
-                fail_msg("bw_manager_new: %s", err.message);
-        return m;
-}
-
-/* A guest with n disks <name>-d1..n (raw images in the scratch dir). */
-static BwGuest *guest_with(Fixture *f, const char *name, int n, const char *extra) {
-        g_autoptr(GString) text = g_string_new(NULL);
-        g_string_printf(text, "[guest]\nname=%s\nuser=0\ngroup=0\n%s", name, extra ? extra : "");
-        for (int i = 1; i <= n; i++) {
-                g_autofree char *file = g_strdup_printf("%s-d%d.img", name, i);
-                g_autofree char *img = test_write_file(f->dir, file, "raw image", -1);
-                g_string_append_printf(text, "[disk:%s-d%d]\npath=%s\n", name, i, img);
-        }
-        BwGuest *g = NULL;
-        BwError err = {};
-        if (bw_guest_load_data(text->str, text->len, name, &g, &err) < 0)
-                fail_msg("guest: %s", err.message);
-        return g;
-}
-
-static char *journal_of(Fixture *f, const char *name) {
-        g_autofree char *file = g_strdup_printf("%s.journal", name);
-        return g_build_filename(f->state, "guests", file, NULL);
 }
 
 static GBytes *file_bytes(const char *path) {
@@ -145,10 +89,10 @@ static bool marker_exists(Fixture *f, const char *name, int i) {
  * first 9 records describe and keeps a copy of the damaged file. */
 static void test_recover_refuses_mid_file_corruption(void **state) {
         Fixture *f = *state;
-        BwManager *m = manager_with(f, "fake-files", NULL);
-        BwGuest *g = guest_with(f, "vm", 12, NULL);
+        BwManager *m = manager_fixture_manager(f, "fake-files", NULL);
+        BwGuest *g = manager_fixture_guest(f, "vm", 12, NULL);
         BwError err = {};
-        g_autofree char *path = journal_of(f, "vm");
+        g_autofree char *path = manager_fixture_journal(f, "vm");
 
         assert_int_equal(bw_manager_start(m, g, &err), 0);
         /* --force never tears down a guest whose journal is sound. */
@@ -195,10 +139,10 @@ static void test_recover_refuses_mid_file_corruption(void **state) {
  * records after it, is corruption too, not a torn tail. */
 static void test_recover_refuses_bad_length_mid_file(void **state) {
         Fixture *f = *state;
-        BwManager *m = manager_with(f, "fake-files", NULL);
-        BwGuest *g = guest_with(f, "vm", 4, NULL);
+        BwManager *m = manager_fixture_manager(f, "fake-files", NULL);
+        BwGuest *g = manager_fixture_guest(f, "vm", 4, NULL);
         BwError err = {};
-        g_autofree char *path = journal_of(f, "vm");
+        g_autofree char *path = manager_fixture_journal(f, "vm");
 
         assert_int_equal(bw_manager_start(m, g, &err), 0);
         g_autoptr(GBytes) b = file_bytes(path);
@@ -225,10 +169,10 @@ static void test_recover_refuses_bad_length_mid_file(void **state) {
  * whose COMMIT never became whole is rolled back. */
 static void test_recover_cuts_torn_last_record(void **state) {
         Fixture *f = *state;
-        BwManager *m = manager_with(f, "fake-files", NULL);
-        BwGuest *g = guest_with(f, "vm", 3, NULL);
+        BwManager *m = manager_fixture_manager(f, "fake-files", NULL);
+        BwGuest *g = manager_fixture_guest(f, "vm", 3, NULL);
         BwError err = {};
-        g_autofree char *path = journal_of(f, "vm");
+        g_autofree char *path = manager_fixture_journal(f, "vm");
 
         assert_int_equal(bw_manager_start(m, g, &err), 0);
         g_autoptr(GBytes) b = file_bytes(path);
@@ -244,10 +188,10 @@ static void test_recover_cuts_torn_last_record(void **state) {
 /* A FIFO where a journal belongs is refused at once, naming the path. */
 static void test_journal_fifo_refused(void **state) {
         Fixture *f = *state;
-        BwManager *m = manager_with(f, "fake-files", NULL);
+        BwManager *m = manager_fixture_manager(f, "fake-files", NULL);
         BwError err = {};
         g_autofree char *gdir = g_build_filename(f->state, "guests", NULL);
-        g_autofree char *path = journal_of(f, "pipe");
+        g_autofree char *path = manager_fixture_journal(f, "pipe");
         g_mkdir_with_parents(gdir, 0700);
         assert_int_equal(mkfifo(path, 0600), 0);
 
@@ -267,7 +211,7 @@ static void test_journal_fifo_refused(void **state) {
 /* An empty journal is dropped, unless the guest's cgroup exists. */
 static void test_recover_empty_journal(void **state) {
         Fixture *f = *state;
-        BwManager *m = manager_with(f, "fake-files", NULL);
+        BwManager *m = manager_fixture_manager(f, "fake-files", NULL);
         BwError err = {};
         g_autofree char *gdir = g_build_filename(f->state, "guests", NULL);
         g_mkdir_with_parents(gdir, 0700);
@@ -289,8 +233,8 @@ static void test_recover_empty_journal(void **state) {
  * with another cgroup root, change nothing about what it stops. */
 static void test_stop_uses_the_record(void **state) {
         Fixture *f = *state;
-        BwManager *m = manager_with(f, "fake-files", NULL);
-        BwGuest *g = guest_with(f, "vm", 3, NULL);
+        BwManager *m = manager_fixture_manager(f, "fake-files", NULL);
+        BwGuest *g = manager_fixture_guest(f, "vm", 3, NULL);
         BwError err = {};
         assert_int_equal(bw_manager_start(m, g, &err), 0);
         g_autofree char *img = g_strdup_printf("%s/vm-d2.img", f->dir);
@@ -350,7 +294,7 @@ static char *qcow2_write(const char *dir, const char *name, const char *backing)
  * needs neither the image nor its backing file any more. */
 static void test_record_keeps_backing_chain(void **state) {
         Fixture *f = *state;
-        BwManager *m = manager_with(f, "fake-files", NULL);
+        BwManager *m = manager_fixture_manager(f, "fake-files", NULL);
         BwError err = {};
         g_autofree char *base = test_write_file(f->dir, "base.raw", "raw bytes", -1);
         g_autofree char *top = qcow2_write(f->dir, "top.qcow2", base);
@@ -386,8 +330,8 @@ static void test_record_keeps_backing_chain(void **state) {
  * guest; recover skips the guest; recover of that guest says busy. */
 static void test_guest_lock_excludes(void **state) {
         Fixture *f = *state;
-        BwManager *m = manager_with(f, "fake-files", NULL);
-        BwGuest *g = guest_with(f, "vm", 2, NULL);
+        BwManager *m = manager_fixture_manager(f, "fake-files", NULL);
+        BwGuest *g = manager_fixture_guest(f, "vm", 2, NULL);
         BwError err = {};
         assert_int_equal(bw_manager_start(m, g, &err), 0);
         g_autofree char *lock = g_build_filename(f->state, "guests", ".vm.lock", NULL);
@@ -413,7 +357,7 @@ static void test_guest_lock_excludes(void **state) {
  * journals whose name is a valid guest name. */
 static void test_guest_names(void **state) {
         Fixture *f = *state;
-        BwManager *m = manager_with(f, "fake-files", NULL);
+        BwManager *m = manager_fixture_manager(f, "fake-files", NULL);
         BwError err = {};
         const char *bad[] = { "", "..", "a/b", "a b", "x\n" };
         for (size_t i = 0; i < G_N_ELEMENTS(bad); i++) {
@@ -432,10 +376,10 @@ static void test_guest_names(void **state) {
  * "..", and not another running guest's (or nested with it). */
 static void test_start_refuses_foreign_cgroups(void **state) {
         Fixture *f = *state;
-        BwManager *m = manager_with(f, "nop", NULL);
+        BwManager *m = manager_fixture_manager(f, "nop", NULL);
         BwError err = {};
         g_autofree char *own = g_strdup_printf("cgroup=%s/pool/a\n", f->cgroot);
-        BwGuest *a = guest_with(f, "first", 1, own);
+        BwGuest *a = manager_fixture_guest(f, "first", 1, own);
         assert_int_equal(bw_manager_start(m, a, &err), 0);
 
         struct { const char *cgroup; int code; const char *says; } cases[] = {
@@ -449,7 +393,7 @@ static void test_start_refuses_foreign_cgroups(void **state) {
         for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
                 g_autofree char *cg = g_strconcat(f->cgroot, cases[i].cgroup, NULL);
                 g_autofree char *line = g_strdup_printf("cgroup=%s\n", cg);
-                BwGuest *b = guest_with(f, "second", 1, line);
+                BwGuest *b = manager_fixture_guest(f, "second", 1, line);
                 int r = bw_manager_start(m, b, &err);
                 if (r != cases[i].code || !strstr(err.message, cases[i].says) || !strstr(err.message, "'second'"))
                         fail_msg("cgroup '%s': %d '%s'", cg, r, err.message);
@@ -457,7 +401,7 @@ static void test_start_refuses_foreign_cgroups(void **state) {
         }
         assert_int_equal(bw_manager_stop(m, "first", &err), 0);
         g_autofree char *line = g_strdup_printf("cgroup=%s/pool/a\n", f->cgroot);
-        BwGuest *b = guest_with(f, "second", 1, line);
+        BwGuest *b = manager_fixture_guest(f, "second", 1, line);
         assert_int_equal(bw_manager_start(m, b, &err), 0);
         assert_int_equal(bw_manager_stop(m, "second", &err), 0);
         bw_guest_free(b);
@@ -470,7 +414,7 @@ static void test_start_refuses_foreign_cgroups(void **state) {
         BwOptions o = { .config_path = "/dev/null", .plugin_dir = f->plugin_dir, .plugins = "nop",
                         .state_dir = f->state, .cgroup_root = dotted };
         assert_int_equal(bw_manager_new(&o, &m, &err), 0);
-        a = guest_with(f, "third", 1, NULL);
+        a = manager_fixture_guest(f, "third", 1, NULL);
         assert_int_equal(bw_manager_start(m, a, &err), -EINVAL);
         assert_non_null(strstr(err.message, "guest 'third'"));
         assert_non_null(strstr(err.message, "'..'"));

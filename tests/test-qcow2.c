@@ -451,16 +451,6 @@ static void assert_not_opened(int watch, const char *path) {
         close(watch);
 }
 
-/* A device node in the scratch directory; false (and a note) when this
- * process may not make one. */
-static bool node_make(const char *path, mode_t type, dev_t dev) {
-        if (mknod(path, type | 0600, dev) == 0)
-                return true;
-        assert_true(errno == EPERM || errno == EACCES);
-        print_message("# no device node %s here (%s): that part is not checked\n", path, strerror(errno));
-        return false;
-}
-
 /* `image` fails for its backing file `backing`: the message names both
  * and says what the backing file is. */
 static void chain_fails_backing(const char *image, const char *backing, int code, const char *fragment) {
@@ -493,7 +483,7 @@ static void test_qcow2_chain_resolve_char_device(void **state) {
         chain_fails_backing(top_raw, "/dev/ptmx", -EINVAL, "a character device");
         /* Not opened: a node of our own (the numbers of /dev/null), watched. */
         g_autofree char *node = scratch_path("chr-null");
-        if (!node_make(node, S_IFCHR, makedev(1, 3)))
+        if (!test_node_make(node, S_IFCHR, makedev(1, 3)))
                 return;
         g_autofree char *top2 = image_write("chr-node.qcow2", &(Image){ .backing = node });
         int watch = watch_opens(node);
@@ -537,7 +527,7 @@ static bool listed_one(const char *path, dev_t rdev, void *userdata) {
 
 static void test_qcow2_chain_resolve_block_device(void **state) {
         g_autofree char *node = scratch_path("blk-node");
-        if (!node_make(node, S_IFBLK, makedev(7, 250)))
+        if (!test_node_make(node, S_IFBLK, makedev(7, 250)))
                 return;
         g_autofree char *top = image_write("blk-top.qcow2", &(Image){ .backing = node });
         g_autofree char *top_raw = image_write("blk-raw.qcow2", &(Image){ .backing = node, .backing_format = "raw" });

@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "test-util.h"
@@ -86,6 +88,14 @@ char *test_builddir_path(const char *relative) {
         return test_tree_path("BW_TOP_BUILDDIR", BW_TEST_BUILDDIR, relative);
 }
 
+bool test_node_make(const char *path, mode_t type, dev_t dev) {
+        if (mknod(path, type | 0600, dev) == 0)
+                return true;
+        assert_true(errno == EPERM || errno == EACCES);
+        print_message("# no device node %s here (%s): that part is not checked\n", path, strerror(errno));
+        return false;
+}
+
 int test_count_entries(const char *dir) {
         DIR *d = opendir(dir);
         int n = 0;
@@ -110,15 +120,30 @@ int test_count_fds(void) {
         return n - 1; /* the directory's own descriptor */
 }
 
-pid_t test_hold_byte1_lock(const char *path, short type) {
+/* Takes a lock in the child, between fork and pause (system calls only). */
+typedef bool (*HoldFn)(const char *path, short type);
+
+static bool hold_byte1(const char *path, short type) {
+        int fd = open(path, (type == F_RDLCK ? O_RDONLY : O_RDWR) | O_CLOEXEC);
+        struct flock fl = { .l_type = type, .l_whence = SEEK_SET, .l_start = 1, .l_len = 1 };
+        return fd >= 0 && fcntl(fd, F_SETLK, &fl) == 0;
+}
+
+static bool hold_flock(const char *path, short type) {
+        (void) type;
+        int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+        return fd >= 0 && flock(fd, LOCK_EX) == 0;
+}
+
+/* Forks a child that takes the lock and holds it until killed; returns
+ * its pid once the lock is held. */
+static pid_t hold_in_child(HoldFn take, const char *path, short type) {
         int pipefd[2];
         assert_int_equal(pipe(pipefd), 0);
         pid_t pid = fork();
         assert_true(pid >= 0);
         if (pid == 0) {
-                int fd = open(path, (type == F_RDLCK ? O_RDONLY : O_RDWR) | O_CLOEXEC);
-                struct flock fl = { .l_type = type, .l_whence = SEEK_SET, .l_start = 1, .l_len = 1 };
-                char ok = fd >= 0 && fcntl(fd, F_SETLK, &fl) == 0 ? 'y' : 'n';
+                char ok = take(path, type) ? 'y' : 'n';
                 (void) !write(pipefd[1], &ok, 1);
                 pause();
                 _exit(0);
@@ -129,4 +154,12 @@ pid_t test_hold_byte1_lock(const char *path, short type) {
         close(pipefd[0]);
         close(pipefd[1]);
         return pid;
+}
+
+pid_t test_hold_byte1_lock(const char *path, short type) {
+        return hold_in_child(hold_byte1, path, type);
+}
+
+pid_t test_hold_flock(const char *path) {
+        return hold_in_child(hold_flock, path, 0);
 }

@@ -38,6 +38,11 @@ char *test_write_file(const char *dir, const char *name, const void *data, long 
 char *test_srcdir_path(const char *relative);
 char *test_builddir_path(const char *relative);
 
+/* Makes device node `path` (type S_IFCHR or S_IFBLK, mode 0600); false,
+ * with a note in the output, when this process may not make one (only
+ * EPERM and EACCES are accepted). */
+bool test_node_make(const char *path, mode_t type, dev_t dev);
+
 /* Counts the entries of a directory, dot files aside: 0 when it does
  * not exist, -1 when it cannot be read. */
 int test_count_entries(const char *dir);
@@ -50,3 +55,8 @@ int test_count_fds(void);
  * would, and holds it until killed; returns its pid once the lock is held.
  * The caller kills and reaps it. */
 pid_t test_hold_byte1_lock(const char *path, short type);
+
+/* Forks a child that takes an exclusive flock on `path` (made if missing),
+ * as another process in a transaction holds a guest's lock, and holds it
+ * until killed; returns its pid once the lock is held. */
+pid_t test_hold_flock(const char *path);

@@ -9,11 +9,16 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <linux/magic.h>
+
 #include <bpf/bpf.h>
+
+#include <glib.h>
 
 #include "cgroup-root.h"
 #include "cgtest.h"
@@ -33,6 +38,30 @@ char *cgtest_require(void) {
         if (access(root, W_OK) < 0)
                 test_skip_all("cgroup2 root '%s' is not writable", root);
         return root;
+}
+
+void cgtest_require_plugin(const char *root) {
+        g_autofree char *plugins = test_builddir_path("plugins/cgroup-bpf/.libs");
+        char *scratch = test_scratch_new("cg-probe");
+        BwOptions o = { .config_path = "/dev/null", .plugin_dir = plugins, .plugins = "cgroup-bpf",
+                        .state_dir = scratch, .cgroup_root = root };
+        BwManager *m = NULL;
+        BwPluginInfo info = { .probe_result = -ENOENT, .probe_reason = "the plugin did not load" };
+        BwError err = {};
+        char reason[BW_ERROR_MESSAGE_MAX];
+        if (bw_manager_new(&o, &m, &err) == 0)
+                bw_manager_plugin_info(m, 0, &info);
+        snprintf(reason, sizeof(reason), "%s", m ? info.probe_reason : err.message);
+        bw_manager_free(m);
+        test_scratch_remove(scratch);
+        free(scratch);
+        if (info.probe_result < 0)
+                test_skip_all("cgroup-bpf is not usable here: %s", reason);
+}
+
+bool cgtest_is_cgroup2(const char *path) {
+        struct statfs sfs;
+        return statfs(path, &sfs) == 0 && (unsigned long) sfs.f_type == CGROUP2_SUPER_MAGIC;
 }
 
 char *cgtest_create(const char *root, const char *tag) {
@@ -177,4 +206,28 @@ void cgtest_write(const char *path, const char *text) {
         FILE *f = fopen(path, "we");
         if (!f || fputs(text, f) < 0 || fclose(f) != 0)
                 abort();
+}
+
+BwManager *cgtest_manager(const CgFixture *f, const char *plugins, const char *state, const char *cgroup_root,
+                          const char *extra) {
+        g_autofree char *rules = test_srcdir_path("policy/devices/default.rules");
+        g_autofree char *conf = g_strdup_printf("[plugin:cgroup-bpf]\ndefault-rules=%s\n%s", rules, extra ? extra : "");
+        g_autofree char *conf_path = test_write_file(f->scratch, "bulwark.conf", conf, -1);
+        g_autofree char *a = test_builddir_path("plugins/cgroup-bpf/.libs");
+        g_autofree char *b = test_builddir_path("tests/plugins/.libs");
+        g_autofree char *dirs = g_strdup_printf("%s:%s", a, b);
+        g_autofree char *state_dir = g_build_filename(f->scratch, state, NULL);
+        BwOptions o = { .config_path = conf_path, .plugin_dir = dirs, .plugins = plugins, .state_dir = state_dir,
+                        .cgroup_root = cgroup_root };
+        BwManager *m = NULL;
+        BwError err = {};
+        if (bw_manager_new(&o, &m, &err) < 0)
+                fail_msg("bw_manager_new: %s", err.message);
+        for (size_t i = 0; i < bw_manager_plugin_count(m); i++) {
+                BwPluginInfo info;
+                assert_int_equal(bw_manager_plugin_info(m, i, &info), 0);
+                if (info.probe_result < 0)
+                        fail_msg("plugin %zu not usable: %s", i, info.probe_reason);
+        }
+        return m;
 }

@@ -30,24 +30,12 @@ typedef struct Fixture {
         BwManager *m;
 } Fixture;
 
+/* fake-files' markers go to <scratch>/markers. */
 static BwManager *manager_with(CgFixture *cg, const char *plugins, const char *extra) {
-        g_autofree char *rules = test_srcdir_path("policy/devices/default.rules");
         g_autofree char *markers = g_build_filename(cg->scratch, "markers", NULL);
-        g_autofree char *conf = g_strdup_printf("[plugin:cgroup-bpf]\ndefault-rules=%s\n[plugin:fake-files]\ndir=%s\n%s",
-                                                rules, markers, extra ? extra : "");
-        g_autofree char *conf_path = test_write_file(cg->scratch, "bulwark.conf", conf, -1);
-        g_autofree char *a = test_builddir_path("plugins/cgroup-bpf/.libs");
-        g_autofree char *b = test_builddir_path("tests/plugins/.libs");
-        g_autofree char *dirs = g_strdup_printf("%s:%s", a, b);
-        g_autofree char *state = g_build_filename(cg->scratch, "state", NULL);
-        BwOptions o = { .config_path = conf_path, .plugin_dir = dirs, .plugins = plugins, .state_dir = state,
-                        .cgroup_root = arg_root };
-        BwManager *m = NULL;
-        BwError err = {};
+        g_autofree char *conf = g_strdup_printf("[plugin:fake-files]\ndir=%s\n%s", markers, extra ? extra : "");
         (void) g_mkdir_with_parents(markers, 0700);
-        if (bw_manager_new(&o, &m, &err) < 0)
-                fail_msg("bw_manager_new: %s", err.message);
-        return m;
+        return cgtest_manager(cg, plugins, "state", arg_root, conf);
 }
 
 static int setup(void **state) {

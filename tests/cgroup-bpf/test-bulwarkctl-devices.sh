@@ -2,36 +2,15 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 # bulwarkctl devices end to end, on a real test cgroup.  Prints TAP.
 set -u
-top=${BW_TOP_BUILDDIR:-$(pwd)}
-ctl="$top/bulwarkctl"
-if [ "$(id -u)" != 0 ]; then echo "1..0 # SKIP needs root"; exit 0; fi
-if [ ! -x "$ctl" ]; then echo "1..0 # SKIP $ctl not built"; exit 0; fi
-if ! "$ctl" devices probe >/dev/null 2>&1; then
-    echo "1..0 # SKIP device programs unusable here: $("$ctl" devices probe 2>&1 | grep usable)"; exit 0
-fi
-root=$("$ctl" --json devices probe | python3 -c 'import json,sys; print(json.load(sys.stdin)["cgroup_root"])')
+. "$(dirname "$0")/../ctl-test-lib.sh"
+require_root
+require_devices
 name="bulwark-test-ctl-$$"
 cg="$root/$name"
-scratch=$(mktemp -d)
+scratch_new
 mkdir "$cg"
-cleanup() {
-    echo 1 > "$cg/cgroup.kill" 2>/dev/null
-    for sub in "$cg"/*/; do [ -d "$sub" ] && rmdir "$sub" 2>/dev/null; done
-    rmdir "$cg" 2>/dev/null
-    rm -rf "$scratch"
-}
-trap cleanup EXIT
+trap 'cgroup_remove "$cg"; rm -rf "$scratch"' EXIT
 
-n=0 failed=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-not_ok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; shift; for l in "$@"; do printf '%s\n' "$l" | sed 's/^/# /'; done; }
-# check DESCRIPTION EXPECTED-STATUS PATTERN COMMAND...: runs, checks status and output.
-check() {
-    desc=$1 want=$2 pattern=$3; shift 3
-    out=$("$@" 2>&1); st=$?
-    if [ "$st" = "$want" ] && printf '%s\n' "$out" | grep -q -- "$pattern"; then ok "$desc"
-    else not_ok "$desc" "status $st (want $want), output:" "$out"; fi
-}
 # In the cgroup: run a shell command, print its stderr.
 inside() { sh -c "echo \$\$ > $cg/cgroup.procs && $1" 2>&1; }
 is_json() { "$@" | python3 -c 'import json,sys; json.load(sys.stdin)' ; }
@@ -123,5 +102,4 @@ check "after remove nothing is restricted" 0 "no bw_devices program" "$ctl" devi
 check "denials without a program" 1 "no bw_devices program, so no denial log" "$ctl" devices denials "$name"
 check "usage error" 2 "Usage" "$ctl" devices explain "$name"
 
-echo "1..$n"
-[ "$failed" = 0 ]
+tap_done
