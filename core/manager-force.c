@@ -89,6 +89,19 @@ static char *force_spans(const JournalState *s) {
         return g_string_free(g_steal_pointer(&out), FALSE);
 }
 
+/* "; seq 3 was done, seq 5 undone, and their INTENT records are lost" */
+static char *force_orphans(const JournalState *s) {
+        g_autoptr(GString) out = g_string_new(NULL);
+        for (guint i = 0; i < s->orphans->len; i++) {
+                const JournalOrphan *o = &g_array_index(s->orphans, JournalOrphan, i);
+                g_string_append_printf(out, "%sseq %u %s", i ? ", " : "; change ", o->seq,
+                                       o->undone ? "undone" : "applied (DONE read)");
+        }
+        if (out->len)
+                g_string_append(out, ", whose INTENT records are lost");
+        return g_string_free(g_steal_pointer(&out), FALSE);
+}
+
 /* Could the damage hide a change that is still applied? */
 static bool force_damage_may_hide_change(const JournalState *s) {
         for (guint i = 0; i < s->damaged->len; i++)
@@ -212,8 +225,9 @@ static int force_begin_stop(BwManager *m, const char *name, const JournalState *
 static char *force_report(const char *name, const char *path, const JournalState *s, const ForceGuest *g,
                           const char *copy) {
         g_autofree char *spans = force_spans(s);
-        return g_strdup_printf("guest '%s': recover --force: journal '%s': damaged: %s%s%s; a copy of the damaged file is '%s'",
-                               name, path, spans[0] ? spans : "none", g->fallback ? "; " : "",
+        g_autofree char *orphans = force_orphans(s);
+        return g_strdup_printf("guest '%s': recover --force: journal '%s': damaged: %s%s%s%s; a copy of the damaged file is '%s'",
+                               name, path, spans[0] ? spans : "none", orphans, g->fallback ? "; " : "",
                                g->fallback ? g->fallback : "", copy ? copy : "(none made)");
 }
 

@@ -532,6 +532,10 @@ static void force_one_record(Fixture *f, BwManager *m, unsigned index) {
                 fail_msg("record %u: '%s' not in '%s'", index, span, said);
         if (kept && !strstr(said, "may still be on the host"))
                 fail_msg("record %u: kept without saying what may be left: %s", index, said);
+        g_autofree char *orphan = g_strdup_printf("change seq %u applied (DONE read), whose INTENT records are lost",
+                                                  lost - 1);
+        if (lost && !strstr(said, orphan))
+                fail_msg("record %u: '%s' not in '%s'", index, orphan, said);
         bw_guest_free(g);
 }
 
