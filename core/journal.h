@@ -19,7 +19,7 @@
  * described was never started, because records are written before the
  * change.  A bad record followed by more data is corruption: reading
  * refuses it (-EBADMSG, naming the file and the offset) and nothing
- * changes the file. */
+ * changes the file; only recover --force reads past it (salvage). */
 #pragma once
 
 #include <glib.h>
