@@ -342,7 +342,7 @@ static const char *journal_record_type_string(JournalRecord type) {
         return type >= RECORD_BEGIN && type <= RECORD_GUEST ? types[type] : NULL;
 }
 
-/* Salvage: a GUEST or INTENT whose BEGIN was lost opens a transaction. */
+/* Resync: a GUEST or INTENT whose BEGIN was lost opens a transaction. */
 static void journal_state_begin_lost(JournalState *s) {
         g_clear_pointer(&s->last_text, g_free);
         g_clear_pointer(&s->last_source, g_free);
@@ -354,7 +354,7 @@ static void journal_state_begin_lost(JournalState *s) {
                 journal_state_take_latest(s);
 }
 
-/* Salvage: a DONE or UNDONE of a seq whose INTENT was lost. */
+/* Resync: a DONE or UNDONE of a seq whose INTENT was lost. */
 static void journal_state_add_orphan(JournalState *s, uint32_t seq, bool undone) {
         for (guint i = 0; i < s->orphans->len; i++) {
                 JournalOrphan *o = &g_array_index(s->orphans, JournalOrphan, i);
@@ -368,7 +368,7 @@ static void journal_state_add_orphan(JournalState *s, uint32_t seq, bool undone)
         g_array_append_val(s->orphans, o);
 }
 
-/* A salvage reading tolerates what lost records leave behind. */
+/* A resync reading tolerates what lost records leave behind. */
 static int journal_apply_lost(JournalState *s, JournalRecord type, GVariant *v) {
         guint32 seq;
         switch (type) {
@@ -584,9 +584,9 @@ static int journal_read_one(JournalState *s, const char *contents, size_t len, s
         return 0;
 }
 
-/* Salvage: every bad record becomes a damaged span up to the next whole
+/* Resync: every bad record becomes a damaged span up to the next whole
  * record; a torn tail ends the reading. */
-static size_t journal_read_resync(JournalState *s, const char *contents, size_t len) {
+static size_t journal_read_past_damage(JournalState *s, const char *contents, size_t len) {
         size_t off = 0;
         const char *why = NULL;
         while (len - off >= sizeof(JournalHeader)) {
@@ -606,7 +606,13 @@ static size_t journal_read_resync(JournalState *s, const char *contents, size_t 
         return off;
 }
 
-static int journal_read_full(const char *path, bool salvage, JournalState **ret, BwError *reterr) {
+typedef enum JournalReadMode {
+        JOURNAL_READ_STRICT,       /* corruption fails the reading */
+        JOURNAL_READ_SALVAGE,      /* ... ends it */
+        JOURNAL_READ_RESYNC,       /* ... is skipped to the next whole record */
+} JournalReadMode;
+
+static int journal_read_full(const char *path, JournalReadMode mode, JournalState **ret, BwError *reterr) {
         g_autofree char *contents = NULL;
         size_t len = 0;
         int r = journal_read_fd(path, &contents, &len, reterr);
@@ -617,10 +623,10 @@ static int journal_read_full(const char *path, bool salvage, JournalState **ret,
         s->entries = g_ptr_array_new_with_free_func((GDestroyNotify) journal_entry_free);
         s->file_length = len;
         s->stop_offset = SIZE_MAX;
-        if (salvage) {
+        if (mode == JOURNAL_READ_RESYNC) {
                 s->damaged = g_array_new(FALSE, FALSE, sizeof(JournalSpan));
                 s->orphans = g_array_new(FALSE, FALSE, sizeof(JournalOrphan));
-                s->valid_length = journal_read_resync(s, contents, len);
+                s->valid_length = journal_read_past_damage(s, contents, len);
                 *ret = g_steal_pointer(&s);
                 return 0;
         }
@@ -630,11 +636,14 @@ static int journal_read_full(const char *path, bool salvage, JournalState **ret,
         while (r == 0 && len - off >= sizeof(JournalHeader))
                 r = journal_read_one(s, contents, len, &off, &why);
         s->valid_length = off;
-        if (r < 0 && !why)
+        if (r < 0 && mode == JOURNAL_READ_SALVAGE) {
+                s->corrupt = true;
+                s->corrupt_offset = off;
+        } else if (r < 0 && !why)
                 return error_set(reterr, r, "journal '%s': inconsistent record at offset %zu", path, off);
-        if (r < 0)
+        else if (r < 0)
                 return error_set(reterr, r, "journal '%s': corrupt record at offset %zu (%s)", path, off, why);
-        if (s->n_txn == 0)
+        if (s->n_txn == 0 && mode == JOURNAL_READ_STRICT)
                 return error_set(reterr, -ENODATA, "journal '%s': no transaction recorded", path);
         *ret = g_steal_pointer(&s);
         return 0;
@@ -676,11 +685,15 @@ bool journal_state_has_applied_orphan(const JournalState *s) {
 }
 
 int journal_read(const char *path, JournalState **ret, BwError *reterr) {
-        return journal_read_full(path, false, ret, reterr);
+        return journal_read_full(path, JOURNAL_READ_STRICT, ret, reterr);
 }
 
 int journal_read_salvage(const char *path, JournalState **ret, BwError *reterr) {
-        return journal_read_full(path, true, ret, reterr);
+        return journal_read_full(path, JOURNAL_READ_SALVAGE, ret, reterr);
+}
+
+int journal_read_resync(const char *path, JournalState **ret, BwError *reterr) {
+        return journal_read_full(path, JOURNAL_READ_RESYNC, ret, reterr);
 }
 
 int journal_keep_copy(const char *path, char **ret_copy, BwError *reterr) {

@@ -19,7 +19,7 @@
  * described was never started, because records are written before the
  * change.  A bad record followed by more data is corruption: reading
  * refuses it (-EBADMSG, naming the file and the offset) and nothing
- * changes the file; only recover --force reads past it (salvage). */
+ * changes the file; only recover --force reads past it (resync). */
 #pragma once
 
 #include <glib.h>
@@ -54,13 +54,13 @@ typedef struct JournalEntry {
         size_t offset;             /* of its INTENT record */
 } JournalEntry;
 
-/* journal_read_salvage(): bytes that hold no readable record. */
+/* journal_read_resync(): bytes that hold no readable record. */
 typedef struct JournalSpan {
         size_t offset;
         size_t length;
 } JournalSpan;
 
-/* journal_read_salvage(): a DONE or UNDONE whose INTENT was unreadable. */
+/* journal_read_resync(): a DONE or UNDONE whose INTENT was unreadable. */
 typedef struct JournalOrphan {
         uint32_t seq;
         bool done;
@@ -103,13 +103,13 @@ typedef struct JournalState {
         uint32_t next_seq;
         size_t valid_length;       /* bytes up to the end of the last whole record */
         size_t file_length;
-        bool corrupt;              /* journal_read_salvage(): some span was damaged */
-        size_t corrupt_offset;     /* ... the first one */
+        bool corrupt;              /* salvage: stopped at corruption; resync: some span was damaged */
+        size_t corrupt_offset;     /* ... where (the first one) */
         GVariant *committed_record; /* GUEST of the last committed transaction that had one */
-        GArray *damaged;           /* salvage: JournalSpan, in file order */
-        GArray *orphans;           /* salvage: JournalOrphan */
-        bool torn_tail;            /* salvage: a torn last record was left out */
-        size_t stop_offset;        /* salvage: of the first readable STOP's BEGIN, or SIZE_MAX */
+        GArray *damaged;           /* resync: JournalSpan, in file order */
+        GArray *orphans;           /* resync: JournalOrphan */
+        bool torn_tail;            /* resync: a torn last record was left out */
+        size_t stop_offset;        /* resync: of the first readable STOP's BEGIN, or SIZE_MAX */
 } JournalState;
 
 typedef struct Journal Journal;
@@ -147,15 +147,19 @@ const char *journal_path(const Journal *j);
  * right after it was created), -EBADMSG when it is corrupt, -EINVAL when
  * it is not a regular file (a FIFO is refused without blocking). */
 int journal_read(const char *path, JournalState **ret, BwError *reterr);
-/* The same for recover --force: a bad record is a damaged span, and
- * reading goes on at the next offset that holds a whole record (magic,
- * known type, a length that fits, CRC, a payload in normal form of its
- * type).  Every span is listed in `damaged`; a DONE or UNDONE of an
- * unknown seq is listed in `orphans`; a GUEST or INTENT whose BEGIN was
- * lost opens a transaction of op 0.  A torn last record is left out as
- * journal_open() would cut it.  valid_length is where new records may
- * follow (the torn tail cut); n_txn may be 0. */
+/* The same, but corruption ends the reading instead of failing it: the
+ * state holds every whole record before it, corrupt and corrupt_offset
+ * say where it stopped, and n_txn may be 0 (guest list and show). */
 int journal_read_salvage(const char *path, JournalState **ret, BwError *reterr);
+/* For recover --force only: a bad record is a damaged span, and reading
+ * goes on at the next offset that holds a whole record (magic, known
+ * type, a length that fits, CRC, a payload in normal form of its type).
+ * Every span is listed in `damaged` (corrupt and corrupt_offset name the
+ * first); a DONE or UNDONE of an unknown seq is listed in `orphans`; a
+ * GUEST or INTENT whose BEGIN was lost opens a transaction of op 0.  A
+ * torn last record is left out as journal_open() would cut it:
+ * valid_length is where new records may follow.  n_txn may be 0. */
+int journal_read_resync(const char *path, JournalState **ret, BwError *reterr);
 /* Can the damaged span have held an INTENT that was applied?  false when
  * a readable STOP begins before it (nothing but a stop's records ever
  * follows one: start, attach and detach refuse a guest being stopped), or

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* recover --force: a guest whose journal is damaged.  The salvage reader
+/* recover --force: a guest whose journal is damaged.  The resync reader
  * goes on past every damaged span, so every readable record is trusted
  * and what it lists is undone, one change at a time so each failure is
  * named.  The journal goes only when every readable change was undone and
@@ -262,7 +262,7 @@ static int force_undo_guest(BwManager *m, const char *name, const char *path, co
                 failed->len ? failed->str : "nothing (every readable change was undone)",
                 hidden ? "a damaged span may have held a change that was applied, so what the guest names may still be on the host: " : "no damaged span held a change still applied",
                 hidden ? objects : "", hidden ? "; check them, then remove the journal by hand" : "");
-        log_warning("%s", message);
+        log_notice("%s", message); /* a daemon's log; the caller shows the error itself */
         return error_set(reterr, r < 0 ? r : -EBADMSG, "%s", message);
 }
 
@@ -272,7 +272,7 @@ int manager_recover_force(BwManager *m, const char *name, BwError *reterr) {
         g_autofree char *copy = NULL;
         ForceGuest g = {};
 
-        int r = journal_read_salvage(path, &s, reterr);
+        int r = journal_read_resync(path, &s, reterr);
         if (r >= 0)
                 r = force_guest_find(m, s, path, &g, reterr);
         if (r >= 0 && (g.rec || g.parsed))
