@@ -637,6 +637,31 @@ static void test_recover_force_names_what_failed(void **state) {
         bw_manager_free(m);
 }
 
+/* Two damaged records: reading resumes after each, both spans are named,
+ * and both DONE records lost are harmless (the INTENTs survived). */
+static void test_recover_force_two_spans(void **state) {
+        Fixture *f = *state;
+        BwManager *m = manager_with(f, "fake-files", NULL);
+        BwGuest *g = guest_with(f, "vm", 12, NULL);
+        BwError err = {};
+        g_autofree char *path = journal_of(f, "vm");
+        g_autofree char *log = NULL;
+        assert_int_equal(bw_manager_start(m, g, &err), 0);
+        g_autoptr(GBytes) clean = file_bytes(path);
+        size_t a = flip_record(path, 5), b = flip_record(path, 15);
+        g_autofree char *spans = g_strdup_printf("damaged: offset %zu (%zu bytes), offset %zu (%zu bytes);", a,
+                                                 record_offset(clean, 6) - a, b, record_offset(clean, 16) - b);
+
+        assert_int_equal(force_logged(m, f, "vm", &err, &log), 1);
+        if (!strstr(log, spans))
+                fail_msg("'%s' not in '%s'", spans, log);
+        for (int i = 1; i <= 12; i++)
+                assert_false(marker_exists(f, "vm", i));
+        assert_int_equal(access(path, F_OK), -1);
+        bw_guest_free(g);
+        bw_manager_free(m);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test_setup_teardown(test_recover_refuses_mid_file_corruption, setup, teardown),
@@ -653,6 +678,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_recover_force_lost_guest_record, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_recover_force_committed_record, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_recover_force_names_what_failed, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_recover_force_two_spans, setup, teardown),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
