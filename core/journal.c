@@ -275,8 +275,14 @@ void journal_state_free(JournalState *s) {
                 g_variant_unref(s->guest_record);
         if (s->last_record)
                 g_variant_unref(s->last_record);
+        if (s->committed_record)
+                g_variant_unref(s->committed_record);
         if (s->entries)
                 g_ptr_array_unref(s->entries);
+        if (s->damaged)
+                g_array_unref(s->damaged);
+        if (s->orphans)
+                g_array_unref(s->orphans);
         g_free(s);
 }
 
@@ -336,10 +342,61 @@ static const char *journal_record_type_string(JournalRecord type) {
         return type >= RECORD_BEGIN && type <= RECORD_GUEST ? types[type] : NULL;
 }
 
+/* Resync: a GUEST or INTENT whose BEGIN was lost opens a transaction. */
+static void journal_state_begin_lost(JournalState *s) {
+        g_clear_pointer(&s->last_text, g_free);
+        g_clear_pointer(&s->last_source, g_free);
+        s->last_op = 0;
+        s->n_txn++;
+        s->last_committed = s->last_aborted = false;
+        g_clear_pointer(&s->last_record, g_variant_unref);
+        if (!s->has_committed)
+                journal_state_take_latest(s);
+}
+
+/* Resync: a DONE or UNDONE of a seq whose INTENT was lost. */
+static void journal_state_add_orphan(JournalState *s, uint32_t seq, bool undone) {
+        for (guint i = 0; i < s->orphans->len; i++) {
+                JournalOrphan *o = &g_array_index(s->orphans, JournalOrphan, i);
+                if (o->seq == seq) {
+                        o->done |= !undone;
+                        o->undone |= undone;
+                        return;
+                }
+        }
+        JournalOrphan o = { .seq = seq, .done = !undone, .undone = undone };
+        g_array_append_val(s->orphans, o);
+}
+
+/* A resync reading tolerates what lost records leave behind. */
+static int journal_apply_lost(JournalState *s, JournalRecord type, GVariant *v) {
+        guint32 seq;
+        switch (type) {
+        case RECORD_GUEST:
+        case RECORD_INTENT:
+                journal_state_begin_lost(s);
+                return 0;
+        case RECORD_DONE:
+        case RECORD_UNDONE:
+                g_variant_get_child(v, 0, "u", &seq);
+                journal_state_add_orphan(s, seq, type == RECORD_UNDONE);
+                s->next_seq = MAX(s->next_seq, seq + 1);
+                return 1;
+        default:
+                return -EBADMSG;
+        }
+}
+
 static int journal_apply_record(JournalState *s, JournalRecord type, GVariant *v) {
         guint32 seq, op;
         JournalEntry *e;
 
+        if (s->orphans && ((type == RECORD_GUEST && (s->n_txn == 0 || s->last_record)) ||
+                           (type == RECORD_INTENT && s->n_txn == 0))) {
+                int r = journal_apply_lost(s, type, v);
+                if (r < 0)
+                        return r;
+        }
         switch (type) {
         case RECORD_BEGIN:
                 g_free(s->last_text);
@@ -378,6 +435,8 @@ static int journal_apply_record(JournalState *s, JournalRecord type, GVariant *v
                 g_autoptr(GVariant) undo = NULL;
                 g_variant_get(v, "(u@ay)", &seq, &undo);
                 e = journal_state_find(s, seq);
+                if (!e && s->orphans)
+                        return journal_apply_lost(s, type, v) < 0 ? -EBADMSG : 0;
                 if (!e)
                         return -EBADMSG;
                 e->done = true;
@@ -387,6 +446,8 @@ static int journal_apply_record(JournalState *s, JournalRecord type, GVariant *v
         case RECORD_UNDONE:
                 g_variant_get(v, "(u)", &seq);
                 e = journal_state_find(s, seq);
+                if (!e && s->orphans)
+                        return journal_apply_lost(s, type, v) < 0 ? -EBADMSG : 0;
                 if (!e)
                         return -EBADMSG;
                 e->undone = true;
@@ -397,6 +458,10 @@ static int journal_apply_record(JournalState *s, JournalRecord type, GVariant *v
                         return 0;
                 s->has_committed = true;
                 s->committed_op = s->last_op;
+                if (s->last_record) {
+                        g_clear_pointer(&s->committed_record, g_variant_unref);
+                        s->committed_record = g_variant_ref(s->last_record);
+                }
                 journal_state_take_latest(s);
                 if (s->last_op == JOURNAL_OP_DETACH)
                         journal_state_retire(s);
@@ -413,19 +478,43 @@ static int journal_apply_record(JournalState *s, JournalRecord type, GVariant *v
         return -EBADMSG;
 }
 
-/* Does a whole record with a good CRC start anywhere in [from, len)?  A
- * torn write leaves nothing after it, so one that does is corruption. */
-static bool journal_record_follows(const char *contents, size_t len, size_t from) {
+/* The whole, well-formed record at `off`, or NULL: magic, known type, a
+ * length that fits, the CRC, and a payload in normal form of its type. */
+static GVariant *journal_record_at(const char *contents, size_t len, size_t off, JournalHeader *ret_h) {
+        JournalHeader h;
+        if (len - off < sizeof(h))
+                return NULL;
+        memcpy(&h, contents + off, sizeof(h));
+        const char *type = journal_record_type_string(h.type);
+        if (h.magic != JOURNAL_MAGIC || !type || h.length > JOURNAL_RECORD_MAX ||
+            h.length > len - off - sizeof(h))
+                return NULL;
+        const void *payload = contents + off + sizeof(h);
+        if (journal_crc32(payload, h.length) != h.crc)
+                return NULL;
+        g_autoptr(GBytes) bytes = g_bytes_new(payload, h.length); /* aligned copy */
+        g_autoptr(GVariant) v = g_variant_ref_sink(g_variant_new_from_bytes(G_VARIANT_TYPE(type), bytes, FALSE));
+        if (!g_variant_is_normal_form(v))
+                return NULL;
+        *ret_h = h;
+        return g_steal_pointer(&v);
+}
+
+/* The offset of the next whole record at or after `from`, or `len`. */
+static size_t journal_next_record(const char *contents, size_t len, size_t from) {
         for (size_t p = from; p + sizeof(JournalHeader) <= len; p++) {
                 JournalHeader h;
-                memcpy(&h, contents + p, sizeof(h));
-                if (h.magic != JOURNAL_MAGIC || !journal_record_type_string(h.type) ||
-                    h.length > len - p - sizeof(h))
-                        continue;
-                if (journal_crc32(contents + p + sizeof(h), h.length) == h.crc)
-                        return true;
+                g_autoptr(GVariant) v = journal_record_at(contents, len, p, &h);
+                if (v)
+                        return p;
         }
-        return false;
+        return len;
+}
+
+/* Does a whole record start anywhere in [from, len)?  A torn write leaves
+ * nothing after it, so one that does is corruption. */
+static bool journal_record_follows(const char *contents, size_t len, size_t from) {
+        return journal_next_record(contents, len, from) < len;
 }
 
 /* The bad record at `off`: a torn tail (0) or corruption (-EBADMSG). */
@@ -470,7 +559,60 @@ static int journal_read_fd(const char *path, char **ret, size_t *ret_len, BwErro
         return 0;
 }
 
-static int journal_read_full(const char *path, bool salvage, JournalState **ret, BwError *reterr) {
+/* Reads the record at *off into `s`: 0 when it was whole (*off moves past
+ * it), 1 for a torn tail, -EBADMSG for a bad record (*ret_why NULL: whole
+ * and with a good CRC, yet not what we write). */
+static int journal_read_one(JournalState *s, const char *contents, size_t len, size_t *off,
+                            const char **ret_why) {
+        JournalHeader h;
+        memcpy(&h, contents + *off, sizeof(h));
+        if (h.magic != JOURNAL_MAGIC || !journal_record_type_string(h.type) || h.length > JOURNAL_RECORD_MAX) {
+                *ret_why = "bad record header";
+                return -EBADMSG;
+        }
+        if (h.length > len - *off - sizeof(h) || journal_crc32(contents + *off + sizeof(h), h.length) != h.crc)
+                return journal_classify_bad(contents, len, *off, &h, ret_why) < 0 ? -EBADMSG : 1;
+        g_autoptr(GVariant) v = journal_record_at(contents, len, *off, &h);
+        *ret_why = NULL;
+        if (!v || journal_apply_record(s, h.type, v) < 0)
+                return -EBADMSG;
+        if (h.type == RECORD_INTENT)
+                ((JournalEntry *) s->entries->pdata[s->entries->len - 1])->offset = *off;
+        if (h.type == RECORD_BEGIN && s->last_op == JOURNAL_OP_STOP)
+                s->stop_offset = MIN(s->stop_offset, *off);
+        *off += sizeof(h) + h.length;
+        return 0;
+}
+
+/* Resync: every bad record becomes a damaged span up to the next whole
+ * record; a torn tail ends the reading. */
+static size_t journal_read_past_damage(JournalState *s, const char *contents, size_t len) {
+        size_t off = 0;
+        const char *why = NULL;
+        while (len - off >= sizeof(JournalHeader)) {
+                int r = journal_read_one(s, contents, len, &off, &why);
+                if (r == 0)
+                        continue;
+                if (r > 0)
+                        break;
+                JournalSpan span = { off, journal_next_record(contents, len, off + 1) - off };
+                if (!s->corrupt)
+                        s->corrupt_offset = off;
+                s->corrupt = true;
+                g_array_append_val(s->damaged, span);
+                off += span.length;
+        }
+        s->torn_tail = off < len;
+        return off;
+}
+
+typedef enum JournalReadMode {
+        JOURNAL_READ_STRICT,       /* corruption fails the reading */
+        JOURNAL_READ_SALVAGE,      /* ... ends it */
+        JOURNAL_READ_RESYNC,       /* ... is skipped to the next whole record */
+} JournalReadMode;
+
+static int journal_read_full(const char *path, JournalReadMode mode, JournalState **ret, BwError *reterr) {
         g_autofree char *contents = NULL;
         size_t len = 0;
         int r = journal_read_fd(path, &contents, &len, reterr);
@@ -480,54 +622,78 @@ static int journal_read_full(const char *path, bool salvage, JournalState **ret,
         g_autoptr(JournalState) s = g_new0(JournalState, 1);
         s->entries = g_ptr_array_new_with_free_func((GDestroyNotify) journal_entry_free);
         s->file_length = len;
+        s->stop_offset = SIZE_MAX;
+        if (mode == JOURNAL_READ_RESYNC) {
+                s->damaged = g_array_new(FALSE, FALSE, sizeof(JournalSpan));
+                s->orphans = g_array_new(FALSE, FALSE, sizeof(JournalOrphan));
+                s->valid_length = journal_read_past_damage(s, contents, len);
+                *ret = g_steal_pointer(&s);
+                return 0;
+        }
         size_t off = 0;
         const char *why = NULL;
-        while (len - off >= sizeof(JournalHeader)) {
-                JournalHeader h;
-                memcpy(&h, contents + off, sizeof(h));
-                const char *type = journal_record_type_string(h.type);
-                if (h.magic != JOURNAL_MAGIC || !type || h.length > JOURNAL_RECORD_MAX) {
-                        why = "bad record header";
-                        r = -EBADMSG;
-                        break;
-                }
-                const void *payload = contents + off + sizeof(h);
-                if (h.length > len - off - sizeof(h) || journal_crc32(payload, h.length) != h.crc) {
-                        r = journal_classify_bad(contents, len, off, &h, &why);
-                        break; /* 0: a torn tail, cut by journal_open() */
-                }
-                g_autoptr(GBytes) bytes = g_bytes_new(payload, h.length); /* aligned copy */
-                g_autoptr(GVariant) v = g_variant_ref_sink(
-                        g_variant_new_from_bytes(G_VARIANT_TYPE(type), bytes, FALSE));
-                if (!g_variant_is_normal_form(v) || journal_apply_record(s, h.type, v) < 0) {
-                        /* Whole and with a good CRC, yet not what we write. */
-                        why = NULL;
-                        r = -EBADMSG;
-                        break;
-                }
-                off += sizeof(h) + h.length;
-        }
+        r = 0;
+        while (r == 0 && len - off >= sizeof(JournalHeader))
+                r = journal_read_one(s, contents, len, &off, &why);
         s->valid_length = off;
-        if (r < 0 && !salvage && !why)
-                return error_set(reterr, r, "journal '%s': inconsistent record at offset %zu", path, off);
-        if (r < 0 && !salvage)
-                return error_set(reterr, r, "journal '%s': corrupt record at offset %zu (%s)", path, off, why);
-        if (r < 0) {
+        if (r < 0 && mode == JOURNAL_READ_SALVAGE) {
                 s->corrupt = true;
                 s->corrupt_offset = off;
-        }
-        if (s->n_txn == 0 && !salvage)
+        } else if (r < 0 && !why)
+                return error_set(reterr, r, "journal '%s': inconsistent record at offset %zu", path, off);
+        else if (r < 0)
+                return error_set(reterr, r, "journal '%s': corrupt record at offset %zu (%s)", path, off, why);
+        if (s->n_txn == 0 && mode == JOURNAL_READ_STRICT)
                 return error_set(reterr, -ENODATA, "journal '%s': no transaction recorded", path);
         *ret = g_steal_pointer(&s);
         return 0;
 }
 
+static bool journal_seq_accounted(const JournalState *s, uint32_t seq) {
+        if (journal_state_find((JournalState *) s, seq))
+                return true;
+        for (guint i = 0; i < s->orphans->len; i++) {
+                const JournalOrphan *o = &g_array_index(s->orphans, JournalOrphan, i);
+                if (o->seq == seq)
+                        return o->undone;
+        }
+        return false;
+}
+
+bool journal_span_may_hold_change(const JournalState *s, const JournalSpan *span) {
+        const JournalEntry *after = NULL;
+        if (s->stop_offset < span->offset)
+                return false;
+        for (guint i = 0; i < s->entries->len && !after; i++) {
+                const JournalEntry *e = s->entries->pdata[i];
+                if (e->offset > span->offset)
+                        after = e;
+        }
+        if (!after)
+                return true;
+        for (uint32_t seq = 0; seq < after->seq; seq++)
+                if (!journal_seq_accounted(s, seq))
+                        return true;
+        return false;
+}
+
+bool journal_state_has_applied_orphan(const JournalState *s) {
+        for (guint i = 0; s->orphans && i < s->orphans->len; i++)
+                if (!g_array_index(s->orphans, JournalOrphan, i).undone)
+                        return true;
+        return false;
+}
+
 int journal_read(const char *path, JournalState **ret, BwError *reterr) {
-        return journal_read_full(path, false, ret, reterr);
+        return journal_read_full(path, JOURNAL_READ_STRICT, ret, reterr);
 }
 
 int journal_read_salvage(const char *path, JournalState **ret, BwError *reterr) {
-        return journal_read_full(path, true, ret, reterr);
+        return journal_read_full(path, JOURNAL_READ_SALVAGE, ret, reterr);
+}
+
+int journal_read_resync(const char *path, JournalState **ret, BwError *reterr) {
+        return journal_read_full(path, JOURNAL_READ_RESYNC, ret, reterr);
 }
 
 int journal_keep_copy(const char *path, char **ret_copy, BwError *reterr) {

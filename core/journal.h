@@ -19,7 +19,7 @@
  * described was never started, because records are written before the
  * change.  A bad record followed by more data is corruption: reading
  * refuses it (-EBADMSG, naming the file and the offset) and nothing
- * changes the file. */
+ * changes the file; only recover --force reads past it (resync). */
 #pragma once
 
 #include <glib.h>
@@ -51,7 +51,21 @@ typedef struct JournalEntry {
         bool done;
         bool undone;               /* undone, or retired by a committed detach */
         bool retired;              /* ... by a committed detach (see JournalState) */
+        size_t offset;             /* of its INTENT record */
 } JournalEntry;
+
+/* journal_read_resync(): bytes that hold no readable record. */
+typedef struct JournalSpan {
+        size_t offset;
+        size_t length;
+} JournalSpan;
+
+/* journal_read_resync(): a DONE or UNDONE whose INTENT was unreadable. */
+typedef struct JournalOrphan {
+        uint32_t seq;
+        bool done;
+        bool undone;
+} JournalOrphan;
 
 /* What a journal file says.
  *
@@ -89,8 +103,13 @@ typedef struct JournalState {
         uint32_t next_seq;
         size_t valid_length;       /* bytes up to the end of the last whole record */
         size_t file_length;
-        bool corrupt;              /* journal_read_salvage(): stopped at corruption */
-        size_t corrupt_offset;
+        bool corrupt;              /* salvage: stopped at corruption; resync: some span was damaged */
+        size_t corrupt_offset;     /* ... where (the first one) */
+        GVariant *committed_record; /* GUEST of the last committed transaction that had one */
+        GArray *damaged;           /* resync: JournalSpan, in file order */
+        GArray *orphans;           /* resync: JournalOrphan */
+        bool torn_tail;            /* resync: a torn last record was left out */
+        size_t stop_offset;        /* resync: of the first readable STOP's BEGIN, or SIZE_MAX */
 } JournalState;
 
 typedef struct Journal Journal;
@@ -130,8 +149,25 @@ const char *journal_path(const Journal *j);
 int journal_read(const char *path, JournalState **ret, BwError *reterr);
 /* The same, but corruption ends the reading instead of failing it: the
  * state holds every whole record before it, corrupt and corrupt_offset
- * say where it stopped, and n_txn may be 0. */
+ * say where it stopped, and n_txn may be 0 (guest list and show). */
 int journal_read_salvage(const char *path, JournalState **ret, BwError *reterr);
+/* For recover --force only: a bad record is a damaged span, and reading
+ * goes on at the next offset that holds a whole record (magic, known
+ * type, a length that fits, CRC, a payload in normal form of its type).
+ * Every span is listed in `damaged` (corrupt and corrupt_offset name the
+ * first); a DONE or UNDONE of an unknown seq is listed in `orphans`; a
+ * GUEST or INTENT whose BEGIN was lost opens a transaction of op 0.  A
+ * torn last record is left out as journal_open() would cut it:
+ * valid_length is where new records may follow.  n_txn may be 0. */
+int journal_read_resync(const char *path, JournalState **ret, BwError *reterr);
+/* Can the damaged span have held an INTENT that was applied?  false when
+ * a readable STOP begins before it (nothing but a stop's records ever
+ * follows one: start, attach and detach refuse a guest being stopped), or
+ * a readable INTENT follows it and every seq before that one is a
+ * readable INTENT or an orphan that was undone (seqs grow in file order). */
+bool journal_span_may_hold_change(const JournalState *s, const JournalSpan *span);
+/* An orphan that was not undone: a change applied whose INTENT is lost. */
+bool journal_state_has_applied_orphan(const JournalState *s);
 void journal_state_free(JournalState *s);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(JournalState, journal_state_free)
 

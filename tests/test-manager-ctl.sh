@@ -29,13 +29,14 @@ check "recover skips the locked guest" 0 "guest 'demo': skipped" run recover
 check "recover of the locked guest says busy" 75 "guest 'demo'" run recover demo
 exec 9>&-
 
-# Flip a byte in the payload of record 2 (of BEGIN GUEST INTENT DONE COMMIT).
+# Flip a byte in the payload of record 1 (of BEGIN GUEST INTENT DONE COMMIT):
+# --force then re-parses BEGIN's definition and can undo everything.
 python3 - "$journal" <<'PY'
 import struct, sys
 p = sys.argv[1]
 b = bytearray(open(p, 'rb').read())
 off = 0
-for _ in range(2):
+for _ in range(1):
     off += 16 + struct.unpack_from('<I', b, off + 8)[0]
 b[off + 16] ^= 0x40
 open(p, 'wb').write(b)

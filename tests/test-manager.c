@@ -21,6 +21,7 @@
 
 #include "manager-fixture.h"
 #include "test-util.h"
+#include "util/log.h"
 
 typedef ManagerFixture Fixture;
 
@@ -113,11 +114,11 @@ static void test_recover_refuses_mid_file_corruption(void **state) {
         for (int i = 1; i <= 12; i++)
                 assert_true(marker_exists(f, "vm", i));
 
-        /* Records 0-8 list d1-d3 done and d4 intended. */
+        /* Reading resumes after record 9 (DONE of d4): every change is undone. */
         assert_int_equal(bw_manager_recover_guest(m, "vm", BW_RECOVER_FORCE, &err), 1);
         for (int i = 1; i <= 12; i++)
-                if (marker_exists(f, "vm", i) != (i > 4))
-                        fail_msg("after --force, marker d%d %s", i, i > 4 ? "was removed" : "is still there");
+                if (marker_exists(f, "vm", i))
+                        fail_msg("after --force, marker d%d is still there", i);
         assert_int_equal(access(path, F_OK), -1);
         g_autofree char *gdir = g_build_filename(f->state, "guests", NULL);
         g_autoptr(GDir) d = g_dir_open(gdir, 0, NULL);
@@ -422,6 +423,189 @@ static void test_start_refuses_foreign_cgroups(void **state) {
         bw_manager_free(m);
 }
 
+/* Runs recover --force of `name` with its log (notice and up, on stderr)
+ * in `*ret_log`. */
+static int force_logged(BwManager *m, Fixture *f, const char *name, BwError *err, char **ret_log) {
+        g_autofree char *log = g_build_filename(f->dir, "force.log", NULL);
+        int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+        int saved = dup(STDERR_FILENO);
+        assert_true(fd >= 0 && saved >= 0);
+        int level = log_get_max_level();
+        fflush(stderr);
+        dup2(fd, STDERR_FILENO);
+        log_set_max_level(BW_LOG_NOTICE);
+        int r = bw_manager_recover_guest(m, name, BW_RECOVER_FORCE, err);
+        log_set_max_level(level);
+        fflush(stderr);
+        dup2(saved, STDERR_FILENO);
+        close(saved);
+        close(fd);
+        assert_true(g_file_get_contents(log, ret_log, NULL, NULL));
+        return r;
+}
+
+/* What rule 3 of recover --force keeps for a flipped record of the
+ * 27-record journal (BEGIN GUEST 12x(INTENT DONE) COMMIT): a lost INTENT
+ * leaves its DONE an orphan still applied, and nothing readable follows
+ * the last DONE to prove it held no change. */
+static bool force_keeps_journal(unsigned index) {
+        return (index >= 2 && index <= 24 && index % 2 == 0) || index == 25;
+}
+
+/* One flipped record: every change whose INTENT survived is undone, the
+ * damaged span is named, the journal is removed or kept per rule 3. */
+static void force_one_record(Fixture *f, BwManager *m, unsigned index) {
+        g_autofree char *name = g_strdup_printf("f%u", index);
+        g_autofree char *path = journal_of(f, name);
+        g_autofree char *log = NULL;
+        BwGuest *g = guest_with(f, name, 12, NULL);
+        BwError err = {};
+        assert_int_equal(bw_manager_start(m, g, &err), 0);
+        g_autoptr(GBytes) clean = file_bytes(path);
+        assert_int_equal(count_records(clean), 27);
+        size_t off = flip_record(path, index);
+        size_t end = index + 1 < 27 ? record_offset(clean, index + 1) : g_bytes_get_size(clean);
+        unsigned lost = index >= 2 && index % 2 == 0 && index <= 24 ? (index - 2) / 2 + 1 : 0;
+
+        int r = force_logged(m, f, name, &err, &log);
+        bool kept = access(path, F_OK) == 0;
+        if (r != (force_keeps_journal(index) ? -EBADMSG : 1) || kept != force_keeps_journal(index))
+                fail_msg("record %u: --force returned %d, journal %s: %s", index, r, kept ? "kept" : "removed",
+                         r < 0 ? err.message : log);
+        for (unsigned i = 1; i <= 12; i++)
+                if (marker_exists(f, name, (int) i) != (i == lost))
+                        fail_msg("record %u: marker d%u %s", index, i, i == lost ? "was removed" : "is still there");
+        g_autofree char *span = g_strdup_printf("damaged: offset %zu (%zu bytes)", off, end - off);
+        const char *said = r < 0 ? err.message : log;
+        if (index < 26 && !strstr(said, span))
+                fail_msg("record %u: '%s' not in '%s'", index, span, said);
+        if (kept && !strstr(said, "may still be on the host"))
+                fail_msg("record %u: kept without saying what may be left: %s", index, said);
+        g_autofree char *orphan = g_strdup_printf("change seq %u applied (DONE read), whose INTENT records are lost",
+                                                  lost - 1);
+        if (lost && !strstr(said, orphan))
+                fail_msg("record %u: '%s' not in '%s'", index, orphan, said);
+        bw_guest_free(g);
+}
+
+/* Every record of a 27-record journal flipped in turn (the last one is a
+ * torn tail, which plain recover already cuts). */
+static void test_recover_force_each_record(void **state) {
+        Fixture *f = *state;
+        BwManager *m = manager_with(f, "fake-files", NULL);
+        for (unsigned index = 0; index < 27; index++)
+                force_one_record(f, m, index);
+        bw_manager_free(m);
+}
+
+/* A flipped GUEST record: the definition in BEGIN is parsed again, the log
+ * says so, and every change is undone on the guest's default cgroup. */
+static void test_recover_force_lost_guest_record(void **state) {
+        Fixture *f = *state;
+        BwManager *m = manager_with(f, "fake-files", NULL);
+        BwGuest *g = guest_with(f, "vm", 3, NULL);
+        BwError err = {};
+        g_autofree char *path = journal_of(f, "vm");
+        g_autofree char *log = NULL;
+        assert_int_equal(bw_manager_start(m, g, &err), 0);
+        flip_record(path, 1);
+
+        assert_int_equal(force_logged(m, f, "vm", &err, &log), 1);
+        assert_non_null(strstr(log, "parsed again without host lookups"));
+        g_autofree char *root = g_strdup_printf("configured root '%s'", f->cgroot);
+        assert_non_null(strstr(log, root));
+        for (int i = 1; i <= 3; i++)
+                assert_false(marker_exists(f, "vm", i));
+        assert_int_equal(access(path, F_OK), -1);
+        bw_guest_free(g);
+        bw_manager_free(m);
+}
+
+/* A lost GUEST record of a stop after a committed start: the start's
+ * record is used. */
+static void test_recover_force_committed_record(void **state) {
+        Fixture *f = *state;
+        BwManager *m = manager_with(f, "fake-files", "fail-undo=vm-d2\n");
+        BwGuest *g = guest_with(f, "vm", 3, NULL);
+        BwError err = {};
+        g_autofree char *path = journal_of(f, "vm");
+        g_autofree char *log = NULL;
+        assert_int_equal(bw_manager_start(m, g, &err), 0);
+        /* The stop fails on d2: BEGIN GUEST UNDONE(d3) UNDONE(d1) follow. */
+        assert_int_equal(bw_manager_stop(m, "vm", &err), -EIO);
+        g_autoptr(GBytes) b = file_bytes(path);
+        assert_int_equal(count_records(b), 9 + 4);
+        flip_record(path, 10);
+        bw_manager_free(m);
+        m = manager_with(f, "fake-files", NULL);
+
+        assert_int_equal(force_logged(m, f, "vm", &err, &log), 1);
+        assert_non_null(strstr(log, "the record of the last committed transaction was used"));
+        for (int i = 1; i <= 3; i++)
+                assert_false(marker_exists(f, "vm", i));
+        assert_int_equal(access(path, F_OK), -1);
+        bw_guest_free(g);
+        bw_manager_free(m);
+}
+
+/* A change whose undo fails is named with its plugin's message, next to
+ * the damaged span; the journal stays, and a second --force after the
+ * cause is gone finishes from the UNDONE records the first one wrote. */
+static void test_recover_force_names_what_failed(void **state) {
+        Fixture *f = *state;
+        BwManager *m = manager_with(f, "fake-files", "fail-undo=vm-d2\n");
+        BwGuest *g = guest_with(f, "vm", 4, NULL);
+        BwError err = {};
+        g_autofree char *path = journal_of(f, "vm");
+        g_autofree char *log = NULL;
+        assert_int_equal(bw_manager_start(m, g, &err), 0);
+        size_t off = flip_record(path, 3);
+
+        assert_int_equal(force_logged(m, f, "vm", &err, &log), -EIO);
+        g_autofree char *obj = g_strdup_printf("could not undo: touch '%s/vm-d2' (plugin 'fake-files'): ", f->markers);
+        g_autofree char *span = g_strdup_printf("damaged: offset %zu (", off);
+        assert_non_null(strstr(err.message, obj));
+        assert_non_null(strstr(err.message, span));
+        if (!strstr(log, obj)) fail_msg("log: %s", log);
+        assert_int_equal(access(path, F_OK), 0);
+        for (int i = 1; i <= 4; i++)
+                assert_true(marker_exists(f, "vm", i) == (i == 2));
+        bw_manager_free(m);
+
+        m = manager_with(f, "fake-files", NULL);
+        g_clear_pointer(&log, g_free);
+        assert_int_equal(force_logged(m, f, "vm", &err, &log), 1);
+        assert_false(marker_exists(f, "vm", 2));
+        assert_int_equal(access(path, F_OK), -1);
+        bw_guest_free(g);
+        bw_manager_free(m);
+}
+
+/* Two damaged records: reading resumes after each, both spans are named,
+ * and both DONE records lost are harmless (the INTENTs survived). */
+static void test_recover_force_two_spans(void **state) {
+        Fixture *f = *state;
+        BwManager *m = manager_with(f, "fake-files", NULL);
+        BwGuest *g = guest_with(f, "vm", 12, NULL);
+        BwError err = {};
+        g_autofree char *path = journal_of(f, "vm");
+        g_autofree char *log = NULL;
+        assert_int_equal(bw_manager_start(m, g, &err), 0);
+        g_autoptr(GBytes) clean = file_bytes(path);
+        size_t a = flip_record(path, 5), b = flip_record(path, 15);
+        g_autofree char *spans = g_strdup_printf("damaged: offset %zu (%zu bytes), offset %zu (%zu bytes);", a,
+                                                 record_offset(clean, 6) - a, b, record_offset(clean, 16) - b);
+
+        assert_int_equal(force_logged(m, f, "vm", &err, &log), 1);
+        if (!strstr(log, spans))
+                fail_msg("'%s' not in '%s'", spans, log);
+        for (int i = 1; i <= 12; i++)
+                assert_false(marker_exists(f, "vm", i));
+        assert_int_equal(access(path, F_OK), -1);
+        bw_guest_free(g);
+        bw_manager_free(m);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test_setup_teardown(test_recover_refuses_mid_file_corruption, setup, teardown),
@@ -434,6 +618,11 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_guest_lock_excludes, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_guest_names, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_start_refuses_foreign_cgroups, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_recover_force_each_record, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_recover_force_lost_guest_record, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_recover_force_committed_record, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_recover_force_names_what_failed, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_recover_force_two_spans, setup, teardown),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
