@@ -456,9 +456,9 @@ static bool force_keeps_journal(unsigned index) {
  * damaged span is named, the journal is removed or kept per rule 3. */
 static void force_one_record(Fixture *f, BwManager *m, unsigned index) {
         g_autofree char *name = g_strdup_printf("f%u", index);
-        g_autofree char *path = journal_of(f, name);
+        g_autofree char *path = manager_fixture_journal(f, name);
         g_autofree char *log = NULL;
-        BwGuest *g = guest_with(f, name, 12, NULL);
+        BwGuest *g = manager_fixture_guest(f, name, 12, NULL);
         BwError err = {};
         assert_int_equal(bw_manager_start(m, g, &err), 0);
         g_autoptr(GBytes) clean = file_bytes(path);
@@ -492,7 +492,7 @@ static void force_one_record(Fixture *f, BwManager *m, unsigned index) {
  * torn tail, which plain recover already cuts). */
 static void test_recover_force_each_record(void **state) {
         Fixture *f = *state;
-        BwManager *m = manager_with(f, "fake-files", NULL);
+        BwManager *m = manager_fixture_manager(f, "fake-files", NULL);
         for (unsigned index = 0; index < 27; index++)
                 force_one_record(f, m, index);
         bw_manager_free(m);
@@ -502,10 +502,10 @@ static void test_recover_force_each_record(void **state) {
  * says so, and every change is undone on the guest's default cgroup. */
 static void test_recover_force_lost_guest_record(void **state) {
         Fixture *f = *state;
-        BwManager *m = manager_with(f, "fake-files", NULL);
-        BwGuest *g = guest_with(f, "vm", 3, NULL);
+        BwManager *m = manager_fixture_manager(f, "fake-files", NULL);
+        BwGuest *g = manager_fixture_guest(f, "vm", 3, NULL);
         BwError err = {};
-        g_autofree char *path = journal_of(f, "vm");
+        g_autofree char *path = manager_fixture_journal(f, "vm");
         g_autofree char *log = NULL;
         assert_int_equal(bw_manager_start(m, g, &err), 0);
         flip_record(path, 1);
@@ -525,10 +525,10 @@ static void test_recover_force_lost_guest_record(void **state) {
  * record is used. */
 static void test_recover_force_committed_record(void **state) {
         Fixture *f = *state;
-        BwManager *m = manager_with(f, "fake-files", "fail-undo=vm-d2\n");
-        BwGuest *g = guest_with(f, "vm", 3, NULL);
+        BwManager *m = manager_fixture_manager(f, "fake-files", "fail-undo=vm-d2\n");
+        BwGuest *g = manager_fixture_guest(f, "vm", 3, NULL);
         BwError err = {};
-        g_autofree char *path = journal_of(f, "vm");
+        g_autofree char *path = manager_fixture_journal(f, "vm");
         g_autofree char *log = NULL;
         assert_int_equal(bw_manager_start(m, g, &err), 0);
         /* The stop fails on d2: BEGIN GUEST UNDONE(d3) UNDONE(d1) follow. */
@@ -537,7 +537,7 @@ static void test_recover_force_committed_record(void **state) {
         assert_int_equal(count_records(b), 9 + 4);
         flip_record(path, 10);
         bw_manager_free(m);
-        m = manager_with(f, "fake-files", NULL);
+        m = manager_fixture_manager(f, "fake-files", NULL);
 
         assert_int_equal(force_logged(m, f, "vm", &err, &log), 1);
         assert_non_null(strstr(log, "the record of the last committed transaction was used"));
@@ -553,10 +553,10 @@ static void test_recover_force_committed_record(void **state) {
  * cause is gone finishes from the UNDONE records the first one wrote. */
 static void test_recover_force_names_what_failed(void **state) {
         Fixture *f = *state;
-        BwManager *m = manager_with(f, "fake-files", "fail-undo=vm-d2\n");
-        BwGuest *g = guest_with(f, "vm", 4, NULL);
+        BwManager *m = manager_fixture_manager(f, "fake-files", "fail-undo=vm-d2\n");
+        BwGuest *g = manager_fixture_guest(f, "vm", 4, NULL);
         BwError err = {};
-        g_autofree char *path = journal_of(f, "vm");
+        g_autofree char *path = manager_fixture_journal(f, "vm");
         g_autofree char *log = NULL;
         assert_int_equal(bw_manager_start(m, g, &err), 0);
         size_t off = flip_record(path, 3);
@@ -572,7 +572,7 @@ static void test_recover_force_names_what_failed(void **state) {
                 assert_true(marker_exists(f, "vm", i) == (i == 2));
         bw_manager_free(m);
 
-        m = manager_with(f, "fake-files", NULL);
+        m = manager_fixture_manager(f, "fake-files", NULL);
         g_clear_pointer(&log, g_free);
         assert_int_equal(force_logged(m, f, "vm", &err, &log), 1);
         assert_false(marker_exists(f, "vm", 2));
@@ -585,10 +585,10 @@ static void test_recover_force_names_what_failed(void **state) {
  * and both DONE records lost are harmless (the INTENTs survived). */
 static void test_recover_force_two_spans(void **state) {
         Fixture *f = *state;
-        BwManager *m = manager_with(f, "fake-files", NULL);
-        BwGuest *g = guest_with(f, "vm", 12, NULL);
+        BwManager *m = manager_fixture_manager(f, "fake-files", NULL);
+        BwGuest *g = manager_fixture_guest(f, "vm", 12, NULL);
         BwError err = {};
-        g_autofree char *path = journal_of(f, "vm");
+        g_autofree char *path = manager_fixture_journal(f, "vm");
         g_autofree char *log = NULL;
         assert_int_equal(bw_manager_start(m, g, &err), 0);
         g_autoptr(GBytes) clean = file_bytes(path);
