@@ -268,12 +268,17 @@ BW_PUBLIC int bw_manager_plugins_to_json(const BwManager *manager, char **ret_js
 enum {
         /* Recover a guest whose journal is damaged (what a plain recover
          * refuses with -EBADMSG; a sound journal is recovered as without
-         * the flag): undo every change the whole records before the damage
-         * list, say what could not be undone and that the records after the
-         * damage were unreadable, keep a copy <name>.journal.corrupt-<time>
-         * of the damaged file, and remove the journal only when everything
-         * readable was undone.  Refused (-EBUSY) while the recorded cgroup
-         * holds a process. */
+         * the flag): keep a copy <name>.journal.corrupt-<time> of the
+         * damaged file, read past each damaged span (the next record whose
+         * magic, length, CRC and form check out), undo every change the
+         * readable records list (the guest from its last readable record,
+         * else its definition re-read), and say every damaged span and
+         * every change that could not be undone.  The journal is removed
+         * only when everything readable was undone and no damaged span can
+         * have held a change still in place; otherwise the call fails
+         * (-EBADMSG or the first undo error) naming what may still be on
+         * the host.  Refused (-EBUSY) while the recorded cgroup holds a
+         * process. */
         BW_RECOVER_FORCE = 1u << 0,
 };
 /* Recovers one guest: 1 when a transaction (or with BW_RECOVER_FORCE, the
