@@ -10,7 +10,6 @@
 #include <glib.h>
 
 #include "lockd/client.h"
-#include "lockd/protocol.h"
 #include "util/log.h"
 #include "path-lock.h"
 
@@ -34,7 +33,7 @@ static int lockd_locker_acquire(PathLocker *locker, const char *const *paths, si
         for (size_t i = 0; ret_infos && i < n; i++) {
                 const BwLockdPathInfo *pi = i < bw_lockd_handle_n_paths(h) ? bw_lockd_handle_path_info(h, i) : NULL;
                 ret_infos[i] = (PathLockInfo) {
-                        .existed = pi && !(pi->flags & LOCKD_PATH_MISSING),
+                        .existed = pi && bw_lockd_path_info_existed(pi),
                         .dev = pi ? pi->dev : 0,
                         .ino = pi ? pi->ino : 0,
                 };

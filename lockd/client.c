@@ -582,6 +582,10 @@ int bw_lockd_handle_check(BwLockdHandle *handle) {
         return lost ? -ECONNRESET : 0;
 }
 
+bool bw_lockd_path_info_existed(const BwLockdPathInfo *info) {
+        return !(info->flags & LOCKD_PATH_MISSING);
+}
+
 size_t bw_lockd_handle_n_paths(const BwLockdHandle *handle) {
         return handle ? handle->n : 0;
 }

@@ -77,6 +77,9 @@ typedef struct BwLockdPathInfo {
         uint32_t flags;            /* LOCKD_PATH_* (lockd/protocol.h) */
 } BwLockdPathInfo;
 
+/* False when the path did not exist when it was locked (locked by name). */
+bool bw_lockd_path_info_existed(const BwLockdPathInfo *info);
+
 size_t bw_lockd_handle_n_paths(const BwLockdHandle *handle);
 const BwLockdPathInfo *bw_lockd_handle_path_info(const BwLockdHandle *handle, size_t index);
 
