@@ -10,82 +10,27 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <sys/statfs.h>
 #include <unistd.h>
-
-#include <linux/magic.h>
 
 #include <glib.h>
 
 #include <bulwark/bulwark.h>
 
+#include "cgroup-bpf/cgtest.h"
 #include "test-util.h"
 
-typedef struct Fixture {
-        char *scratch;
-        char *top;                 /* our child of the cgroup2 root: the manager's cgroup root */
-        char *plugin_dir;
-} Fixture;
+typedef CgFixture Fixture;     /* cgroup: the manager's cgroup root */
 
 static char *arg_cg2;
 
-static bool is_cgroup2(const char *path) {
-        struct statfs sfs;
-        return statfs(path, &sfs) == 0 && (unsigned long) sfs.f_type == CGROUP2_SUPER_MAGIC;
-}
-
-/* Kills what is left and removes the tree, leaves first. */
-static void cgroup_remove_tree(const char *path) {
-        g_autofree char *kill_file = g_build_filename(path, "cgroup.kill", NULL);
-        g_autoptr(GDir) d = g_dir_open(path, 0, NULL);
-        int fd = open(kill_file, O_WRONLY | O_CLOEXEC);
-        if (fd >= 0) {
-                (void) !write(fd, "1", 1);
-                close(fd);
-        }
-        for (const char *e; d && (e = g_dir_read_name(d));) {
-                g_autofree char *child = g_build_filename(path, e, NULL);
-                if (g_file_test(child, G_FILE_TEST_IS_DIR))
-                        cgroup_remove_tree(child);
-        }
-        for (int i = 0; i < 1000 && rmdir(path) < 0 && errno == EBUSY; i++)
-                g_usleep(1000); /* killed processes leave the cgroup asynchronously */
-}
-
 static int setup(void **state) {
-        Fixture *f = calloc(1, sizeof(*f));
-        f->scratch = test_scratch_new("mgrforce");
-        f->top = g_strdup_printf("%s/bulwark-test-force-%d", arg_cg2, (int) getpid());
-        assert_int_equal(mkdir(f->top, 0755), 0);
-        f->plugin_dir = test_builddir_path("plugins/cgroup-bpf/.libs");
-        *state = f;
+        *state = cgtest_fixture_new(arg_cg2, "mgrforce");
         return 0;
 }
 
 static int teardown(void **state) {
-        Fixture *f = *state;
-        cgroup_remove_tree(f->top);
-        test_scratch_remove(f->scratch);
-        g_free(f->top);
-        free(f->plugin_dir);
-        free(f->scratch);
-        free(f);
+        cgtest_fixture_free(*state);
         return 0;
-}
-
-static BwManager *manager_new(Fixture *f) {
-        g_autofree char *rules = test_srcdir_path("policy/devices/default.rules");
-        g_autofree char *state = g_build_filename(f->scratch, "state", NULL);
-        g_autofree char *conf = g_strdup_printf("[plugin:cgroup-bpf]\ndefault-rules=%s\n", rules);
-        g_autofree char *conf_path = test_write_file(f->scratch, "bulwark.conf", conf, -1);
-        BwOptions o = { .config_path = conf_path, .plugin_dir = f->plugin_dir, .plugins = "cgroup-bpf",
-                        .state_dir = state, .cgroup_root = f->top };
-        BwManager *m = NULL;
-        BwError err = {};
-        if (bw_manager_new(&o, &m, &err) < 0)
-                fail_msg("bw_manager_new: %s", err.message);
-        return m;
 }
 
 /* Flips the first payload byte of record 1, the GUEST record. */
@@ -106,10 +51,10 @@ static void flip_guest_record(const char *path) {
  * recover refuses, --force leaves neither cgroup nor journal behind. */
 static void test_force_lost_guest_record_removes_cgroup(void **state) {
         Fixture *f = *state;
-        BwManager *m = manager_new(f);
+        BwManager *m = cgtest_manager(f, "cgroup-bpf", "state", f->cgroup, NULL);
         g_autofree char *img = test_write_file(f->scratch, "hx.img", "raw image", -1);
         g_autofree char *text = g_strdup_printf("[guest]\nname=hx\nuser=0\ngroup=0\n[disk:root]\npath=%s\n", img);
-        g_autofree char *cgroup = g_build_filename(f->top, "bulwark", "hx", NULL);
+        g_autofree char *cgroup = g_build_filename(f->cgroup, "bulwark", "hx", NULL);
         g_autofree char *journal = g_build_filename(f->scratch, "state", "guests", "hx.journal", NULL);
         BwGuest *g = NULL;
         BwError err = {};
@@ -129,36 +74,9 @@ static void test_force_lost_guest_record_removes_cgroup(void **state) {
         bw_manager_free(m);
 }
 
-static void require_cgroup_bpf(void) {
-        g_autofree char *plugins = test_builddir_path("plugins/cgroup-bpf/.libs");
-        char *scratch = test_scratch_new("mgrforce-probe");
-        BwOptions o = { .config_path = "/dev/null", .plugin_dir = plugins, .plugins = "cgroup-bpf",
-                        .state_dir = scratch, .cgroup_root = arg_cg2 };
-        BwManager *m = NULL;
-        BwPluginInfo info = { .probe_result = -ENOENT, .probe_reason = "the plugin did not load" };
-        BwError err = {};
-        char reason[BW_ERROR_MESSAGE_MAX];
-        if (bw_manager_new(&o, &m, &err) == 0)
-                bw_manager_plugin_info(m, 0, &info);
-        snprintf(reason, sizeof(reason), "%s", m ? info.probe_reason : err.message);
-        bw_manager_free(m);
-        test_scratch_remove(scratch);
-        free(scratch);
-        if (info.probe_result < 0)
-                test_skip_all("cgroup-bpf unusable here: %s", reason);
-}
-
 int main(void) {
-        test_require_root();
-        if (is_cgroup2("/sys/fs/cgroup"))
-                arg_cg2 = "/sys/fs/cgroup";
-        else if (is_cgroup2("/sys/fs/cgroup/unified"))
-                arg_cg2 = "/sys/fs/cgroup/unified";
-        else
-                test_skip_all("no cgroup2 hierarchy");
-        if (access(arg_cg2, W_OK) < 0)
-                test_skip_all("cgroup2 root '%s' is not writable", arg_cg2);
-        require_cgroup_bpf();
+        arg_cg2 = cgtest_require();
+        cgtest_require_plugin(arg_cg2);
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test_setup_teardown(test_force_lost_guest_record_removes_cgroup, setup, teardown),
         };
