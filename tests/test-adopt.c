@@ -23,6 +23,7 @@
 
 #include <bulwark/bulwark.h>
 
+#include "journal-damage.h"
 #include "manager-fixture.h"
 #include "test-util.h"
 
@@ -304,27 +305,12 @@ static void test_adopt_busy_is_skipped(void **state) {
         bw_manager_free(m);
 }
 
-/* Flips a byte in the payload of the journal's second record (BEGIN is
- * the first): a bad record followed by more data. */
-static void corrupt_second_record(const char *path) {
-        int fd = open(path, O_RDWR | O_CLOEXEC);
-        uint32_t len;
-        uint8_t c;
-        assert_true(fd >= 0);
-        assert_int_equal(pread(fd, &len, 4, 8), 4);
-        off_t at = 16 + (off_t) len + 16;
-        assert_int_equal(pread(fd, &c, 1, at), 1);
-        c ^= 0x40;
-        assert_int_equal(pwrite(fd, &c, 1, at), 1);
-        close(fd);
-}
-
 static void test_adopt_corrupt_is_reported(void **state) {
         Fixture *f = *state;
         const char *const names[] = { "vm-bad", NULL };
         first_daemon_starts(f, names, 2);
         g_autofree char *journal = manager_fixture_journal(f->mf, "vm-bad");
-        corrupt_second_record(journal);
+        journal_flip_record(journal, 1); /* the GUEST record: more records follow it */
         g_autofree char *before = file_text(journal);
 
         BwManager *m = daemon_with(f, NULL, NULL);

@@ -18,6 +18,7 @@
 #include "guest.h"
 #include "json.h"
 #include "plan.h"
+#include "journal-damage.h"
 #include "manager-fixture.h"
 #include "test-util.h"
 #include "util/json-writer.h"
@@ -841,23 +842,6 @@ static void test_bw_guest_state_to_json_partly_undone(void **state) {
         state_dir_close(&sd);
 }
 
-/* Flips a payload byte of record `index` of a journal (more records follow). */
-static void flip_record(const char *path, unsigned index) {
-        int fd = open(path, O_RDWR | O_CLOEXEC);
-        off_t off = 0;
-        uint32_t len;
-        uint8_t c;
-        assert_true(fd >= 0);
-        for (unsigned i = 0; i < index; i++) {
-                assert_int_equal(pread(fd, &len, 4, off + 8), 4);
-                off += 16 + (off_t) len;
-        }
-        assert_int_equal(pread(fd, &c, 1, off + 16), 1);
-        c ^= 0x40;
-        assert_int_equal(pwrite(fd, &c, 1, off + 16), 1);
-        close(fd);
-}
-
 /* A damaged journal: "corrupt", with what the whole records before the
  * damage say (the record of the guest, no change). */
 static void test_bw_guest_state_to_json_corrupt(void **state) {
@@ -867,7 +851,7 @@ static void test_bw_guest_state_to_json_corrupt(void **state) {
         state_dir_open(&sd, NULL);
         state_dir_start(&sd, "vm", 2);
         g_autofree char *journal = g_build_filename(sd.mf->state, "guests", "vm.journal", NULL);
-        flip_record(journal, 2); /* BEGIN, GUEST, then the first INTENT */
+        journal_flip_record(journal, 2); /* BEGIN, GUEST, then the first INTENT */
         g_autoptr(Jv) v = guest_state_json(&sd, "vm", &gs);
 
         assert_string_equal(jv_string(v, "status"), "corrupt");

@@ -17,6 +17,7 @@
 #include <bulwark/bulwark.h>
 
 #include "cgroup-bpf/cgtest.h"
+#include "journal-damage.h"
 #include "test-util.h"
 
 typedef CgFixture Fixture;     /* cgroup: the manager's cgroup root */
@@ -33,20 +34,6 @@ static int teardown(void **state) {
         return 0;
 }
 
-/* Flips the first payload byte of record 1, the GUEST record. */
-static void flip_guest_record(const char *path) {
-        int fd = open(path, O_RDWR | O_CLOEXEC);
-        uint32_t len;
-        uint8_t c;
-        assert_true(fd >= 0);
-        assert_int_equal(pread(fd, &len, 4, 8), 4);
-        off_t at = 16 + (off_t) len + 16;
-        assert_int_equal(pread(fd, &c, 1, at), 1);
-        c ^= 0xff;
-        assert_int_equal(pwrite(fd, &c, 1, at), 1);
-        close(fd);
-}
-
 /* The reproduction of issue 14: start, damage the GUEST record, plain
  * recover refuses, --force leaves neither cgroup nor journal behind. */
 static void test_force_lost_guest_record_removes_cgroup(void **state) {
@@ -61,7 +48,7 @@ static void test_force_lost_guest_record_removes_cgroup(void **state) {
         assert_int_equal(bw_guest_load_data(text, strlen(text), "hx", &g, &err), 0);
         assert_int_equal(bw_manager_start(m, g, &err), 0);
         assert_true(g_file_test(cgroup, G_FILE_TEST_IS_DIR));
-        flip_guest_record(journal);
+        journal_flip_record(journal, 1); /* the GUEST record */
 
         assert_int_equal(bw_manager_recover(m, &err), -EBADMSG);
         assert_true(g_file_test(cgroup, G_FILE_TEST_IS_DIR));

@@ -19,6 +19,7 @@
 
 #include <bulwark/bulwark.h>
 
+#include "journal-damage.h"
 #include "manager-fixture.h"
 #include "test-util.h"
 #include "util/log.h"
@@ -43,43 +44,6 @@ static GBytes *file_bytes(const char *path) {
         return g_bytes_new(data, len);
 }
 
-/* Offset of record `index` (0-based) of a journal file. */
-static size_t record_offset(GBytes *bytes, unsigned index) {
-        gsize len = 0;
-        const uint8_t *p = g_bytes_get_data(bytes, &len);
-        size_t off = 0;
-        for (unsigned i = 0; i < index; i++) {
-                uint32_t n;
-                assert_true(off + 16 <= len);
-                memcpy(&n, p + off + 8, 4);
-                off += 16 + n;
-        }
-        return off;
-}
-
-static unsigned count_records(GBytes *bytes) {
-        gsize len = 0;
-        unsigned n = 0;
-        g_bytes_get_data(bytes, &len);
-        while (record_offset(bytes, n) < len)
-                n++;
-        return n;
-}
-
-/* Flips one payload byte of record `index`; returns the record's offset. */
-static size_t flip_record(const char *path, unsigned index) {
-        g_autoptr(GBytes) b = file_bytes(path);
-        size_t off = record_offset(b, index);
-        int fd = open(path, O_RDWR | O_CLOEXEC);
-        uint8_t c;
-        assert_true(fd >= 0);
-        assert_int_equal(pread(fd, &c, 1, (off_t) off + 16), 1);
-        c ^= 0x40;
-        assert_int_equal(pwrite(fd, &c, 1, (off_t) off + 16), 1);
-        close(fd);
-        return off;
-}
-
 static bool marker_exists(Fixture *f, const char *name, int i) {
         g_autofree char *m = g_strdup_printf("%s/%s-d%d", f->markers, name, i);
         return access(m, F_OK) == 0;
@@ -98,9 +62,8 @@ static void test_recover_refuses_mid_file_corruption(void **state) {
         assert_int_equal(bw_manager_start(m, g, &err), 0);
         /* --force never tears down a guest whose journal is sound. */
         assert_int_equal(bw_manager_recover_guest(m, "vm", BW_RECOVER_FORCE, &err), 0);
-        g_autoptr(GBytes) clean = file_bytes(path);
-        assert_int_equal(count_records(clean), 27); /* BEGIN GUEST 12x(INTENT DONE) COMMIT */
-        size_t off = flip_record(path, 9);
+        assert_int_equal(journal_record_count(path), 27); /* BEGIN GUEST 12x(INTENT DONE) COMMIT */
+        size_t off = journal_flip_record(path, 9);
         g_autoptr(GBytes) damaged = file_bytes(path);
         g_autofree char *where = g_strdup_printf("vm.journal': corrupt record at offset %zu", off);
 
@@ -146,8 +109,7 @@ static void test_recover_refuses_bad_length_mid_file(void **state) {
         g_autofree char *path = manager_fixture_journal(f, "vm");
 
         assert_int_equal(bw_manager_start(m, g, &err), 0);
-        g_autoptr(GBytes) b = file_bytes(path);
-        size_t off = record_offset(b, 5);
+        size_t off = journal_record_offset(path, 5);
         uint32_t huge = 0x00ffffffu;
         int fd = open(path, O_RDWR | O_CLOEXEC);
         assert_true(fd >= 0);
@@ -176,8 +138,7 @@ static void test_recover_cuts_torn_last_record(void **state) {
         g_autofree char *path = manager_fixture_journal(f, "vm");
 
         assert_int_equal(bw_manager_start(m, g, &err), 0);
-        g_autoptr(GBytes) b = file_bytes(path);
-        flip_record(path, count_records(b) - 1);
+        journal_flip_record(path, journal_record_count(path) - 1);
         assert_int_equal(bw_manager_recover(m, &err), 1);
         for (int i = 1; i <= 3; i++)
                 assert_false(marker_exists(f, "vm", i));
@@ -462,9 +423,9 @@ static void force_one_record(Fixture *f, BwManager *m, unsigned index) {
         BwError err = {};
         assert_int_equal(bw_manager_start(m, g, &err), 0);
         g_autoptr(GBytes) clean = file_bytes(path);
-        assert_int_equal(count_records(clean), 27);
-        size_t off = flip_record(path, index);
-        size_t end = index + 1 < 27 ? record_offset(clean, index + 1) : g_bytes_get_size(clean);
+        assert_int_equal(journal_record_count(path), 27);
+        size_t off = journal_flip_record(path, index);
+        size_t end = index + 1 < 27 ? journal_record_offset(path, index + 1) : g_bytes_get_size(clean);
         unsigned lost = index >= 2 && index % 2 == 0 && index <= 24 ? (index - 2) / 2 + 1 : 0;
 
         int r = force_logged(m, f, name, &err, &log);
@@ -508,7 +469,7 @@ static void test_recover_force_lost_guest_record(void **state) {
         g_autofree char *path = manager_fixture_journal(f, "vm");
         g_autofree char *log = NULL;
         assert_int_equal(bw_manager_start(m, g, &err), 0);
-        flip_record(path, 1);
+        journal_flip_record(path, 1);
 
         assert_int_equal(force_logged(m, f, "vm", &err, &log), 1);
         assert_non_null(strstr(log, "parsed again without host lookups"));
@@ -533,9 +494,8 @@ static void test_recover_force_committed_record(void **state) {
         assert_int_equal(bw_manager_start(m, g, &err), 0);
         /* The stop fails on d2: BEGIN GUEST UNDONE(d3) UNDONE(d1) follow. */
         assert_int_equal(bw_manager_stop(m, "vm", &err), -EIO);
-        g_autoptr(GBytes) b = file_bytes(path);
-        assert_int_equal(count_records(b), 9 + 4);
-        flip_record(path, 10);
+        assert_int_equal(journal_record_count(path), 9 + 4);
+        journal_flip_record(path, 10);
         bw_manager_free(m);
         m = manager_fixture_manager(f, "fake-files", NULL);
 
@@ -559,7 +519,7 @@ static void test_recover_force_names_what_failed(void **state) {
         g_autofree char *path = manager_fixture_journal(f, "vm");
         g_autofree char *log = NULL;
         assert_int_equal(bw_manager_start(m, g, &err), 0);
-        size_t off = flip_record(path, 3);
+        size_t off = journal_flip_record(path, 3);
 
         assert_int_equal(force_logged(m, f, "vm", &err, &log), -EIO);
         g_autofree char *obj = g_strdup_printf("could not undo: touch '%s/vm-d2' (plugin 'fake-files'): ", f->markers);
@@ -591,10 +551,9 @@ static void test_recover_force_two_spans(void **state) {
         g_autofree char *path = manager_fixture_journal(f, "vm");
         g_autofree char *log = NULL;
         assert_int_equal(bw_manager_start(m, g, &err), 0);
-        g_autoptr(GBytes) clean = file_bytes(path);
-        size_t a = flip_record(path, 5), b = flip_record(path, 15);
+        size_t a = journal_flip_record(path, 5), b = journal_flip_record(path, 15);
         g_autofree char *spans = g_strdup_printf("damaged: offset %zu (%zu bytes), offset %zu (%zu bytes);", a,
-                                                 record_offset(clean, 6) - a, b, record_offset(clean, 16) - b);
+                                                 journal_record_offset(path, 6) - a, b, journal_record_offset(path, 16) - b);
 
         assert_int_equal(force_logged(m, f, "vm", &err, &log), 1);
         if (!strstr(log, spans))
