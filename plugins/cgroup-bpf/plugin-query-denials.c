@@ -38,16 +38,6 @@ typedef struct DenialPrinter {
         bool lines;                /* following: one line (or JSON object) per event */
 } DenialPrinter;
 
-static const char *level_name(unsigned level) {
-        switch (level) {
-        case RULE_LEVEL_EXACT: return "exact";
-        case RULE_LEVEL_MAJOR: return "major:*";
-        case RULE_LEVEL_MINOR: return "*:minor";
-        case RULE_LEVEL_ANY: return "*:*";
-        default: return "none";
-        }
-}
-
 static void denial_decided(const DevLogEvent *ev, char *buf, size_t size) {
         char nums[24], acc[4];
         uint32_t ma = ev->major, mi = ev->minor;
@@ -60,7 +50,7 @@ static void denial_decided(const DevLogEvent *ev, char *buf, size_t size) {
         if (ev->level == RULE_LEVEL_MINOR || ev->level == RULE_LEVEL_ANY)
                 ma = DEVICE_WILDCARD;
         snprintf(buf, size, "%c %s %s (%s)", device_type_char(ev->type), device_numbers_format(ma, mi, nums),
-                 device_access_format(ev->entry_mask, acc), level_name(ev->level));
+                 device_access_format(ev->entry_mask, acc), rule_level_to_string(ev->level));
 }
 
 static void denial_time(const DenialPrinter *p, const DevLogEvent *ev, char *buf, size_t size) {

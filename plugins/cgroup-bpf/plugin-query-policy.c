@@ -216,16 +216,6 @@ int plugin_query_list(PluginQuery *q, size_t argc, const char *const *argv) {
         return 0;
 }
 
-static const char *level_name(unsigned level) {
-        switch (level) {
-        case RULE_LEVEL_EXACT: return "exact";
-        case RULE_LEVEL_MAJOR: return "major:*";
-        case RULE_LEVEL_MINOR: return "*:minor";
-        case RULE_LEVEL_ANY: return "*:*";
-        default: return "none";
-        }
-}
-
 /* One type's answer: a line for people, or a JSON object. */
 static void explain_one(PluginQuery *q, const DeviceCgroup *dc, unsigned type, uint32_t major, uint32_t minor,
                         unsigned access, size_t others, bool first) {
@@ -247,7 +237,7 @@ static void explain_one(PluginQuery *q, const DeviceCgroup *dc, unsigned type, u
                 plugin_query_print(q, ",\"type\":\"%c\",\"device\":\"%s\",\"access\":\"%s\",\"node\":", t, nums, acc);
                 plugin_query_print_json_string(q, strcmp(node, "-") ? node : NULL);
                 plugin_query_print(q, ",\"program\":%s,\"allowed\":%s,\"level\":\"%s\",\"entry\":", truefalse(has),
-                                   truefalse(allowed), level_name(d.level));
+                                   truefalse(allowed), rule_level_to_string(d.level));
                 if (d.level)
                         plugin_query_print(q, "{\"type\":\"%c\",\"device\":\"%s\",\"access\":\"%s\"}", t, enums,
                                            d.mask ? device_access_format(d.mask, eacc) : "");
@@ -260,7 +250,7 @@ static void explain_one(PluginQuery *q, const DeviceCgroup *dc, unsigned type, u
         else if (d.level)
                 plugin_query_print(q, "%c %s %s (%s): %s by entry %c %s %s (%s)\n", t, nums, acc, node,
                                    allowed ? "allowed" : "denied", t, enums, device_access_format(d.mask, eacc),
-                                   level_name(d.level));
+                                   rule_level_to_string(d.level));
         else
                 plugin_query_print(q, "%c %s %s (%s): denied: no entry for this device\n", t, nums, acc, node);
 }

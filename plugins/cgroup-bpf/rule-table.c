@@ -396,3 +396,13 @@ int rule_table_apply_rules(RuleTable *table, const DeviceRule *rules, size_t n) 
         }
         return 0;
 }
+
+const char *rule_level_to_string(unsigned level) {
+        switch (level) {
+        case RULE_LEVEL_EXACT: return "exact";
+        case RULE_LEVEL_MAJOR: return "major:*";
+        case RULE_LEVEL_MINOR: return "*:minor";
+        case RULE_LEVEL_ANY: return "*:*";
+        default: return "none";
+        }
+}

@@ -35,6 +35,10 @@ enum {
         RULE_LEVEL_ANY = 4,        /* *:* */
 };
 
+/* The level's name as explain and the denial log print it ("exact",
+ * "major:*", "*:minor", "*:*"; "none" when no entry decided). */
+const char *rule_level_to_string(unsigned level);
+
 static inline uint64_t rule_key(uint32_t major, uint32_t minor) {
         return (uint64_t) major << 32 | minor;
 }
