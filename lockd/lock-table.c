@@ -8,7 +8,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/magic.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -521,16 +523,46 @@ static void failure_from_entry(LockFailure *f, const LockEntry *e) {
                                     h->owner->name, h->owner->pid);
 }
 
+/* Whether other hosts lock byte 1 of this file through the filesystem's
+ * own lock manager (network and cluster filesystems; FUSE, which
+ * GlusterFS uses).  A pid the kernel reports there may be another
+ * host's. */
+static bool fd_on_shared_filesystem(int fd) {
+        struct statfs sf;
+        if (fstatfs(fd, &sf) < 0)
+                return false;
+        switch ((unsigned long) sf.f_type) {
+        case NFS_SUPER_MAGIC:
+        case FUSE_SUPER_MAGIC:
+        case CEPH_SUPER_MAGIC:
+        case SMB2_SUPER_MAGIC:
+        case CIFS_SUPER_MAGIC:
+        case 0x01161970:           /* GFS2 */
+        case 0x7461636f:           /* OCFS2 */
+                return true;
+        default:
+                return false;
+        }
+}
+
 /* Byte 1 is held outside lockd: name the holder when the kernel can. */
 static void failure_from_kernel(LockFailure *f, int fd, short type) {
         struct flock fl = { .l_type = type, .l_whence = SEEK_SET, .l_start = LOCK_BYTE, .l_len = 1 };
+        bool shared = fd_on_shared_filesystem(fd);
         f->foreign = true;
         if (fcntl(fd, F_OFD_GETLK, &fl) == 0 && fl.l_type != F_UNLCK && fl.l_pid > 0) {
-                g_autofree char *comm = proc_comm((uint32_t) fl.l_pid);
                 f->pid = (uint32_t) fl.l_pid;
-                f->detail = g_strdup_printf("byte 1 is locked by process %d (%s) outside lockd",
-                                            fl.l_pid, comm);
-        } else
+                if (shared)
+                        f->detail = g_strdup_printf("byte 1 is locked outside lockd by pid %d of another host sharing this filesystem, or of this one",
+                                                    fl.l_pid);
+                else {
+                        g_autofree char *comm = proc_comm((uint32_t) fl.l_pid);
+                        f->detail = g_strdup_printf("byte 1 is locked by process %d (%s) outside lockd",
+                                                    fl.l_pid, comm);
+                }
+        } else if (shared)
+                f->detail = g_strdup("byte 1 is locked outside lockd by another host sharing this filesystem (or an open file description on this one)");
+        else
                 f->detail = g_strdup("byte 1 is locked outside lockd (an open file description of another process, another lockd, or another host on shared storage)");
 }
 
