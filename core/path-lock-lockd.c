@@ -52,8 +52,15 @@ static void lockd_locker_release(PathLocker *locker, PathLockHandle *handle) {
                                 bw_lockd_client_socket(((LockdPathLocker *) locker)->client));
 }
 
+/* Before commit: the daemon re-asserts the handle's locks.  The check
+ * hook carries no message, so the path of a lost lock is logged here. */
 static int lockd_locker_check(PathLocker *locker, PathLockHandle *handle) {
-        return bw_lockd_handle_check((BwLockdHandle *) handle);
+        BwError err = {};
+        int r = bw_lockd_handle_verify((BwLockdHandle *) handle, &err);
+        if (r < 0)
+                log_warning("lockd socket '%s': %s", bw_lockd_client_socket(((LockdPathLocker *) locker)->client),
+                            err.message);
+        return r;
 }
 
 static void lockd_locker_free(PathLocker *locker) {

@@ -570,16 +570,67 @@ int bw_lockd_release_sync(BwLockdHandle *handle) {
         return r;
 }
 
-int bw_lockd_handle_check(BwLockdHandle *handle) {
+/* The handle's keys, one per file, for CHECK; none when a file was
+ * locked by name (a table lock, which cannot be lost). */
+static size_t handle_keys(const BwLockdHandle *h, LockdFileKey *keys) {
+        size_t k = 0;
+        for (size_t i = 0; i < h->n; i++)
+                if (!(h->info[i].flags & (LOCKD_PATH_DUPLICATE | LOCKD_PATH_MISSING | LOCKD_PATH_TABLE_ONLY)))
+                        keys[k++] = (LockdFileKey) { .dev = h->info[i].dev, .ino = h->info[i].ino };
+        return k;
+}
+
+/* Asks the daemon (CHECK) whether it still holds the handle's kernel
+ * locks.  Called with the mutex held. */
+static int handle_ask(BwLockdHandle *h, BwError *reterr) {
+        g_autofree LockdFileKey *keys = g_new(LockdFileKey, h->n ? h->n : 1);
+        g_autoptr(GByteArray) frame = g_byte_array_new();
+        g_auto(LockdReply) reply = {};
+        g_autofree char *message = NULL;
+        uint32_t serial = next_serial();
+        size_t n = handle_keys(h, keys);
+
+        if (n == 0)
+                return 0;
+        g_autoptr(GVariant) payload = g_variant_ref_sink(protocol_release_keys_encode(keys, n));
+        if (protocol_frame_append_flags(frame, LOCKD_MSG_CHECK, 0, serial, payload) < 0)
+                return error_set(reterr, frame_too_large(LOCKD_MSG_CHECK, &message), "lockd: %s", message);
+        int r = exchange(h->fd, h->sock, frame, serial, g_get_monotonic_time() + LOCKD_IO_TIMEOUT_USEC, &reply,
+                         &message);
+        if (r < 0)
+                return error_set(reterr, r, "lockd: CHECK failed: %s", message ? message : g_strerror(-r));
+        if (reply.status != LOCKD_STATUS_OK)
+                return error_set(reterr, -protocol_status_to_errno(reply.status, reply.error), "lockd: %s",
+                                 reply.message);
+        if (!g_variant_is_of_type(reply.body, G_VARIANT_TYPE(LOCKD_BODY_CHECK)))
+                return error_set(reterr, -EPROTO, "lockd: CHECK answered a %s", g_variant_get_type_string(reply.body));
+        if (g_variant_n_children(reply.body) == 0)
+                return 0;
+        g_autoptr(GVariant) path = NULL;
+        int32_t error;
+        g_variant_get_child(reply.body, 0, "(@ayi)", &path, &error);
+        g_autofree char *name = protocol_path_from_variant(path);
+        return error_set(reterr, -ENOLCK, "path '%s': the lock was lost (%s): another host may hold it now",
+                         name ? name : "?", g_strerror(error));
+}
+
+int bw_lockd_handle_verify(BwLockdHandle *handle, BwError *reterr) {
         if (!handle || handle->fd < 0)
                 return 0;
         pthread_mutex_lock(&lockd_mutex);
         bool lost = handle->sock->lost;
-        pthread_mutex_unlock(&lockd_mutex);
         struct pollfd p = { .fd = handle->fd, .events = POLLRDHUP };
         if (!lost && poll(&p, 1, 0) > 0 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR)))
                 lost = true;
-        return lost ? -ECONNRESET : 0;
+        int r = lost ? error_set(reterr, -ECONNRESET, "lockd went away: the locks were lost with it") : 0;
+        if (r == 0 && (handle->sock->features & LOCKD_FEATURE_CHECK))
+                r = handle_ask(handle, reterr);
+        pthread_mutex_unlock(&lockd_mutex);
+        return r;
+}
+
+int bw_lockd_handle_check(BwLockdHandle *handle) {
+        return bw_lockd_handle_verify(handle, NULL);
 }
 
 bool bw_lockd_path_info_existed(const BwLockdPathInfo *info) {

@@ -67,7 +67,12 @@ int bw_lockd_acquire(BwLockdClient *client, const char *const *paths, size_t n, 
 int bw_lockd_release(BwLockdHandle *handle);
 int bw_lockd_release_sync(BwLockdHandle *handle);
 /* 0 while the daemon holds the handle's locks; -ECONNRESET once the
- * connection is gone (the locks are lost). */
+ * connection is gone (the locks are lost); -ENOLCK when the daemon found
+ * one lost (a shared filesystem dropped it: another host may hold it),
+ * naming the path in reterr.  A daemon that offers LOCKD_FEATURE_CHECK is
+ * asked, and re-asserts the locks before it answers; an older one is not. */
+int bw_lockd_handle_verify(BwLockdHandle *handle, BwError *reterr);
+/* bw_lockd_handle_verify() without the message. */
 int bw_lockd_handle_check(BwLockdHandle *handle);
 
 /* What the daemon answered for each path of the handle, in request order. */

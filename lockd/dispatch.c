@@ -214,6 +214,27 @@ static void dispatch_list(const DispatchContext *ctx, Connection *c, uint32_t se
                 reply_ok(c, serial, g_variant_new("(ba" LOCKD_LIST_ROW ")", st.truncated, &st.rows));
 }
 
+static void check_add_lost(const char *path, int error, void *userdata) {
+        g_variant_builder_add(userdata, "(@ayi)", protocol_path_to_variant(path), error);
+}
+
+/* CHECK: re-asserts the connection's locks on the keys it names and
+ * answers the ones lost (an empty array while all hold). */
+static void dispatch_check(Connection *c, uint32_t serial, GVariant *payload, LockTable *table) {
+        g_autofree char *message = NULL;
+        size_t n;
+        const LockdFileKey *keys = protocol_release_keys_get(payload, &n, &message);
+        if (!keys) {
+                dispatch_reply_error(c, serial, LOCKD_STATUS_INVALID, EINVAL, "CHECK: %s", message);
+                return;
+        }
+        GVariantBuilder lost;
+        g_variant_builder_init(&lost, G_VARIANT_TYPE(LOCKD_BODY_CHECK));
+        size_t n_lost = lock_table_check_keys(table, c->owner, keys, n, check_add_lost, &lost);
+        log_debug("client %u (pid %u): checked %zu lock(s), %zu lost", c->owner->id, c->owner->pid, n, n_lost);
+        reply_ok(c, serial, g_variant_builder_end(&lost));
+}
+
 static void dispatch_ping(const DispatchContext *ctx, Connection *c, uint32_t serial) {
         reply_ok(c, serial, g_variant_new(LOCKD_BODY_PING, PACKAGE_VERSION, (uint32_t) getpid(),
                                           ctx->n_clients, (uint32_t) lock_table_n_entries(ctx->table),
@@ -251,6 +272,7 @@ void dispatch_frame(const DispatchContext *ctx, Connection *c, const LockdHeader
                 break;
         case LOCKD_MSG_LIST: dispatch_list(ctx, c, header->serial, v, header->flags); break;
         case LOCKD_MSG_PING: dispatch_ping(ctx, c, header->serial); break;
+        case LOCKD_MSG_CHECK: dispatch_check(c, header->serial, v, ctx->table); break;
         default: g_assert_not_reached();
         }
 }

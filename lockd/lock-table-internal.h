@@ -6,6 +6,9 @@
 
 #include "lock-table.h"
 
+/* The byte libvirt's metadata lock takes, and lockd's. */
+#define LOCK_BYTE 1
+
 typedef enum LockKind {
         LOCK_KIND_FILE,            /* regular file: OFD lock on byte 1 */
         LOCK_KIND_TABLE,           /* directory, device node, FIFO, socket */
@@ -23,7 +26,9 @@ typedef struct LockEntry {
         LockKind kind;
         LockdMode mode;
         bool read_lock;            /* exclusive, but only a read lock could be taken */
-        int fd;                    /* -1 for MISSING */
+        int fd;                    /* -1 for MISSING, and for a lost FILE lock */
+        bool lost;                 /* FILE: the kernel lock was lost (see lock-table-reassert.c) */
+        int lost_error;            /* why, a positive errno */
         LockHold *holds;           /* oldest first, linked by entry_next */
         LockHold *holds_tail;
         unsigned n_holds;
@@ -48,6 +53,8 @@ struct LockTable {
         GHashTable *by_name;       /* name -> LockEntry* (MISSING entries) */
         LockHold *holds, *holds_tail; /* every hold, by seq: LIST pages through them */
         uint64_t last_seq;
+        LockLostFn on_lost;
+        void *on_lost_userdata;
 };
 
 /* lock-table.c */
@@ -57,3 +64,9 @@ LockHold *lock_hold_new(LockTable *t, LockEntry *e, LockOwner *o, const char *na
 void lock_hold_add_name(LockHold *h, const char *name);
 LockHold *lock_entry_find_hold(const LockEntry *e, const LockOwner *o);
 uint32_t lock_entry_flags(const LockEntry *e);
+/* lock-table-reassert.c: re-issues a FILE entry's kernel lock; false when
+ * it is lost (now or before): the entry is then marked so, its descriptor
+ * closed and the table's on_lost called once. */
+bool lock_entry_reassert(LockTable *t, LockEntry *e);
+/* Marks a FILE entry lost with a positive errno. */
+void lock_entry_mark_lost(LockTable *t, LockEntry *e, int error);

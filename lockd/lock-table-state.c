@@ -54,6 +54,8 @@ int lock_table_set_inherit(LockTable *table, bool inherit) {
         g_hash_table_iter_init(&it, table->by_key);
         while (g_hash_table_iter_next(&it, NULL, &v)) {
                 LockEntry *e = v;
+                if (e->fd < 0)
+                        continue;  /* a lost lock */
                 int flags = fcntl(e->fd, F_GETFD);
                 if (flags < 0)
                         return -errno;
@@ -71,6 +73,12 @@ static int entry_restore_fd(LockEntry *e, int fd, char **ret_message) {
                         *ret_message = g_strdup_printf("name lock '%s' has descriptor %d", e->name, fd);
                         return -EINVAL;
                 }
+                return 0;
+        }
+        if (e->kind == LOCK_KIND_FILE && fd == -1) {
+                /* Lost before the re-exec; why is not kept. */
+                e->lost = true;
+                e->lost_error = ENOLCK;
                 return 0;
         }
         if (fd < 3 || fstat(fd, &st) < 0 || (uint64_t) st.st_dev != e->key.dev ||

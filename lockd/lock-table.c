@@ -18,7 +18,6 @@
 #include "lock-table-internal.h"
 
 /* The byte every bulwark and libvirt metadata lock covers. */
-#define LOCK_BYTE 1
 static guint lock_key_hash(gconstpointer p) {
         const LockKey *k = p;
         uint64_t h = k->ino * 0x9e3779b97f4a7c15ull ^ k->dev;
@@ -518,9 +517,13 @@ static void failure_from_entry(LockFailure *f, const LockEntry *e) {
         int64_t d = g_get_monotonic_time() - h->since_mono;
         f->held_for = d > 0 ? (uint64_t) d : 0;
         f->foreign = false;
-        f->detail = g_strdup_printf("locked %s by '%s' (pid %u)",
-                                    e->mode == LOCKD_MODE_SHARED ? "shared" : "exclusively",
-                                    h->owner->name, h->owner->pid);
+        if (e->lost)
+                f->detail = g_strdup_printf("held by '%s' (pid %u), whose lock on byte 1 was lost (%s), until it releases it",
+                                            h->owner->name, h->owner->pid, g_strerror(e->lost_error));
+        else
+                f->detail = g_strdup_printf("locked %s by '%s' (pid %u)",
+                                            e->mode == LOCKD_MODE_SHARED ? "shared" : "exclusively",
+                                            h->owner->name, h->owner->pid);
 }
 
 /* Whether other hosts lock byte 1 of this file through the filesystem's
@@ -604,6 +607,12 @@ static bool candidates_check_table(LockTable *t, Candidate **sorted, size_t n, L
                         failure_from_entry(failure, e);
                         return false;
                 }
+                /* Joining a shared lock: only while the kernel still grants it. */
+                if (e && !lock_entry_reassert(t, e)) {
+                        failure->index = c->index;
+                        failure_from_entry(failure, e);
+                        return false;
+                }
         }
         return true;
 }
@@ -632,7 +641,7 @@ static int candidates_lock_kernel(Candidate **sorted, size_t n, LockdMode mode, 
 uint32_t lock_entry_flags(const LockEntry *e) {
         return (e->kind == LOCK_KIND_TABLE ? LOCKD_PATH_TABLE_ONLY : 0) |
                (e->kind == LOCK_KIND_MISSING ? LOCKD_PATH_MISSING : 0) |
-               (e->read_lock ? LOCKD_PATH_READ_LOCK : 0);
+               (e->read_lock ? LOCKD_PATH_READ_LOCK : 0) | (e->lost ? LOCKD_PATH_LOST : 0);
 }
 
 static void candidates_commit(LockTable *t, LockOwner *o, Candidate *cands, char *const *paths,

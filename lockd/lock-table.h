@@ -124,6 +124,26 @@ void lock_table_foreach(const LockTable *table, bool (*fn)(const LockTableRow *r
 void lock_table_foreach_after(const LockTable *table, uint64_t after,
                               bool (*fn)(const LockTableRow *row, void *userdata), void *userdata);
 
+/* Lost locks.  A shared filesystem's lock manager can drop a kernel lock
+ * without telling its holder (GlusterFS frees a partitioned client's
+ * locks after its ping timeout).  Re-issuing F_OFD_SETLK on the held
+ * descriptor is a no-op while the lock holds; it fails once the lock is
+ * gone: ENOTCONN or EBADFD while the connection to the lock manager is
+ * broken, EAGAIN once another host took it.  Any failure marks the entry
+ * lost: its descriptor is closed (never trusted again), LIST flags it
+ * LOCKD_PATH_LOST, CHECK reports it, and a new ACQUIRE of that file is
+ * BUSY until every holder released it. */
+typedef void (*LockLostFn)(const char *path, uint64_t dev, uint64_t ino, int error, void *userdata);
+/* Called once for each lock found lost (path: the name of its oldest hold). */
+void lock_table_set_lost_handler(LockTable *table, LockLostFn fn, void *userdata);
+/* Re-asserts every kernel lock of the table.  Returns how many were found
+ * lost now. */
+size_t lock_table_reassert(LockTable *table);
+/* CHECK: re-asserts owner's locks on each key; calls lost() for each one
+ * lost, or not held by owner (ENOLCK).  Returns how many. */
+size_t lock_table_check_keys(LockTable *table, const LockOwner *owner, const LockdFileKey *keys, size_t n,
+                             void (*lost)(const char *path, int error, void *userdata), void *userdata);
+
 /* Re-exec support.  lock_table_save() describes every entry with its
  * descriptor number, lock_table_set_inherit()
  * clears or sets FD_CLOEXEC on every descriptor, and lock_table_restore()

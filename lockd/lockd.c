@@ -32,6 +32,7 @@ static char *arg_group;
 static bool arg_foreground;
 static unsigned arg_max_clients = 4096;
 static unsigned arg_frame_timeout_ms = 10000;
+static unsigned arg_reassert_interval_ms = 5000;
 
 static void help(FILE *f) {
         fprintf(f,
@@ -54,6 +55,10 @@ static void help(FILE *f) {
                 "The directories of the socket and the pid file are created with their\n"
                 "missing parents, 0755 (the state directory itself 0700); existing ones are\n"
                 "used as they are.\n"
+                "\n"
+                "Every held lock is re-issued every reassert-interval-ms ([lockd] key,\n"
+                "default 5000; 0 never) and when a client checks it: one the shared\n"
+                "filesystem dropped is logged, listed as LOST and reported to its holder.\n"
                 "\n"
                 "Signals: SIGTERM stops (every lock is released); SIGUSR1 re-executes the\n"
                 "binary keeping every lock and every client connection.\n",
@@ -88,7 +93,7 @@ static int config_uint(GKeyFile *kf, const char *path, const char *key, unsigned
  * to other programs. */
 static int config_load(void) {
         static const char *const known[] = { "socket", "state-dir", "pidfile", "group", "max-clients",
-                                             "frame-timeout-ms", NULL };
+                                             "frame-timeout-ms", "reassert-interval-ms", NULL };
         const char *env = getenv("BULWARK_CONFIG");
         bool given = arg_config || (env && *env);
         const char *path = arg_config ? arg_config : given ? env : BW_SYSCONFDIR "/bulwark.conf";
@@ -115,7 +120,8 @@ static int config_load(void) {
             (r = config_string(kf, path, "pidfile", &arg_pidfile)) < 0 ||
             (r = config_string(kf, path, "group", &arg_group)) < 0 ||
             (r = config_uint(kf, path, "max-clients", 65536, &arg_max_clients)) < 0 ||
-            (r = config_uint(kf, path, "frame-timeout-ms", 3600000, &arg_frame_timeout_ms)) < 0)
+            (r = config_uint(kf, path, "frame-timeout-ms", 3600000, &arg_frame_timeout_ms)) < 0 ||
+            (r = config_uint(kf, path, "reassert-interval-ms", 3600000, &arg_reassert_interval_ms)) < 0)
                 return r;
         return 0;
 }
@@ -463,6 +469,7 @@ static int run(int argc, char **argv) {
                 .group_name = arg_group,
                 .max_clients = arg_max_clients,
                 .frame_timeout_ms = arg_frame_timeout_ms,
+                .reassert_interval_ms = arg_reassert_interval_ms,
         };
         g_autoptr(GVariant) state = NULL;
         bool restoring = state_load(state_path, boot_id, &state) > 0;

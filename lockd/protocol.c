@@ -125,6 +125,7 @@ const GVariantType *protocol_request_type(uint8_t type, uint16_t flags) {
                 return flags & LOCKD_FRAME_BY_KEY ? G_VARIANT_TYPE("a(tt)") : G_VARIANT_TYPE("(baay)");
         case LOCKD_MSG_LIST: return flags & LOCKD_FRAME_LIST_PAGE ? G_VARIANT_TYPE("(tu)") : G_VARIANT_TYPE_UNIT;
         case LOCKD_MSG_PING: return G_VARIANT_TYPE_UNIT;
+        case LOCKD_MSG_CHECK: return G_VARIANT_TYPE("a(tt)");
         default: return NULL;
         }
 }
@@ -145,6 +146,7 @@ const char *protocol_message_type_to_string(uint8_t type) {
         case LOCKD_MSG_RELEASE: return "RELEASE";
         case LOCKD_MSG_LIST: return "LIST";
         case LOCKD_MSG_PING: return "PING";
+        case LOCKD_MSG_CHECK: return "CHECK";
         case LOCKD_MSG_REPLY: return "REPLY";
         default: return NULL;
         }

@@ -42,6 +42,7 @@ typedef enum LockdMessageType {
         LOCKD_MSG_RELEASE = 3,     /* (baay)   all, paths; a(tt) keys with BY_KEY */
         LOCKD_MSG_LIST = 4,        /* ()       ; (tu) cursor, row limit with LIST_PAGES */
         LOCKD_MSG_PING = 5,        /* ()       */
+        LOCKD_MSG_CHECK = 6,       /* a(tt)    keys of held files: which locks were lost */
         LOCKD_MSG_REPLY = 0x80,    /* (uisv)   status, errno, message, body */
 } LockdMessageType;
 
@@ -81,8 +82,10 @@ enum {
         LOCKD_FEATURE_TEXT_PATHS = 1u << 1,
         LOCKD_FEATURE_RELEASE_BY_KEY = 1u << 2,
         LOCKD_FEATURE_LIST_PAGES = 1u << 3,
+        /* The CHECK request: a client asks before it trusts its locks. */
+        LOCKD_FEATURE_CHECK = 1u << 4,
         _LOCKD_FEATURES = LOCKD_FEATURE_NO_REPLY_RELEASE | LOCKD_FEATURE_TEXT_PATHS |
-                          LOCKD_FEATURE_RELEASE_BY_KEY | LOCKD_FEATURE_LIST_PAGES,
+                          LOCKD_FEATURE_RELEASE_BY_KEY | LOCKD_FEATURE_LIST_PAGES | LOCKD_FEATURE_CHECK,
 };
 
 /* The one wire enum.  Each maps to an errno for callers. */
@@ -116,10 +119,14 @@ enum {
         LOCKD_PATH_READ_LOCK = 1u << 2,    /* exclusive, but the file only opens read-only:
                                             * the kernel lock is a read lock */
         LOCKD_PATH_DUPLICATE = 1u << 3,    /* same file as an earlier path of the request */
+        LOCKD_PATH_LOST = 1u << 4,         /* LIST: the kernel lock was lost (the shared
+                                            * filesystem dropped it); held in the table
+                                            * only until its holders release it */
 };
 
 /* Reply body types. */
 #define LOCKD_BODY_HELLO "u"                         /* LOCKD_FEATURE_* */
+#define LOCKD_BODY_CHECK "a(ayi)"                    /* lost locks: path, errno */
 #define LOCKD_BODY_ACQUIRE "a(ttu)"                  /* per requested path: dev, ino, flags */
 #define LOCKD_BODY_RELEASE "u"                       /* holds released */
 #define LOCKD_BODY_LIST "(ba(ayttuusuuxt))"          /* truncated, rows */

@@ -37,6 +37,7 @@ struct Server {
         unsigned n_partial;        /* clients with part of a frame buffered */
         GByteArray *aligned;       /* a payload copied to 8-byte alignment */
         int stop;                  /* ServerStop, or -1 while running */
+        int64_t next_reassert;     /* monotonic µs */
 };
 
 int server_new(const ServerConfig *config, const sigset_t *signals, Server **ret) {
@@ -441,12 +442,42 @@ static void server_signal(Server *s) {
         }
 }
 
+static void server_lock_lost(const char *path, uint64_t dev, uint64_t ino, int error, void *userdata) {
+        log_warning("path '%s' (%" G_GUINT64_FORMAT ", %" G_GUINT64_FORMAT "): lock on byte 1 lost: %s; its holders are told when they check, and it is never trusted again",
+                    path, dev, ino, g_strerror(error));
+}
+
+/* Milliseconds until the next re-assertion of the held locks, -1 never. */
+static int server_reassert_timeout(Server *s) {
+        if (s->config.reassert_interval_ms == 0)
+                return -1;
+        int64_t due = s->next_reassert - g_get_monotonic_time();
+        return due <= 0 ? 0 : (int) MIN((due + 999) / 1000, INT_MAX);
+}
+
+/* A shared filesystem can drop a lock without telling its holder: ask
+ * the kernel again for every one we hold.  On GlusterFS cut off from its
+ * server this blocks up to the volume's ping timeout (the loop with it). */
+static void server_reassert(Server *s) {
+        if (s->config.reassert_interval_ms == 0 || g_get_monotonic_time() < s->next_reassert)
+                return;
+        (void) lock_table_reassert(s->table);
+        s->next_reassert = g_get_monotonic_time() + (int64_t) s->config.reassert_interval_ms * 1000;
+}
+
+static int min_timeout(int a, int b) {
+        return a < 0 ? b : b < 0 ? a : MIN(a, b);
+}
+
 int server_run(Server *s, ServerStop *ret_stop) {
         struct epoll_event events[64];
 
         s->stop = -1;
+        lock_table_set_lost_handler(s->table, server_lock_lost, s);
+        s->next_reassert = g_get_monotonic_time() + (int64_t) s->config.reassert_interval_ms * 1000;
         while (s->stop < 0) {
-                int n = epoll_wait(s->epoll_fd, events, G_N_ELEMENTS(events), server_partial_timeout(s));
+                int n = epoll_wait(s->epoll_fd, events, G_N_ELEMENTS(events),
+                                   min_timeout(server_partial_timeout(s), server_reassert_timeout(s)));
                 if (n < 0) {
                         if (errno == EINTR)
                                 continue;
@@ -462,6 +493,7 @@ int server_run(Server *s, ServerStop *ret_stop) {
                                 server_client_event(s, p, events[i].events);
                 }
                 server_expire_partial(s);
+                server_reassert(s);
         }
         *ret_stop = s->stop;
         return 0;

@@ -25,6 +25,7 @@ typedef struct ServerConfig {
         const char *group_name;    /* for messages */
         unsigned max_clients;
         unsigned frame_timeout_ms; /* a frame left half-sent this long closes the connection */
+        unsigned reassert_interval_ms; /* every held kernel lock is re-issued this often; 0: never */
 } ServerConfig;
 
 typedef enum ServerStop {

@@ -78,8 +78,9 @@ static void locks_print_json(const BwLockdLock *locks, size_t n, bool truncated)
                        (unsigned long long) l->dev, (unsigned long long) l->ino,
                        l->shared ? "shared" : "exclusive", lock_kind(l->flags));
                 json_print_string(stdout, l->owner);
-                printf(",\"pid\":%u,\"uid\":%u,\"since_usec\":%lld,\"held_for_usec\":%llu}", l->pid, l->uid,
-                       (long long) l->since, (unsigned long long) l->held_for);
+                printf(",\"pid\":%u,\"uid\":%u,\"since_usec\":%lld,\"held_for_usec\":%llu,\"lost\":%s}", l->pid,
+                       l->uid, (long long) l->since, (unsigned long long) l->held_for,
+                       l->flags & LOCKD_PATH_LOST ? "true" : "false");
         }
         printf("]}\n");
 }
@@ -91,7 +92,8 @@ static void locks_print_table(const BwLockdLock *locks, size_t n) {
                 char held[32];
                 format_duration(l->held_for, held, sizeof(held));
                 printf("%-9s %-9s %-16.16s %7u %9s  %s\n", l->shared ? "shared" : "exclusive",
-                       lock_kind(l->flags), l->owner, l->pid, held, l->path);
+                       l->flags & LOCKD_PATH_LOST ? "LOST" : lock_kind(l->flags), l->owner, l->pid, held,
+                       l->path);
         }
 }
 
@@ -102,7 +104,10 @@ static void locks_help(FILE *f) {
                 "Lists every lock bulwark-lockd holds: mode, kind (file: OFD lock on byte 1;\n"
                 "table: directory or device, locked in lockd's table only; name: a path that\n"
                 "did not exist yet; read-lock: exclusive, but the file only opens read-only),\n"
-                "owner, pid, how long it has been held, and the path.  Every lock is listed,\n"
+                "owner, pid, how long it has been held, and the path.  LOST in the KIND column\n"
+                "(\"lost\": true in JSON): the shared filesystem dropped the lock on byte 1\n"
+                "(lockd re-issues its locks to find out), so another host may hold it; lockd\n"
+                "keeps it in its table until its holder releases it.  Every lock is listed,\n"
                 "page by page; an older bulwark-lockd that cannot page sends what fits in one\n"
                 "reply, and the list is then marked truncated (on stderr, and \"truncated\" in\n"
                 "JSON).\n"
@@ -186,8 +191,10 @@ static void lock_help(FILE *f) {
                 "releases them and exits with CMD's status (128+N when it died of signal N).\n"
                 "While another holder has a PATH, retries until the timeout, then exits 75\n"
                 "naming the holder.  SIGINT, SIGTERM, SIGHUP and SIGQUIT are passed to CMD.\n"
-                "If lockd goes away while CMD runs, the locks are lost at that moment: a\n"
-                "warning is printed and the exit status is CMD's, or 1 if CMD succeeded.\n"
+                "If lockd goes away while CMD runs, the locks are lost at that moment; if\n"
+                "lockd finds a lock lost meanwhile (the shared filesystem dropped it), it\n"
+                "says which: either way a warning is printed and the exit status is CMD's,\n"
+                "or 1 if CMD succeeded.\n"
                 "\n"
                 "  --shared         shared locks (default: exclusive)\n"
                 "  --timeout SEC    how long to wait for busy paths (default 60; 0: try once)\n"
@@ -294,11 +301,17 @@ int ctl_lock_main(CtlContext *ctx, int argc, char **argv) {
                 return r == -ETIMEDOUT ? CTL_EXIT_TEMPFAIL : CTL_EXIT_FAILURE;
         }
         int status = lock_run(argv + sep + 1);
+        /* Did CMD run under the locks all along?  lockd re-asserts them. */
+        int lost = bw_lockd_handle_verify(handle, &err);
         /* Waits for the answer: the next command of a script must find the
          * paths free, even with --timeout 0. */
         r = bw_lockd_release_sync(handle);
         if (status < 0)
                 return CTL_EXIT_FAILURE;
+        if (lost == -ENOLCK) {
+                fprintf(stderr, "bulwarkctl: lock: %s, while '%s' ran\n", err.message, argv[sep + 1]);
+                return status ? status : CTL_EXIT_FAILURE;
+        }
         if (r == -ECONNRESET) {
                 fprintf(stderr, "bulwarkctl: lock: lockd went away while '%s' ran: its locks were lost then\n",
                         argv[sep + 1]);

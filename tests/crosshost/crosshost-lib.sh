@@ -143,6 +143,8 @@ cross_setup() {
     out=$(gl volume create "$vol" "$net.1:$brick" force 2>&1) || skip_all "gluster volume create: $out"
     cross_note "volume"
     gl volume set "$vol" network.ping-timeout "$ping_timeout" >/dev/null &&
+    gl volume set "$vol" client.tcp-user-timeout "$ping_timeout" >/dev/null &&
+    gl volume set "$vol" server.tcp-user-timeout "$((ping_timeout * 3))" >/dev/null &&
     gl volume set "$vol" client.strict-locks on >/dev/null || skip_all "gluster volume set failed"
     out=$(gl volume start "$vol" 2>&1) || skip_all "gluster volume start: $out"
     host_mount a && host_mount b || skip_all "cannot mount the volume: $(tail -q -n 3 "$scratch"/log/mount-*.log)"

@@ -100,6 +100,10 @@ static void test_request_flags(void **state) {
         assert_int_equal(protocol_request_flags(LOCKD_MSG_RELEASE), LOCKD_FRAME_NO_REPLY | LOCKD_FRAME_BY_KEY);
         assert_int_equal(protocol_request_flags(LOCKD_MSG_LIST), LOCKD_FRAME_LIST_PAGE);
         assert_int_equal(protocol_request_flags(LOCKD_MSG_PING), 0);
+        assert_int_equal(protocol_request_flags(LOCKD_MSG_CHECK), 0);
+        /* CHECK names the handle's files as RELEASE by key does. */
+        assert_true(g_variant_type_equal(protocol_request_type(LOCKD_MSG_CHECK, 0), G_VARIANT_TYPE("a(tt)")));
+        assert_string_equal(protocol_message_type_to_string(LOCKD_MSG_CHECK), "CHECK");
         assert_true(g_variant_type_equal(protocol_request_type(LOCKD_MSG_ACQUIRE, LOCKD_FRAME_TEXT_PATHS),
                                          G_VARIANT_TYPE("(uuas)")));
         assert_true(g_variant_type_equal(protocol_request_type(LOCKD_MSG_RELEASE, LOCKD_FRAME_NO_REPLY),
@@ -113,7 +117,8 @@ static void test_request_flags(void **state) {
         /* A feature and the header flag that uses it share a bit. */
         assert_int_equal(LOCKD_FEATURE_LIST_PAGES, LOCKD_FRAME_LIST_PAGE);
         assert_int_equal(_LOCKD_FEATURES, LOCKD_FEATURE_NO_REPLY_RELEASE | LOCKD_FEATURE_TEXT_PATHS |
-                                                  LOCKD_FEATURE_RELEASE_BY_KEY | LOCKD_FEATURE_LIST_PAGES);
+                                                  LOCKD_FEATURE_RELEASE_BY_KEY | LOCKD_FEATURE_LIST_PAGES |
+                                                  LOCKD_FEATURE_CHECK);
 }
 
 /* LIST: "()" is the first page without a limit, "(tu)" names both. */

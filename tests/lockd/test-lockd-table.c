@@ -5,8 +5,10 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <linux/fs.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
@@ -328,6 +330,112 @@ static void test_list_and_save(void **state) {
         lock_owner_free(o);
 }
 
+/* The descriptor of this process open on path (the table's: the test
+ * keeps none open). */
+static int fd_open_on(const char *path) {
+        g_autoptr(GDir) d = g_dir_open("/proc/self/fd", 0, NULL);
+        const char *name;
+        int found = -1;
+        assert_non_null(d);
+        while ((name = g_dir_read_name(d))) {
+                g_autofree char *link = g_strdup_printf("/proc/self/fd/%s", name);
+                g_autofree char *target = g_file_read_link(link, NULL);
+                if (target && strcmp(target, path) == 0)
+                        found = atoi(name);
+        }
+        assert_true(found >= 0);
+        return found;
+}
+
+/* What a shared filesystem does to a partitioned host, done by hand: the
+ * kernel lock goes away under the table (the open file description is
+ * replaced by one on which the same lock cannot be re-issued: EBADF). */
+static void drop_kernel_lock(const char *path, int flags) {
+        int fd = fd_open_on(path), other = open(path, flags | O_CLOEXEC);
+        assert_true(other >= 0);
+        assert_int_equal(dup3(other, fd, O_CLOEXEC), fd);
+        close(other);
+}
+
+typedef struct LostCalls {
+        unsigned n;
+        char path[PATH_MAX];
+        int error;
+} LostCalls;
+
+static void record_lost(const char *path, uint64_t dev, uint64_t ino, int error, void *userdata) {
+        LostCalls *calls = userdata;
+        calls->n++;
+        g_strlcpy(calls->path, path, sizeof(calls->path));
+        calls->error = error;
+}
+
+static void add_lost(const char *path, int error, void *userdata) {
+        g_ptr_array_add(userdata, g_strdup_printf("%s %d", path, error));
+}
+
+static bool find_lost_row(const LockTableRow *row, void *userdata) {
+        if (row->flags & LOCKD_PATH_LOST)
+                *(const char **) userdata = row->path;
+        return true;
+}
+
+static void test_reassert_lost(void **state) {
+        Fixture *x = *state;
+        LostCalls calls = {};
+        g_autofree LockdPathResult *res = g_new0(LockdPathResult, 1);
+        LockFailure f = {};
+
+        lock_table_set_lost_handler(x->table, record_lost, &calls);
+        assert_int_equal(lock_table_acquire(x->table, x->a, x->f, 1, LOCKD_MODE_EXCLUSIVE, false, res, &f), 0);
+        assert_int_equal(acquire(x, x->a, x->f + 1, 1, LOCKD_MODE_SHARED, false, NULL), 0);
+        /* Held locks re-assert quietly. */
+        assert_int_equal(lock_table_reassert(x->table), 0);
+        assert_int_equal(calls.n, 0);
+
+        drop_kernel_lock(x->f[0], O_RDONLY);
+        assert_int_equal(lock_table_reassert(x->table), 1);
+        assert_int_equal(calls.n, 1);
+        assert_string_equal(calls.path, x->f[0]);
+        assert_int_equal(calls.error, EBADF);
+        /* Found once, never trusted again: its descriptor is closed. */
+        assert_int_equal(lock_table_reassert(x->table), 0);
+        assert_int_equal(calls.n, 1);
+        const char *lost_path = NULL;
+        lock_table_foreach(x->table, find_lost_row, &lost_path);
+        assert_string_equal(lost_path, x->f[0]);
+
+        /* CHECK: the holder is told, with why; a file not held is ENOLCK. */
+        g_autoptr(GPtrArray) lost = g_ptr_array_new_with_free_func(g_free);
+        LockdFileKey keys[] = { { res[0].dev, res[0].ino }, { 1, 2 } };
+        assert_int_equal(lock_table_check_keys(x->table, x->a, keys, 2, add_lost, lost), 2);
+        g_autofree char *want = g_strdup_printf("%s %d", x->f[0], EBADF);
+        assert_string_equal(lost->pdata[0], want);
+        assert_string_equal(lost->pdata[1], "(1, 2) " G_STRINGIFY(ENOLCK));
+        g_ptr_array_set_size(lost, 0);
+        assert_int_equal(lock_table_check_keys(x->table, x->b, keys, 1, add_lost, lost), 1);
+
+        /* Nobody gets the file through lockd until its holder lets go. */
+        g_auto(LockFailure) busy = {};
+        assert_int_equal(acquire(x, x->b, x->f, 1, LOCKD_MODE_EXCLUSIVE, false, &busy), -EBUSY);
+        assert_non_null(strstr(busy.detail, "was lost"));
+
+        /* Joining a shared lock re-asserts it first. */
+        drop_kernel_lock(x->f[1], O_WRONLY);
+        g_auto(LockFailure) busy2 = {};
+        assert_int_equal(acquire(x, x->b, x->f + 1, 1, LOCKD_MODE_SHARED, false, &busy2), -EBUSY);
+        assert_int_equal(calls.n, 2);
+        assert_string_equal(calls.path, x->f[1]);
+
+        /* A re-exec keeps the rest (a lost lock has no descriptor to pass). */
+        assert_int_equal(lock_table_set_inherit(x->table, true), 0);
+        assert_int_equal(lock_table_set_inherit(x->table, false), 0);
+        assert_int_equal(lock_table_release_all(x->table, x->a), 2);
+        assert_int_equal(ofd_probe(x->f[0], F_WRLCK), 0);
+        assert_int_equal(acquire(x, x->b, x->f, 2, LOCKD_MODE_EXCLUSIVE, false, NULL), 0);
+        lock_failure_clear(&f);
+}
+
 /* No paths: success, nothing held, nothing written to results. */
 static void test_zero_paths(void **state) {
         Fixture *x = *state;
@@ -425,6 +533,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_read_only_file, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_list_and_save, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_paths_in_one_directory, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_reassert_lost, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_zero_paths, setup, teardown),
         };
         return cmocka_run_group_tests(tests, setup_all, teardown_all);
