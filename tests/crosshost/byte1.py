@@ -10,6 +10,11 @@
 #                                     0.2 ms (writing MARKER once polling);
 #                                     prints the wall clock time it got it,
 #                                     exit 3 if still busy at the end
+#   byte1.py ofd-never PATH SECONDS MARKER
+#                                     tries an OFD write lock on byte 1 every
+#                                     0.2 ms for SECONDS (writing MARKER once
+#                                     trying): exit 0 if it never got it, 3
+#                                     if it did
 import errno
 import fcntl
 import os
@@ -47,6 +52,15 @@ def main():
             fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB, 1, 1)
         except BlockingIOError:
             return 3
+        return 0
+    if what == 'ofd-never':
+        deadline = time.monotonic() + float(sys.argv[3])
+        with open(sys.argv[4], 'w') as m:
+            m.write('trying')
+        while time.monotonic() < deadline:
+            if ofd_try(fd):
+                return 3
+            time.sleep(0.0002)
         return 0
     if what == 'ofd-wait':
         deadline = time.monotonic() + float(sys.argv[3])

@@ -1,0 +1,38 @@
+#!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# Whole guest starts across hosts: one guest definition with a disk on the
+# volume, started through the core with lock-backend=lockd on each host
+# (its own lockd, state and cgroup root).  The fake-files test plugin
+# locks the disk for every change.  While host a holds the disk (a
+# transaction of host a in progress), host b's start is refused busy,
+# naming the path; once host a lets go it starts.  Prints TAP.
+set -u
+. "$(dirname "$0")/crosshost-lib.sh"
+cross_setup
+
+on_host a sh -c "echo image >$vol_mnt/demo.img"
+printf '[guest]\nname=demo\nuser=0\ngroup=0\n[disk:root]\npath=%s/demo.img\n' "$vol_mnt" >"$scratch/demo.guest"
+for h in a b; do
+    mkdir -p "$scratch/$h/markers" "$scratch/$h/cgroup"
+    printf '[bulwark]\nlock-backend=lockd\nlock-timeout=0.5\n[lockd]\nsocket=%s/%s/lockd.sock\n[plugin:fake-files]\ndir=%s/%s/markers\nlock=%s/demo.img\n' \
+        "$scratch" "$h" "$scratch" "$h" "$vol_mnt" >"$scratch/$h/bulwark.conf"
+done
+# guest_on a|b ARGS...: bulwarkctl guest on a host, in-process, with its own state.
+guest_on() {
+    h=$1; shift
+    ctl_on "$h" --config "$scratch/$h/bulwark.conf" --plugin-dir "$top/plugins/nop/.libs:$top/tests/plugins/.libs" \
+        --plugins nop,fake-files --state-dir "$scratch/$h/state" --cgroup-root "$scratch/$h/cgroup" guest "$@"
+}
+
+check "host a starts the guest through its lockd" 0 "guest 'demo': started" guest_on a start "$scratch/demo.guest"
+check "host a stops it" 0 "stopped" guest_on a stop demo
+hold_on a "$vol_mnt/demo.img"
+check "host b's start is refused while host a holds the disk" 1 "$vol_mnt/demo.img.*another host" \
+    guest_on b start "$scratch/demo.guest"
+absent "nothing was applied on host b" "$scratch/b/markers/root"
+unhold
+check "host b starts it once host a let go" 0 "guest 'demo': started" guest_on b start "$scratch/demo.guest"
+exists "host b applied it" "$scratch/b/markers/root"
+check "host b stops it" 0 "stopped" guest_on b stop demo
+
+tap_done
