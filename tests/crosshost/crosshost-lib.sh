@@ -14,7 +14,7 @@
 # everything that was made, in reverse, even after a failure.  Without
 # GlusterFS (or without root, or when it cannot start) the test is skipped
 # with the reason.
-. "$(dirname "$0")/../ctl-test-lib.sh"
+. "${crosshost_dir:-$(dirname "$0")}/../ctl-test-lib.sh"
 lockd="$top/bulwark-lockd"
 
 id=$$
