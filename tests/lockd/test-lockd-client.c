@@ -197,7 +197,11 @@ static void test_relative_paths_and_empty_handle(void **state) {
         assert_int_equal(bw_lockd_list(c, &locks, &n, NULL, NULL), 0);
         assert_int_equal(n, 1);
         assert_string_equal(locks[0].path, f[0]);
+        assert_false(locks[0].flags & LOCKD_PATH_LOST);
         bw_lockd_lock_list_free(locks, n);
+        /* The daemon, asked (CHECK), still holds it. */
+        BwError verr = {};
+        assert_int_equal(bw_lockd_handle_verify(h, &verr), 0);
         assert_int_equal(bw_lockd_release(h), 0);
         bw_lockd_client_free(c);
 
@@ -371,6 +375,27 @@ static void test_text_paths_and_keys_on_the_wire(void **state) {
                 assert_int_equal(g_variant_get_uint32(r.body), 0);
         }
         assert_int_equal(test_posix_probe(f[1]), -EAGAIN);
+        /* CHECK: the lock still held is not reported; the released one,
+         * no longer this connection's, is (ENOLCK, named by its key). */
+        assert_true(features & LOCKD_FEATURE_CHECK);
+        LockdFileKey both[] = { keys[1], keys[0] };
+        g_autoptr(GByteArray) check = test_raw_frame(LOCKD_MSG_CHECK, 7, protocol_release_keys_encode(both, 2));
+        test_raw_send(fd, check->data, check->len);
+        {
+                g_auto(LockdReply) r = {};
+                assert_int_equal(test_raw_read_reply(fd, 5000, &h, &r), 1);
+                assert_int_equal(r.status, LOCKD_STATUS_OK);
+                assert_true(g_variant_is_of_type(r.body, G_VARIANT_TYPE(LOCKD_BODY_CHECK)));
+                assert_int_equal(g_variant_n_children(r.body), 1);
+                g_autoptr(GVariant) path = NULL;
+                int32_t error;
+                g_variant_get_child(r.body, 0, "(@ayi)", &path, &error);
+                g_autofree char *name = protocol_path_from_variant(path);
+                g_autofree char *want = g_strdup_printf("(%" G_GUINT64_FORMAT ", %" G_GUINT64_FORMAT ")",
+                                                        keys[0].dev, keys[0].ino);
+                assert_string_equal(name, want);
+                assert_int_equal(error, ENOLCK);
+        }
         /* A relative string path is refused like a byte-string one. */
         const char *relative = "not/absolute";
         g_autoptr(GByteArray) bad = test_raw_frame(
