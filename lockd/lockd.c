@@ -77,14 +77,15 @@ static int config_string(GKeyFile *kf, const char *path, const char *key, char *
         return 0;
 }
 
-static int config_uint(GKeyFile *kf, const char *path, const char *key, unsigned max, unsigned *arg) {
+static int config_uint(GKeyFile *kf, const char *path, const char *key, unsigned min, unsigned max,
+                       unsigned *arg) {
         g_autofree char *v = g_key_file_get_string(kf, "lockd", key, NULL);
         guint64 n;
         if (!v)
                 return 0;
-        if (!g_ascii_string_to_unsigned(v, 10, 1, max, &n, NULL))
-                return log_error_errno(EINVAL, "config '%s': [lockd] %s='%s' is not a number from 1 to %u",
-                                       path, key, v, max);
+        if (!g_ascii_string_to_unsigned(v, 10, min, max, &n, NULL))
+                return log_error_errno(EINVAL, "config '%s': [lockd] %s='%s' is not a number from %u to %u",
+                                       path, key, v, min, max);
         *arg = (unsigned) n;
         return 0;
 }
@@ -119,9 +120,9 @@ static int config_load(void) {
             (r = config_string(kf, path, "state-dir", &arg_state_dir)) < 0 ||
             (r = config_string(kf, path, "pidfile", &arg_pidfile)) < 0 ||
             (r = config_string(kf, path, "group", &arg_group)) < 0 ||
-            (r = config_uint(kf, path, "max-clients", 65536, &arg_max_clients)) < 0 ||
-            (r = config_uint(kf, path, "frame-timeout-ms", 3600000, &arg_frame_timeout_ms)) < 0 ||
-            (r = config_uint(kf, path, "reassert-interval-ms", 3600000, &arg_reassert_interval_ms)) < 0)
+            (r = config_uint(kf, path, "max-clients", 1, 65536, &arg_max_clients)) < 0 ||
+            (r = config_uint(kf, path, "frame-timeout-ms", 1, 3600000, &arg_frame_timeout_ms)) < 0 ||
+            (r = config_uint(kf, path, "reassert-interval-ms", 0, 3600000, &arg_reassert_interval_ms)) < 0)
                 return r;
         return 0;
 }
