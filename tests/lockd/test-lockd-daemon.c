@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -392,6 +393,101 @@ static void test_handle_outlives_client(void **state) {
         bw_lockd_client_free(b);
 }
 
+/* The daemon's descriptor on path (a duplicate of its open file
+ * description, taken with pidfd_getfd), or -errno. */
+static int daemon_file_fd(pid_t pid, const char *path) {
+        g_autofree char *dir = g_strdup_printf("/proc/%d/fd", (int) pid);
+        g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
+        const char *name;
+        int target = -1;
+        assert_non_null(d);
+        while ((name = g_dir_read_name(d))) {
+                g_autofree char *link = g_strdup_printf("%s/%s", dir, name);
+                g_autofree char *to = g_file_read_link(link, NULL);
+                if (to && strcmp(to, path) == 0)
+                        target = atoi(name);
+        }
+        assert_true(target >= 0);
+        int pidfd = (int) syscall(SYS_pidfd_open, pid, 0);
+        if (pidfd < 0)
+                return -errno;
+        int fd = (int) syscall(SYS_pidfd_getfd, pidfd, target, 0);
+        int r = fd < 0 ? -errno : fd;
+        close(pidfd);
+        return r;
+}
+
+static bool lock_listed_lost(BwLockdClient *c, const char *path) {
+        BwLockdLock *locks;
+        size_t n;
+        bool lost = false;
+        assert_int_equal(bw_lockd_list(c, &locks, &n, NULL, NULL), 0);
+        for (size_t i = 0; i < n; i++)
+                if (strcmp(locks[i].path, path) == 0 && (locks[i].flags & LOCKD_PATH_LOST))
+                        lost = true;
+        bw_lockd_lock_list_free(locks, n);
+        return lost;
+}
+
+/* A lock the filesystem drops under the daemon, as a shared filesystem
+ * does for a partitioned host: done here by unlocking byte 1 through a
+ * duplicate of the daemon's own open file description and taking it from
+ * another one (another host).  The daemon's re-assertion finds it: LOST
+ * in LIST, logged, CHECK names it, a new request is refused. */
+static void test_lost_lock_found(void **state) {
+        g_autofree char *dir = test_make_dir(scratch, "lost");
+        g_auto(GStrv) f = test_make_files(dir, "f", 1);
+        TestDaemon d;
+        test_daemon_start(&d, scratch, "lost-daemon", "reassert-interval-ms=50\n", NULL);
+        BwLockdClient *a = test_client_new(&d, "a"), *b = test_client_new(&d, "b");
+        BwLockdHandle *ha, *hb;
+        BwError err = {};
+
+        assert_int_equal(bw_lockd_acquire(a, (const char *const *) f, 1, BW_LOCKD_EXCLUSIVE, 0, &ha, NULL), 0);
+        int dup = daemon_file_fd(d.pid, f[0]);
+        if (dup < 0) {
+                bw_lockd_release_sync(ha);
+                bw_lockd_client_free(a);
+                bw_lockd_client_free(b);
+                assert_int_equal(test_daemon_stop(&d), 0);
+                test_daemon_clear(&d);
+                skip(); /* pidfd_getfd needs ptrace rights over the daemon */
+        }
+        struct flock fl = { .l_type = F_UNLCK, .l_whence = SEEK_SET, .l_start = 1, .l_len = 1 };
+        assert_int_equal(fcntl(dup, F_OFD_SETLK, &fl), 0);
+        close(dup);
+        int other = open(f[0], O_RDWR | O_CLOEXEC);
+        fl.l_type = F_WRLCK;
+        assert_int_equal(fcntl(other, F_OFD_SETLK, &fl), 0);
+
+        for (int i = 0; i < 200 && !lock_listed_lost(b, f[0]); i++)
+                g_usleep(10000);
+        assert_true(lock_listed_lost(b, f[0]));
+        assert_int_equal(bw_lockd_handle_verify(ha, &err), -ENOLCK);
+        g_autofree char *want = g_strdup_printf("path '%s': the lock was lost", f[0]);
+        assert_non_null(strstr(err.message, want));
+        assert_int_equal(bw_lockd_handle_check(ha), -ENOLCK);
+        assert_int_equal(bw_lockd_acquire(b, (const char *const *) f, 1, BW_LOCKD_SHARED, 0, &hb, &err),
+                         -ETIMEDOUT);
+        assert_non_null(strstr(err.message, "was lost"));
+        g_autofree char *log = NULL;
+        assert_true(g_file_get_contents(d.log, &log, NULL, NULL));
+        assert_non_null(strstr(log, "lock on byte 1 lost: Resource temporarily unavailable"));
+
+        /* Released, it is gone; the file is the other holder's alone. */
+        assert_int_equal(bw_lockd_release_sync(ha), 0);
+        assert_false(lock_listed_lost(b, f[0]));
+        assert_int_equal(bw_lockd_acquire(b, (const char *const *) f, 1, BW_LOCKD_EXCLUSIVE, 0, &hb, &err),
+                         -ETIMEDOUT);
+        close(other);
+        assert_int_equal(bw_lockd_acquire(b, (const char *const *) f, 1, BW_LOCKD_EXCLUSIVE, 0, &hb, NULL), 0);
+        assert_int_equal(bw_lockd_release_sync(hb), 0);
+        bw_lockd_client_free(a);
+        bw_lockd_client_free(b);
+        assert_int_equal(test_daemon_stop(&d), 0);
+        test_daemon_clear(&d);
+}
+
 static void test_socket_and_pidfile(void **state) {
         struct stat st;
         g_autofree char *run = g_path_get_dirname(daemon_.socket_path);
@@ -622,6 +718,7 @@ int main(void) {
                 cmocka_unit_test(test_list_and_kinds),
                 cmocka_unit_test(test_locks_not_reentrant),
                 cmocka_unit_test(test_handle_outlives_client),
+                cmocka_unit_test(test_lost_lock_found),
                 cmocka_unit_test(test_socket_and_pidfile),
                 cmocka_unit_test(test_run_directory_created),
                 cmocka_unit_test(test_sigterm_releases_everything),
