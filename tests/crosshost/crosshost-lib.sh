@@ -51,6 +51,7 @@ cross_teardown() {
             for p in $(ip netns pids "$ns_srv" 2>/dev/null); do kill -KILL "$p" 2>/dev/null; done
             kill -KILL "$arg" 2>/dev/null ;;
         netns) ip netns del "$arg" 2>/dev/null ;;
+        rmdir) rmdir "$arg" 2>/dev/null ;;
         esac
     done
     [ -n "${CROSSHOST_KEEP:-}" ] || rm -rf "$scratch"
@@ -128,7 +129,12 @@ cross_setup() {
     host_net 0 a && host_net 1 b || skip_all "cannot create veth pairs"
 
     # Everything glusterd keeps goes under $scratch; /var/run/gluster,
-    # where it still makes a directory, is a tmpfs of its own.
+    # where it still makes a directory, is a tmpfs of its own.  Without an
+    # init system nothing made the directory to mount it on.
+    if [ ! -d /var/run/gluster ]; then
+        mkdir -p /var/run/gluster || skip_all "cannot create /var/run/gluster"
+        cross_note "rmdir /var/run/gluster"
+    fi
     sed "s|option working-directory .*|option working-directory $scratch/glusterd\\n\
     option run-directory $scratch/run\\n    option glusterd-sockfile $scratch/glusterd.socket\\n\
     option logging-directory $scratch/log|" /etc/glusterfs/glusterd.vol >"$scratch/glusterd.vol"
