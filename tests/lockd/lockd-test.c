@@ -11,6 +11,7 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -404,4 +405,35 @@ GVariant *test_list_rows(const char *const *paths, size_t n, const char *owner) 
                                       (guint64) (100 + i), (guint32) LOCKD_MODE_EXCLUSIVE, 0u, owner, 42u, 0u,
                                       (gint64) 1700000000000000, (guint64) 1000000);
         return g_variant_builder_end(&b);
+}
+
+int test_daemon_lose_lock(const TestDaemon *d, const char *path) {
+        g_autofree char *dir = g_strdup_printf("/proc/%d/fd", (int) d->pid);
+        g_autoptr(GDir) fds = g_dir_open(dir, 0, NULL);
+        const char *name;
+        int target = -1;
+        assert_non_null(fds);
+        while ((name = g_dir_read_name(fds))) {
+                g_autofree char *link = g_strdup_printf("%s/%s", dir, name);
+                g_autofree char *to = g_file_read_link(link, NULL);
+                if (to && strcmp(to, path) == 0)
+                        target = atoi(name);
+        }
+        assert_true(target >= 0);
+        int pidfd = (int) syscall(SYS_pidfd_open, d->pid, 0);
+        if (pidfd < 0)
+                return -errno;
+        int dup = (int) syscall(SYS_pidfd_getfd, pidfd, target, 0);
+        int r = dup < 0 ? -errno : 0;
+        close(pidfd);
+        if (r < 0)
+                return r;
+        struct flock fl = { .l_type = F_UNLCK, .l_whence = SEEK_SET, .l_start = 1, .l_len = 1 };
+        assert_int_equal(fcntl(dup, F_OFD_SETLK, &fl), 0);
+        close(dup);
+        int other = open(path, O_RDWR | O_CLOEXEC);
+        assert_true(other >= 0);
+        fl.l_type = F_WRLCK;
+        assert_int_equal(fcntl(other, F_OFD_SETLK, &fl), 0);
+        return other;
 }

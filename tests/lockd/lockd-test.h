@@ -63,6 +63,13 @@ char **test_make_files(const char *dir, const char *prefix, size_t n);
  * them (asserts), with the child's pid. */
 pid_t test_fork_lock_holder(const TestDaemon *d, const char *owner, char **files, size_t n);
 
+/* What a shared filesystem does to a partitioned host, done by hand: the
+ * daemon's write lock on byte 1 of path is unlocked through a duplicate
+ * of its own open file description (pidfd_getfd) and taken by another
+ * one, returned, which holds it until closed.  -errno when the daemon's
+ * descriptor cannot be had (ptrace rights). */
+int test_daemon_lose_lock(const TestDaemon *d, const char *path);
+
 /* Tries a classic POSIX write lock on byte 1 from a forked child; returns
  * 0 when the child got it (and released it), -EAGAIN when refused. */
 int test_posix_probe(const char *path);

@@ -9,7 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -393,30 +392,6 @@ static void test_handle_outlives_client(void **state) {
         bw_lockd_client_free(b);
 }
 
-/* The daemon's descriptor on path (a duplicate of its open file
- * description, taken with pidfd_getfd), or -errno. */
-static int daemon_file_fd(pid_t pid, const char *path) {
-        g_autofree char *dir = g_strdup_printf("/proc/%d/fd", (int) pid);
-        g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
-        const char *name;
-        int target = -1;
-        assert_non_null(d);
-        while ((name = g_dir_read_name(d))) {
-                g_autofree char *link = g_strdup_printf("%s/%s", dir, name);
-                g_autofree char *to = g_file_read_link(link, NULL);
-                if (to && strcmp(to, path) == 0)
-                        target = atoi(name);
-        }
-        assert_true(target >= 0);
-        int pidfd = (int) syscall(SYS_pidfd_open, pid, 0);
-        if (pidfd < 0)
-                return -errno;
-        int fd = (int) syscall(SYS_pidfd_getfd, pidfd, target, 0);
-        int r = fd < 0 ? -errno : fd;
-        close(pidfd);
-        return r;
-}
-
 static bool lock_listed_lost(BwLockdClient *c, const char *path) {
         BwLockdLock *locks;
         size_t n;
@@ -444,8 +419,8 @@ static void test_lost_lock_found(void **state) {
         BwError err = {};
 
         assert_int_equal(bw_lockd_acquire(a, (const char *const *) f, 1, BW_LOCKD_EXCLUSIVE, 0, &ha, NULL), 0);
-        int dup = daemon_file_fd(d.pid, f[0]);
-        if (dup < 0) {
+        int other = test_daemon_lose_lock(&d, f[0]);
+        if (other < 0) {
                 bw_lockd_release_sync(ha);
                 bw_lockd_client_free(a);
                 bw_lockd_client_free(b);
@@ -453,12 +428,6 @@ static void test_lost_lock_found(void **state) {
                 test_daemon_clear(&d);
                 skip(); /* pidfd_getfd needs ptrace rights over the daemon */
         }
-        struct flock fl = { .l_type = F_UNLCK, .l_whence = SEEK_SET, .l_start = 1, .l_len = 1 };
-        assert_int_equal(fcntl(dup, F_OFD_SETLK, &fl), 0);
-        close(dup);
-        int other = open(f[0], O_RDWR | O_CLOEXEC);
-        fl.l_type = F_WRLCK;
-        assert_int_equal(fcntl(other, F_OFD_SETLK, &fl), 0);
 
         for (int i = 0; i < 200 && !lock_listed_lost(b, f[0]); i++)
                 g_usleep(10000);

@@ -86,6 +86,30 @@ static BwManager *lockd_manager(const char *dir, const char *socket_path, const 
 
 /* lockd killed in the middle of a start: the manager must not commit
  * changes made after its locks were gone; recover undoes them. */
+/* The check before commit asks the daemon, which re-asserts the locks:
+ * one the filesystem dropped (another host took it) fails the check. */
+static void test_check_finds_lost_lock(void **state) {
+        g_autofree char *dir = test_make_dir(scratch, "check-lost");
+        g_auto(GStrv) f = test_make_files(dir, "disk", 2);
+        PathLocker *l;
+        PathLockHandle *h;
+        BwError err = {};
+
+        assert_int_equal(path_locker_new_lockd(daemon_.socket_path, &l), 0);
+        assert_int_equal(path_locker_acquire(l, (const char *const *) f, 2, PATH_LOCK_EXCLUSIVE, 0, NULL, &h, &err), 0);
+        assert_int_equal(path_locker_check(l, h), 0);
+        int other = test_daemon_lose_lock(&daemon_, f[1]);
+        if (other < 0) {
+                path_locker_release(l, h);
+                path_locker_free(l);
+                skip(); /* pidfd_getfd needs ptrace rights over the daemon */
+        }
+        assert_int_equal(path_locker_check(l, h), -ENOLCK);
+        path_locker_release(l, h);
+        close(other);
+        path_locker_free(l);
+}
+
 static void test_start_does_not_commit_without_locks(void **state) {
         g_autofree char *dir = test_make_dir(scratch, "lost");
         g_autofree char *markers = g_build_filename(dir, "markers", NULL);
@@ -139,6 +163,7 @@ static void test_start_does_not_commit_without_locks(void **state) {
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_backend_locks_through_daemon),
+                cmocka_unit_test(test_check_finds_lost_lock),
                 cmocka_unit_test(test_start_does_not_commit_without_locks),
         };
         return cmocka_run_group_tests(tests, setup_all, teardown_all);
