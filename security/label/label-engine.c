@@ -202,6 +202,13 @@ static int label_engine_undo_inode(LabelEngine *e, LabelInode *inode, const Labe
                                    const char *holder, char **ret_message) {
         g_autoptr(LabelRecord) rec = NULL;
         int r = label_engine_read_record(e, inode, t, path, &rec, ret_message);
+        if (r == -EBADMSG) {
+                /* Never written by this holder (apply refuses such a record
+                 * and writes only valid ones): not ours to touch. */
+                label_engine_logf(e, BW_LOG_WARNING, "%s", *ret_message);
+                g_clear_pointer(ret_message, g_free);
+                return 0;
+        }
         if (r < 0 || !rec || !label_record_remove_holder(rec, holder))
                 return r;
         if (rec->holders->len > 0) {

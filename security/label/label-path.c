@@ -46,6 +46,10 @@ const char *label_path_refusal(const char *path, mode_t mode) {
         return NULL;
 }
 
+bool label_path_is_shipped(const char *path, mode_t mode) {
+        return S_ISREG(mode) && (label_path_has_prefix(path, "/usr") || label_path_has_prefix(path, "/boot"));
+}
+
 bool label_path_skipped(const char *list, const char *path, char **ret_prefix) {
         if (!list)
                 return false;

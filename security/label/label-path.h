@@ -15,6 +15,12 @@ bool label_path_has_prefix(const char *path, const char *prefix);
  * node under /dev or /sys is allowed: the resource names it. */
 const char *label_path_refusal(const char *path, mode_t mode);
 
+/* A file a guest may read where it is, unlabelled: a read-only file
+ * (firmware loader, kernel, backing file) the distribution ships under
+ * /usr or /boot.  Labelling it would change a system file for every
+ * guest; it is skipped, not refused. */
+bool label_path_is_shipped(const char *path, mode_t mode);
+
 /* Does `path` fall under one of the colon- or comma-separated prefixes
  * of `list` (NULL: none)?  *ret_prefix gets the matching one (free it). */
 bool label_path_skipped(const char *list, const char *path, char **ret_prefix);

@@ -64,8 +64,13 @@ static char *label_plugin_what(const BwResource *res) {
 
 /* The path a change acts on: resolved once, here.  *ret NULL: nothing to
  * label (a chardev file, pipe or socket the guest's process creates). */
+bool label_plugin_role_readonly(const BwResource *res, BwPathRole role) {
+        return role == BW_PATH_IMAGE_READONLY || role == BW_PATH_BACKING || role == BW_PATH_KERNEL ||
+               (role == BW_PATH_IMAGE && res->readonly);
+}
+
 static int label_plugin_resolve(LabelPlugin *p, const BwGuestInfo *guest, const BwResource *res, const char *path,
-                                char **ret, mode_t *ret_mode) {
+                                BwPathRole role, char **ret, mode_t *ret_mode) {
         g_autofree char *what = label_plugin_what(res);
         struct stat st;
         *ret = NULL;
@@ -90,6 +95,8 @@ static int label_plugin_resolve(LabelPlugin *p, const BwGuestInfo *guest, const 
                 return r;
         }
         const char *why = label_path_refusal(real, st.st_mode);
+        if (why && label_plugin_role_readonly(res, role) && label_path_is_shipped(real, st.st_mode))
+                why = NULL;     /* planned as a skip */
         if (why) {
                 if (strcmp(real, path) != 0)
                         label_plugin_log(p, BW_LOG_ERR, "guest '%s': %s: '%s' (resolved to '%s'): refused: %s",
@@ -142,7 +149,7 @@ static int label_plugin_plan_resource(LabelPlugin *p, const BwGuestInfo *guest, 
                         continue;
                 g_autofree char *real = NULL;
                 mode_t mode = 0;
-                r = label_plugin_resolve(p, guest, res, res->paths[i], &real, &mode);
+                r = label_plugin_resolve(p, guest, res, res->paths[i], res->roles[i], &real, &mode);
                 if (r < 0)
                         return r;
                 if (!real || g_hash_table_contains(seen, real))
@@ -150,9 +157,11 @@ static int label_plugin_plan_resource(LabelPlugin *p, const BwGuestInfo *guest, 
                 g_hash_table_add(seen, g_strdup(real));
                 g_autofree char *prefix = NULL;
                 LabelChange c = { .op = LABEL_CHANGE_LABEL, .role = res->roles[i], .label = label, .what = what };
-                if (label_path_skipped(p->skip_paths, real, &prefix)) {
+                bool shipped = label_path_is_shipped(real, mode) && label_path_refusal(real, mode);
+                if (shipped || label_path_skipped(p->skip_paths, real, &prefix)) {
                         c.op = LABEL_CHANGE_SKIP;
-                        g_autofree char *detail = g_strdup_printf("skipped: under skip-paths '%s'", prefix);
+                        g_autofree char *detail = shipped ? g_strdup("skipped: a read-only file of the system, left as it is")
+                                                          : g_strdup_printf("skipped: under skip-paths '%s'", prefix);
                         r = label_plugin_emit(p, sink, "skip", real, detail, resource, &c, BW_CHANGE_LOCK_SHARED);
                 } else {
                         g_autofree char *cur = label_plugin_current(p, real);

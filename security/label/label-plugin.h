@@ -42,6 +42,10 @@ void label_plugin_free(LabelPlugin *p);
 void label_plugin_log(LabelPlugin *p, int level, const char *format, ...) G_GNUC_PRINTF(3, 4);
 const char *label_plugin_config(LabelPlugin *p, const char *key);
 
+/* Is this path of the resource only read by the guest (read-only disk,
+ * backing file, kernel, initrd, loader)? */
+bool label_plugin_role_readonly(const BwResource *res, BwPathRole role);
+
 /* The plugin operations, with the signatures of BwPluginEntry: a module's
  * entry table names them directly; `state` is the LabelPlugin. */
 void label_plugin_fini(void *state);

@@ -90,8 +90,7 @@ static int selinux_label_for(LabelPlugin *p, const BwGuestInfo *guest, const BwR
         if (r < 0)
                 return r;
         g_autofree char *context = NULL;
-        if (role == BW_PATH_IMAGE_READONLY || role == BW_PATH_BACKING || role == BW_PATH_KERNEL ||
-            (role == BW_PATH_IMAGE && res->readonly))
+        if (label_plugin_role_readonly(res, role))
                 context = g_strdup_printf("%s:%s:%s:s0", s->user, s->role, s->readonly_type);
         else if (res->shared)
                 context = g_strdup_printf("%s:%s:%s:s0", s->user, s->role, s->shared_type);
