@@ -249,8 +249,11 @@ static int label_plugin_run(LabelPlugin *p, const BwGuestInfo *guest, const BwCh
         else if (label) {
                 if (p->ops->before_apply)
                         r = p->ops->before_apply(p, guest);
-                if (r >= 0 && p->state_dir)
+                if (r >= 0 && p->state_dir && strcmp(p->remembered, holder) != 0) {
                         r = label_guests_remember(p->state_dir, holder, guest->name);
+                        if (r >= 0)
+                                g_strlcpy(p->remembered, holder, sizeof(p->remembered));
+                }
                 if (r < 0)
                         message = g_strdup_printf("%s: cannot record the guest in the state directory '%s': %s", c.what,
                                                   p->state_dir, g_strerror(-r));
@@ -285,6 +288,7 @@ int label_plugin_release(void *state, const BwGuestInfo *guest) {
                 p->ops->release(p, guest);
         if (p->state_dir)
                 label_guests_forget(p->state_dir, guest->uuid);
+        p->remembered[0] = '\0';
         return 0;
 }
 

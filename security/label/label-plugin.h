@@ -33,6 +33,7 @@ struct LabelPlugin {
         LabelEngine *engine;
         const char *state_dir;
         const char *skip_paths;
+        char remembered[LABEL_UUID_LEN + 1];   /* the holder last written to label/guests/ */
         void *driver_state;
 };
 
