@@ -595,6 +595,85 @@ static void test_rollback_selinux_fault_restores_dac(void **state) {
         bw_manager_free(m);
 }
 
+
+/* skip-paths=: files below are never relabelled by that driver. */
+static void test_skip_paths(void **state) {
+        LabelFixture *f = *state;
+        g_autofree char *text = label_fixture_small_guest_text(f, "vm1");
+        g_autofree char *before = label_fixture_snapshot(f);
+        g_autofree char *extra = g_strdup_printf("[plugin:dac]\nskip-paths=%s\n", f->files);
+        BwManager *m = label_fixture_manager(f, PLUGINS, extra);
+        BwGuest *g = label_fixture_guest(text, "vm1");
+        BwPlan *plan = NULL;
+        BwError err = {};
+        assert_int_equal(bw_manager_plan(m, g, &plan, &err), 0);
+        char *json = NULL;
+        assert_int_equal(bw_plan_to_json(plan, g, &json), 0);
+        assert_non_null(strstr(json, "skipped: under skip-paths"));
+        bw_free(json);
+        bw_plan_free(plan);
+        assert_int_equal(bw_manager_start(m, g, &err), 0);
+        bw_guest_free(g);
+        g_autofree char *disk = path_of(f, "vm1-disk.img");
+        assert_owner(disk, "1:2");
+        assert_context(disk, "system_u:object_r:svirt_image_t:s0:c");
+        stop_ok(m, "vm1");
+        assert_snapshot(f, before);
+        bw_manager_free(m);
+}
+
+/* A holder whose guest no longer runs (its daemon died and its state
+ * went) never makes a file "in use": another guest takes it, and the
+ * original it remembered is what comes back. */
+static void test_stale_holder_never_blocks(void **state) {
+        LabelFixture *f = *state;
+        g_autofree char *text = label_fixture_small_guest_text(f, "vm1");
+        g_autofree char *disk = path_of(f, "vm1-disk.img");
+        g_autofree char *before = label_fixture_snapshot(f);
+        char boot[64] = "";
+        FILE *b = fopen("/proc/sys/kernel/random/boot_id", "re");
+        assert_non_null(b);
+        assert_non_null(fgets(boot, sizeof(boot), b));
+        fclose(b);
+        boot[36] = '\0';
+        g_autofree char *rec = g_strdup_printf("bulwark-label-record 1\ndriver dac\nboot %s\noriginal 1:2\n"
+                                               "applied 5:5\nholder 99999999-9999-9999-9999-999999999999\n", boot);
+        assert_int_equal(lchown(disk, 5, 5), 0);
+        assert_int_equal(lsetxattr(disk, "trusted.bulwark.dac", rec, strlen(rec), 0), 0);
+        BwManager *m = label_fixture_manager(f, PLUGINS, NULL);
+        start_ok(m, text, "vm1");
+        assert_owner(disk, "107:107");
+        g_autofree char *h = holders_of(disk, "dac");
+        assert_string_equal(h, "H");
+        stop_ok(m, "vm1");
+        assert_snapshot(f, before);
+        bw_manager_free(m);
+}
+
+/* MCS pairs are reserved in the state directory: a guest started by
+ * another daemon (another manager) gets another pair, and a restarted
+ * daemon keeps the running guest's. */
+static void test_mcs_unique_across_daemons(void **state) {
+        LabelFixture *f = *state;
+        g_autofree char *a = label_fixture_small_guest_text(f, "vma");
+        g_autofree char *b = label_fixture_small_guest_text(f, "vmb");
+        BwManager *m1 = label_fixture_manager(f, PLUGINS, NULL);
+        start_ok(m1, a, "vma");
+        bw_manager_free(m1);
+        BwManager *m2 = label_fixture_manager(f, PLUGINS, NULL);
+        start_ok(m2, b, "vmb");
+        g_autofree char *da = path_of(f, "vma-disk.img"), *db = path_of(f, "vmb-disk.img");
+        g_autofree char *ca = label_fixture_context(da), *cb = label_fixture_context(db);
+        assert_true(g_str_has_prefix(ca, "system_u:object_r:svirt_image_t:s0:c"));
+        assert_string_not_equal(ca, cb);
+        g_autofree char *mcs = g_build_filename(f->state, "selinux", "mcs", NULL);
+        assert_int_equal(test_count_entries(mcs), 2);
+        stop_ok(m2, "vma");
+        stop_ok(m2, "vmb");
+        assert_int_equal(test_count_entries(mcs), 0);
+        bw_manager_free(m2);
+}
+
 int main(void) {
         test_require_root();
         const struct CMUnitTest tests[] = {
@@ -615,6 +694,9 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_dangling_symlink_refused, setup_tmpfs, teardown),
                 cmocka_unit_test_setup_teardown(test_concurrent_overlapping_starts, setup_tmpfs, teardown),
                 cmocka_unit_test_setup_teardown(test_rollback_selinux_fault_restores_dac, setup_tmpfs, teardown),
+                cmocka_unit_test_setup_teardown(test_skip_paths, setup_tmpfs, teardown),
+                cmocka_unit_test_setup_teardown(test_stale_holder_never_blocks, setup_tmpfs, teardown),
+                cmocka_unit_test_setup_teardown(test_mcs_unique_across_daemons, setup_tmpfs, teardown),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
