@@ -55,6 +55,15 @@ static int label_query(BwManager *m, const char *plugin, const char *command, in
                                 out, err);
 }
 
+/* The file's security.selinux, without its NUL; false when it has none. */
+static bool label_file_context(const char *path, char *buf, size_t size) {
+        ssize_t n = lgetxattr(path, "security.selinux", buf, size - 1);
+        if (n > 0 && buf[n - 1] == '\0')
+                n--;
+        buf[n > 0 ? n : 0] = '\0';
+        return n > 0;
+}
+
 static void label_file_text(const char *path) {
         struct stat st;
         if (lstat(path, &st) < 0) {
@@ -62,12 +71,9 @@ static void label_file_text(const char *path) {
                 return;
         }
         char ctx[512];
-        ssize_t n = lgetxattr(path, "security.selinux", ctx, sizeof(ctx) - 1);
-        if (n > 0 && ctx[n - 1] == '\0')
-                n--;
-        ctx[n > 0 ? n : 0] = '\0';
+        bool has = label_file_context(path, ctx, sizeof(ctx));
         printf("%s: owner %u:%u, mode %04o, context %s\n", path, (unsigned) st.st_uid, (unsigned) st.st_gid,
-               (unsigned) (st.st_mode & 07777), n > 0 ? ctx : "(none)");
+               (unsigned) (st.st_mode & 07777), has ? ctx : "(none)");
 }
 
 static void label_file_json(const char *path, bool first) {
@@ -81,13 +87,10 @@ static void label_file_json(const char *path, bool first) {
                 return;
         }
         char ctx[512];
-        ssize_t n = lgetxattr(path, "security.selinux", ctx, sizeof(ctx) - 1);
-        if (n > 0 && ctx[n - 1] == '\0')
-                n--;
-        ctx[n > 0 ? n : 0] = '\0';
+        bool has = label_file_context(path, ctx, sizeof(ctx));
         printf(",\"uid\":%u,\"gid\":%u,\"mode\":\"%04o\",\"context\":", (unsigned) st.st_uid, (unsigned) st.st_gid,
                (unsigned) (st.st_mode & 07777));
-        json_print_string(stdout, n > 0 ? ctx : NULL);
+        json_print_string(stdout, has ? ctx : NULL);
         printf("}");
 }
 
