@@ -111,7 +111,7 @@ static int label_plugin_resolve(LabelPlugin *p, const BwGuestInfo *guest, const 
         return 0;
 }
 
-static int label_plugin_emit(LabelPlugin *p, BwChangeSink *sink, const char *kind, const char *path,
+static int label_plugin_emit(BwChangeSink *sink, const char *kind, const char *path,
                              const char *detail, const char *resource, const LabelChange *c, uint32_t flags) {
         size_t len;
         g_autofree char *data = label_change_format(c, &len);
@@ -119,7 +119,6 @@ static int label_plugin_emit(LabelPlugin *p, BwChangeSink *sink, const char *kin
                 .size = sizeof(BwChange), .kind = kind, .object = path, .detail = detail, .lock_path = path,
                 .data = data, .data_len = len, .resource = resource, .flags = flags,
         };
-        (void) p;
         return sink->emit(sink, &change);
 }
 
@@ -162,7 +161,7 @@ static int label_plugin_plan_resource(LabelPlugin *p, const BwGuestInfo *guest, 
                         c.op = LABEL_CHANGE_SKIP;
                         g_autofree char *detail = shipped ? g_strdup("skipped: a read-only file of the system, left as it is")
                                                           : g_strdup_printf("skipped: under skip-paths '%s'", prefix);
-                        r = label_plugin_emit(p, sink, "skip", real, detail, resource, &c, BW_CHANGE_LOCK_SHARED);
+                        r = label_plugin_emit(sink, "skip", real, detail, resource, &c, BW_CHANGE_LOCK_SHARED);
                 } else {
                         g_autofree char *cur = label_plugin_current(p, real);
                         g_autofree char *want = label_display(label);
@@ -172,7 +171,7 @@ static int label_plugin_plan_resource(LabelPlugin *p, const BwGuestInfo *guest, 
                                                                                    ? " (whole tree)" : "");
                         if (detach)
                                 c.op = LABEL_CHANGE_UNLABEL;
-                        r = label_plugin_emit(p, sink, detach ? "restore" : p->ops->kind, real, detail, resource, &c, 0);
+                        r = label_plugin_emit(sink, detach ? "restore" : p->ops->kind, real, detail, resource, &c, 0);
                 }
                 if (r < 0)
                         return r;

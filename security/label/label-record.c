@@ -134,7 +134,8 @@ static int label_record_parse_label(LabelValidFn valid, const char *key, const c
         if (label_unescape(value, &b) < 0)
                 return label_record_refuse(ret_why, "%s label '%s' is badly escaped", key, value);
         size_t len = g_bytes_get_size(b);
-        if (len == 0 && !may_be_empty)
+        /* Empty: the file had no label; only a driver with such files (SELinux) says that is valid. */
+        if (len == 0 && (!may_be_empty || (valid && !valid("", 0))))
                 return label_record_refuse(ret_why, "%s label is empty", key);
         if (len > LABEL_LABEL_MAX || (len > 0 && valid && !valid(g_bytes_get_data(b, NULL), len)))
                 return label_record_refuse(ret_why, "%s label '%s' is not a valid label", key, value);

@@ -48,10 +48,13 @@ static int selinux_write(LabelInode *inode, GBytes *label) {
         return label_inode_setxattr(inode, SELINUX_XATTR, g_bytes_get_data(label, NULL), g_bytes_get_size(label));
 }
 
-/* A context as the kernel stores one: printable, one trailing NUL at most. */
+/* A context as the kernel stores one: printable, one trailing NUL at most;
+ * or none at all (a file without security.selinux). */
 static bool selinux_valid(const void *label, size_t len) {
         const unsigned char *p = label;
-        if (len > 0 && p[len - 1] == '\0')
+        if (len == 0)
+                return true;
+        if (p[len - 1] == '\0')
                 len--;
         if (len == 0)
                 return false;
@@ -204,7 +207,7 @@ static int selinux_exec_attrs(void *state, const BwGuestInfo *guest, BwExecSink 
         int r = selinux_pair(p, guest);
         if (r < 0)
                 return r;
-        g_autofree char *label = g_strdup_printf("%s:%s:%s:s0:c%u,c%u", "system_u", s->process_role, s->process_type,
+        g_autofree char *label = g_strdup_printf("%s:%s:%s:s0:c%u,c%u", s->user, s->process_role, s->process_type,
                                                  s->a, s->b);
         return sink->set_lsm_label(sink, "selinux", label);
 }

@@ -94,6 +94,7 @@ static void test_record_damaged_refused(void **state) {
                 { "bulwark-label-record 1\ndriver dac\nboot 0123abcd-0000-1111-2222-333344445555\noriginal nonsense\n", "not a valid label" },
                 { "bulwark-label-record 1\ndriver dac\nboot 0123abcd-0000-1111-2222-333344445555\noriginal 0:0\\x4\n", "badly escaped" },
                 { "bulwark-label-record 1\ndriver dac", "newline-terminated" },
+                { "bulwark-label-record 1\ndriver dac\nboot 0123abcd-0000-1111-2222-333344445555\noriginal \n", "original label is empty" },
         };
         for (size_t i = 0; i < G_N_ELEMENTS(bad); i++) {
                 g_autofree char *reason = NULL;

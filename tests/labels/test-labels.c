@@ -538,10 +538,12 @@ static void test_dangling_symlink_refused(void **state) {
  * holders, and after both stop every original is back. */
 static void test_concurrent_overlapping_starts(void **state) {
         LabelFixture *f = *state;
-        g_autofree char *texts[4];
+        char *texts[4];
         const char *names[] = { "c0", "c1", "c2", "c3" };
-        for (int i = 0; i < 4; i++)
-                texts[i] = label_fixture_guest_text(f, names[i], "common.iso", g_strdup_printf("%s_VARS.fd", names[i]));
+        for (int i = 0; i < 4; i++) {
+                g_autofree char *vars = g_strdup_printf("%s_VARS.fd", names[i]);
+                texts[i] = label_fixture_guest_text(f, names[i], "common.iso", vars);
+        }
         g_autofree char *before = label_fixture_snapshot(f);
         pid_t pids[4];
         for (int i = 0; i < 4; i++) {
@@ -570,8 +572,10 @@ static void test_concurrent_overlapping_starts(void **state) {
         g_autofree char *mcs = g_build_filename(f->state, "selinux", "mcs", NULL);
         assert_int_equal(test_count_entries(mcs), 4);
         BwManager *m = label_fixture_manager(f, PLUGINS, NULL);
-        for (int i = 0; i < 4; i++)
+        for (int i = 0; i < 4; i++) {
                 stop_ok(m, names[i]);
+                g_free(texts[i]);
+        }
         assert_snapshot(f, before);
         bw_manager_free(m);
 }
