@@ -9,8 +9,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <sys/un.h>
 #include <sys/xattr.h>
 #include <unistd.h>
 
@@ -27,6 +29,7 @@ LabelFixture *label_fixture_new(const char *tag, bool tmpfs) {
         f->state = g_build_filename(f->dir, "state", NULL);
         f->cgroot = g_build_filename(f->dir, "cg", NULL);
         f->devdir = g_strdup_printf("/dev/shm/bulwark-labels-%d-%u", (int) getpid(), counter++);
+        f->mounts = g_ptr_array_new_with_free_func(g_free);
         assert_int_equal(mkdir(f->files, 0755), 0);
         assert_int_equal(mkdir(f->cgroot, 0700), 0);
         assert_int_equal(mkdir(f->devdir, 0755), 0);
@@ -50,6 +53,9 @@ void label_fixture_free(LabelFixture *f) {
         test_daemon_clear(&f->lockd);
         if (f->tmpfs)
                 (void) umount2(f->files, MNT_DETACH);
+        for (guint i = 0; i < f->mounts->len; i++)
+                (void) umount2(f->mounts->pdata[i], MNT_DETACH);
+        g_ptr_array_unref(f->mounts);
         test_scratch_remove(f->devdir);
         test_scratch_remove(f->dir);
         g_free(f->files);
@@ -59,6 +65,15 @@ void label_fixture_free(LabelFixture *f) {
         g_free(f->plugin_dir);
         free(f->dir);
         g_free(f);
+}
+
+char *label_fixture_mount(LabelFixture *f, const char *name, const char *type, const char *options) {
+        g_autofree char *dir = g_build_filename(f->dir, name, NULL);
+        assert_int_equal(mkdir(dir, 0755), 0);
+        if (mount("bulwark-labels", dir, type, MS_NOSUID | MS_NODEV, options) < 0)
+                fail_msg("%s on '%s': %s", type, dir, strerror(errno));
+        g_ptr_array_add(f->mounts, g_strdup(dir));
+        return g_steal_pointer(&dir);
 }
 
 BwManager *label_fixture_manager(LabelFixture *f, const char *plugins, const char *extra) {
@@ -115,12 +130,34 @@ static char *label_fixture_node(LabelFixture *f, const char *name) {
         return g_steal_pointer(&path);
 }
 
+/* A listening socket's file (bound, then closed) or a FIFO, as a VMM's
+ * chardev backends leave them. */
+static char *label_fixture_special(LabelFixture *f, const char *name, bool socket_file) {
+        g_autofree char *path = g_build_filename(f->files, name, NULL);
+        if (access(path, F_OK) == 0)
+                return g_steal_pointer(&path);
+        if (socket_file) {
+                struct sockaddr_un sa = { .sun_family = AF_UNIX };
+                assert_true(strlen(path) < sizeof(sa.sun_path));
+                strcpy(sa.sun_path, path);
+                int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+                assert_true(fd >= 0);
+                assert_int_equal(bind(fd, (struct sockaddr *) &sa, sizeof(sa)), 0);
+                close(fd);
+        } else
+                assert_int_equal(mkfifo(path, 0600), 0);
+        label_fixture_originals(path);
+        return g_steal_pointer(&path);
+}
+
 char *label_fixture_guest_text(LabelFixture *f, const char *name, const char *ro, const char *nvram) {
         g_autofree char *disk_name = g_strdup_printf("%s-disk.img", name);
         g_autofree char *serial_name = g_strdup_printf("%s-serial.log", name);
         g_autofree char *mem_name = g_strdup_printf("%s-memory.ram", name);
         g_autofree char *tpm_name = g_strdup_printf("%s-tpm", name);
         g_autofree char *node_name = g_strdup_printf("%s-null", name);
+        g_autofree char *sock_name = g_strdup_printf("%s-monitor.sock", name), *fifo_name = g_strdup_printf("%s-pipe", name);
+        g_autofree char *sock = label_fixture_special(f, sock_name, true), *fifo = label_fixture_special(f, fifo_name, false);
         g_autofree char *disk = label_fixture_file(f, disk_name), *iso = label_fixture_file(f, ro),
                         *serial = label_fixture_file(f, serial_name), *kernel = label_fixture_file(f, "vmlinuz"),
                         *initrd = label_fixture_file(f, "initrd.img"), *loader = label_fixture_file(f, "OVMF_CODE.fd"),
@@ -130,8 +167,9 @@ char *label_fixture_guest_text(LabelFixture *f, const char *name, const char *ro
                                "[disk:root]\npath=%s\n[disk:iso]\npath=%s\nreadonly=true\n"
                                "[chardev:serial0]\ntype=file\npath=%s\n[kernel]\nkernel=%s\ninitrd=%s\n"
                                "[firmware]\nloader=%s\nnvram=%s\n[tpm]\nstate=%s\n[memory]\nbacking=%s\n"
-                               "[device:null]\npath=%s\naccess=rw\n",
-                               name, disk, iso, serial, kernel, initrd, loader, vars, tpm, mem, node);
+                               "[device:null]\npath=%s\naccess=rw\n[chardev:monitor]\ntype=socket\npath=%s\n"
+                               "[chardev:pipe]\ntype=pipe\npath=%s\n[chardev:console]\ntype=pty\n",
+                               name, disk, iso, serial, kernel, initrd, loader, vars, tpm, mem, node, sock, fifo);
 }
 
 char *label_fixture_small_guest_text(LabelFixture *f, const char *name) {

@@ -30,6 +30,7 @@ typedef struct LabelFixture {
         char *cgroot;
         char *plugin_dir;
         TestDaemon lockd;
+        GPtrArray *mounts;         /* what label_fixture_mount() mounted */
 } LabelFixture;
 
 LabelFixture *label_fixture_new(const char *tag, bool tmpfs);
@@ -38,6 +39,10 @@ void label_fixture_free(LabelFixture *f);
 /* A manager with `plugins` through lockd, `extra` appended to bulwark.conf. */
 BwManager *label_fixture_manager(LabelFixture *f, const char *plugins, const char *extra);
 
+/* Mounts a filesystem of `type` on the new directory dir/name (removed
+ * with the fixture, even when a check fails first); returns its path. */
+char *label_fixture_mount(LabelFixture *f, const char *name, const char *type, const char *options);
+
 /* A file in f->files with the original owner and context; returns its path. */
 char *label_fixture_file(LabelFixture *f, const char *name);
 
@@ -45,7 +50,8 @@ char *label_fixture_file(LabelFixture *f, const char *name);
  * type that names a file: disk, read-only disk (`ro`, shared between
  * guests when it is the same name), chardev file, kernel and initrd,
  * firmware loader and nvram (`nvram`), TPM state tree, memory backing
- * file and a device node.  Files are made when missing. */
+ * file, a device node, a socket and a FIFO chardev, and a pty (nothing
+ * to label).  Files are made when missing. */
 char *label_fixture_guest_text(LabelFixture *f, const char *name, const char *ro, const char *nvram);
 
 /* A smaller guest for the crash tests: a disk, a read-only disk and a

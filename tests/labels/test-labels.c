@@ -141,7 +141,7 @@ static void test_start_stop_every_resource_type(void **state) {
         start_ok(m, text, "vm1");
 
         const char *rw[] = { "vm1-disk.img", "vm1-serial.log", "vm1_VARS.fd", "vm1-memory.ram", "vm1-tpm",
-                             "vm1-tpm/tpm2", "vm1-tpm/tpm2/tpm2-00.permall", NULL };
+                             "vm1-tpm/tpm2", "vm1-tpm/tpm2/tpm2-00.permall", "vm1-monitor.sock", "vm1-pipe", NULL };
         const char *ro[] = { "vm1.iso", "vmlinuz", "initrd.img", "OVMF_CODE.fd", NULL };
         for (size_t i = 0; rw[i]; i++) {
                 g_autofree char *p = path_of(f, rw[i]);
@@ -426,10 +426,7 @@ static void test_damaged_record_refused(void **state) {
  * journal under the state directory, and the original comes back. */
 static void test_no_xattr_fallback_journal(void **state) {
         LabelFixture *f = *state;
-        g_autofree char *ram = g_build_filename(f->dir, "ram", NULL);
-        assert_int_equal(mkdir(ram, 0755), 0);
-        if (mount("bulwark-labels", ram, "ramfs", 0, NULL) < 0)
-                fail_msg("ramfs on '%s': %s", ram, strerror(errno));
+        g_autofree char *ram = label_fixture_mount(f, "ram", "ramfs", NULL);
         g_autofree char *img = test_write_file(ram, "disk.img", "data", -1);
         assert_int_equal(lchown(img, 1, 2), 0);
         assert_true(lsetxattr(img, "trusted.x", "1", 1, 0) < 0 && errno == EOPNOTSUPP);
@@ -443,7 +440,6 @@ static void test_no_xattr_fallback_journal(void **state) {
         assert_owner(img, "1:2");
         assert_int_equal(test_count_entries(journal), 0);
         bw_manager_free(m);
-        assert_int_equal(umount2(ram, MNT_DETACH), 0);
 }
 
 static int set_immutable(const char *path, bool on) {
@@ -678,6 +674,29 @@ static void test_mcs_unique_across_daemons(void **state) {
         bw_manager_free(m2);
 }
 
+/* A read-only filesystem: the chown is refused with EROFS, reported
+ * naming the file; the guest's other files are given back. */
+static void test_erofs_reported(void **state) {
+        LabelFixture *f = *state;
+        g_autofree char *text = label_fixture_small_guest_text(f, "vm1");
+        g_autofree char *ro = label_fixture_mount(f, "ro", "tmpfs", "size=1m");
+        g_autofree char *img = test_write_file(ro, "ro.img", "data", -1);
+        assert_int_equal(lchown(img, 1, 2), 0);
+        int r = mount(NULL, ro, NULL, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV, NULL);
+        g_autofree char *before = label_fixture_snapshot(f);
+        g_autofree char *with = g_strdup_printf("%s[disk:ro]\npath=%s\n", text, img);
+        BwManager *m = label_fixture_manager(f, PLUGINS, NULL);
+        BwError err = {};
+        int k = r < 0 ? -errno : start_text(m, with, "vm1", &err);
+        bw_manager_free(m);
+        if (r < 0)
+                fail_msg("remount '%s' read-only: %s", ro, strerror(-k));
+        assert_int_equal(k, -EROFS);
+        assert_non_null(strstr(err.message, "ro.img"));
+        assert_non_null(strstr(err.message, "Read-only file system"));
+        assert_snapshot(f, before);
+}
+
 int main(void) {
         test_require_root();
         const struct CMUnitTest tests[] = {
@@ -694,6 +713,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_damaged_record_refused, setup_tmpfs, teardown),
                 cmocka_unit_test_setup_teardown(test_no_xattr_fallback_journal, setup_ext4, teardown),
                 cmocka_unit_test_setup_teardown(test_eperm_reported_nothing_changed, setup_ext4, teardown),
+                cmocka_unit_test_setup_teardown(test_erofs_reported, setup_tmpfs, teardown),
                 cmocka_unit_test_setup_teardown(test_system_paths_refused, setup_tmpfs, teardown),
                 cmocka_unit_test_setup_teardown(test_dangling_symlink_refused, setup_tmpfs, teardown),
                 cmocka_unit_test_setup_teardown(test_concurrent_overlapping_starts, setup_tmpfs, teardown),
