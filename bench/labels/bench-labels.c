@@ -54,6 +54,23 @@ static double median(double *v, size_t n) {
         return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
+/* What the run made, removed at exit however it ends (as bench-devices
+ * keeps its cgroups). */
+static char *bench_scratch;
+static pid_t bench_lockd;
+
+static void bench_cleanup(void) {
+        if (bench_lockd > 0) {
+                kill(bench_lockd, SIGTERM);
+                waitpid(bench_lockd, NULL, 0);
+        }
+        if (bench_scratch) {
+                g_autofree char *cmd = g_strdup_printf("rm -rf '%s'", bench_scratch);
+                if (system(cmd) != 0)
+                        fprintf(stderr, "bench-labels: could not remove '%s'\n", bench_scratch);
+        }
+}
+
 static void die(const char *what) {
         fprintf(stderr, "bench-labels: %s: %s\n", what, strerror(errno));
         exit(1);
@@ -122,12 +139,6 @@ static double bulwark_round(BwManager *m, const BwGuest *g) {
         return now_ms() - t0;
 }
 
-static void remove_tree(const char *path) {
-        g_autofree char *cmd = g_strdup_printf("rm -rf '%s'", path);
-        if (system(cmd) != 0)
-                fprintf(stderr, "bench-labels: could not remove '%s'\n", path);
-}
-
 int main(int argc, char **argv) {
         static const struct option options[] = {
                 { "daemon", required_argument, NULL, 'd' },   { "plugin-dir", required_argument, NULL, 'p' },
@@ -163,9 +174,11 @@ int main(int argc, char **argv) {
         }
         if (n == 0 || rounds < 1)
                 return 2;
-        g_autofree char *tmpl = g_build_filename(parent ? parent : g_get_tmp_dir(), "bench-labels-XXXXXX", NULL);
+        char *tmpl = g_build_filename(parent ? parent : g_get_tmp_dir(), "bench-labels-XXXXXX", NULL);
         if (!g_mkdtemp(tmpl))
                 die("scratch directory");
+        bench_scratch = tmpl;         /* freed by nobody: the process ends with it */
+        atexit(bench_cleanup);
         char **files = g_new0(char *, n + 1);
         GString *text = g_string_new("[guest]\nname=bench\nuser=107\ngroup=107\n");
         for (size_t i = 0; i < n; i++) {
@@ -177,7 +190,7 @@ int main(int argc, char **argv) {
                 g_string_append_printf(text, "[disk:d%zu]\npath=%s\n", i, files[i]);
         }
         char *socket_path = NULL;
-        pid_t lockd = lockd_start(daemon, tmpl, &socket_path);
+        bench_lockd = lockd_start(daemon, tmpl, &socket_path);
         g_autofree char *state = state_arg ? g_strdup(state_arg) : g_build_filename(tmpl, "state", NULL);
         g_autofree char *conf_text = g_strdup_printf("[bulwark]\nlock-backend=lockd\n[lockd]\nsocket=%s\n", socket_path);
         g_autofree char *conf = g_build_filename(tmpl, "bulwark.conf", NULL);
@@ -228,9 +241,6 @@ int main(int argc, char **argv) {
         bw_guest_free(g);
         bw_manager_free(m);
         bw_manager_free(mn);
-        kill(lockd, SIGTERM);
-        waitpid(lockd, NULL, 0);
-        remove_tree(tmpl);
         g_strfreev(files);
         g_string_free(text, TRUE);
         g_free(socket_path);
