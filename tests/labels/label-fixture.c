@@ -21,7 +21,24 @@
 #include "label-fixture.h"
 #include "test-util.h"
 
-LabelFixture *label_fixture_new(const char *tag, bool tmpfs) {
+/* The ext4 image: made and loop-mounted by mkfs.ext4 and mount(8), which
+ * find a free loop device and let it go at unmount. */
+static bool label_fixture_ext4(LabelFixture *f) {
+        g_autofree char *img = g_build_filename(f->dir, "ext4.img", NULL);
+        g_autofree char *mkfs = g_strdup_printf("truncate -s 32M '%s' && mkfs.ext4 -q -F '%s' >/dev/null 2>&1", img, img);
+        g_autofree char *mnt = g_strdup_printf("mount -o loop,nosuid,nodev '%s' '%s' 2>&1", img, f->files);
+        if (system(mkfs) != 0) {
+                print_message("# skipped: mkfs.ext4 of '%s' failed\n", img);
+                return false;
+        }
+        if (system(mnt) != 0) {
+                print_message("# skipped: cannot loop-mount '%s' (no loop device?)\n", img);
+                return false;
+        }
+        return true;
+}
+
+LabelFixture *label_fixture_new(const char *tag, LabelFs fs) {
         static unsigned counter;
         LabelFixture *f = g_new0(LabelFixture, 1);
         f->dir = test_scratch_new(tag);
@@ -33,10 +50,13 @@ LabelFixture *label_fixture_new(const char *tag, bool tmpfs) {
         assert_int_equal(mkdir(f->files, 0755), 0);
         assert_int_equal(mkdir(f->cgroot, 0700), 0);
         assert_int_equal(mkdir(f->devdir, 0755), 0);
-        if (tmpfs) {
+        if (fs == LABEL_FS_TMPFS) {
                 if (mount("bulwark-labels", f->files, "tmpfs", MS_NOSUID | MS_NODEV, "size=16m,mode=0755") < 0)
                         fail_msg("tmpfs on '%s': %s", f->files, strerror(errno));
-                f->tmpfs = true;
+                f->mounted = true;
+        } else if (!(f->mounted = label_fixture_ext4(f))) {
+                label_fixture_free(f);
+                return NULL;
         }
         g_autofree char *a = test_builddir_path("security/label/.libs");
         g_autofree char *b = test_builddir_path("tests/plugins/.libs");
@@ -51,7 +71,7 @@ void label_fixture_free(LabelFixture *f) {
         if (f->lockd.pid > 0)
                 test_daemon_stop(&f->lockd);
         test_daemon_clear(&f->lockd);
-        if (f->tmpfs)
+        if (f->mounted)
                 (void) umount2(f->files, MNT_DETACH);
         for (guint i = 0; i < f->mounts->len; i++)
                 (void) umount2(f->mounts->pdata[i], MNT_DETACH);

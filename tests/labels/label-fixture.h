@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* The world a labelling test runs in, as root: a scratch directory (on
- * the host's ext4 /tmp, or a tmpfs mounted in it), a device directory
+/* The world a labelling test runs in, as root: a scratch directory with
+ * the guest files on a tmpfs or an ext4 image (a loop mount) mounted in
+ * it, a device directory
  * under /dev/shm, a real bulwark-lockd, and a manager loading dac and
  * selinux (and fake-files) from the build tree through lockd.  Guest
  * files start with an owner and a security.selinux context no guest
@@ -23,8 +24,8 @@
 
 typedef struct LabelFixture {
         char *dir;                 /* scratch directory */
-        char *files;               /* guest files: dir/files, or a tmpfs there */
-        bool tmpfs;
+        char *files;               /* guest files: the mount point dir/files */
+        bool mounted;
         char *devdir;              /* /dev/shm/bulwark-labels-<pid>-<n>: device nodes */
         char *state;
         char *cgroot;
@@ -33,7 +34,14 @@ typedef struct LabelFixture {
         GPtrArray *mounts;         /* what label_fixture_mount() mounted */
 } LabelFixture;
 
-LabelFixture *label_fixture_new(const char *tag, bool tmpfs);
+typedef enum LabelFs {
+        LABEL_FS_TMPFS,
+        LABEL_FS_EXT4,             /* a 32 MiB image made with mkfs.ext4, loop-mounted */
+} LabelFs;
+
+/* NULL, with the reason printed, when the filesystem cannot be had here
+ * (no mkfs.ext4, no loop device). */
+LabelFixture *label_fixture_new(const char *tag, LabelFs fs);
 void label_fixture_free(LabelFixture *f);
 
 /* A manager with `plugins` through lockd, `extra` appended to bulwark.conf. */
