@@ -382,17 +382,16 @@ static void test_crash_detach(void **state) {
 }
 
 
-/* A record another boot left (a holder that never came back): the
- * original is restored first, then the file is labelled afresh; at stop
- * that original comes back. */
-static void test_foreign_boot_record(void **state) {
-        LabelFixture *f = fixture(state);
+/* Starts a guest over a record a guest that no longer runs left on its
+ * disk (the file still its, 5:5, original 1:2), written in boot `boot`:
+ * the guest gets the file, the record keeps 1:2 as the original and
+ * forgets the old holder, and the stop gives 1:2 back. */
+static void start_over_left_record(LabelFixture *f, const char *boot) {
         g_autofree char *text = label_fixture_small_guest_text(f, "vm1");
         g_autofree char *disk = path_of(f, "vm1-disk.img");
         g_autofree char *before = label_fixture_snapshot(f);
-        /* What a guest of an earlier boot left: the file still its, 5:5. */
-        const char rec[] = "bulwark-label-record 1\ndriver dac\nboot 00000000-1111-2222-3333-444444444444\n"
-                           "original 1:2\napplied 5:5\nholder 99999999-9999-9999-9999-999999999999\n";
+        g_autofree char *rec = g_strdup_printf("bulwark-label-record 1\ndriver dac\nboot %s\noriginal 1:2\n"
+                                               "applied 5:5\nholder 99999999-9999-9999-9999-999999999999\n", boot);
         assert_int_equal(lchown(disk, 5, 5), 0);
         assert_int_equal(lsetxattr(disk, "trusted.bulwark.dac", rec, strlen(rec), 0), 0);
         BwManager *m = label_fixture_manager(f, PLUGINS, NULL);
@@ -407,6 +406,11 @@ static void test_foreign_boot_record(void **state) {
         stop_ok(m, "vm1");
         assert_snapshot(f, before);
         bw_manager_free(m);
+}
+
+/* A record another boot left: discarded, its original put back first. */
+static void test_foreign_boot_record(void **state) {
+        start_over_left_record(fixture(state), "00000000-1111-2222-3333-444444444444");
 }
 
 /* A damaged or hostile record is refused, naming the file, and nothing
@@ -630,32 +634,16 @@ static void test_skip_paths(void **state) {
         bw_manager_free(m);
 }
 
-/* A holder whose guest no longer runs (its daemon died and its state
- * went) never makes a file "in use": another guest takes it, and the
- * original it remembered is what comes back. */
+/* A holder of this boot whose guest no longer runs (its daemon died and
+ * its state went) never makes a file "in use". */
 static void test_stale_holder_never_blocks(void **state) {
-        LabelFixture *f = fixture(state);
-        g_autofree char *text = label_fixture_small_guest_text(f, "vm1");
-        g_autofree char *disk = path_of(f, "vm1-disk.img");
-        g_autofree char *before = label_fixture_snapshot(f);
         char boot[64] = "";
-        FILE *b = fopen("/proc/sys/kernel/random/boot_id", "re");
-        assert_non_null(b);
-        assert_non_null(fgets(boot, sizeof(boot), b));
-        fclose(b);
+        FILE *f = fopen("/proc/sys/kernel/random/boot_id", "re");
+        assert_non_null(f);
+        assert_non_null(fgets(boot, sizeof(boot), f));
+        fclose(f);
         boot[36] = '\0';
-        g_autofree char *rec = g_strdup_printf("bulwark-label-record 1\ndriver dac\nboot %s\noriginal 1:2\n"
-                                               "applied 5:5\nholder 99999999-9999-9999-9999-999999999999\n", boot);
-        assert_int_equal(lchown(disk, 5, 5), 0);
-        assert_int_equal(lsetxattr(disk, "trusted.bulwark.dac", rec, strlen(rec), 0), 0);
-        BwManager *m = label_fixture_manager(f, PLUGINS, NULL);
-        start_ok(m, text, "vm1");
-        assert_owner(disk, "107:107");
-        g_autofree char *h = holders_of(disk, "dac");
-        assert_string_equal(h, "H");
-        stop_ok(m, "vm1");
-        assert_snapshot(f, before);
-        bw_manager_free(m);
+        start_over_left_record(fixture(state), boot);
 }
 
 /* MCS pairs are reserved in the state directory: a guest started by
