@@ -13,8 +13,9 @@
 
 #include "label-inode.h"
 
-int label_inode_open(const char *path, bool check_id, uint64_t want_dev, uint64_t want_ino, LabelInode *ret) {
-        _cleanup_close_ int fd = open(path, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+static int label_inode_open_flags(const char *path, int flags, bool check_id, uint64_t want_dev, uint64_t want_ino,
+                                  LabelInode *ret) {
+        _cleanup_close_ int fd = open(path, O_PATH | O_CLOEXEC | flags);
         if (fd < 0)
                 return -errno;
         struct stat st;
@@ -28,6 +29,14 @@ int label_inode_open(const char *path, bool check_id, uint64_t want_dev, uint64_
         snprintf(ret->proc, sizeof(ret->proc), "/proc/self/fd/%d", fd);
         ret->fd = steal_fd(&fd);
         return 0;
+}
+
+int label_inode_open(const char *path, bool check_id, uint64_t want_dev, uint64_t want_ino, LabelInode *ret) {
+        return label_inode_open_flags(path, O_NOFOLLOW, check_id, want_dev, want_ino, ret);
+}
+
+int label_inode_open_resolved(const char *path, LabelInode *ret) {
+        return label_inode_open_flags(path, 0, false, 0, 0, ret);
 }
 
 void label_inode_close(LabelInode *inode) {

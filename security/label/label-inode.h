@@ -21,6 +21,9 @@ typedef struct LabelInode {
 /* Opens `path`.  -ENOENT when it does not exist; -ELOOP for a symlink;
  * -ESTALE when want_dev/want_ino (check_id) name another inode. */
 int label_inode_open(const char *path, bool check_id, uint64_t want_dev, uint64_t want_ino, LabelInode *ret);
+/* Opens what `path` leads to, following symlinks (plan's one resolution):
+ * -ENOENT for a dangling one. */
+int label_inode_open_resolved(const char *path, LabelInode *ret);
 void label_inode_close(LabelInode *inode);
 
 /* xattrs of the inode.  get: the value's length, -ENODATA when unset. */

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "label-change.h"
 #include "label-guests.h"
@@ -62,19 +63,33 @@ static char *label_plugin_what(const BwResource *res) {
         return g_strdup_printf("%s '%s'", bw_resource_type_name(res->type), res->id ? res->id : "");
 }
 
-/* The path a change acts on: resolved once, here.  *ret NULL: nothing to
- * label (a chardev file, pipe or socket the guest's process creates). */
 bool label_plugin_role_readonly(const BwResource *res, BwPathRole role) {
         return role == BW_PATH_IMAGE_READONLY || role == BW_PATH_BACKING || role == BW_PATH_KERNEL ||
                (role == BW_PATH_IMAGE && res->readonly);
 }
 
+/* What plan learns of one path: where it leads and what it carries now. */
+typedef struct LabelResolved {
+        char *real;                /* NULL: nothing to label (a chardev the guest's process creates) */
+        mode_t mode;
+        char *current;             /* its label now, for the plan's detail */
+} LabelResolved;
+
+static void label_resolved_clear(LabelResolved *r) {
+        g_clear_pointer(&r->real, g_free);
+        g_clear_pointer(&r->current, g_free);
+}
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(LabelResolved, label_resolved_clear)
+
+/* Resolves the path once, here: the file it leads to is opened (following
+ * symlinks, O_PATH) and named by its /proc/self/fd link, so the name the
+ * system directories are checked against is the one the kernel found. */
 static int label_plugin_resolve(LabelPlugin *p, const BwGuestInfo *guest, const BwResource *res, const char *path,
-                                BwPathRole role, char **ret, mode_t *ret_mode) {
+                                BwPathRole role, LabelResolved *ret) {
         g_autofree char *what = label_plugin_what(res);
-        struct stat st;
-        *ret = NULL;
-        if (lstat(path, &st) < 0) {
+        struct stat lst;
+        *ret = (LabelResolved) {};
+        if (lstat(path, &lst) < 0) {
                 if (errno == ENOENT && res->type == BW_RESOURCE_CHARDEV)
                         return 0;
                 int r = -errno;
@@ -82,22 +97,29 @@ static int label_plugin_resolve(LabelPlugin *p, const BwGuestInfo *guest, const 
                                  errno == ENOENT ? "does not exist" : g_strerror(errno));
                 return r;
         }
-        char real[PATH_MAX];
-        if (!realpath(path, real)) {
-                int r = -errno;
+        LabelInode inode = LABEL_INODE_INIT;
+        int r = label_inode_open_resolved(path, &inode);
+        if (r < 0) {
                 label_plugin_log(p, BW_LOG_ERR, "guest '%s': %s: '%s': %s", guest->name, what, path,
-                                 S_ISLNK(st.st_mode) ? "a dangling symlink: refusing it" : g_strerror(errno));
+                                 S_ISLNK(lst.st_mode) && r == -ENOENT ? "a dangling symlink: refusing it"
+                                                                      : g_strerror(-r));
                 return r;
         }
-        if (stat(real, &st) < 0) {
-                int r = -errno;
-                label_plugin_log(p, BW_LOG_ERR, "guest '%s': %s: '%s': %s", guest->name, what, real, g_strerror(errno));
+        char real[PATH_MAX];
+        ssize_t n = readlink(inode.proc, real, sizeof(real) - 1);
+        if (n <= 0 || real[0] != '/') {
+                r = n < 0 ? -errno : -ENOENT;
+                label_inode_close(&inode);
+                label_plugin_log(p, BW_LOG_ERR, "guest '%s': %s: '%s': cannot tell where it leads", guest->name, what,
+                                 path);
                 return r;
         }
-        const char *why = label_path_refusal(real, st.st_mode);
-        if (why && label_plugin_role_readonly(res, role) && label_path_is_shipped(real, st.st_mode))
+        real[n] = '\0';
+        const char *why = label_path_refusal(real, inode.st.st_mode);
+        if (why && label_plugin_role_readonly(res, role) && label_path_is_shipped(real, inode.st.st_mode))
                 why = NULL;     /* planned as a skip */
         if (why) {
+                label_inode_close(&inode);
                 if (strcmp(real, path) != 0)
                         label_plugin_log(p, BW_LOG_ERR, "guest '%s': %s: '%s' (resolved to '%s'): refused: %s",
                                          guest->name, what, path, real, why);
@@ -106,8 +128,11 @@ static int label_plugin_resolve(LabelPlugin *p, const BwGuestInfo *guest, const 
                                          why);
                 return -EPERM;
         }
-        *ret = g_strdup(real);
-        *ret_mode = st.st_mode;
+        g_autoptr(GBytes) cur = NULL;
+        ret->current = p->ops->driver->read(&inode, &cur) < 0 ? g_strdup("?") : label_display(cur);
+        label_inode_close(&inode);
+        ret->real = g_strdup(real);
+        ret->mode = inode.st.st_mode;
         return 0;
 }
 
@@ -120,17 +145,6 @@ static int label_plugin_emit(BwChangeSink *sink, const char *kind, const char *p
                 .data = data, .data_len = len, .resource = resource, .flags = flags,
         };
         return sink->emit(sink, &change);
-}
-
-/* The label a path has now, for the plan's detail. */
-static char *label_plugin_current(LabelPlugin *p, const char *path) {
-        LabelInode inode = LABEL_INODE_INIT;
-        g_autoptr(GBytes) cur = NULL;
-        if (label_inode_open(path, false, 0, 0, &inode) < 0)
-                return g_strdup("?");
-        int r = p->ops->driver->read(&inode, &cur);
-        label_inode_close(&inode);
-        return r < 0 ? g_strdup("?") : label_display(cur);
 }
 
 static int label_plugin_plan_resource(LabelPlugin *p, const BwGuestInfo *guest, const BwResource *res, bool detach,
@@ -146,11 +160,12 @@ static int label_plugin_plan_resource(LabelPlugin *p, const BwGuestInfo *guest, 
                         return r;
                 if (!label)
                         continue;
-                g_autofree char *real = NULL;
-                mode_t mode = 0;
-                r = label_plugin_resolve(p, guest, res, res->paths[i], res->roles[i], &real, &mode);
+                g_auto(LabelResolved) resolved = {};
+                r = label_plugin_resolve(p, guest, res, res->paths[i], res->roles[i], &resolved);
                 if (r < 0)
                         return r;
+                const char *real = resolved.real;
+                mode_t mode = resolved.mode;
                 if (!real || g_hash_table_contains(seen, real))
                         continue;
                 g_hash_table_add(seen, g_strdup(real));
@@ -163,7 +178,7 @@ static int label_plugin_plan_resource(LabelPlugin *p, const BwGuestInfo *guest, 
                                                           : g_strdup_printf("skipped: under skip-paths '%s'", prefix);
                         r = label_plugin_emit(sink, "skip", real, detail, resource, &c, BW_CHANGE_LOCK_SHARED);
                 } else {
-                        g_autofree char *cur = label_plugin_current(p, real);
+                        const char *cur = resolved.current;
                         g_autofree char *want = label_display(label);
                         g_autofree char *detail = detach ? g_strdup_printf("%s -> original", cur)
                                                          : g_strdup_printf("%s -> %s%s", cur, want,
