@@ -149,7 +149,7 @@ static int label_engine_read_record(LabelEngine *e, LabelInode *inode, const Lab
 
 static int label_engine_apply_inode(LabelEngine *e, LabelInode *inode, const LabelTarget *t, const char *path,
                                     const char *holder, GBytes *label, char **ret_message) {
-        const char *why = label_path_refusal(path, inode->st.st_mode);
+        const char *why = label_file_refusal(path, &inode->st);
         if (why)
                 return label_fail(ret_message, -EPERM, t, path, "refused: %s", why);
         if (S_ISLNK(inode->st.st_mode))

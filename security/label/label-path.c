@@ -46,6 +46,13 @@ const char *label_path_refusal(const char *path, mode_t mode) {
         return NULL;
 }
 
+const char *label_file_refusal(const char *path, const struct stat *st) {
+        const char *why = label_path_refusal(path, st->st_mode);
+        if (!why && S_ISREG(st->st_mode) && st->st_nlink > 1)
+                why = "a file with more than one hard link (another name of it may be a system file)";
+        return why;
+}
+
 bool label_path_is_shipped(const char *path, mode_t mode) {
         return S_ISREG(mode) && (label_path_has_prefix(path, "/usr") || label_path_has_prefix(path, "/boot"));
 }

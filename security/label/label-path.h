@@ -15,6 +15,10 @@ bool label_path_has_prefix(const char *path, const char *prefix);
  * node under /dev or /sys is allowed: the resource names it. */
 const char *label_path_refusal(const char *path, mode_t mode);
 
+/* label_path_refusal(), and a regular file with more than one hard link:
+ * another name of the same inode may be anything, /etc/shadow included. */
+const char *label_file_refusal(const char *path, const struct stat *st);
+
 /* A file a guest may read where it is, unlabelled: a read-only file
  * (firmware loader, kernel, backing file) the distribution ships under
  * /usr or /boot.  Labelling it would change a system file for every

@@ -115,7 +115,7 @@ static int label_plugin_resolve(LabelPlugin *p, const BwGuestInfo *guest, const 
                 return r;
         }
         real[n] = '\0';
-        const char *why = label_path_refusal(real, inode.st.st_mode);
+        const char *why = label_file_refusal(real, &inode.st);
         if (why && label_plugin_role_readonly(res, role) && label_path_is_shipped(real, inode.st.st_mode))
                 why = NULL;     /* planned as a skip */
         if (why) {

@@ -205,6 +205,21 @@ static void test_swapped_file_refused(void **state) {
         assert_untouched(disk);
 }
 
+/* A second name of a file (a hard link, say from a guest-writable
+ * directory to a system file) is refused: the inode may be anything. */
+static void test_hard_link_refused(void **state) {
+        Fx *fx = *state;
+        g_autofree char *victim = make_file(fx, "victim");
+        g_autofree char *disk = g_build_filename(fx->dir, "disk.img", NULL);
+        assert_int_equal(link(victim, disk), 0);
+        LabelTarget t = locked_target(disk, "disk 'root'");
+        g_autoptr(GBytes) label = g_bytes_new("107:107", 7);
+        g_autofree char *msg = NULL;
+        assert_int_equal(label_engine_apply(fx->e, &t, HOLDER_A, label, &msg), -EPERM);
+        assert_non_null(strstr(msg, "hard link"));
+        assert_untouched(victim);
+}
+
 /* Holders: apply twice and undo twice are harmless; the last holder
  * restores. */
 static void test_holders_idempotent(void **state) {
@@ -248,6 +263,7 @@ int main(void) {
                 cmocka_unit_test(test_system_paths_by_component),
                 cmocka_unit_test_setup_teardown(test_symlink_swap_changes_nothing, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_swapped_file_refused, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_hard_link_refused, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_holders_idempotent, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_restore, setup, teardown),
         };
