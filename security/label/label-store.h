@@ -17,7 +17,7 @@ typedef struct LabelStore {
 } LabelStore;
 
 /* 0 and *ret NULL when there is no record; -EBADMSG with *ret_why when
- * the record is damaged. *ret_in_journal says where it was (or would go). */
+ * the record is damaged. */
 int label_store_read(const LabelStore *store, const LabelInode *inode, LabelRecord **ret, char **ret_why);
 int label_store_write(const LabelStore *store, const LabelInode *inode, const LabelRecord *record);
 int label_store_remove(const LabelStore *store, const LabelInode *inode);
