@@ -30,7 +30,7 @@ fi
 
 bad=""
 count=0
-for so in "$top_build"/plugins/*/.libs/*.so; do
+for so in "$top_build"/plugins/*/.libs/*.so "$top_build"/security/*/.libs/*.so; do
         [ -e "$so" ] || continue
         count=$((count + 1))
         syms=$(exported "$so" | tr '\n' ' ')

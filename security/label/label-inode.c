@@ -1,0 +1,81 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Acting on the locked inode through one O_PATH descriptor. */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+#include "util/fd-util.h"
+
+#include "label-inode.h"
+
+static int label_inode_open_flags(const char *path, int flags, bool check_id, uint64_t want_dev, uint64_t want_ino,
+                                  LabelInode *ret) {
+        _cleanup_close_ int fd = open(path, O_PATH | O_CLOEXEC | flags);
+        if (fd < 0)
+                return -errno;
+        struct stat st;
+        if (fstat(fd, &st) < 0)
+                return -errno;
+        if (S_ISLNK(st.st_mode))
+                return -ELOOP;
+        if (check_id && ((uint64_t) st.st_dev != want_dev || (uint64_t) st.st_ino != want_ino))
+                return -ESTALE;
+        ret->st = st;
+        snprintf(ret->proc, sizeof(ret->proc), "/proc/self/fd/%d", fd);
+        ret->fd = steal_fd(&fd);
+        return 0;
+}
+
+int label_inode_open(const char *path, bool check_id, uint64_t want_dev, uint64_t want_ino, LabelInode *ret) {
+        return label_inode_open_flags(path, O_NOFOLLOW, check_id, want_dev, want_ino, ret);
+}
+
+int label_inode_open_resolved(const char *path, LabelInode *ret) {
+        return label_inode_open_flags(path, 0, false, 0, 0, ret);
+}
+
+void label_inode_close(LabelInode *inode) {
+        if (inode->fd >= 0)
+                close(inode->fd);
+        inode->fd = -1;
+}
+
+int label_inode_getxattr(const LabelInode *inode, const char *name, void *buf, size_t size) {
+        ssize_t n = getxattr(inode->proc, name, buf, size);
+        return n < 0 ? -errno : (int) n;
+}
+
+int label_inode_setxattr(const LabelInode *inode, const char *name, const void *value, size_t len) {
+        return setxattr(inode->proc, name, value, len, 0) < 0 ? -errno : 0;
+}
+
+int label_inode_removexattr(const LabelInode *inode, const char *name) {
+        return removexattr(inode->proc, name) < 0 ? -errno : 0;
+}
+
+int label_inode_chown(LabelInode *inode, uid_t uid, gid_t gid) {
+        if (fchownat(inode->fd, "", uid, gid, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) < 0)
+                return -errno;
+        /* chown clears set-id bits on some files: keep st what the file is now. */
+        return fstat(inode->fd, &inode->st) < 0 ? -errno : 0;
+}
+
+int label_boot_id(char ret[37]) {
+        _cleanup_close_ int fd = open("/proc/sys/kernel/random/boot_id", O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        char buf[64];
+        ssize_t n = read(fd, buf, sizeof(buf) - 1);
+        if (n < 0)
+                return -errno;
+        if (n < 36)
+                return -EIO;
+        memcpy(ret, buf, 36);
+        ret[36] = '\0';
+        return 0;
+}

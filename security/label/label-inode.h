@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The one file a change acts on: opened once O_PATH|O_NOFOLLOW, checked
+ * against the (dev, ino) the lock step locked, then changed only through
+ * that descriptor (fchownat(AT_EMPTY_PATH), xattrs via /proc/self/fd/N),
+ * so a symlink or file swapped in afterwards changes nothing. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/stat.h>
+
+typedef struct LabelInode {
+        int fd;                    /* O_PATH */
+        struct stat st;
+        char proc[32];             /* "/proc/self/fd/N" */
+} LabelInode;
+
+#define LABEL_INODE_INIT { .fd = -1 }
+
+/* Opens `path`.  -ENOENT when it does not exist; -ELOOP for a symlink;
+ * -ESTALE when want_dev/want_ino (check_id) name another inode. */
+int label_inode_open(const char *path, bool check_id, uint64_t want_dev, uint64_t want_ino, LabelInode *ret);
+/* Opens what `path` leads to, following symlinks (plan's one resolution):
+ * -ENOENT for a dangling one. */
+int label_inode_open_resolved(const char *path, LabelInode *ret);
+void label_inode_close(LabelInode *inode);
+
+/* xattrs of the inode.  get: the value's length, -ENODATA when unset. */
+int label_inode_getxattr(const LabelInode *inode, const char *name, void *buf, size_t size);
+int label_inode_setxattr(const LabelInode *inode, const char *name, const void *value, size_t len);
+int label_inode_removexattr(const LabelInode *inode, const char *name);
+int label_inode_chown(LabelInode *inode, uid_t uid, gid_t gid);
+
+/* /proc/sys/kernel/random/boot_id, 36 characters and a NUL. */
+int label_boot_id(char ret[37]);
