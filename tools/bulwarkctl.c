@@ -24,6 +24,7 @@ static const CtlCommand ctl_commands[] = {
         { "locks", ctl_locks_main, "list the locks bulwark-lockd holds" },
         { "lock", ctl_lock_main, "hold lockd locks on paths while a command runs" },
         { "devices", ctl_devices_main, "probe, list, explain and change cgroup device policies" },
+        { "landlock", ctl_landlock_main, "the Landlock ruleset a guest would get, and the ABI here" },
 };
 
 static void ctl_help(FILE *f) {

@@ -19,7 +19,16 @@ int ll_fail(const LlState *s, const LlError *err, int r);
 /* The guest's rules (base set included) into *ret; logs and returns
  * -errno on failure. */
 int ll_guest_rules(LlState *s, const BwGuestInfo *guest, LlRuleList *ret);
-/* What a rule gives on this host at `abi`, for people. */
+typedef enum LlRuleTarget {
+        LL_RULE_FILE,              /* the path is a file: file rights only */
+        LL_RULE_TREE,              /* a directory: the rights hold beneath it */
+        LL_RULE_ABSENT,            /* absent here: an optional rule is skipped */
+} LlRuleTarget;
+
+/* The rights a rule gives on this host at `abi` ("read_file,write_file")
+ * into buf, and what the path is. */
+LlRuleTarget ll_rule_rights(const LlRule *rule, int abi, char *buf, size_t size);
+/* The same with the role, for people: "read_file (backing file)". */
 void ll_rule_describe(const LlRule *rule, int abi, char *buf, size_t size);
 /* The ABI and what a ruleset made at it handles, for people. */
 void ll_ruleset_describe(int abi, char *buf, size_t size);

@@ -140,17 +140,29 @@ static int ll_emit(BwChangeSink *sink, const char *kind, const char *object, con
         return sink->emit(sink, &c);
 }
 
-/* "read_file,write_file (read-write image)", with what this host does. */
-void ll_rule_describe(const LlRule *rule, int abi, char *buf, size_t size) {
+LlRuleTarget ll_rule_rights(const LlRule *rule, int abi, char *buf, size_t size) {
         struct stat st;
-        char rights[256];
         if (stat(rule->path, &st) < 0) {
-                snprintf(buf, size, "absent here: skipped (%s)", rule->role);
-                return;
+                snprintf(buf, size, "none");
+                return LL_RULE_ABSENT;
         }
-        uint64_t access = ruleset_rule_access(rule->access, abi, S_ISDIR(st.st_mode));
-        snprintf(buf, size, "%s%s (%s)", ll_access_format(access, rights, sizeof(rights)),
-                 S_ISDIR(st.st_mode) ? " beneath" : "", rule->role);
+        ll_access_format(ruleset_rule_access(rule->access, abi, S_ISDIR(st.st_mode)), buf, size);
+        return S_ISDIR(st.st_mode) ? LL_RULE_TREE : LL_RULE_FILE;
+}
+
+void ll_rule_describe(const LlRule *rule, int abi, char *buf, size_t size) {
+        char rights[256];
+        switch (ll_rule_rights(rule, abi, rights, sizeof(rights))) {
+        case LL_RULE_ABSENT:
+                snprintf(buf, size, "absent here: skipped (%s)", rule->role);
+                break;
+        case LL_RULE_TREE:
+                snprintf(buf, size, "%s beneath (%s)", rights, rule->role);
+                break;
+        case LL_RULE_FILE:
+                snprintf(buf, size, "%s (%s)", rights, rule->role);
+                break;
+        }
 }
 
 void ll_ruleset_describe(int abi, char *buf, size_t size) {

@@ -98,8 +98,11 @@ static int ll_query_ruleset(LlState *s, const BwQuery *q, bool json, LlOut *o) {
         } else
                 ll_out(o, "guest '%s': %s\n", guest->name, detail);
         for (size_t i = 0; i < rules.n; i++) {
+                static const char *const targets[] = {
+                        [LL_RULE_FILE] = "file", [LL_RULE_TREE] = "tree", [LL_RULE_ABSENT] = "absent",
+                };
                 const LlRule *rule = &rules.rules[i];
-                ll_rule_describe(rule, s->abi, detail, sizeof(detail));
+                LlRuleTarget target = ll_rule_rights(rule, s->abi, detail, sizeof(detail));
                 if (json) {
                         ll_out(o, "%s{\"path\":", i ? "," : "");
                         ll_out_json_string(o, rule->path);
@@ -107,11 +110,13 @@ static int ll_query_ruleset(LlState *s, const BwQuery *q, bool json, LlOut *o) {
                         ll_out_json_string(o, rule->source);
                         ll_out(o, ",\"role\":");
                         ll_out_json_string(o, rule->role);
-                        ll_out(o, ",\"access\":");
+                        ll_out(o, ",\"target\":\"%s\",\"access\":", targets[target]);
                         ll_out_json_string(o, detail);
                         ll_out(o, "}");
                 } else
-                        ll_out(o, "  %-24s %s  %s\n", rule->source, rule->path, detail);
+                        ll_out(o, "  %-16s %-40s %s%s (%s)\n", rule->source, rule->path,
+                               target == LL_RULE_ABSENT ? "absent here: skipped" : detail,
+                               target == LL_RULE_TREE ? " beneath" : "", rule->role);
         }
         if (json)
                 ll_out(o, "]}\n");
