@@ -87,7 +87,8 @@ static int ll_probe(const BwHost *host, char *reason, size_t reason_size) {
         const LlAbiFeature *f = ll_abi_features(&n);
         int len = snprintf(reason, reason_size, "Landlock ABI %d (kernel: %d):", abi, ll_abi_kernel());
         for (size_t i = 0; i < n && f[i].abi <= abi && len >= 0 && (size_t) len < reason_size; i++)
-                len += snprintf(reason + len, reason_size - (size_t) len, " %s", f[i].name);
+                if (f[i].used)
+                        len += snprintf(reason + len, reason_size - (size_t) len, " %s", f[i].name);
         return 0;
 }
 

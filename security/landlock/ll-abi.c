@@ -40,13 +40,13 @@ typedef struct __attribute__((packed)) LlPathBeneath {
 } LlPathBeneath;
 
 static const LlAbiFeature ll_features[] = {
-        { 1, "filesystem", "filesystem access control (execute, read, write, directory and create rights)" },
-        { 2, "refer", "linking and renaming files between directories (REFER)" },
-        { 3, "truncate", "truncating files (TRUNCATE)" },
-        { 4, "network", "TCP bind and connect control (not used: a guest definition names no ports)" },
-        { 5, "ioctl-dev", "ioctl on device files (IOCTL_DEV)" },
-        { 6, "scoping", "scoping abstract UNIX sockets and signals to the domain" },
-        { 7, "audit", "audit logging of denials (LANDLOCK_RESTRICT_SELF_LOG_*)" },
+        { 1, "filesystem", "filesystem access control (execute, read, write, directory and create rights)", true },
+        { 2, "refer", "linking and renaming files between directories (REFER)", true },
+        { 3, "truncate", "truncating files (TRUNCATE)", true },
+        { 4, "network", "TCP bind and connect control (not used: a guest definition names no ports)", false },
+        { 5, "ioctl-dev", "ioctl on device files (IOCTL_DEV)", true },
+        { 6, "scoping", "scoping abstract UNIX sockets and signals to the domain", true },
+        { 7, "audit", "audit records of denials (LANDLOCK_RESTRICT_SELF_LOG_*)", true },
 };
 
 const LlAbiFeature *ll_abi_features(size_t *ret_n) {

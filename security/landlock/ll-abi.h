@@ -49,6 +49,7 @@ typedef struct LlAbiFeature {
         int abi;
         const char *name;          /* "truncate" */
         const char *what;          /* for people */
+        bool used;                 /* the plugin uses it where the kernel has it */
 } LlAbiFeature;
 
 /* The features of ABI 1 to LL_ABI_KNOWN, in order; *ret_n their count. */

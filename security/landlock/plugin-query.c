@@ -64,7 +64,7 @@ static int ll_query_abi(LlState *s, bool json, LlOut *o) {
         else
                 ll_out(o, "Landlock ABI %d used (the kernel reports %d)\n", s->abi, kernel);
         for (size_t i = 0; i < n; i++) {
-                bool on = f[i].abi <= s->abi;
+                bool on = f[i].abi <= s->abi && f[i].used;
                 if (json) {
                         ll_out(o, "%s{\"abi\":%d,\"name\":", i ? "," : "", f[i].abi);
                         ll_out_json_string(o, f[i].name);
