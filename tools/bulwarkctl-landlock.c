@@ -6,8 +6,14 @@
 #include "config.h"
 
 #include <errno.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <stdlib.h>
 
 #include "bulwarkctl.h"
 
@@ -17,6 +23,7 @@ static void landlock_help(FILE *f) {
         fprintf(f,
                 "Usage: bulwarkctl [--json] landlock FILE\n"
                 "       bulwarkctl [--json] landlock abi\n"
+                "       bulwarkctl [--json] landlock denials NAME [--count N]\n"
                 "\n"
                 "FILE: prints the Landlock ruleset the guest defined in FILE would get when\n"
                 "its process starts: the ABI used, the rights handled, and every rule (path,\n"
@@ -24,25 +31,69 @@ static void landlock_help(FILE *f) {
                 "them).  The guest need not run; its files must exist.\n"
                 "abi: the ABI used here (the kernel's, at most max-abi= of [plugin:landlock])\n"
                 "and what each ABI version adds.\n"
+                "denials NAME: follows the Landlock denials of the running guest NAME's\n"
+                "processes (those in its cgroup) as the kernel reports them to audit's\n"
+                "read-only log group, until N were printed, SIGINT or SIGTERM.  Audit must be\n"
+                "enabled in the kernel ('auditctl -e 1', or an audit daemon): with audit\n"
+                "disabled Landlock writes no records, and the command says so (exit 1).\n"
+                "Denials are seen from Landlock ABI 7 (for a process started with ABI 7).\n"
                 "\n"
                 "Answered by the landlock plugin, loaded from the plugin directories when the\n"
                 "configured plugin list does not name it; its [plugin:landlock] settings\n"
                 "(base-rules, max-abi) apply.\n");
 }
 
+/* The query's write(): stdout, flushed (a follow prints as it goes).
+ * A pending SIGINT or SIGTERM, or a reader that closed our stdout, ends a
+ * follow (-EPIPE). */
 static int landlock_write(void *userdata, const char *data, size_t len) {
-        (void) userdata;
+        const sigset_t *stop = userdata;
+        if (stop) {
+                sigset_t pending;
+                struct pollfd pfd = { .fd = STDOUT_FILENO };
+                sigpending(&pending);
+                if (sigismember(&pending, SIGINT) || sigismember(&pending, SIGTERM))
+                        return -EPIPE;
+                if (poll(&pfd, 1, 0) > 0 && (pfd.revents & (POLLERR | POLLHUP)))
+                        return -EPIPE;
+        }
         if (len > 0 && fwrite(data, 1, len, stdout) != len)
                 return -errno ?: -EIO;
-        return 0;
+        return fflush(stdout) == 0 ? 0 : (-errno ?: -EIO);
 }
 
-/* The query, about `guest` when it is given. */
-static int landlock_query(BwManager *m, const BwGuest *guest, const char *command, unsigned flags, BwError *err) {
+/* The one call into the plugin: about `guest` when it is given; `stop`
+ * (signals a follow ends on) when the command follows events. */
+static int landlock_query(BwManager *m, const BwGuest *guest, const char *command, size_t argc,
+                          const char *const *argv, unsigned flags, const sigset_t *stop, BwError *err) {
         if (guest)
-                return bw_manager_query_guest(m, LANDLOCK_PLUGIN, guest, command, 0, NULL, flags, landlock_write, NULL,
-                                              err);
-        return bw_manager_query(m, LANDLOCK_PLUGIN, command, 0, NULL, flags, landlock_write, NULL, err);
+                return bw_manager_query_guest(m, LANDLOCK_PLUGIN, guest, command, argc, argv, flags, landlock_write,
+                                              (void *) stop, err);
+        return bw_manager_query(m, LANDLOCK_PLUGIN, command, argc, argv, flags, landlock_write, (void *) stop, err);
+}
+
+/* denials NAME [--count N]: the running guest's cgroup, then the follow. */
+static int landlock_denials(BwManager *m, int argc, char **argv, unsigned flags, BwError *err) {
+        BwGuestState *state = NULL;
+        sigset_t stop, old;
+        if (bw_manager_get_guest(m, argv[0], &state, err) < 0)
+                return err->code;
+        char *cgroup = strdup(bw_guest_state_cgroup(state) ? bw_guest_state_cgroup(state) : "");
+        bw_guest_state_free(state);
+        const char *args[3] = { cgroup, argc == 3 ? argv[1] : NULL, argc == 3 ? argv[2] : NULL };
+        /* Signals are looked at by landlock_write(): no handler, no global. */
+        sigemptyset(&stop);
+        sigaddset(&stop, SIGINT);
+        sigaddset(&stop, SIGTERM);
+        sigprocmask(SIG_BLOCK, &stop, &old);
+        signal(SIGPIPE, SIG_IGN);
+        int r = landlock_query(m, NULL, "landlock-denials", (size_t) argc, args, flags, &stop, err);
+        const struct timespec now = { 0, 0 };
+        while (sigtimedwait(&stop, NULL, &now) > 0)
+                ; /* the Ctrl+C that ended the follow: handled */
+        sigprocmask(SIG_SETMASK, &old, NULL);
+        free(cgroup);
+        return r;
 }
 
 int ctl_landlock_main(CtlContext *ctx, int argc, char **argv) {
@@ -55,12 +106,13 @@ int ctl_landlock_main(CtlContext *ctx, int argc, char **argv) {
                 landlock_help(stdout);
                 return CTL_EXIT_OK;
         }
-        if (argc != 2) {
+        bool denials = argc >= 2 && strcmp(argv[1], "denials") == 0;
+        if (denials ? !(argc == 3 || (argc == 5 && strcmp(argv[3], "--count") == 0)) : argc != 2) {
                 landlock_help(stderr);
                 return CTL_EXIT_USAGE;
         }
         bool abi = strcmp(argv[1], "abi") == 0;
-        if (!abi && bw_guest_load_file(argv[1], &guest, &err) < 0) {
+        if (!abi && !denials && bw_guest_load_file(argv[1], &guest, &err) < 0) {
                 fprintf(stderr, "bulwarkctl: %s\n", err.message);
                 return CTL_EXIT_FAILURE;
         }
@@ -68,7 +120,8 @@ int ctl_landlock_main(CtlContext *ctx, int argc, char **argv) {
                 bw_guest_free(guest);
                 return CTL_EXIT_FAILURE;
         }
-        int r = landlock_query(m, guest, abi ? "landlock-abi" : "landlock-ruleset", flags, &err);
+        int r = denials ? landlock_denials(m, argc - 2, argv + 2, flags, &err)
+                        : landlock_query(m, guest, guest ? "landlock-ruleset" : "landlock-abi", 0, NULL, flags, NULL, &err);
         fflush(stdout);
         bw_manager_free(m);
         bw_guest_free(guest);

@@ -442,6 +442,8 @@ BW_PUBLIC int bw_adopt_report_to_json(const BwAdoptReport *report, char **ret_js
  *   5 BW_EXEC_STEP_LSM_LABEL     each label written to /proc/thread-self/attr/…/exec
  *   6 BW_EXEC_STEP_NO_NEW_PRIVS  prctl(PR_SET_NO_NEW_PRIVS, 1)
  *   7 BW_EXEC_STEP_LANDLOCK      landlock_restrict_self() with the ruleset, last
+ *                                (at Landlock ABI 7 with LOG_NEW_EXEC_ON: denials of
+ *                                what the process execs reach audit, where enabled)
  * A step with nothing to apply is skipped.  It returns 0, or the negative
  * step number of the first step that failed, with errno telling why.
  * Writing cgroup.procs again is harmless when the child was created in the

@@ -3,14 +3,20 @@
  *   landlock-abi       the ABI used here and what each version adds
  *   landlock-ruleset   the ruleset the query's guest would get (every rule,
  *                      as plan lists it)
+ *   landlock-denials CGROUP [--count N]
+ *                      follows the Landlock denials of processes in CGROUP
+ *                      (an absolute cgroup2 directory) through audit
+ *                      (audit-denials.h), N at most
  * Text for people, or JSON with BW_QUERY_JSON. */
 #include "config.h"
 
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "audit-denials.h"
 #include "landlock-plugin.h"
 #include "ll-abi.h"
 
@@ -124,6 +130,84 @@ static int ll_query_ruleset(LlState *s, const BwQuery *q, bool json, LlOut *o) {
         return o->error;
 }
 
+typedef struct LlFollow {
+        LlOut *out;
+        bool json;
+        const char *cgroup;
+} LlFollow;
+
+static void ll_denials_ready(void *userdata) {
+        LlFollow *f = userdata;
+        if (!f->json)
+                ll_out(f->out, "following Landlock denials in cgroup '%s' (through audit)\n%-16s %-8s %-16s %-20s %s\n",
+                       f->cgroup, "TIME", "PID", "COMM", "BLOCKED", "OBJECT");
+}
+
+static int ll_denials_one(const AuditDenial *d, void *userdata) {
+        LlFollow *f = userdata;
+        if (f->json) {
+                ll_out(f->out, "{\"time\":");
+                ll_out_json_string(f->out, d->time);
+                ll_out(f->out, ",\"domain\":");
+                ll_out_json_string(f->out, d->domain);
+                ll_out(f->out, ",\"pid\":%ld,\"comm\":", d->pid);
+                ll_out_json_string(f->out, d->comm);
+                ll_out(f->out, ",\"blockers\":");
+                ll_out_json_string(f->out, d->blockers);
+                ll_out(f->out, ",\"object\":");
+                ll_out_json_string(f->out, d->object);
+                ll_out(f->out, "}\n");
+        } else
+                ll_out(f->out, "%-16s %-8ld %-16s %-20s %s\n", d->time, d->pid, d->comm, d->blockers, d->object);
+        return f->out->error;
+}
+
+static int ll_denials_idle(void *userdata) {
+        LlFollow *f = userdata;
+        if (!f->out->error) {
+                int r = f->out->sink->write(f->out->sink, "", 0);
+                if (r < 0)
+                        f->out->error = r;
+        }
+        return f->out->error;
+}
+
+static int ll_query_denials(LlState *s, const BwQuery *q, bool json, LlOut *o) {
+        const char *root = s->host->config(s->host, "cgroup-root");
+        const char *cgroup = q->argv[0];
+        LlError err = {};
+        size_t count = 0;
+        if (q->argc == 3 && strcmp(q->argv[1], "--count") != 0) {
+                ll_error_set(&err, -EINVAL, "landlock-denials: unknown option '%s' (--count N)", q->argv[1]);
+                return ll_fail(s, &err, -EINVAL);
+        }
+        if (q->argc == 3) {
+                char *end;
+                count = strtoul(q->argv[2], &end, 10);
+                if (*end || end == q->argv[2] || count == 0) {
+                        ll_error_set(&err, -EINVAL, "landlock-denials: --count '%s': not a positive number", q->argv[2]);
+                        return ll_fail(s, &err, -EINVAL);
+                }
+        }
+        size_t n = root ? strlen(root) : 0;
+        if (!root || strncmp(cgroup, root, n) != 0 || (cgroup[n] != '/' && cgroup[n] != '\0')) {
+                ll_error_set(&err, -EINVAL, "landlock-denials: cgroup '%s' is not below the cgroup2 root '%s'", cgroup,
+                             root ? root : "(none)");
+                return ll_fail(s, &err, -EINVAL);
+        }
+        int r = audit_denials_enabled(&err);
+        if (r == 0)
+                r = ll_error_set(&err, -ENODATA, "audit is disabled in the kernel (no audit daemon enabled it): Landlock writes no denial records; 'auditctl -e 1' enables it");
+        if (r < 0)
+                return ll_fail(s, &err, r);
+        LlFollow f = { .out = o, .json = json, .cgroup = cgroup };
+        r = audit_denials_follow(cgroup[n] ? cgroup + n : "/", count, ll_denials_one, ll_denials_idle, ll_denials_ready, &f,
+                                 &err);
+        if (r == -EPIPE)
+                return 0;
+        return r < 0 && err.code ? ll_fail(s, &err, r) : r;
+}
+
 int ll_query(void *state, const BwQuery *q, BwQuerySink *sink) {
         LlState *s = state;
         LlOut o = { .sink = sink };
@@ -132,8 +216,10 @@ int ll_query(void *state, const BwQuery *q, BwQuerySink *sink) {
                 return ll_query_abi(s, json, &o);
         if (strcmp(q->command, "landlock-ruleset") == 0 && q->argc == 0)
                 return ll_query_ruleset(s, q, json, &o);
+        if (strcmp(q->command, "landlock-denials") == 0 && (q->argc == 1 || q->argc == 3))
+                return ll_query_denials(s, q, json, &o);
         char msg[512];
-        snprintf(msg, sizeof(msg), "unknown command '%s' (with %zu arguments); commands: landlock-abi, landlock-ruleset (no arguments)",
+        snprintf(msg, sizeof(msg), "unknown command '%s' (with %zu arguments); commands: landlock-abi, landlock-ruleset (no arguments), landlock-denials CGROUP [--count N]",
                  q->command, q->argc);
         s->host->log(s->host, BW_LOG_ERR, msg);
         return -EOPNOTSUPP;
