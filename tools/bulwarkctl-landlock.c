@@ -6,12 +6,10 @@
 #include "config.h"
 
 #include <errno.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
 #include <stdlib.h>
 
@@ -43,23 +41,10 @@ static void landlock_help(FILE *f) {
                 "(base-rules, max-abi) apply.\n");
 }
 
-/* The query's write(): stdout, flushed (a follow prints as it goes).
- * A pending SIGINT or SIGTERM, or a reader that closed our stdout, ends a
- * follow (-EPIPE). */
+/* The query's write(); userdata is the follow's signal set, NULL when the
+ * command does not follow events. */
 static int landlock_write(void *userdata, const char *data, size_t len) {
-        const sigset_t *stop = userdata;
-        if (stop) {
-                sigset_t pending;
-                struct pollfd pfd = { .fd = STDOUT_FILENO };
-                sigpending(&pending);
-                if (sigismember(&pending, SIGINT) || sigismember(&pending, SIGTERM))
-                        return -EPIPE;
-                if (poll(&pfd, 1, 0) > 0 && (pfd.revents & (POLLERR | POLLHUP)))
-                        return -EPIPE;
-        }
-        if (len > 0 && fwrite(data, 1, len, stdout) != len)
-                return -errno ?: -EIO;
-        return fflush(stdout) == 0 ? 0 : (-errno ?: -EIO);
+        return ctl_query_write(userdata != NULL, data, len);
 }
 
 /* The one call into the plugin: about `guest` when it is given; `stop`

@@ -29,6 +29,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench/bench-stats.h"
 #include "base-rules.h"
 #include "guest-rules.h"
 #include "ll-abi.h"
@@ -46,21 +47,6 @@ typedef struct Guest {
         BwPathRole roles[RESOURCES][1];
 } Guest;
 
-static double now_ns(void) {
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (double) ts.tv_sec * 1e9 + (double) ts.tv_nsec;
-}
-
-static int cmp_double(const void *a, const void *b) {
-        double x = *(const double *) a, y = *(const double *) b;
-        return x < y ? -1 : x > y;
-}
-
-static double median(double *v, size_t n) {
-        qsort(v, n, sizeof(*v), cmp_double);
-        return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
 
 static void guest_make(Guest *g, const char *dir) {
         memset(g, 0, sizeof(*g));
@@ -89,7 +75,7 @@ static void guest_make(Guest *g, const char *dir) {
 /* The ruleset of the guest: rules, then the descriptor. */
 static int guest_ruleset(const Guest *g, const LlRuleList *base, int abi) {
         LlRuleList rules = {};
-        LlError err = {};
+        PluginError err = {};
         int fd = -1;
         int r = guest_rules_build(&g->info, base, &rules, &err);
         if (r >= 0)
@@ -105,7 +91,7 @@ static int guest_ruleset(const Guest *g, const LlRuleList *base, int abi) {
 /* The same handled rights with a single rule: read and write `file`. */
 static int one_rule_ruleset(const char *file, int abi) {
         LlRuleList rules = {};
-        LlError err = {};
+        PluginError err = {};
         int fd = -1;
         int r = rule_list_add(&rules, file, LL_FS_READ_FILE | LL_FS_WRITE_FILE | LL_FS_TRUNCATE, "bench", "one rule",
                               false, 0);
@@ -137,14 +123,14 @@ static double round_opens(const char *file, int ruleset_fd, long opens, bool pin
                         _exit(1);
                 for (long i = 0; i < opens / 10; i++) /* warm up */
                         close(open(file, O_RDONLY | O_CLOEXEC));
-                double t0 = now_ns();
+                double t0 = bench_now_ns();
                 for (long i = 0; i < opens; i++) {
                         int fd = open(file, O_RDONLY | O_CLOEXEC);
                         if (fd < 0)
                                 _exit(2);
                         close(fd);
                 }
-                double per = (now_ns() - t0) / (double) opens;
+                double per = (bench_now_ns() - t0) / (double) opens;
                 _exit(write(p[1], &per, sizeof(per)) == sizeof(per) ? 0 : 3);
         }
         close(p[1]);
@@ -193,7 +179,7 @@ int main(int argc, char **argv) {
         }
         abi = abi < LL_ABI_KNOWN ? abi : LL_ABI_KNOWN;
         LlRuleList base = {};
-        LlError err = {};
+        PluginError err = {};
         if (base_rules_load(base_file, &base, &err) < 0) {
                 fprintf(stderr, "bench-landlock: %s\n", err.message);
                 return 1;
@@ -208,9 +194,9 @@ int main(int argc, char **argv) {
 
         double *build = calloc((size_t) rounds * 5, sizeof(double));
         for (int i = 0; i < rounds * 5; i++) {
-                double t0 = now_ns();
+                double t0 = bench_now_ns();
                 int fd = guest_ruleset(&g, &base, abi);
-                build[i] = now_ns() - t0;
+                build[i] = bench_now_ns() - t0;
                 close(fd);
         }
         int fd = guest_ruleset(&g, &base, abi);
@@ -235,9 +221,9 @@ int main(int argc, char **argv) {
                 fprintf(stderr, "bench-landlock: a round failed (the confined child could not open its disk?)\n");
                 return 1;
         }
-        double mb = median(build, (size_t) rounds * 5) / 1e3;
-        double mf = median(floor_ns, (size_t) rounds), mo = median(ours, (size_t) rounds);
-        double m1 = median(one, (size_t) rounds);
+        double mb = bench_median(build, (size_t) rounds * 5) / 1e3;
+        double mf = bench_median(floor_ns, (size_t) rounds), mo = bench_median(ours, (size_t) rounds);
+        double m1 = bench_median(one, (size_t) rounds);
         printf("Landlock ABI %d, guest with %d resources (%zu base rules), %d rounds of %ld opens%s\n", abi,
                RESOURCES, n_base, rounds, opens, pin ? ", pinned to CPU 0" : "");
         printf("open+close, unconfined (floor):    %8.1f ns\n", mf);

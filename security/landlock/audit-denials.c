@@ -51,20 +51,20 @@ typedef struct AuditReader {
         void *userdata;
 } AuditReader;
 
-static int audit_socket(unsigned groups, LlError *err) {
+static int audit_socket(unsigned groups, PluginError *err) {
         int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_AUDIT);
         if (fd < 0)
-                return ll_error_set(err, -errno, "audit: cannot open a netlink socket: %m");
+                return plugin_error_set(err, -errno, "audit: cannot open a netlink socket: %m");
         struct sockaddr_nl sa = { .nl_family = AF_NETLINK, .nl_groups = groups };
         if (bind(fd, (struct sockaddr *) &sa, sizeof(sa)) < 0) {
                 int e = -errno;
                 close(fd);
-                return ll_error_set(err, e, "audit: cannot join the read-only log group: %m");
+                return plugin_error_set(err, e, "audit: cannot join the read-only log group: %m");
         }
         return fd;
 }
 
-int audit_denials_enabled(LlError *err) {
+int audit_denials_enabled(PluginError *err) {
         struct nlmsghdr req = { .nlmsg_len = NLMSG_LENGTH(0), .nlmsg_type = AUDIT_GET, .nlmsg_flags = NLM_F_REQUEST, .nlmsg_seq = 1 };
         struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };
         char buf[1024] __attribute__((aligned(NLMSG_ALIGNTO)));
@@ -78,9 +78,9 @@ int audit_denials_enabled(LlError *err) {
         close(fd);
         const struct nlmsghdr *h = (const struct nlmsghdr *) buf;
         if (r < 0)
-                return ll_error_set(err, r, "audit: cannot read its status: %m");
+                return plugin_error_set(err, r, "audit: cannot read its status: %m");
         if (n < (ssize_t) NLMSG_LENGTH(sizeof(struct audit_status)) || h->nlmsg_type != AUDIT_GET)
-                return ll_error_set(err, -EPROTO, "audit: unexpected answer to AUDIT_GET (type %u)", (unsigned) h->nlmsg_type);
+                return plugin_error_set(err, -EPROTO, "audit: unexpected answer to AUDIT_GET (type %u)", (unsigned) h->nlmsg_type);
         const struct audit_status *s = NLMSG_DATA(h);
         return s->enabled ? 1 : 0;
 }
@@ -207,7 +207,7 @@ static int audit_on_record(AuditReader *r, unsigned type, const char *text) {
 }
 
 int audit_denials_follow(const char *cgroup, size_t count, AuditDenialFn denial, AuditIdleFn idle,
-                         void (*ready)(void *userdata), void *userdata, LlError *err) {
+                         void (*ready)(void *userdata), void *userdata, PluginError *err) {
         char buf[8970] __attribute__((aligned(NLMSG_ALIGNTO)));
         int fd = audit_socket(1u << (AUDIT_NLGRP_READLOG - 1), err);
         if (fd < 0)
@@ -215,7 +215,7 @@ int audit_denials_follow(const char *cgroup, size_t count, AuditDenialFn denial,
         AuditReader *r = calloc(1, sizeof(*r)); /* too large for the stack */
         if (!r) {
                 close(fd);
-                return ll_error_set(err, -ENOMEM, "audit: %m");
+                return plugin_error_set(err, -ENOMEM, "audit: %m");
         }
         *r = (AuditReader) { .cgroup = cgroup, .count = count, .denial = denial, .userdata = userdata };
         if (ready)
@@ -225,7 +225,7 @@ int audit_denials_follow(const char *cgroup, size_t count, AuditDenialFn denial,
                 struct pollfd p = { .fd = fd, .events = POLLIN };
                 int n = poll(&p, 1, AUDIT_POLL_MS);
                 if (n < 0 && errno != EINTR)
-                        ret = ll_error_set(err, -errno, "audit: poll: %m");
+                        ret = plugin_error_set(err, -errno, "audit: poll: %m");
                 else if (n <= 0)
                         ret = idle(userdata);
                 else {
@@ -233,7 +233,7 @@ int audit_denials_follow(const char *cgroup, size_t count, AuditDenialFn denial,
                         if (len < 0 && errno == ENOBUFS)
                                 continue; /* records dropped: best effort, as the group says */
                         if (len < 0) {
-                                ret = ll_error_set(err, -errno, "audit: recv: %m");
+                                ret = plugin_error_set(err, -errno, "audit: recv: %m");
                                 break;
                         }
                         const struct nlmsghdr *h = (const struct nlmsghdr *) buf;

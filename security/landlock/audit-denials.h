@@ -14,7 +14,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "ll-error.h"
+#include "util/plugin-error.h"
 
 /* One denial of the guest, as printed. */
 typedef struct AuditDenial {
@@ -33,11 +33,11 @@ typedef int (*AuditDenialFn)(const AuditDenial *denial, void *userdata);
 typedef int (*AuditIdleFn)(void *userdata);
 
 /* 1 when audit is enabled in the kernel, 0 when not, or -errno. */
-int audit_denials_enabled(LlError *err);
+int audit_denials_enabled(PluginError *err);
 
 /* Follows the denials of processes in cgroup `cgroup_rel` (as
  * /proc/PID/cgroup names it, "/bulwark/demo") until `count` were reported
  * (0: no limit) or a callback ends it.  `ready` is called once the
  * multicast group is joined. */
 int audit_denials_follow(const char *cgroup_rel, size_t count, AuditDenialFn denial, AuditIdleFn idle,
-                         void (*ready)(void *userdata), void *userdata, LlError *err);
+                         void (*ready)(void *userdata), void *userdata, PluginError *err);

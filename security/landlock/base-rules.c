@@ -47,38 +47,38 @@ static const char *base_path_why_invalid(const char *p) {
         return NULL;
 }
 
-static int base_line_parse(char *line, const char *source, unsigned lineno, LlRuleList *out, LlError *err) {
+static int base_line_parse(char *line, const char *source, unsigned lineno, LlRuleList *out, PluginError *err) {
         char *s = line + strspn(line, " \t");
         if (*s == '\0' || *s == '#')
                 return 0;
         size_t rights_len = strcspn(s, " \t");
         uint64_t access;
         if (base_rights_parse(s, rights_len, &access) < 0)
-                return ll_error_set(err, -EINVAL, "%s:%u: rights '%.*s': expected letters of r w x t i, each once",
+                return plugin_error_set(err, -EINVAL, "%s:%u: rights '%.*s': expected letters of r w x t i, each once",
                                     source, lineno, (int) rights_len, s);
         char *path = s + rights_len;
         path += strspn(path, " \t");
         if (*path == '\0')
-                return ll_error_set(err, -EINVAL, "%s:%u: rule '%s': no path after the rights", source, lineno, s);
+                return plugin_error_set(err, -EINVAL, "%s:%u: rule '%s': no path after the rights", source, lineno, s);
         size_t path_len = strcspn(path, " \t");
         if (path[path_len + strspn(path + path_len, " \t")] != '\0')
-                return ll_error_set(err, -EINVAL, "%s:%u: rule '%s': text after the path (one RIGHTS PATH a line)",
+                return plugin_error_set(err, -EINVAL, "%s:%u: rule '%s': text after the path (one RIGHTS PATH a line)",
                                     source, lineno, s);
         path[path_len] = '\0';
         const char *why = base_path_why_invalid(path);
         if (why)
-                return ll_error_set(err, -EINVAL, "%s:%u: path '%s': %s", source, lineno, path, why);
+                return plugin_error_set(err, -EINVAL, "%s:%u: path '%s': %s", source, lineno, path, why);
         int r = rule_list_add(out, path, access, "base", "base", true, lineno);
-        return r < 0 ? ll_error_set(err, r, "%s:%u: %m", source, lineno) : 0;
+        return r < 0 ? plugin_error_set(err, r, "%s:%u: %m", source, lineno) : 0;
 }
 
-int base_rules_parse(const char *text, const char *source, LlRuleList *out, LlError *err) {
+int base_rules_parse(const char *text, const char *source, LlRuleList *out, PluginError *err) {
         unsigned lineno = 0;
         for (const char *at = text; *at;) {
                 size_t n = strcspn(at, "\n");
                 char *line = strndup(at, n);
                 if (!line)
-                        return ll_error_set(err, -ENOMEM, "%s: %m", source);
+                        return plugin_error_set(err, -ENOMEM, "%s: %m", source);
                 int r = base_line_parse(line, source, ++lineno, out, err);
                 free(line);
                 if (r < 0)
@@ -88,23 +88,23 @@ int base_rules_parse(const char *text, const char *source, LlRuleList *out, LlEr
         return 0;
 }
 
-int base_rules_load(const char *file, LlRuleList *out, LlError *err) {
+int base_rules_load(const char *file, LlRuleList *out, PluginError *err) {
         FILE *f = fopen(file, "re");
         if (!f)
-                return ll_error_set(err, -errno, "base rules '%s': cannot open: %m", file);
+                return plugin_error_set(err, -errno, "base rules '%s': cannot open: %m", file);
         char *text = malloc(BASE_RULES_MAX_BYTES + 1);
         size_t n = text ? fread(text, 1, BASE_RULES_MAX_BYTES + 1, f) : 0;
         int failed = ferror(f);
         fclose(f);
         if (!text)
-                return ll_error_set(err, -ENOMEM, "base rules '%s': %m", file);
+                return plugin_error_set(err, -ENOMEM, "base rules '%s': %m", file);
         int r = 0;
         if (failed)
-                r = ll_error_set(err, -EIO, "base rules '%s': cannot read: %m", file);
+                r = plugin_error_set(err, -EIO, "base rules '%s': cannot read: %m", file);
         else if (n > BASE_RULES_MAX_BYTES)
-                r = ll_error_set(err, -EFBIG, "base rules '%s': larger than %u bytes", file, BASE_RULES_MAX_BYTES);
+                r = plugin_error_set(err, -EFBIG, "base rules '%s': larger than %u bytes", file, BASE_RULES_MAX_BYTES);
         else if (memchr(text, '\0', n))
-                r = ll_error_set(err, -EINVAL, "base rules '%s': a NUL byte in the file", file);
+                r = plugin_error_set(err, -EINVAL, "base rules '%s': a NUL byte in the file", file);
         else {
                 text[n] = '\0';
                 r = base_rules_parse(text, file, out, err);

@@ -11,10 +11,10 @@
  * is not everywhere). */
 #pragma once
 
-#include "ll-error.h"
+#include "util/plugin-error.h"
 #include "rule-list.h"
 
 /* Parses `text` (named `source` in messages) and appends its rules. */
-int base_rules_parse(const char *text, const char *source, LlRuleList *out, LlError *err);
+int base_rules_parse(const char *text, const char *source, LlRuleList *out, PluginError *err);
 /* Reads and parses `file`. */
-int base_rules_load(const char *file, LlRuleList *out, LlError *err);
+int base_rules_load(const char *file, LlRuleList *out, PluginError *err);

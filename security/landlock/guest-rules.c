@@ -86,7 +86,7 @@ static uint64_t guest_role_rights(const BwResource *res, BwPathRole role, const 
 /* A chardev socket the guest's process will create (a server socket):
  * its directory may hold a new socket, nothing more. */
 static int guest_missing_socket(const char *guest, const char *ref, const char *path, LlRuleList *out,
-                                LlError *err) {
+                                PluginError *err) {
         char dir[4096];
         snprintf(dir, sizeof(dir), "%s", path);
         char *slash = strrchr(dir, '/');
@@ -96,14 +96,14 @@ static int guest_missing_socket(const char *guest, const char *ref, const char *
                 *slash = '\0';
         struct stat st;
         if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode))
-                return ll_error_set(err, -ENOENT, "guest '%s': %s: socket '%s': its directory '%s' does not exist",
+                return plugin_error_set(err, -ENOENT, "guest '%s': %s: socket '%s': its directory '%s' does not exist",
                                     guest, ref, path, dir);
         int r = rule_list_add(out, dir, LL_FS_MAKE_SOCK, ref, "directory of a chardev socket to create", false, 0);
-        return r < 0 ? ll_error_set(err, r, "guest '%s': %m", guest) : 0;
+        return r < 0 ? plugin_error_set(err, r, "guest '%s': %m", guest) : 0;
 }
 
 static int guest_path_rule(const BwGuestInfo *g, const BwResource *res, const char *path, BwPathRole role,
-                           LlRuleList *out, LlError *err) {
+                           LlRuleList *out, PluginError *err) {
         char ref[160];
         struct stat st;
         guest_rules_resource_ref(res, ref, sizeof(ref));
@@ -112,19 +112,19 @@ static int guest_path_rule(const BwGuestInfo *g, const BwResource *res, const ch
                 if (e == -ENOENT && role == BW_PATH_CHARDEV && res->chardev_type == BW_CHARDEV_SOCKET)
                         return guest_missing_socket(g->name, ref, path, out, err);
                 if (e == -ENOENT)
-                        return ll_error_set(err, e, "guest '%s': %s: '%s' does not exist: Landlock grants access to existing files only (create it before the guest starts)",
+                        return plugin_error_set(err, e, "guest '%s': %s: '%s' does not exist: Landlock grants access to existing files only (create it before the guest starts)",
                                             g->name, ref, path);
-                return ll_error_set(err, e, "guest '%s': %s: '%s': cannot look at it: %m", g->name, ref, path);
+                return plugin_error_set(err, e, "guest '%s': %s: '%s': cannot look at it: %m", g->name, ref, path);
         }
         const char *what;
         uint64_t access = guest_role_rights(res, role, &st, &what);
         int r = rule_list_add(out, path, access, ref, what, false, 0);
-        return r < 0 ? ll_error_set(err, r, "guest '%s': %m", g->name) : 0;
+        return r < 0 ? plugin_error_set(err, r, "guest '%s': %m", g->name) : 0;
 }
 
 /* The VFIO container node, which every VFIO device of the guest opens
  * (and a guest that may get one later, hotplug-vfio=true). */
-static int guest_vfio_rule(const BwGuestInfo *g, LlRuleList *out, LlError *err) {
+static int guest_vfio_rule(const BwGuestInfo *g, LlRuleList *out, PluginError *err) {
         const char *source = NULL;
         char ref[160];
         for (size_t i = 0; i < g->n_resources && !source; i++)
@@ -136,35 +136,35 @@ static int guest_vfio_rule(const BwGuestInfo *g, LlRuleList *out, LlError *err) 
                 return 0;
         struct stat st;
         if (stat(VFIO_CONTAINER, &st) < 0)
-                return ll_error_set(err, -errno, "guest '%s': %s: the VFIO container '%s': %m", g->name, source,
+                return plugin_error_set(err, -errno, "guest '%s': %s: the VFIO container '%s': %m", g->name, source,
                                     VFIO_CONTAINER);
         int r = rule_list_add(out, VFIO_CONTAINER, LL_FS_READ_FILE | LL_FS_WRITE_FILE | LL_FS_IOCTL_DEV, source,
                               "VFIO container", false, 0);
-        return r < 0 ? ll_error_set(err, r, "guest '%s': %m", g->name) : 0;
+        return r < 0 ? plugin_error_set(err, r, "guest '%s': %m", g->name) : 0;
 }
 
 /* [guest] hotplug-dirs: each must exist now, its tree is granted. */
-static int guest_hotplug_rules(const BwGuestInfo *g, LlRuleList *out, LlError *err) {
+static int guest_hotplug_rules(const BwGuestInfo *g, LlRuleList *out, PluginError *err) {
         if (!BW_FIELD_VALID(g, hotplug_dirs))
                 return 0;
         for (size_t i = 0; i < g->n_hotplug_dirs; i++) {
                 const char *dir = g->hotplug_dirs[i];
                 struct stat st;
                 if (stat(dir, &st) < 0)
-                        return ll_error_set(err, -errno, "guest '%s': hotplug-dirs '%s': %m", g->name, dir);
+                        return plugin_error_set(err, -errno, "guest '%s': hotplug-dirs '%s': %m", g->name, dir);
                 if (!S_ISDIR(st.st_mode))
-                        return ll_error_set(err, -ENOTDIR, "guest '%s': hotplug-dirs '%s': not a directory", g->name, dir);
+                        return plugin_error_set(err, -ENOTDIR, "guest '%s': hotplug-dirs '%s': not a directory", g->name, dir);
                 int r = rule_list_add(out, dir, RIGHTS_HOTPLUG, "hotplug-dirs", "hotplug directory tree", false, 0);
                 if (r < 0)
-                        return ll_error_set(err, r, "guest '%s': %m", g->name);
+                        return plugin_error_set(err, r, "guest '%s': %m", g->name);
         }
         return 0;
 }
 
-int guest_rules_build(const BwGuestInfo *g, const LlRuleList *base, LlRuleList *out, LlError *err) {
+int guest_rules_build(const BwGuestInfo *g, const LlRuleList *base, LlRuleList *out, PluginError *err) {
         int r = base ? rule_list_extend(out, base) : 0;
         if (r < 0)
-                return ll_error_set(err, r, "guest '%s': %m", g->name);
+                return plugin_error_set(err, r, "guest '%s': %m", g->name);
         for (size_t i = 0; i < g->n_resources; i++) {
                 const BwResource *res = g->resources[i];
                 for (size_t k = 0; k < res->n_paths; k++) {

@@ -7,14 +7,14 @@
 
 #include <bulwark/plugin.h>
 
-#include "ll-error.h"
+#include "util/plugin-error.h"
 #include "rule-list.h"
 
 /* Appends the guest's rules to `out` after a copy of `base`.  A path the
  * guest names that does not exist is refused (-ENOENT), naming the guest,
  * the resource and the path: Landlock grants access to existing files
  * only (a chardev socket may be missing: its directory gets make_sock). */
-int guest_rules_build(const BwGuestInfo *guest, const LlRuleList *base, LlRuleList *out, LlError *err);
+int guest_rules_build(const BwGuestInfo *guest, const LlRuleList *base, LlRuleList *out, PluginError *err);
 
 /* "disk:root", or the bare type of a singleton ("kernel"), into buf. */
 const char *guest_rules_resource_ref(const BwResource *res, char *buf, size_t size);

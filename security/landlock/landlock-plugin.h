@@ -5,7 +5,7 @@
 
 #include <bulwark/plugin.h>
 
-#include "ll-error.h"
+#include "util/plugin-error.h"
 #include "rule-list.h"
 
 typedef struct LlState {
@@ -15,7 +15,7 @@ typedef struct LlState {
 } LlState;
 
 /* Logs err's message (or strerror) at error level and returns r. */
-int ll_fail(const LlState *s, const LlError *err, int r);
+int ll_fail(const LlState *s, const PluginError *err, int r);
 /* The guest's rules (base set included) into *ret; logs and returns
  * -errno on failure. */
 int ll_guest_rules(LlState *s, const BwGuestInfo *guest, LlRuleList *ret);

@@ -38,7 +38,7 @@
 
 static void ll_log(const LlState *s, int level, const char *format, ...) __attribute__((format(printf, 3, 4)));
 static void ll_log(const LlState *s, int level, const char *format, ...) {
-        char buf[LL_ERROR_MESSAGE_MAX + 128];
+        char buf[PLUGIN_ERROR_MESSAGE_MAX + 128];
         va_list ap;
         va_start(ap, format);
         vsnprintf(buf, sizeof(buf), format, ap);
@@ -47,7 +47,7 @@ static void ll_log(const LlState *s, int level, const char *format, ...) {
                 s->host->log(s->host, level, buf);
 }
 
-int ll_fail(const LlState *s, const LlError *err, int r) {
+int ll_fail(const LlState *s, const PluginError *err, int r) {
         ll_log(s, BW_LOG_ERR, "%s", err->message[0] ? err->message : strerror(-r));
         return r;
 }
@@ -58,17 +58,17 @@ static const char *ll_config(const BwHost *host, const char *key) {
 
 /* The ABI used: what the kernel reports, at most max-abi= (tests mask
  * the kernel's answer with it to check older ABIs) and LL_ABI_KNOWN. */
-static int ll_abi_used(const BwHost *host, LlError *err) {
+static int ll_abi_used(const BwHost *host, PluginError *err) {
         int abi = ll_abi_kernel();
         if (abi < 0)
-                return ll_error_set(err, abi, "Landlock is not usable in this kernel: landlock_create_ruleset: %m");
+                return plugin_error_set(err, abi, "Landlock is not usable in this kernel: landlock_create_ruleset: %m");
         const char *v = ll_config(host, "max-abi");
         if (v) {
                 char *end;
                 errno = 0;
                 long max = strtol(v, &end, 10);
                 if (errno || end == v || *end || max < 1 || max > LL_ABI_KNOWN)
-                        return ll_error_set(err, -EINVAL, "[plugin:landlock] key 'max-abi': '%s' is not an ABI version from 1 to %d",
+                        return plugin_error_set(err, -EINVAL, "[plugin:landlock] key 'max-abi': '%s' is not an ABI version from 1 to %d",
                                             v, LL_ABI_KNOWN);
                 if (max < abi)
                         abi = (int) max;
@@ -77,7 +77,7 @@ static int ll_abi_used(const BwHost *host, LlError *err) {
 }
 
 static int ll_probe(const BwHost *host, char *reason, size_t reason_size) {
-        LlError err = {};
+        PluginError err = {};
         int abi = ll_abi_used(host, &err);
         if (abi < 0) {
                 snprintf(reason, reason_size, "%s", err.message);
@@ -93,7 +93,7 @@ static int ll_probe(const BwHost *host, char *reason, size_t reason_size) {
 }
 
 static int ll_init(const BwHost *host, void **ret_state) {
-        LlError err = {};
+        PluginError err = {};
         LlState *s = calloc(1, sizeof(*s));
         if (!s)
                 return -ENOMEM;
@@ -125,7 +125,7 @@ static void ll_fini(void *state) {
 }
 
 int ll_guest_rules(LlState *s, const BwGuestInfo *guest, LlRuleList *ret) {
-        LlError err = {};
+        PluginError err = {};
         int r = guest_rules_build(guest, &s->base, ret, &err);
         if (r < 0) {
                 rule_list_clear(ret);
@@ -259,7 +259,7 @@ static int ll_detach(void *state, const BwGuestInfo *guest, const BwResource *re
 static int ll_exec_attrs(void *state, const BwGuestInfo *guest, BwExecSink *sink) {
         LlState *s = state;
         LlRuleList rules = {};
-        LlError err = {};
+        PluginError err = {};
         int fd = -1;
         int r = ll_guest_rules(s, guest, &rules);
         if (r < 0)

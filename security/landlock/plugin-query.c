@@ -175,29 +175,29 @@ static int ll_denials_idle(void *userdata) {
 static int ll_query_denials(LlState *s, const BwQuery *q, bool json, LlOut *o) {
         const char *root = s->host->config(s->host, "cgroup-root");
         const char *cgroup = q->argv[0];
-        LlError err = {};
+        PluginError err = {};
         size_t count = 0;
         if (q->argc == 3 && strcmp(q->argv[1], "--count") != 0) {
-                ll_error_set(&err, -EINVAL, "landlock-denials: unknown option '%s' (--count N)", q->argv[1]);
+                plugin_error_set(&err, -EINVAL, "landlock-denials: unknown option '%s' (--count N)", q->argv[1]);
                 return ll_fail(s, &err, -EINVAL);
         }
         if (q->argc == 3) {
                 char *end;
                 count = strtoul(q->argv[2], &end, 10);
                 if (*end || end == q->argv[2] || count == 0) {
-                        ll_error_set(&err, -EINVAL, "landlock-denials: --count '%s': not a positive number", q->argv[2]);
+                        plugin_error_set(&err, -EINVAL, "landlock-denials: --count '%s': not a positive number", q->argv[2]);
                         return ll_fail(s, &err, -EINVAL);
                 }
         }
         size_t n = root ? strlen(root) : 0;
         if (!root || strncmp(cgroup, root, n) != 0 || (cgroup[n] != '/' && cgroup[n] != '\0')) {
-                ll_error_set(&err, -EINVAL, "landlock-denials: cgroup '%s' is not below the cgroup2 root '%s'", cgroup,
+                plugin_error_set(&err, -EINVAL, "landlock-denials: cgroup '%s' is not below the cgroup2 root '%s'", cgroup,
                              root ? root : "(none)");
                 return ll_fail(s, &err, -EINVAL);
         }
         int r = audit_denials_enabled(&err);
         if (r == 0)
-                r = ll_error_set(&err, -ENODATA, "audit is disabled in the kernel (no audit daemon enabled it): Landlock writes no denial records; 'auditctl -e 1' enables it");
+                r = plugin_error_set(&err, -ENODATA, "audit is disabled in the kernel (no audit daemon enabled it): Landlock writes no denial records; 'auditctl -e 1' enables it");
         if (r < 0)
                 return ll_fail(s, &err, r);
         LlFollow f = { .out = o, .json = json, .cgroup = cgroup };

@@ -7,7 +7,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "ll-error.h"
+#include "util/plugin-error.h"
 #include "rule-list.h"
 
 /* The rights a rule wanting `wanted` gets at `abi`: only what the ABI
@@ -19,4 +19,4 @@ uint64_t ruleset_rule_access(uint64_t wanted, int abi, bool is_dir);
  * (close-on-exec) in *ret_fd.  An optional rule whose path is absent is
  * skipped; any other path that cannot be opened or added fails, naming
  * `guest`, the rule's source and the path. */
-int ruleset_build(const char *guest, const LlRuleList *rules, int abi, int *ret_fd, LlError *err);
+int ruleset_build(const char *guest, const LlRuleList *rules, int abi, int *ret_fd, PluginError *err);

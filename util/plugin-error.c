@@ -5,9 +5,9 @@
 #include <stdarg.h>
 #include <stdio.h>
 
-#include "ll-error.h"
+#include "plugin-error.h"
 
-int ll_error_set(LlError *err, int code, const char *format, ...) {
+int plugin_error_set(PluginError *err, int code, const char *format, ...) {
         va_list ap;
 
         if (code > 0)
