@@ -36,7 +36,7 @@ typedef struct AuditEvent {
         AuditDenial denials[AUDIT_EVENT_DENIALS_MAX];
         size_t n_denials;
         char new_domain[32];       /* a domain allocated in this event */
-        long new_domain_pid;       /* the process that made it */
+        bool new_domain_ours;      /* its maker was in the guest's cgroup */
         long pid;                  /* from the SYSCALL record, 0 when none */
         char comm[64];
 } AuditEvent;
@@ -115,6 +115,8 @@ static const char *audit_header(const char *text, char *serial, size_t size) {
 static bool audit_pid_in_cgroup(long pid, const char *cgroup) {
         char path[64], line[4096];
         bool found = false;
+        if (pid <= 0)
+                return false;
         snprintf(path, sizeof(path), "/proc/%ld/cgroup", pid);
         FILE *f = fopen(path, "re");
         if (!f)
@@ -144,7 +146,7 @@ static int audit_event_end(AuditReader *r) {
         if (e->new_domain[0] && !audit_domain_find(r, e->new_domain)) {
                 AuditDomain *slot = &r->domains[r->n_domains++ % AUDIT_DOMAINS_MAX];
                 snprintf(slot->id, sizeof(slot->id), "%s", e->new_domain);
-                slot->ours = e->new_domain_pid > 0 && audit_pid_in_cgroup(e->new_domain_pid, r->cgroup);
+                slot->ours = e->new_domain_ours;
         }
         for (size_t i = 0; i < e->n_denials && ret >= 0 && (r->count == 0 || r->reported < r->count); i++) {
                 AuditDenial *d = &e->denials[i];
@@ -191,7 +193,9 @@ static int audit_on_record(AuditReader *r, unsigned type, const char *text) {
                         break;
                 audit_field(fields, "domain", e->new_domain, sizeof(e->new_domain));
                 audit_field(fields, "pid", value, sizeof(value));
-                e->new_domain_pid = strtol(value, NULL, 10);
+                /* Now, while the process most likely still runs: a maker
+                 * gone by the end of the event could not be placed. */
+                e->new_domain_ours = audit_pid_in_cgroup(strtol(value, NULL, 10), r->cgroup);
                 break;
         case AUDIT_TYPE_SYSCALL:
                 audit_field(fields, "pid", value, sizeof(value));

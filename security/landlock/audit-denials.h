@@ -6,7 +6,9 @@
  * the process that made it; a domain is the guest's when that process was
  * in the guest's cgroup.  The records of one event (one audit serial,
  * closed by AUDIT_EOE) are read together: the SYSCALL record names the
- * process refused.  Records exist only while audit is enabled in
+ * process refused.  The maker's cgroup is read from /proc when its record
+ * arrives: a process that made a domain and exited before the reader got
+ * the record cannot be placed, and its denials are not reported.   Records exist only while audit is enabled in
  * the kernel (`auditctl -e 1`, or an audit daemon): with audit disabled
  * Landlock writes none, and the reader says so instead of waiting. */
 #pragma once

@@ -7,10 +7,13 @@
  *   rw  open O_RDWR              t   open O_WRONLY|O_TRUNC
  *   c   create (O_CREAT|O_EXCL, O_WRONLY) and remove it again
  *   d   open a directory and read an entry
+ * A last argument "pause" makes it wait for a signal after printing, so
+ * a test can look at the process (its cgroup) before it goes.
  * Only libc: the test's base rules let the guest execute this binary. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -64,8 +67,11 @@ static int try_open(const char *mode, const char *path) {
 
 int main(int argc, char **argv) {
         int failed = 0;
+        bool hold = argc > 1 && strcmp(argv[argc - 1], "pause") == 0;
+        if (hold)
+                argc--;
         if (argc < 4 || (argc - 1) % 3 != 0) {
-                fprintf(stderr, "usage: ll-open MODE PATH EXPECT...\n");
+                fprintf(stderr, "usage: ll-open MODE PATH EXPECT... [pause]\n");
                 return 2;
         }
         for (int i = 1; i + 2 < argc; i += 3) {
@@ -80,5 +86,8 @@ int main(int argc, char **argv) {
                        match ? "" : " (expected otherwise)");
                 failed += !match;
         }
+        fflush(stdout);
+        if (hold)
+                pause();
         return failed ? 1 : 0;
 }

@@ -47,6 +47,13 @@ static int run_capture(char **argv, char **ret_out) {
         return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
+/* The build's landlock and cgroup-bpf plugin directories. */
+static char *plugin_dirs(void) {
+        g_autofree char *landlock = test_builddir_path("security/landlock/.libs");
+        g_autofree char *cgroup_bpf = test_builddir_path("plugins/cgroup-bpf/.libs");
+        return g_strdup_printf("%s:%s", landlock, cgroup_bpf);
+}
+
 static int audit_get(void) {
         g_autofree char *helper = test_builddir_path("tests/landlock/ll-audit");
         g_autofree char *out = NULL;
@@ -100,8 +107,7 @@ static int fixture_teardown(void **state) {
 }
 
 static void fixture_start(Fixture *f) {
-        g_autofree char *plugins = g_strdup_printf("%s:%s", test_builddir_path("security/landlock/.libs"),
-                                                   test_builddir_path("plugins/cgroup-bpf/.libs"));
+        g_autofree char *plugins = plugin_dirs();
         BwOptions o = { .config_path = f->config, .plugin_dir = plugins, .state_dir = f->state };
         BwError err = {};
         if (bw_manager_new(&o, &f->m, &err) < 0)
@@ -120,8 +126,7 @@ static void fixture_start(Fixture *f) {
 /* bulwarkctl ... landlock denials NAME --count 1, stdout on *ret_fd. */
 static GPid follower_start(Fixture *f, int *ret_fd) {
         g_autofree char *ctl = test_builddir_path("bulwarkctl");
-        g_autofree char *plugins = g_strdup_printf("%s:%s", test_builddir_path("security/landlock/.libs"),
-                                                   test_builddir_path("plugins/cgroup-bpf/.libs"));
+        g_autofree char *plugins = plugin_dirs();
         char *argv[] = { ctl, "--config", f->config, "--plugin-dir", plugins, "--state-dir", f->state,
                          "landlock", "denials", f->name, "--count", "1", NULL };
         GPid pid;
@@ -170,16 +175,18 @@ static void test_landlock_denials_follow(void **state) {
         if (bw_manager_exec_prepare(f->m, f->name, &exec, &err) < 0)
                 fail_msg("exec prepare: %s", err.message);
         g_autofree char *helper = test_builddir_path("tests/landlock/ll-open");
-        char *argv[] = { helper, "r", "/etc/hostname", "EACCES", NULL };
+        /* It stays (pause) until the follower printed: the follower reads
+         * the cgroup of the process that made the domain from /proc. */
+        char *argv[] = { helper, "r", "/etc/hostname", "EACCES", "pause", NULL };
         pid_t child;
         int r = bw_exec_spawn(exec, helper, argv, NULL, &child, NULL, &err);
         bw_exec_free(exec);
         if (r < 0)
                 fail_msg("spawn: %s", err.message);
         int status;
-        waitpid(child, &status, 0);
-        assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
         read_until(fd, out, "hostname");
+        kill(child, SIGKILL);
+        waitpid(child, &status, 0);
         read_until(fd, out, "\n\xff"); /* to EOF: the follower stops after one */
         close(fd);
         assert_int_equal(waitpid(pid, &status, 0), pid);
@@ -195,8 +202,7 @@ static void test_landlock_denials_audit_disabled(void **state) {
                 skip();
         fixture_start(f);
         g_autofree char *ctl = test_builddir_path("bulwarkctl");
-        g_autofree char *plugins = g_strdup_printf("%s:%s", test_builddir_path("security/landlock/.libs"),
-                                                   test_builddir_path("plugins/cgroup-bpf/.libs"));
+        g_autofree char *plugins = plugin_dirs();
         char *argv[] = { ctl, "--config", f->config, "--plugin-dir", plugins, "--state-dir", f->state,
                          "landlock", "denials", f->name, NULL };
         g_autofree char *out = NULL, *errout = NULL;
