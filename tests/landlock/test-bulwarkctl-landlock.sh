@@ -38,6 +38,9 @@ format=raw
 state=$scratch/tpm
 EOF
 
+check "guest check lists hotplug-dirs" 0 "^hotplug-dir $scratch/hot$" ctl_ guest check "$scratch/vm.guest"
+out=$(ctl_ --json guest check "$scratch/vm.guest" | python3 -c 'import json,sys; print(json.load(sys.stdin)["guest"]["hotplug_dirs"])' 2>&1)
+if [ "$out" = "['$scratch/hot']" ]; then ok "guest check --json: hotplug_dirs"; else not_ok "guest check --json: hotplug_dirs" "$out"; fi
 check "landlock FILE: the ABI and rights handled" 0 "guest 'llctl': Landlock ABI [0-9], handled: " ctl_ landlock "$scratch/vm.guest"
 check "landlock FILE: the read-write disk" 0 "disk:root  *$scratch/disk.img  *write_file,read_file,truncate.* (read-write image)" \
     ctl_ landlock "$scratch/vm.guest"
