@@ -7,6 +7,7 @@
  *   rw  open O_RDWR              t   open O_WRONLY|O_TRUNC
  *   c   create (O_CREAT|O_EXCL, O_WRONLY) and remove it again
  *   d   open a directory and read an entry
+ *   s   bind a UNIX socket at PATH (a server socket; left in place)
  * A last argument "pause" makes it wait for a signal after printing, so
  * a test can look at the process (its cgroup) before it goes.
  * Only libc: the test's base rules let the guest execute this binary. */
@@ -16,6 +17,8 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 static const struct {
@@ -33,8 +36,23 @@ static const char *errno_name(int e) {
         return strerror(e);
 }
 
+static int try_bind(const char *path) {
+        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        if (strlen(path) >= sizeof(sa.sun_path))
+                return ENAMETOOLONG;
+        strcpy(sa.sun_path, path);
+        int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (fd < 0)
+                return errno;
+        int e = bind(fd, (struct sockaddr *) &sa, sizeof(sa)) < 0 ? errno : 0;
+        close(fd);
+        return e;
+}
+
 static int try_open(const char *mode, const char *path) {
         int flags;
+        if (strcmp(mode, "s") == 0)
+                return try_bind(path);
         if (strcmp(mode, "d") == 0) {
                 DIR *d = opendir(path);
                 if (!d)

@@ -187,6 +187,22 @@ static void test_landlock_exec_missing_file_refused_at_start(void **state) {
                 fail_msg("the error names neither the resource nor the path: %s", err.message);
 }
 
+/* A file gone between start and exec: the ruleset cannot be made, the
+ * exec is refused naming it, and no process is started unconfined. */
+static void test_landlock_exec_file_gone_refused(void **state) {
+        Fixture *f = *state;
+        BwError err = {};
+        BwExec *exec = NULL;
+        fixture_manager(f, "");
+        if (fixture_start(f, "llgone2", "", &err) < 0)
+                fail_msg("start: %s", err.message);
+        assert_int_equal(unlink(f->iso), 0);
+        assert_int_equal(bw_manager_exec_prepare(f->m, "llgone2", &exec, &err), -ENOENT);
+        assert_null(exec);
+        if (!strstr(err.message, "disk:install") || !strstr(err.message, f->iso))
+                fail_msg("the error names neither the resource nor the path: %s", err.message);
+}
+
 int main(void) {
         test_require_root();
         long abi = syscall(444 /* landlock_create_ruleset */, NULL, 0, 1);
@@ -197,6 +213,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_landlock_exec_abi1_confines, fixture_setup, fixture_teardown),
                 cmocka_unit_test_setup_teardown(test_landlock_exec_missing_file_refused_at_start, fixture_setup,
                                                 fixture_teardown),
+                cmocka_unit_test_setup_teardown(test_landlock_exec_file_gone_refused, fixture_setup, fixture_teardown),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -85,6 +85,15 @@ guest hot "" "hotplug-dirs=$scratch/hot" > "$scratch/hot.guest"
 expect "hotplug-dirs: a file in the directory opens read-write" "$scratch/hot.guest" \
     rw "$scratch/hot/later.img" ok c "$scratch/hot/new.img" EACCES r "$scratch/other/secret" EACCES
 
+# A server socket the guest makes: its directory may get a new socket,
+# nothing else; another directory may not.
+mkdir "$scratch/sock"
+guest sock "[chardev:mon]
+type=socket
+path=$scratch/sock/mon.sock" > "$scratch/sock.guest"
+expect "a chardev socket to create: bound in its directory, nowhere else" "$scratch/sock.guest" \
+    s "$scratch/sock/mon.sock" ok s "$img/other.sock" EACCES c "$scratch/sock/file" EACCES
+
 # A missing file: refused at plan, naming the resource; nothing runs.
 guest missing "[disk:gone]
 path=$scratch/gone.img
