@@ -17,8 +17,8 @@
 
 #include "exec.h"
 
-/* Only landlock_restrict_self(fd, 0) is needed here, which every Landlock
- * ABI has; its number is the same on every architecture, for C libraries
+/* Only landlock_restrict_self() is needed here (with flags only where
+ * exec-prepare.c found ABI 7); its number is the same on every architecture, for C libraries
  * whose headers predate it. */
 #ifndef __NR_landlock_restrict_self
 #define __NR_landlock_restrict_self 446
@@ -98,7 +98,7 @@ static int exec_no_new_privs(const BwExec *e) {
 static int exec_landlock(const BwExec *e) {
         if (e->landlock_fd < 0)
                 return 0;
-        return syscall(__NR_landlock_restrict_self, e->landlock_fd, 0) < 0 ? exec_errno() : 0;
+        return syscall(__NR_landlock_restrict_self, e->landlock_fd, e->landlock_flags) < 0 ? exec_errno() : 0;
 }
 
 int exec_apply_from(const BwExec *e, int first) {

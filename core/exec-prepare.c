@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/statfs.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "util/error.h"
@@ -191,6 +192,21 @@ static bool exec_fd_is_landlock_ruleset(int fd) {
         return strcmp(target, "anon_inode:[landlock-ruleset]") == 0;
 }
 
+/* The guest's process is exec'd after restricting itself, and Landlock
+ * logs (to audit, where it is enabled) only denials of the executable
+ * that restricted itself unless told otherwise: from ABI 7 on, ask for
+ * the denials of what it execs too. */
+#define EXEC_LANDLOCK_CREATE_RULESET_VERSION (1u << 0)
+#define EXEC_LANDLOCK_LOG_NEW_EXEC_ON (1u << 1)
+#ifndef __NR_landlock_create_ruleset
+#define __NR_landlock_create_ruleset 444
+#endif
+
+static unsigned exec_landlock_flags(void) {
+        long abi = syscall(__NR_landlock_create_ruleset, NULL, 0, EXEC_LANDLOCK_CREATE_RULESET_VERSION);
+        return abi >= 7 ? EXEC_LANDLOCK_LOG_NEW_EXEC_ON : 0;
+}
+
 static int exec_sink_set_landlock_ruleset(BwExecSink *sink, int ruleset_fd) {
         ExecCollect *c = exec_collect_of(sink);
         BwExec *e = c->exec;
@@ -209,6 +225,7 @@ static int exec_sink_set_landlock_ruleset(BwExecSink *sink, int ruleset_fd) {
                                  e->guest, c->plugin);
         e->landlock_fd = fd;
         e->landlock_plugin = g_strdup(c->plugin);
+        e->landlock_flags = exec_landlock_flags();
         return 0;
 }
 

@@ -43,6 +43,7 @@ struct BwExec {
 
         int landlock_fd;           /* -1: none */
         char *landlock_plugin;
+        unsigned landlock_flags;   /* landlock_restrict_self() flags */
 };
 
 /* The steps of bw_exec_apply() from `first` on: bw_exec_spawn() starts at

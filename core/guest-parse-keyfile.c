@@ -370,6 +370,31 @@ int gp_value_path(Parser *p, const char *key, bool required, const char **ret) {
         return 0;
 }
 
+int gp_value_path_list(Parser *p, const char *key) {
+        g_autofree char *s = NULL;
+        int r = gp_value_get(p, key, false, &s);
+
+        if (r < 0 || !s)
+                return r;
+        g_auto(GStrv) items = g_strsplit(s, ";", -1);
+        for (char **item = items; *item; item++) {
+                g_autofree char *norm = NULL;
+                g_autofree char *q = gp_quote(*item);
+                if (**item == '\0' && !item[1])
+                        break; /* a trailing ';', as GLib's lists allow */
+                if (**item == '\0')
+                        return gp_fail_key(p, key, "empty path in the list '%s'", s);
+                r = path_normalize(p, key, *item, &norm);
+                if (r < 0)
+                        return r;
+                const char *why = guest_path_per_process(norm);
+                if (why)
+                        return gp_fail_key(p, key, "path '%s' is refused: %s", q, why);
+                guest_add_hotplug_dir(p->guest, norm);
+        }
+        return 0;
+}
+
 int gp_value_dev_path(Parser *p, const char *key, const char **ret) {
         int r = gp_value_path(p, key, true, ret);
 

@@ -61,7 +61,8 @@ static int guest_parse_identity(Parser *p, BwGuestInfo *info) {
 }
 
 static int guest_parse_main(Parser *p) {
-        static const char *const keys[] = { "name", "uuid", "user", "group", "cgroup", "hotplug-vfio", NULL };
+        static const char *const keys[] = { "name", "uuid", "user", "group", "cgroup", "hotplug-vfio", "hotplug-dirs",
+                                            NULL };
         gpointer index = g_hash_table_lookup(p->group_index, "guest");
         BwGuestInfo *info = guest_edit_info(p->guest);
         int r;
@@ -79,7 +80,10 @@ static int guest_parse_main(Parser *p) {
         if (r < 0)
                 return r;
         info->cgroup_given = info->cgroup != NULL;
-        return gp_value_bool(p, "hotplug-vfio", &info->hotplug_vfio);
+        r = gp_value_bool(p, "hotplug-vfio", &info->hotplug_vfio);
+        if (r < 0)
+                return r;
+        return gp_value_path_list(p, "hotplug-dirs");
 }
 
 /* ---- Resources --------------------------------------------------------- */

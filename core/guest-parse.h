@@ -80,6 +80,8 @@ BwGuestInfo *guest_edit_info(BwGuest *guest);
 const char *guest_intern(BwGuest *guest, const char *s);
 /* Appends a resource; the pointer is valid until the next append. */
 BwResource *guest_add_resource(BwGuest *guest, BwResourceType type, const char *id);
+/* Adds a [guest] hotplug-dirs entry (interned). */
+void guest_add_hotplug_dir(BwGuest *guest, const char *path);
 /* How many resources were appended so far. */
 size_t guest_get_n_added(const BwGuest *guest);
 /* Adds a path to the last resource appended, or to the resource at index

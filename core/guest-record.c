@@ -41,6 +41,10 @@ GVariant *guest_record_build(const BwGuestInfo *info, const char *cgroup_root, i
         g_variant_builder_add(&b, "{sv}", "cgroup-given", g_variant_new_boolean(info->cgroup_given));
         g_variant_builder_add(&b, "{sv}", "cgroup-root", g_variant_new_string(cgroup_root ? cgroup_root : ""));
         g_variant_builder_add(&b, "{sv}", "hotplug-vfio", g_variant_new_boolean(info->hotplug_vfio));
+        if (info->n_hotplug_dirs > 0)
+                g_variant_builder_add(&b, "{sv}", "hotplug-dirs",
+                                      g_variant_new_strv((const char *const *) info->hotplug_dirs,
+                                                         (gssize) info->n_hotplug_dirs));
         g_variant_builder_add(&b, "{sv}", "start-time", g_variant_new_int64(start_time_us));
         g_variant_builder_add(&b, "{sv}", "resources", g_variant_builder_end(&res));
         return g_variant_ref_sink(g_variant_builder_end(&b));
@@ -98,6 +102,14 @@ static int record_load_info(BwGuest *g, GuestRecord *rec, GVariant *dict) {
         info->cgroup = *cgroup ? guest_intern(g, cgroup) : NULL;
         info->cgroup_given = given;
         info->hotplug_vfio = hotplug;
+        /* Absent from records of guests started before the key existed. */
+        g_autofree const char **dirs = NULL;
+        if (g_variant_lookup(dict, "hotplug-dirs", "^a&s", &dirs))
+                for (const char **d = dirs; *d; d++) {
+                        if ((*d)[0] != '/')
+                                return -EBADMSG;
+                        guest_add_hotplug_dir(g, *d);
+                }
         rec->cgroup_root = g_strdup(root);
         return 0;
 }

@@ -5,7 +5,8 @@
  * today's host or today's settings.
  *
  * The record (GVariant "a{sv}") holds the name, uuid, uid/gid, the cgroup
- * and the cgroup root it was resolved against, hotplug-vfio, the start
+ * and the cgroup root it was resolved against, hotplug-vfio (and
+ * hotplug-dirs when there are any), the start
  * time (CLOCK_REALTIME, microseconds) and every resource with every host
  * path and its role (backing chains, VFIO group nodes). */
 #pragma once

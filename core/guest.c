@@ -56,6 +56,7 @@ struct BwGuest {
         BwPathRole *roles;
         GArray *unresolved_list;   /* GuestUnresolved, until guest_seal() */
         GPtrArray *unresolved;     /* char *, in resource order, from guest_seal() on */
+        GPtrArray *hotplug_dirs;   /* interned paths: info.hotplug_dirs */
         bool sealed;
 };
 
@@ -76,6 +77,7 @@ BwGuest *guest_new(const char *text, size_t len, const char *source, const Guest
         g->path_list = g_array_new(FALSE, FALSE, sizeof(GuestPath));
         g->unresolved_list = g_array_new(FALSE, FALSE, sizeof(GuestUnresolved));
         g->unresolved = g_ptr_array_new_with_free_func(g_free);
+        g->hotplug_dirs = g_ptr_array_new();
         return g;
 }
 
@@ -96,6 +98,11 @@ BwResource *guest_add_resource(BwGuest *guest, BwResourceType type, const char *
         g_array_append_val(guest->resources, r);
         g_array_append_val(guest->path_counts, zero);
         return &g_array_index(guest->resources, BwResource, guest->resources->len - 1);
+}
+
+void guest_add_hotplug_dir(BwGuest *guest, const char *path) {
+        g_assert(!guest->sealed);
+        g_ptr_array_add(guest->hotplug_dirs, (gpointer) guest_intern(guest, path));
 }
 
 size_t guest_get_n_added(const BwGuest *guest) {
@@ -179,6 +186,8 @@ void guest_seal(BwGuest *guest) {
         guest->info.size = sizeof(BwGuestInfo);
         guest->info.n_resources = guest->resources->len;
         guest->info.resources = guest->resource_ptrs;
+        guest->info.n_hotplug_dirs = guest->hotplug_dirs->len;
+        guest->info.hotplug_dirs = (const char *const *) guest->hotplug_dirs->pdata;
         guest->sealed = true;
 }
 
@@ -345,6 +354,7 @@ BW_PUBLIC void bw_guest_free(BwGuest *guest) {
         g_free(guest->sysfs_root);
         g_free(guest->cgroup_root);
         g_string_chunk_free(guest->strings);
+        g_ptr_array_unref(guest->hotplug_dirs);
         g_array_unref(guest->resources);
         if (guest->path_counts)
                 g_array_unref(guest->path_counts);

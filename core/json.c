@@ -93,6 +93,11 @@ void json_guest_info(JsonWriter *w, const BwGuestInfo *info) {
         json_writer_member_string(w, "cgroup", info->cgroup);
         json_writer_member_bool(w, "cgroup_given", info->cgroup_given);
         json_writer_member_bool(w, "hotplug_vfio", info->hotplug_vfio);
+        json_writer_key(w, "hotplug_dirs");
+        json_writer_array_begin(w);
+        for (size_t i = 0; i < info->n_hotplug_dirs; i++)
+                json_writer_string(w, info->hotplug_dirs[i]);
+        json_writer_array_end(w);
         json_writer_key(w, "resources");
         json_writer_array_begin(w);
         for (size_t i = 0; i < info->n_resources; i++)

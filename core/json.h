@@ -10,7 +10,8 @@
 #include "util/json-writer.h"
 
 /* One guest as an object: name, uuid, uid, gid, cgroup (null when not
- * resolved), cgroup_given, hotplug_vfio and resources.  Each resource:
+ * resolved), cgroup_given, hotplug_vfio, hotplug_dirs (an array of
+ * paths) and resources.  Each resource:
  * type, id, path (its main path or null), readonly, shared, paths (an
  * array of {path, role}), and by type: hostdev_type with pci_address
  * (vfio-pci) or usb_bus and usb_device (usb); chardev_type; access

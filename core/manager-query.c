@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "util/error.h"
+#include "guest.h"
 #include "manager.h"
 #include "plugin-loader.h"
 
@@ -61,9 +62,9 @@ static int manager_query_load(BwManager *m, const char *name, Plugin **ret, BwEr
         return 0;
 }
 
-BW_PUBLIC int bw_manager_query(BwManager *m, const char *plugin, const char *command, size_t argc,
-                               const char *const *argv, unsigned flags, BwQueryWriteFn write, void *userdata,
-                               BwError *reterr) {
+static int manager_query_run(BwManager *m, const char *plugin, const BwGuestInfo *guest, const char *command,
+                             size_t argc, const char *const *argv, unsigned flags, BwQueryWriteFn write,
+                             void *userdata, BwError *reterr) {
         g_autoptr(Plugin) loaded = NULL;
         Plugin *p;
         int r;
@@ -90,6 +91,7 @@ BW_PUBLIC int bw_manager_query(BwManager *m, const char *plugin, const char *com
                 .argc = argc,
                 .argv = argv,
                 .flags = flags & ~BW_MANAGER_QUERY_LOAD,
+                .guest = guest,
         };
         QuerySink sink = {
                 .base = { .size = sizeof(BwQuerySink), .write = manager_query_write },
@@ -98,4 +100,25 @@ BW_PUBLIC int bw_manager_query(BwManager *m, const char *plugin, const char *com
         };
         sink.base.userdata = &sink;
         return plugin_query(p, &query, &sink.base, reterr);
+}
+
+BW_PUBLIC int bw_manager_query(BwManager *m, const char *plugin, const char *command, size_t argc,
+                               const char *const *argv, unsigned flags, BwQueryWriteFn write, void *userdata,
+                               BwError *reterr) {
+        return manager_query_run(m, plugin, NULL, command, argc, argv, flags, write, userdata, reterr);
+}
+
+BW_PUBLIC int bw_manager_query_guest(BwManager *m, const char *plugin, const BwGuest *guest, const char *command,
+                                     size_t argc, const char *const *argv, unsigned flags, BwQueryWriteFn write,
+                                     void *userdata, BwError *reterr) {
+        g_autoptr(BwGuest) copy = NULL;
+
+        if (!m || !guest)
+                return error_set(reterr, -EINVAL, "bw_manager_query_guest: missing argument");
+        /* The guest as plan sees it. */
+        int r = manager_resolve_guest(m, guest, &copy, reterr);
+        if (r < 0)
+                return r;
+        return manager_query_run(m, plugin, bw_guest_info(copy), command, argc, argv, flags, write, userdata,
+                                 reterr);
 }

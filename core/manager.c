@@ -99,7 +99,7 @@ BW_PUBLIC int bw_manager_plugin_info(const BwManager *m, size_t index, BwPluginI
 }
 
 /* A copy of the guest with its cgroup resolved against our cgroup root. */
-static int manager_resolve_guest(BwManager *m, const BwGuest *guest, BwGuest **ret, BwError *reterr) {
+int manager_resolve_guest(BwManager *m, const BwGuest *guest, BwGuest **ret, BwError *reterr) {
         g_autoptr(BwGuest) g = NULL;
         int r = guest_copy(guest, &g, reterr);
         if (r < 0)

@@ -48,3 +48,7 @@ int manager_attach_with_options(BwManager *m, const char *name, const char *reso
                                 const GuestParseOptions *options, BwError *reterr);
 /* recover --force of one guest whose lock the caller holds (manager-force.c). */
 int manager_recover_force(BwManager *m, const char *name, BwError *reterr);
+
+/* A copy of the guest with its cgroup resolved against the manager's
+ * cgroup root, as start and plan see it. */
+int manager_resolve_guest(BwManager *m, const BwGuest *guest, BwGuest **ret, BwError *reterr);

@@ -120,6 +120,19 @@ static void test_guest_parse_minimal(void **state) {
         assert_int_equal(guest_check_resolved(g, NULL), 0);
 }
 
+/* [guest] hotplug-dirs: ';'-separated, normalized, a trailing ';' allowed;
+ * absent means none. */
+static void test_guest_parse_hotplug_dirs(void **state) {
+        (void) state;
+        g_autoptr(BwGuest) a = load_ok("[guest]\nname=t\nuser=1\ngroup=1\nhotplug-dirs=/srv//hot/;/var/lib/x;\n");
+        const BwGuestInfo *info = bw_guest_info(a);
+        assert_int_equal(info->n_hotplug_dirs, 2);
+        assert_string_equal(info->hotplug_dirs[0], "/srv/hot");
+        assert_string_equal(info->hotplug_dirs[1], "/var/lib/x");
+        g_autoptr(BwGuest) b = load_ok("[guest]\nname=t\nuser=1\ngroup=1\n");
+        assert_int_equal(bw_guest_info(b)->n_hotplug_dirs, 0);
+}
+
 static void test_guest_parse_identity(void **state) {
         g_autoptr(BwGuest) a = load_ok("[guest]\nname=demo\nuser=root\ngroup=root\nhotplug-vfio=true\n"
                                        "cgroup=/sys/fs/cgroup//machine.slice/demo/\n");
@@ -954,7 +967,7 @@ static const ErrorCase error_cases[] = {
         { "no_guest_group", "[disk:a]\npath=/x\n", "t.guest: missing group [guest]" },
         { "unknown_group", G "[disks:root]\npath=/x\n", "t.guest:5: unknown group [disks:root]" },
         { "unknown_guest_key", "[guest]\nname=t\nnmae=x\nuser=1\ngroup=1\n",
-          "t.guest:3: [guest] key 'nmae': unknown key (known: name, uuid, user, group, cgroup, hotplug-vfio)" },
+          "t.guest:3: [guest] key 'nmae': unknown key (known: name, uuid, user, group, cgroup, hotplug-vfio, hotplug-dirs)" },
         { "missing_name", "[guest]\nuser=1\ngroup=1\n", "t.guest:1: [guest]: missing required key 'name'" },
         { "missing_user", "[guest]\nname=t\ngroup=1\n", "t.guest:1: [guest]: missing required key 'user'" },
         { "missing_group", "[guest]\nname=t\nuser=1\n", "t.guest:1: [guest]: missing required key 'group'" },
@@ -985,6 +998,11 @@ static const ErrorCase error_cases[] = {
           "t.guest:5: [guest] key 'cgroup': relative path 'machine/x' (an absolute path is required)" },
         { "bad_bool", G "hotplug-vfio=yes\n", "key 'hotplug-vfio': 'yes' is not a boolean (true or false)" },
         { "bool_case", G "hotplug-vfio=True\n", "'True' is not a boolean" },
+        { "hotplug_dirs_relative", G "hotplug-dirs=/a;b/c\n",
+          "t.guest:5: [guest] key 'hotplug-dirs': relative path 'b/c' (an absolute path is required)" },
+        { "hotplug_dirs_dotdot", G "hotplug-dirs=/a/../etc\n", "key 'hotplug-dirs': path '/a/../etc' has a '.' or '..' component" },
+        { "hotplug_dirs_empty", G "hotplug-dirs=/a;;/b\n", "key 'hotplug-dirs': empty path in the list '/a;;/b'" },
+        { "hotplug_dirs_proc", G "hotplug-dirs=/proc/self/fd\n", "key 'hotplug-dirs': path '/proc/self/fd' is refused" },
         { "bool_number", G "[disk:a]\npath=/a\nreadonly=1\n", "t.guest:7: [disk:a] key 'readonly': '1' is not a boolean" },
         { "disk_relative", G "[disk:root]\npath=x.img\n",
           "t.guest:6: [disk:root] key 'path': relative path 'x.img' (an absolute path is required)" },
@@ -1103,6 +1121,7 @@ int main(void) {
         const struct CMUnitTest fixed[] = {
                 cmocka_unit_test(test_guest_parse_minimal),
                 cmocka_unit_test(test_guest_parse_identity),
+                cmocka_unit_test(test_guest_parse_hotplug_dirs),
                 cmocka_unit_test(test_guest_parse_every_type),
                 cmocka_unit_test(test_guest_parse_syntax_variants),
                 cmocka_unit_test(test_guest_load_file_examples),

@@ -527,11 +527,13 @@ static void test_json_guest_info_every_field(void **state) {
                   .access = BW_ACCESS_READ | BW_ACCESS_MKNOD, .paths = dev_paths, .roles = dev_roles },
         };
         const BwResource *const res_ptrs[] = { &res[0], &res[1], &res[2], &res[3], &res[4] };
+        const char *const hotplug_dirs[] = { "/srv/hot", "/srv/\"quoted\"" };
         const BwGuestInfo info = {
                 .size = sizeof(BwGuestInfo),
                 .name = "odd", .uuid = "c384adc2-d594-5366-8eaa-b95def14f19e", .uid = 4294967294u, .gid = 0,
                 .cgroup = "/sys/fs/cgroup/x\"y", .cgroup_given = true, .hotplug_vfio = true,
                 .n_resources = G_N_ELEMENTS(res), .resources = res_ptrs,
+                .n_hotplug_dirs = G_N_ELEMENTS(hotplug_dirs), .hotplug_dirs = hotplug_dirs,
         };
         g_autoptr(JsonWriter) w = json_writer_new();
         json_guest_info(w, &info);
@@ -547,6 +549,8 @@ static void test_json_guest_info_every_field(void **state) {
         assert_string_equal(jv_string(v, "cgroup"), "/sys/fs/cgroup/x\"y");
         assert_true(jv_bool(v, "cgroup_given"));
         assert_true(jv_bool(v, "hotplug_vfio"));
+        assert_int_equal(jv_len(v, "hotplug_dirs"), 2);
+        assert_string_equal(jv_string(v, "hotplug_dirs.1"), "/srv/\"quoted\"");
         assert_int_equal(jv_len(v, "resources"), G_N_ELEMENTS(res));
 
         assert_string_equal(jv_string(v, "resources.0.type"), "disk");

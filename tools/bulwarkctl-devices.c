@@ -6,7 +6,6 @@
 #include "config.h"
 
 #include <errno.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -101,19 +100,7 @@ typedef struct DevicesOutput {
  * SIGTERM, or a reader that closed our stdout, ends the query (-EPIPE). */
 static int devices_write(void *userdata, const char *data, size_t len) {
         DevicesOutput *o = userdata;
-
-        if (o->follow) {
-                sigset_t pending;
-                struct pollfd pfd = { .fd = STDOUT_FILENO };
-                sigpending(&pending);
-                if (sigismember(&pending, SIGINT) || sigismember(&pending, SIGTERM))
-                        return -EPIPE;
-                if (poll(&pfd, 1, 0) > 0 && (pfd.revents & (POLLERR | POLLHUP)))
-                        return -EPIPE;
-        }
-        if (len > 0 && fwrite(data, 1, len, stdout) != len)
-                return -errno ?: -EIO;
-        return fflush(stdout) == 0 ? 0 : (-errno ?: -EIO);
+        return ctl_query_write(o->follow, data, len);
 }
 
 static int devices_run(CtlContext *ctx, const char *cmd, int argc, char **argv) {

@@ -69,6 +69,8 @@ static void check_print_table(const BwGuestInfo *g) {
                (unsigned) g->gid, g->hotplug_vfio ? "  hotplug-vfio" : "");
         if (g->cgroup_given)
                 printf("cgroup %s\n", g->cgroup);
+        for (size_t i = 0; i < g->n_hotplug_dirs; i++)
+                printf("hotplug-dir %s\n", g->hotplug_dirs[i]);
         printf("%-10s %-12s %-16s %s\n", "TYPE", "ID", "ROLE", "PATH");
         for (size_t i = 0; i < g->n_resources; i++) {
                 const BwResource *res = g->resources[i];

@@ -25,6 +25,7 @@ static const CtlCommand ctl_commands[] = {
         { "lock", ctl_lock_main, "hold lockd locks on paths while a command runs" },
         { "devices", ctl_devices_main, "probe, list, explain and change cgroup device policies" },
         { "label", ctl_label_main, "show, scan and restore what the dac and selinux plugins remember" },
+        { "landlock", ctl_landlock_main, "the Landlock ruleset a guest would get, and the ABI here" },
 };
 
 static void ctl_help(FILE *f) {

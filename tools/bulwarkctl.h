@@ -35,3 +35,9 @@ int ctl_locks_main(CtlContext *ctx, int argc, char **argv);
 int ctl_lock_main(CtlContext *ctx, int argc, char **argv);
 int ctl_devices_main(CtlContext *ctx, int argc, char **argv);
 int ctl_label_main(CtlContext *ctx, int argc, char **argv);
+int ctl_landlock_main(CtlContext *ctx, int argc, char **argv);
+
+/* A query's answer to stdout, flushed (query-write.c).  While following
+ * events (`follow`), a pending SIGINT or SIGTERM (blocked by the caller)
+ * or a reader that closed stdout ends the query: -EPIPE. */
+int ctl_query_write(bool follow, const char *data, size_t len);

@@ -33,6 +33,7 @@
 
 #include <bpf/bpf.h>
 
+#include "bench/bench-stats.h"
 #include "cgroup-root.h"
 #include "dev-log.h"
 #include "dev-probe.h"
@@ -40,21 +41,6 @@
 
 #define N_RULES 10000
 
-static double now_ns(void) {
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (double) ts.tv_sec * 1e9 + (double) ts.tv_nsec;
-}
-
-static int cmp_double(const void *a, const void *b) {
-        double x = *(const double *) a, y = *(const double *) b;
-        return x < y ? -1 : x > y;
-}
-
-static double median(double *v, size_t n) {
-        qsort(v, n, sizeof(*v), cmp_double);
-        return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
 
 /* What the run made, removed at exit however it ends (a program's
  * globals, as daemons keep their arg_ options). */
@@ -191,10 +177,10 @@ static int linear_load(unsigned n_rules, unsigned variant, double *ret_load_ns) 
         }
         p[k++] = INSN(BPF_ALU64 | BPF_MOV | BPF_K, 0, 0, 0, 0);
         p[k++] = INSN(BPF_JMP | BPF_EXIT, 0, 0, 0, 0);
-        double t0 = now_ns();
+        double t0 = bench_now_ns();
         int fd = bpf_prog_load(BPF_PROG_TYPE_CGROUP_DEVICE, "linear", "GPL", p, k, NULL);
         if (ret_load_ns)
-                *ret_load_ns = now_ns() - t0;
+                *ret_load_ns = bench_now_ns() - t0;
         free(p);
         if (fd < 0)
 {
@@ -254,7 +240,7 @@ static double time_opens(const Variant *v, const char *denied_node) {
                         dev_log_consume(log, 0, noop_event, NULL, NULL);
                 while (done < v->iterations) {
                         long n = v->iterations - done < chunk ? v->iterations - done : chunk;
-                        double t0 = now_ns();
+                        double t0 = bench_now_ns();
                         for (long i = 0; i < n; i++) {
                                 int fd = open(path, O_RDWR | O_CLOEXEC);
                                 if (fd >= 0)
@@ -262,7 +248,7 @@ static double time_opens(const Variant *v, const char *denied_node) {
                                 else if (!v->denied)
                                         _exit(3);
                         }
-                        total += now_ns() - t0;
+                        total += bench_now_ns() - t0;
                         done += n;
                         /* The log is drained between chunks, outside the timing,
                          * so denials are timed writing events, not dropping them. */
@@ -292,12 +278,12 @@ static double time_update_ours(DeviceCgroup *dc, int n) {
         DevError err = {};
         for (int i = 0; i < n; i++) {
                 DeviceRule r = { .allow = i % 2 == 0, .types = DEVICE_TYPE_CHAR, .access = 6, .major = 250, .minor = 7 };
-                double t0 = now_ns();
+                double t0 = bench_now_ns();
                 if (device_cgroup_apply(dc, &r, 1, &err) < 0)
                         die("updating our map", &err);
-                s[i] = now_ns() - t0;
+                s[i] = bench_now_ns() - t0;
         }
-        double m = median(s, (size_t) n);
+        double m = bench_median(s, (size_t) n);
         free(s);
         return m;
 }
@@ -306,18 +292,18 @@ static double time_update_linear(const char *path, int *fd, int n, double *ret_l
         double *s = calloc((size_t) n, sizeof(*s)), *l = calloc((size_t) n, sizeof(*l));
         int cg = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         for (int i = 0; i < n; i++) {
-                double t0 = now_ns();
+                double t0 = bench_now_ns();
                 int nfd = linear_load(N_RULES, (unsigned) i + 1, &l[i]);
                 LIBBPF_OPTS(bpf_prog_attach_opts, o, .flags = BPF_F_ALLOW_MULTI | BPF_F_REPLACE, .replace_prog_fd = *fd);
                 if (bpf_prog_attach_opts(nfd, cg, BPF_CGROUP_DEVICE, &o) < 0)
                         die("replacing the linear program", NULL);
                 close(*fd);
                 *fd = nfd;
-                s[i] = now_ns() - t0;
+                s[i] = bench_now_ns() - t0;
         }
         close(cg);
-        double m = median(s, (size_t) n);
-        *ret_load = median(l, (size_t) n);
+        double m = bench_median(s, (size_t) n);
+        *ret_load = bench_median(l, (size_t) n);
         free(s);
         free(l);
         return m;
@@ -399,7 +385,7 @@ int main(int argc, char **argv) {
         double m[16];
         printf("\n%-4s %-34s %12s\n", "", "variant", "ns per open");
         for (size_t i = 0; i < nv; i++) {
-                m[i] = median(v[i].samples, (size_t) rounds);
+                m[i] = bench_median(v[i].samples, (size_t) rounds);
                 printf("%-4s %-34s %12.1f\n", v[i].name, v[i].what, m[i]);
         }
 

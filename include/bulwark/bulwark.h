@@ -245,8 +245,8 @@ BW_PUBLIC void bw_free(void *p);
 
 /* A guest definition as loaded: {"guest": GUEST, "unresolved": [...]}.
  * GUEST has name, uuid, uid, gid, cgroup (null unless the definition
- * names one or the guest was placed), cgroup_given, hotplug_vfio and
- * resources: each with type, id, path (null when none), readonly,
+ * names one or the guest was placed), cgroup_given, hotplug_vfio,
+ * hotplug_dirs (an array of paths) and resources: each with type, id, path (null when none), readonly,
  * shared, paths ([{"path", "role"}], backing chains included) and, by
  * type, hostdev_type with pci_address or usb_bus/usb_device, chardev_type,
  * or access ("rwm" letters).  "unresolved" lists, as messages, the host
@@ -442,6 +442,8 @@ BW_PUBLIC int bw_adopt_report_to_json(const BwAdoptReport *report, char **ret_js
  *   5 BW_EXEC_STEP_LSM_LABEL     each label written to /proc/thread-self/attr/…/exec
  *   6 BW_EXEC_STEP_NO_NEW_PRIVS  prctl(PR_SET_NO_NEW_PRIVS, 1)
  *   7 BW_EXEC_STEP_LANDLOCK      landlock_restrict_self() with the ruleset, last
+ *                                (at Landlock ABI 7 with LOG_NEW_EXEC_ON: denials of
+ *                                what the process execs reach audit, where enabled)
  * A step with nothing to apply is skipped.  It returns 0, or the negative
  * step number of the first step that failed, with errno telling why.
  * Writing cgroup.procs again is harmless when the child was created in the
@@ -538,6 +540,14 @@ typedef int (*BwQueryWriteFn)(void *userdata, const char *data, size_t len);
 BW_PUBLIC int bw_manager_query(BwManager *manager, const char *plugin, const char *command,
                                size_t argc, const char *const *argv, unsigned flags,
                                BwQueryWriteFn write, void *userdata, BwError *reterr);
+
+/* The same about a guest definition: the plugin sees it as BwQuery.guest
+ * (`bulwarkctl landlock FILE`: the ruleset that guest would get).  The
+ * guest need not be running; its cgroup is resolved as a start would. */
+BW_PUBLIC int bw_manager_query_guest(BwManager *manager, const char *plugin, const BwGuest *guest,
+                                     const char *command, size_t argc, const char *const *argv,
+                                     unsigned flags, BwQueryWriteFn write, void *userdata,
+                                     BwError *reterr);
 
 /* ---- Logging ----------------------------------------------------------- */
 

@@ -182,6 +182,10 @@ typedef struct BwGuestInfo {
         bool hotplug_vfio;
         size_t n_resources;
         const BwResource *const *resources; /* n_resources pointers */
+        /* [guest] hotplug-dirs: directories whose files a running guest may
+         * be given later (a Landlock domain cannot grow after start). */
+        size_t n_hotplug_dirs;
+        const char *const *hotplug_dirs; /* n_hotplug_dirs absolute paths */
 } BwGuestInfo;
 
 /* ---- Changes ----------------------------------------------------------- */

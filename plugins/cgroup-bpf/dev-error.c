@@ -8,25 +8,6 @@
 
 #include "dev-error.h"
 
-int dev_error_set(DevError *err, int code, const char *format, ...) {
-        va_list ap;
-
-        if (code > 0)
-                code = -code;
-        if (code == 0)
-                code = -EIO;
-        if (err) {
-                int saved = errno;
-                errno = -code;
-                va_start(ap, format);
-                vsnprintf(err->message, sizeof(err->message), format, ap);
-                va_end(ap);
-                errno = saved;
-                err->code = code;
-        }
-        return code;
-}
-
 int dev_error_prefix(DevError *err, const char *format, ...) {
         char prefix[256], old[DEV_ERROR_MESSAGE_MAX];
         va_list ap;

@@ -10,20 +10,12 @@
 
 #include <stddef.h>
 
-/* The same shape and size as libbulwark's BwError, but the plugin's own:
- * a plugin depends on include/bulwark/plugin.h, never on the manager API,
- * and a message cut at the same length reads the same wherever it ends up
- * (host->log, a query's error, bulwarkctl's stderr). */
-#define DEV_ERROR_MESSAGE_MAX 1024
+#include "util/plugin-error.h"
 
-typedef struct DevError {
-        int code;                               /* negative errno, 0 when unset */
-        char message[DEV_ERROR_MESSAGE_MAX];    /* NUL-terminated, for people */
-} DevError;
-
-/* Formats a message into *err (when non-NULL) and returns `code` as a
- * negative errno (-EIO when it is 0).  %m means `code`. */
-int dev_error_set(DevError *err, int code, const char *format, ...) __attribute__((format(printf, 3, 4)));
+/* util/plugin-error.h's, under the names this code uses. */
+#define DEV_ERROR_MESSAGE_MAX PLUGIN_ERROR_MESSAGE_MAX
+typedef PluginError DevError;
+#define dev_error_set plugin_error_set
 
 /* Prepends "prefix: " to the message already in *err; returns err->code. */
 int dev_error_prefix(DevError *err, const char *format, ...) __attribute__((format(printf, 2, 3)));

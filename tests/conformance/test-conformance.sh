@@ -156,6 +156,8 @@ expect "nop skips the query and exec_attrs checks it has no operation for" 0 "$s
 cat >"$work/plugins.conf" <<CONF
 [plugin:cgroup-bpf]
 default-rules=$top_srcdir/policy/devices/default.rules
+[plugin:landlock]
+base-rules=$top_srcdir/policy/landlock/base.rules
 CONF
 for plugin in "$top_builddir"/.libs/*.so "$top_builddir"/plugins/*/.libs/*.so "$top_builddir"/security/*/.libs/*.so; do
         name=$(basename "$plugin" .so)
