@@ -64,6 +64,12 @@ static int manager_query_load(BwManager *m, const char *name, Plugin **ret, BwEr
 BW_PUBLIC int bw_manager_query(BwManager *m, const char *plugin, const char *command, size_t argc,
                                const char *const *argv, unsigned flags, BwQueryWriteFn write, void *userdata,
                                BwError *reterr) {
+        return bw_manager_query_guest(m, plugin, command, NULL, argc, argv, flags, write, userdata, reterr);
+}
+
+BW_PUBLIC int bw_manager_query_guest(BwManager *m, const char *plugin, const char *command, const BwGuest *guest,
+                                     size_t argc, const char *const *argv, unsigned flags, BwQueryWriteFn write,
+                                     void *userdata, BwError *reterr) {
         g_autoptr(Plugin) loaded = NULL;
         Plugin *p;
         int r;
@@ -90,6 +96,7 @@ BW_PUBLIC int bw_manager_query(BwManager *m, const char *plugin, const char *com
                 .argc = argc,
                 .argv = argv,
                 .flags = flags & ~BW_MANAGER_QUERY_LOAD,
+                .guest = guest ? bw_guest_info(guest) : NULL,
         };
         QuerySink sink = {
                 .base = { .size = sizeof(BwQuerySink), .write = manager_query_write },

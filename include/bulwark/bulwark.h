@@ -539,6 +539,15 @@ BW_PUBLIC int bw_manager_query(BwManager *manager, const char *plugin, const cha
                                size_t argc, const char *const *argv, unsigned flags,
                                BwQueryWriteFn write, void *userdata, BwError *reterr);
 
+/* bw_manager_query() with a guest the command is about (BwQuery.guest):
+ * a definition loaded with bw_guest_load_file(), resolved on this host,
+ * running or not (`bulwarkctl profile FILE`, bulwark-aa-helper).  NULL
+ * is the same as bw_manager_query(). */
+BW_PUBLIC int bw_manager_query_guest(BwManager *manager, const char *plugin, const char *command,
+                                     const BwGuest *guest, size_t argc, const char *const *argv,
+                                     unsigned flags, BwQueryWriteFn write, void *userdata,
+                                     BwError *reterr);
+
 /* ---- Logging ----------------------------------------------------------- */
 
 /* Messages at or above `level` (BW_LOG_*) go to stderr; the default is
