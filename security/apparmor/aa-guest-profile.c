@@ -174,3 +174,12 @@ int aa_guest_profile_render(const AaConfig *cfg, const BwGuestInfo *guest, char 
         *ret_name = g_steal_pointer(&name);
         return 0;
 }
+
+int aa_guest_profile_write(const AaConfig *cfg, const BwGuestInfo *guest, BwError *reterr) {
+        g_autoptr(AaFiles) files = aa_files_parse(NULL);
+        g_autofree char *name = aa_profile_name(AA_PROFILE_PREFIX, guest->uuid);
+        int r = aa_guest_profile_sections(guest, files, reterr);
+        if (r < 0)
+                return r;
+        return profile_commit(cfg, name, files, true, reterr);
+}

@@ -43,6 +43,10 @@ int aa_guest_profile_section(const AaConfig *cfg, const char *name, const char *
  * to `guest_rules`, compiles it and loads it. */
 int aa_guest_profile_install(const AaConfig *cfg, const char *name, const char *guest_rules, BwError *reterr);
 
+/* Writes the whole profile of `guest` (every section anew, sections of
+ * resources it no longer has dropped), compiles it and loads it. */
+int aa_guest_profile_write(const AaConfig *cfg, const BwGuestInfo *guest, BwError *reterr);
+
 /* Unloads profile `name` and removes its files; what is gone already is
  * not an error. */
 int aa_guest_profile_remove(const AaConfig *cfg, const char *name, BwError *reterr);
