@@ -24,6 +24,7 @@ static const CtlCommand ctl_commands[] = {
         { "locks", ctl_locks_main, "list the locks bulwark-lockd holds" },
         { "lock", ctl_lock_main, "hold lockd locks on paths while a command runs" },
         { "devices", ctl_devices_main, "probe, list, explain and change cgroup device policies" },
+        { "profile", ctl_profile_main, "print the AppArmor profile a guest definition would get" },
 };
 
 static void ctl_help(FILE *f) {

@@ -34,3 +34,4 @@ int ctl_recover_main(CtlContext *ctx, int argc, char **argv);
 int ctl_locks_main(CtlContext *ctx, int argc, char **argv);
 int ctl_lock_main(CtlContext *ctx, int argc, char **argv);
 int ctl_devices_main(CtlContext *ctx, int argc, char **argv);
+int ctl_profile_main(CtlContext *ctx, int argc, char **argv);
