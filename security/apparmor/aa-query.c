@@ -4,6 +4,10 @@
  *   profile-write ACTION [--profile-dir DIR] [TYPE:ID]
  *       ACTION create (refused when the profile exists), replace, remove,
  *       add-resource TYPE:ID (that resource's section, the rest kept)
+ *   profile-change [--undo] DATA        one change of the plugin's journal
+ *       (the helper's --change), its rules checked first: only rules this
+ *       plugin would write pass, so a daemon that hands the helper its
+ *       changes cannot have it write any other policy
  * `bulwarkctl profile` and bulwark-aa-helper are built on them. */
 #include "config.h"
 
@@ -15,6 +19,7 @@
 
 #include "aa-plugin.h"
 #include "aa-profile.h"
+#include "aa-rule-check.h"
 #include "aa-rules.h"
 #include "util/json-writer.h"
 
@@ -141,10 +146,35 @@ static int query_profile_write(AaState *s, const BwQuery *q, BwQuerySink *sink) 
         return query_write(sink, done);
 }
 
+static int query_profile_change(AaState *s, const BwQuery *q, BwQuerySink *sink) {
+        bool undo = q->argc == 2 && strcmp(q->argv[0], "--undo") == 0;
+        AaChange c;
+        BwError err = {};
+
+        if (q->argc != (undo ? 2u : 1u))
+                return query_fail(s, -EINVAL, "profile-change: usage: profile-change [--undo] DATA");
+        const char *data = q->argv[q->argc - 1];
+        int r = aa_change_decode(data, strlen(data), &c, &err);
+        if (r >= 0)
+                r = aa_rule_check_section(c.ref, c.rules, &err);
+        if (r >= 0)
+                r = aa_plugin_change(s, &c, undo, &err);
+        g_autofree char *done = r >= 0 ? g_strdup_printf("profile '%s/%s': %s%s done\n", c.dir, c.name,
+                                                          undo ? "undo of " : "", aa_change_kind(c.op))
+                                       : NULL;
+        aa_change_clear(&c);
+        if (r < 0)
+                return query_fail(s, r, "%s", err.message);
+        return query_write(sink, done);
+}
+
 int aa_query(void *state, const BwQuery *q, BwQuerySink *sink) {
         if (strcmp(q->command, "profile") == 0)
                 return query_profile(state, q, sink);
         if (strcmp(q->command, "profile-write") == 0)
                 return query_profile_write(state, q, sink);
-        return query_fail(state, -EOPNOTSUPP, "unknown command '%s' (commands: profile, profile-write)", q->command);
+        if (strcmp(q->command, "profile-change") == 0)
+                return query_profile_change(state, q, sink);
+        return query_fail(state, -EOPNOTSUPP, "unknown command '%s' (commands: profile, profile-write, profile-change)",
+                          q->command);
 }

@@ -18,6 +18,7 @@
 #include <glib.h>
 
 #include "aa-change.h"
+#include "aa-helper-exec.h"
 #include "aa-plugin.h"
 #include "aa-profile.h"
 #include "aa-rules.h"
@@ -25,7 +26,7 @@
 #define AA_DEFAULT_PROFILE_DIR "/etc/apparmor.d/bulwark"
 
 static const char *const aa_config_keys[] = { "profile-dir", "template", "parser", "features-file", "include-dir",
-                                              NULL };
+                                              "helper", NULL };
 
 void aa_plugin_log(const AaState *s, int level, const char *format, ...) {
         char buf[2048];
@@ -82,6 +83,7 @@ static void aa_fini(void *state) {
         g_free(s->parser);
         g_free(s->features);
         g_free(s->include_dir);
+        g_free(s->helper);
         g_free(s);
 }
 
@@ -95,6 +97,7 @@ static int aa_init(const BwHost *host, void **ret_state) {
         s->parser = g_strdup(aa_config(host, "parser") ?: APPARMOR_PARSER);
         s->features = g_strdup(aa_parser_features(aa_config(host, "features-file")));
         s->include_dir = g_strdup(aa_config(host, "include-dir"));
+        s->helper = g_strdup(aa_config(host, "helper"));
         s->cfg = (AaConfig){
                 .profile_dir = s->profile_dir,
                 .template_path = s->template_path,
@@ -173,22 +176,29 @@ static int aa_plan(void *state, const BwGuestInfo *guest, BwChangeSink *sink) {
         return aa_emit(s, sink, AA_CHANGE_PROFILE, AA_SECTION_GUEST, wide->str, name);
 }
 
+int aa_plugin_change(const AaState *s, const AaChange *c, bool undo, BwError *reterr) {
+        AaConfig cfg = aa_plugin_config_at(s, c->dir);
+        bool add = (c->op == AA_CHANGE_RULES_ADD) != undo;
+        if (c->op == AA_CHANGE_PROFILE)
+                return undo ? aa_guest_profile_remove(&cfg, c->name, reterr)
+                            : aa_guest_profile_install(&cfg, c->name, c->rules, reterr);
+        return aa_guest_profile_section(&cfg, c->name, c->ref, add ? c->rules : NULL, reterr);
+}
+
+/* In this process, or by the helper when one is configured. */
 static int aa_run(AaState *s, const BwChange *change, bool undo) {
         AaChange c;
         BwError err = {};
-        int r = aa_change_decode(change->data, change->data_len, &c, &err);
-        if (r >= 0) {
-                AaConfig cfg = aa_plugin_config_at(s, c.dir);
-                bool add = (c.op == AA_CHANGE_RULES_ADD) != undo;
-                if (c.op == AA_CHANGE_PROFILE)
-                        r = undo ? aa_guest_profile_remove(&cfg, c.name, &err)
-                                 : aa_guest_profile_install(&cfg, c.name, c.rules, &err);
-                else
-                        r = aa_guest_profile_section(&cfg, c.name, c.ref, add ? c.rules : NULL, &err);
+        int r;
+
+        if (s->helper)
+                r = aa_helper_run(s->helper, undo, change->data, change->data_len, &err);
+        else if ((r = aa_change_decode(change->data, change->data_len, &c, &err)) >= 0) {
+                r = aa_plugin_change(s, &c, undo, &err);
+                aa_change_clear(&c);
         }
         if (r < 0)
                 aa_plugin_log(s, BW_LOG_ERR, "%s", err.message);
-        aa_change_clear(&c);
         return r;
 }
 

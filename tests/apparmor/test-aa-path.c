@@ -15,6 +15,7 @@
 #include <glib.h>
 
 #include "aa-path.h"
+#include "aa-rule-check.h"
 #include "test-util.h"
 
 #define R AA_ACCESS_READ
@@ -189,12 +190,49 @@ static void test_aa_path_quote_tree(void **state) {
         assert_string_equal(t, "\"/var/lib/swtpm/a\\052b/**\"");
 }
 
+/* Rules from elsewhere (the helper's --change): what aa-rules.c writes
+ * passes, nothing else does. */
+static void test_aa_rule_check(void **state) {
+        static const char *const good[] = {
+                "  \"/var/lib/x.img\" rwk,\n",
+                "  \"/srv/a\\052b\\040c\" rk,\n  \"/dev/vfio/12\" rw,\n  \"/dev/vfio/vfio\" rw,\n",
+                "  \"/var/lib/swtpm/g/\" r,\n  \"/var/lib/swtpm/g/**\" rwk,\n",
+                "  \"/boot/vmlinuz\" r,\n",
+                "",
+        };
+        static const char *const bad[] = {
+                "  \"/srv/*\" rw,\n",                 /* a raw glob */
+                "  \"/srv/a\" rw,\n  /** rwx,\n",    /* a second, foreign rule */
+                "  \"/etc/shadow\" r,\n",             /* never allowed */
+                "  \"/etc/fstab\" rw,\n",             /* never writable */
+                "  \"/srv/a\" rwx,\n",                /* perms we never write */
+                "  \"/srv/a\\x2a\" rw,\n",           /* an escape we never write */
+                "  \"/srv/../etc/passwd\" rw,\n",     /* not normalized */
+                "  \"/srv/d/\" rw,\n",                /* a directory granted more than r */
+                "  capability sys_admin,\n",
+                "}\nprofile evil {\n",
+                "  \"/srv/a\" rw, \"/etc/**\" rw,\n",
+                "  \"relative\" r,\n",
+        };
+        BwError err = {};
+        for (size_t i = 0; i < G_N_ELEMENTS(good); i++)
+                if (aa_rule_check_section("disk:root", good[i], &err) < 0)
+                        fail_msg("good rules %zu refused: %s", i, err.message);
+        for (size_t i = 0; i < G_N_ELEMENTS(bad); i++)
+                if (aa_rule_check_section("disk:root", bad[i], &err) != -EPERM)
+                        fail_msg("bad rules %zu accepted: %s", i, bad[i]);
+        assert_int_equal(aa_rule_check_section("guest", "", &err), 0);
+        assert_int_equal(aa_rule_check_section("disk:../x", "", &err), -EINVAL);
+        assert_int_equal(aa_rule_check_section("Disk:x", "", &err), -EINVAL);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_aa_path_matrix),
                 cmocka_unit_test(test_aa_path_long),
                 cmocka_unit_test(test_aa_path_has_prefix),
                 cmocka_unit_test(test_aa_path_quote_tree),
+                cmocka_unit_test(test_aa_rule_check),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -3,7 +3,8 @@
  * (the dry run) under the profile directory's lock; start writes the
  * profile; attaching a VFIO device adds its group and the container, and
  * no other group; detach takes them away; hotplug-vfio grants the
- * container from the start; stop removes the profile.  Needs
+ * container from the start; stop removes the profile; all of it again
+ * with helper=, bulwark-aa-helper making the changes.  Needs
  * apparmor_parser (profiles are compiled), not AppArmor in the kernel. */
 #include "config.h"
 
@@ -26,7 +27,7 @@ typedef struct Fixture {
         BwManager *m;
 } Fixture;
 
-static int setup(void **state) {
+static int setup_with(void **state, bool helper) {
         Fixture *f = g_new0(Fixture, 1);
         f->mf = manager_fixture_new("aa-plugin");
         f->sysfs = g_build_filename(f->mf->dir, "sys", NULL);
@@ -42,17 +43,34 @@ static int setup(void **state) {
         f->mf->plugin_dir = dirs;
         g_autofree char *tpl = test_srcdir_path("policy/apparmor/TEMPLATE.guest");
         g_autofree char *inc = test_srcdir_path("policy/apparmor");
-        g_autofree char *extra = g_strdup_printf("[plugin:apparmor]\nprofile-dir=%s\ntemplate=%s\ninclude-dir=%s\n",
-                                                 f->profiles, tpl, inc);
+        g_autofree char *bin = test_builddir_path("bulwark-aa-helper");
+        g_autofree char *with = helper ? g_strdup_printf("helper=%s\n", bin) : g_strdup("");
+        g_autofree char *extra = g_strdup_printf("[plugin:apparmor]\nprofile-dir=%s\ntemplate=%s\ninclude-dir=%s\n%s",
+                                                 f->profiles, tpl, inc, with);
         f->m = manager_fixture_manager(f->mf, "apparmor", extra);
+        if (helper) {
+                /* The helper finds the same configuration and plugin. */
+                g_autofree char *conf = g_build_filename(f->mf->dir, "bulwark.conf", NULL);
+                g_setenv("BULWARK_CONFIG", conf, TRUE);
+                g_setenv("BULWARK_PLUGIN_DIR", f->mf->plugin_dir, TRUE);
+        }
         *state = f;
         return 0;
+}
+
+static int setup(void **state) {
+        return setup_with(state, false);
+}
+
+static int setup_helper(void **state) {
+        return setup_with(state, true);
 }
 
 static int teardown(void **state) {
         Fixture *f = *state;
         bw_manager_free(f->m);
         manager_fixture_free(f->mf);
+        g_unsetenv("BULWARK_CONFIG");
         g_free(f->sysfs);
         g_free(f->profiles);
         g_free(f);
@@ -166,6 +184,9 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_plugin_vfio_attach_detach, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_plugin_hotplug_container_from_start, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_plugin_refused_path, setup, teardown),
+                /* The same with helper=: bulwark-aa-helper makes every change. */
+                cmocka_unit_test_setup_teardown(test_plugin_vfio_attach_detach, setup_helper, teardown),
+                cmocka_unit_test_setup_teardown(test_plugin_hotplug_container_from_start, setup_helper, teardown),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
