@@ -5,7 +5,8 @@
  *       ACTION create (refused when the profile exists), replace, remove,
  *       add-resource TYPE:ID (that resource's section, the rest kept)
  *   profile-change [--undo] DATA        one change of the plugin's journal
- *       (the helper's --change), its rules checked first: only rules this
+ *       (the helper's --change), in the configured profile directory
+ *       only, its rules checked first: only rules this
  *       plugin would write pass, so a daemon that hands the helper its
  *       changes cannot have it write any other policy
  * `bulwarkctl profile` and bulwark-aa-helper are built on them. */
@@ -155,6 +156,8 @@ static int query_profile_change(AaState *s, const BwQuery *q, BwQuerySink *sink)
                 return query_fail(s, -EINVAL, "profile-change: usage: profile-change [--undo] DATA");
         const char *data = q->argv[q->argc - 1];
         int r = aa_change_decode(data, strlen(data), &c, &err);
+        if (r >= 0 && strcmp(c.dir, s->profile_dir) != 0)
+                r = error_set(&err, -EPERM, "profile directory '%s': not the configured '%s'", c.dir, s->profile_dir);
         if (r >= 0)
                 r = aa_rule_check_section(c.ref, c.rules, &err);
         if (r >= 0)
