@@ -70,6 +70,14 @@ static int profile_load(const AaConfig *cfg, const char *name, const char *path,
         return aa_parser_run(argv, what, reterr);
 }
 
+/* Loaded, or nothing to load it into. */
+static bool profile_loaded(const AaConfig *cfg, const char *name) {
+        g_autofree char *list = NULL;
+        if (!cfg->kernel_enabled)
+                return true;
+        return g_file_get_contents(AA_KERNEL_PROFILES, &list, NULL, NULL) && aa_parser_profile_listed(list, name);
+}
+
 /* Writes files (and the profile when `install` or when it exists). */
 static int profile_commit(const AaConfig *cfg, const char *name, AaFiles *files, bool install, BwError *reterr) {
         g_autofree char *path = aa_guest_profile_path(cfg, name), *fpath = aa_guest_files_path(cfg, name);
@@ -89,7 +97,9 @@ static int profile_commit(const AaConfig *cfg, const char *name, AaFiles *files,
                 return r;
         if (aa_store_read(fpath, &old_files, NULL) == 0 && aa_store_read(path, &old_main, NULL) == 0 &&
             strcmp(old_files, ftext) == 0 && strcmp(old_main, main) == 0)
-                return 0;          /* unchanged: no parser run, no rewrite */
+                /* Unchanged: no parser run, no rewrite; loaded again only
+                 * when the kernel lost it (a reboot). */
+                return profile_loaded(cfg, name) ? 0 : profile_load(cfg, name, path, reterr);
         g_autofree char *rules = aa_files_rules(files);
         r = profile_check(cfg, name, path, rules, reterr);
         if (r < 0)

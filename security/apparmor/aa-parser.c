@@ -52,6 +52,15 @@ char **aa_parser_argv_remove(const AaParser *p, const char *profile) {
         return parser_argv_end(parser_argv_new(p, "-R"), p, profile);
 }
 
+bool aa_parser_profile_listed(const char *profiles, const char *name) {
+        g_autofree char *line = g_strdup_printf("%s (", name);
+        size_t n = strlen(line);
+        for (const char *p = profiles; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL)
+                if (strncmp(p, line, n) == 0)
+                        return true;
+        return false;
+}
+
 int aa_parser_run(char **argv, const char *what, BwError *reterr) {
         g_autoptr(GError) gerr = NULL;
         g_autofree char *err_text = NULL;

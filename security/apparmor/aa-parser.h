@@ -32,6 +32,13 @@ char **aa_parser_argv_replace(const AaParser *p, const char *profile);
 /* apparmor_parser -R PROFILE: remove from the kernel. */
 char **aa_parser_argv_remove(const AaParser *p, const char *profile);
 
+/* The kernel's list of loaded profiles, one "name (mode)" a line. */
+#define AA_KERNEL_PROFILES "/sys/kernel/security/apparmor/profiles"
+
+/* True when the kernel lists profile `name` as loaded (`profiles`: the
+ * text of AA_KERNEL_PROFILES, so tests can hand in their own). */
+bool aa_parser_profile_listed(const char *profiles, const char *name);
+
 /* Runs argv; a non-zero exit is -EINVAL with the parser's own message
  * ("apparmor_parser: profile 'X': <its stderr>"). */
 int aa_parser_run(char **argv, const char *what, BwError *reterr);

@@ -64,6 +64,16 @@ static int aa_probe(const BwHost *host, char *reason, size_t reason_size) {
                 snprintf(reason, reason_size, "profile-dir '%s': not an absolute path of plain characters", dir);
                 return -EINVAL;
         }
+        g_autofree char *tpl = aa_config(host, "template") ? g_strdup(aa_config(host, "template"))
+                                                           : g_build_filename(dir, "TEMPLATE.guest", NULL);
+        if (!g_file_test(dir, G_FILE_TEST_IS_DIR)) {
+                snprintf(reason, reason_size, "profile-dir '%s': not a directory (is the policy installed?)", dir);
+                return -ENOENT;
+        }
+        if (access(tpl, R_OK) < 0) {
+                snprintf(reason, reason_size, "template '%s': cannot be read: %s", tpl, g_strerror(errno));
+                return -ENOENT;
+        }
         if (access(parser, X_OK) < 0) {
                 snprintf(reason, reason_size, "parser '%s': not found: profiles cannot be compiled", parser);
                 return -ENOENT;

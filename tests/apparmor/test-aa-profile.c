@@ -265,6 +265,12 @@ static void test_profile_parser_argv(void **state) {
         assert_string_equal(l, "/sbin/apparmor_parser -r -I /i /d/bulwark-x");
         assert_string_equal(r, "/sbin/apparmor_parser -R -I /i /d/bulwark-x");
         assert_string_equal(aa_parser_features("/given"), "/given");
+        /* The kernel's list of loaded profiles. */
+        const char *list = "bulwarkd (enforce)\nbulwark-x (enforce)\nbulwark-xy (complain)\n";
+        assert_true(aa_parser_profile_listed(list, "bulwark-x"));
+        assert_true(aa_parser_profile_listed(list, "bulwark-xy"));
+        assert_false(aa_parser_profile_listed(list, "bulwark"));
+        assert_false(aa_parser_profile_listed(list, "x"));
 }
 
 /* A refused path fails the guest, naming guest, resource and path. */
