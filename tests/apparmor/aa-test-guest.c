@@ -22,6 +22,15 @@ static void *keep(void *p) {
         return p;
 }
 
+/* A copy of n elements of `size` bytes, with room for one more (zeroed),
+ * so an empty array is a valid pointer too. */
+static void *copy_n(const void *src, size_t n, size_t size) {
+        void *p = keep(g_malloc0((n + 1) * size));
+        if (n)
+                memcpy(p, src, n * size);
+        return p;
+}
+
 static BwResource *res_new(BwResourceType type, const char *id, size_t n, const char *const *paths,
                            const BwPathRole *roles) {
         BwResource *r = keep(g_new0(BwResource, 1));
@@ -30,8 +39,8 @@ static BwResource *res_new(BwResourceType type, const char *id, size_t n, const 
         r->id = id;
         r->path = n ? paths[0] : NULL;
         r->n_paths = n;
-        r->paths = keep(g_memdup2(paths, n * sizeof(*paths) + 1));
-        r->roles = keep(g_memdup2(roles, n * sizeof(*roles) + 1));
+        r->paths = copy_n(paths, n, sizeof(*paths));
+        r->roles = copy_n(roles, n, sizeof(*roles));
         return r;
 }
 
@@ -58,7 +67,7 @@ static BwGuestInfo *guest_new(const char *name, const char *uuid, bool hotplug, 
         g->cgroup = "/sys/fs/cgroup/bulwark/test";
         g->hotplug_vfio = hotplug;
         g->n_resources = n;
-        g->resources = keep(g_memdup2(res, n * sizeof(*res) + 1));
+        g->resources = copy_n(res, n, sizeof(*res));
         return g;
 }
 
