@@ -21,6 +21,7 @@
 #include "aa-rules.h"
 #include "aa-store.h"
 #include "aa-test-guest.h"
+#include "guest-parse.h"
 #include "test-util.h"
 
 typedef struct Fixture {
@@ -121,6 +122,45 @@ static void test_profile_golden_hotplug(void **state) {
         /* No host device, yet the container is there from the start. */
         assert_non_null(strstr(files, "# section guest\n  \"/dev/vfio/vfio\" rw,\n"));
         assert_null(strstr(files, "/dev/vfio/1"));
+}
+
+/* The example guests as the core parses them (VFIO groups from a sysfs
+ * of the test's own: the GPU and its audio function share group 12):
+ * golden .files, and each profile written and compiled. */
+static void test_profile_golden_examples(void **state) {
+        Fixture *f = *state;
+        static const char *const names[] = { "demo", "passthrough", "direct-kernel", "container", "minimal" };
+        g_autofree char *sysfs = g_build_filename(f->dir, "sys", NULL);
+
+        for (int fn = 0; fn < 2; fn++) {
+                g_autofree char *dev = g_strdup_printf("%s/bus/pci/devices/0000:01:00.%d", sysfs, fn);
+                g_autofree char *link = g_build_filename(dev, "iommu_group", NULL);
+                assert_int_equal(g_mkdir_with_parents(dev, 0755), 0);
+                assert_int_equal(symlink("../../../../kernel/iommu_groups/12", link), 0);
+        }
+        GuestParseOptions o = { .sysfs_root = sysfs };
+        g_autofree char *profiles = g_build_filename(f->dir, "profiles", NULL);
+        assert_int_equal(g_mkdir_with_parents(profiles, 0755), 0);
+        AaConfig cfg = aa_test_config(profiles);
+        for (size_t i = 0; i < G_N_ELEMENTS(names); i++) {
+                g_autofree char *rel = g_strdup_printf("examples/%s.guest", names[i]);
+                g_autofree char *path = test_srcdir_path(rel), *text = NULL, *golden = NULL;
+                g_autofree char *name = NULL, *files = NULL, *profile = NULL;
+                BwGuest *g = NULL;
+                BwError err = {};
+                gsize len;
+                assert_true(g_file_get_contents(path, &text, &len, NULL));
+                if (guest_parse(text, len, rel, &o, &g, &err) < 0)
+                        fail_msg("%s: %s", rel, err.message);
+                if (aa_guest_profile_write(&cfg, bw_guest_info(g), &err) < 0)
+                        fail_msg("%s: %s", rel, err.message);
+                assert_int_equal(aa_guest_profile_render(&cfg, bw_guest_info(g), &name, &files, &profile, &err), 0);
+                golden = g_strdup_printf("example-%s.files", names[i]);
+                golden_check(f, golden, files);
+                g_autofree char *written = aa_guest_profile_path(&cfg, name);
+                compile_ok(f, written);
+                bw_guest_free(g);
+        }
 }
 
 /* The shipped policy itself: template, abstraction, program profiles. */
@@ -295,6 +335,7 @@ int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test_setup_teardown(test_profile_golden_every_resource, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_profile_golden_hotplug, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_profile_golden_examples, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_profile_shipped_policy_compiles, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_profile_vfio_attach_detach, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_profile_vfio_container_stays, setup, teardown),
