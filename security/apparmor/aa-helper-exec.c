@@ -2,6 +2,8 @@
 #include "config.h"
 
 #include <errno.h>
+#include <pthread.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -36,6 +38,24 @@ static char *helper_read_all(int fd) {
         return g_string_free(out, FALSE);
 }
 
+/* Writes the change with SIGPIPE blocked in this thread: a helper that
+ * died before reading must fail the change, not kill the daemon.  A
+ * SIGPIPE this write raised is taken back before the mask is restored. */
+static int helper_write(int fd, const void *data, size_t len) {
+        sigset_t pipe_set, old;
+        const struct timespec now = { 0, 0 };
+
+        sigemptyset(&pipe_set);
+        sigaddset(&pipe_set, SIGPIPE);
+        pthread_sigmask(SIG_BLOCK, &pipe_set, &old);
+        int r = write_all(fd, data, len);
+        if (r == -EPIPE)
+                while (sigtimedwait(&pipe_set, NULL, &now) > 0)
+                        ;
+        pthread_sigmask(SIG_SETMASK, &old, NULL);
+        return r;
+}
+
 int aa_helper_run(const char *helper, bool undo, const void *data, size_t len, BwError *reterr) {
         g_auto(GStrv) argv = aa_helper_argv(helper, undo);
         g_autoptr(GError) gerr = NULL;
@@ -46,8 +66,7 @@ int aa_helper_run(const char *helper, bool undo, const void *data, size_t len, B
         if (!g_spawn_async_with_pipes(NULL, argv, NULL, G_SPAWN_DO_NOT_REAP_CHILD | G_SPAWN_STDOUT_TO_DEV_NULL, NULL,
                                       NULL, &pid, &in, NULL, &err_fd, &gerr))
                 return error_set(reterr, -ENOENT, "helper '%s': cannot run: %s", helper, gerr->message);
-        /* The helper reads all of its input before anything else. */
-        int wr = write_all(in, data, len);
+        int wr = helper_write(in, data, len);
         close_fdp(&in);
         in = -1;           /* closed: the helper sees the end of its input */
         g_autofree char *msg = helper_read_all(err_fd);

@@ -27,7 +27,8 @@ typedef struct Fixture {
         BwManager *m;
 } Fixture;
 
-static int setup_with(void **state, bool helper) {
+/* helper: NULL, or the program the plugin's helper= names. */
+static int setup_with(void **state, const char *helper) {
         Fixture *f = g_new0(Fixture, 1);
         f->mf = manager_fixture_new("aa-plugin");
         f->sysfs = g_build_filename(f->mf->dir, "sys", NULL);
@@ -43,8 +44,7 @@ static int setup_with(void **state, bool helper) {
         f->mf->plugin_dir = dirs;
         g_autofree char *tpl = test_srcdir_path("policy/apparmor/TEMPLATE.guest");
         g_autofree char *inc = test_srcdir_path("policy/apparmor");
-        g_autofree char *bin = test_builddir_path("bulwark-aa-helper");
-        g_autofree char *with = helper ? g_strdup_printf("helper=%s\n", bin) : g_strdup("");
+        g_autofree char *with = helper ? g_strdup_printf("helper=%s\n", helper) : g_strdup("");
         g_autofree char *extra = g_strdup_printf("[plugin:apparmor]\nprofile-dir=%s\ntemplate=%s\ninclude-dir=%s\n%s",
                                                  f->profiles, tpl, inc, with);
         f->m = manager_fixture_manager(f->mf, "apparmor", extra);
@@ -59,11 +59,17 @@ static int setup_with(void **state, bool helper) {
 }
 
 static int setup(void **state) {
-        return setup_with(state, false);
+        return setup_with(state, NULL);
 }
 
 static int setup_helper(void **state) {
-        return setup_with(state, true);
+        g_autofree char *bin = test_builddir_path("bulwark-aa-helper");
+        return setup_with(state, bin);
+}
+
+/* A helper that exits without reading its input. */
+static int setup_helper_false(void **state) {
+        return setup_with(state, "/bin/false");
 }
 
 static int teardown(void **state) {
@@ -176,6 +182,18 @@ static void test_plugin_refused_path(void **state) {
         assert_non_null(strstr(err.message, "path '/dev/mem': refused: '/dev/mem' is never allowed"));
 }
 
+/* A helper that fails, or dies before reading, fails the start with its
+ * name, and every change is rolled back; this process lives on. */
+static void test_plugin_helper_fails(void **state) {
+        Fixture *f = *state;
+        g_autoptr(BwGuest) g = guest_vm(f, false);
+        BwError err = {};
+
+        assert_int_equal(bw_manager_start(f->m, g, &err), -EIO);
+        assert_non_null(strstr(err.message, "helper '/bin/false'"));
+        assert_int_equal(test_count_entries(f->profiles), 0);
+}
+
 int main(void) {
         if (access(APPARMOR_PARSER, X_OK) < 0)
                 test_skip_all("%s is not installed (Debian package apparmor)", APPARMOR_PARSER);
@@ -187,6 +205,7 @@ int main(void) {
                 /* The same with helper=: bulwark-aa-helper makes every change. */
                 cmocka_unit_test_setup_teardown(test_plugin_vfio_attach_detach, setup_helper, teardown),
                 cmocka_unit_test_setup_teardown(test_plugin_hotplug_container_from_start, setup_helper, teardown),
+                cmocka_unit_test_setup_teardown(test_plugin_helper_fails, setup_helper_false, teardown),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
