@@ -313,6 +313,31 @@ static void test_profile_parser_argv(void **state) {
         assert_false(aa_parser_profile_listed(list, "x"));
 }
 
+/* Memory backing: a directory (hugepages) is granted as a tree, a file
+ * (or a path not there yet) as itself. */
+static void test_profile_memory_backing(void **state) {
+        Fixture *f = *state;
+        const BwGuestInfo *g = aa_test_guest_hotplug();
+        BwResource mem = *g->resources[0];
+        const char *paths[] = { f->dir };
+        const BwPathRole roles[] = { BW_PATH_MEMORY };
+        g_autoptr(GString) out = g_string_new(NULL);
+        BwError err = {};
+
+        mem.type = BW_RESOURCE_MEMORY;
+        mem.paths = paths;
+        mem.roles = roles;
+        assert_int_equal(aa_rules_resource(g, &mem, out, &err), 0);
+        g_autofree char *want = g_strdup_printf("  \"%s/\" r,\n  \"%s/**\" rwk,\n", f->dir, f->dir);
+        assert_string_equal(out->str, want);
+        g_autofree char *file = g_build_filename(f->dir, "mem", NULL);
+        paths[0] = file;
+        g_string_truncate(out, 0);
+        assert_int_equal(aa_rules_resource(g, &mem, out, &err), 0);
+        g_autofree char *want_file = g_strdup_printf("  \"%s\" rwk,\n", file);
+        assert_string_equal(out->str, want_file);
+}
+
 /* A refused path fails the guest, naming guest, resource and path. */
 static void test_profile_refused_path(void **state) {
         const BwGuestInfo *g = aa_test_guest_hotplug();
@@ -345,6 +370,7 @@ int main(void) {
                 cmocka_unit_test(test_profile_name_hashed),
                 cmocka_unit_test(test_profile_parser_argv),
                 cmocka_unit_test(test_profile_refused_path),
+                cmocka_unit_test_setup_teardown(test_profile_memory_backing, setup, teardown),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
