@@ -26,6 +26,7 @@ static const CtlCommand ctl_commands[] = {
         { "devices", ctl_devices_main, "probe, list, explain and change cgroup device policies" },
         { "label", ctl_label_main, "show, scan and restore what the dac and selinux plugins remember" },
         { "landlock", ctl_landlock_main, "the Landlock ruleset a guest would get, and the ABI here" },
+        { "profile", ctl_profile_main, "print the AppArmor profile a guest definition would get" },
 };
 
 static void ctl_help(FILE *f) {

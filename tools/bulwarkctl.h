@@ -41,3 +41,4 @@ int ctl_landlock_main(CtlContext *ctx, int argc, char **argv);
  * events (`follow`), a pending SIGINT or SIGTERM (blocked by the caller)
  * or a reader that closed stdout ends the query: -EPIPE. */
 int ctl_query_write(bool follow, const char *data, size_t len);
+int ctl_profile_main(CtlContext *ctx, int argc, char **argv);

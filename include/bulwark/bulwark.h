@@ -542,8 +542,9 @@ BW_PUBLIC int bw_manager_query(BwManager *manager, const char *plugin, const cha
                                BwQueryWriteFn write, void *userdata, BwError *reterr);
 
 /* The same about a guest definition: the plugin sees it as BwQuery.guest
- * (`bulwarkctl landlock FILE`: the ruleset that guest would get).  The
- * guest need not be running; its cgroup is resolved as a start would. */
+ * (`bulwarkctl landlock FILE`: the ruleset that guest would get;
+ * `bulwarkctl profile FILE`, bulwark-aa-helper: its AppArmor profile).
+ * The guest need not be running; its cgroup is resolved as a start would. */
 BW_PUBLIC int bw_manager_query_guest(BwManager *manager, const char *plugin, const BwGuest *guest,
                                      const char *command, size_t argc, const char *const *argv,
                                      unsigned flags, BwQueryWriteFn write, void *userdata,
