@@ -22,7 +22,7 @@ scratch=$(mktemp -d /tmp/bulwark-demo.XXXXXX)
 cgroot=/sys/fs/cgroup
 [ "$(stat -f -c %T /sys/fs/cgroup 2>/dev/null)" = cgroup2fs ] || cgroot=/sys/fs/cgroup/unified
 cleanup() {
-  "$build/bulwarkctl" --config "$scratch/bulwark.conf" guest stop demo >/dev/null 2>&1 || true
+  "$build/bulwarkctl" --direct --config "$scratch/bulwark.conf" guest stop demo >/dev/null 2>&1 || true
   rm -rf "$scratch"
 }
 trap cleanup EXIT
@@ -60,7 +60,7 @@ run-dir=$scratch/run
 [plugin:cgroup-bpf]
 default-rules=$top/policy/devices/default.rules
 CONF
-ctl() { run "$build/bulwarkctl" --config "$scratch/bulwark.conf" "$@"; }
+ctl() { run "$build/bulwarkctl" --direct --config "$scratch/bulwark.conf" "$@"; }
 
 step "The guest definition ($scratch/demo.guest)"
 cat "$scratch/demo.guest"

@@ -19,7 +19,8 @@ enum {
 
 typedef struct CtlContext {
         bool json;
-        bool direct;
+        bool direct;              /* libbulwark in this process, not bulwarkd */
+        const char *bus_address;  /* --bus; NULL: $DBUS_SYSTEM_BUS_ADDRESS or the system bus */
         BwOptions options;        /* from --config, --state-dir, ... */
 } CtlContext;
 
@@ -34,3 +35,4 @@ int ctl_recover_main(CtlContext *ctx, int argc, char **argv);
 int ctl_locks_main(CtlContext *ctx, int argc, char **argv);
 int ctl_lock_main(CtlContext *ctx, int argc, char **argv);
 int ctl_devices_main(CtlContext *ctx, int argc, char **argv);
+int ctl_monitor_main(CtlContext *ctx, int argc, char **argv);
