@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "caller.h"
+#include "denial-watch.h"
 #include "service.h"
 #include "util/log.h"
 
@@ -142,12 +143,15 @@ static int service_run(Service *s) {
         sigaction(SIGTERM, &sa, NULL);
         sigaction(SIGINT, &sa, NULL);
         signal(SIGPIPE, SIG_IGN);
-        /* The timeout lets a signal end the loop within a quarter second. */
-        while (!arg_stop)
+        /* The timeout lets a signal end the loop within a quarter second,
+         * and the denial logs be read between calls. */
+        while (!arg_stop) {
                 if (!dbus_connection_read_write_dispatch(s->bus, 250)) {
                         log_error("bus: disconnected");
                         return -ECONNRESET;
                 }
+                denial_watch_poll(s);
+        }
         log_info("signal %d: stopping; running guests stay as they are", (int) arg_stop);
         return 0;
 }
@@ -204,6 +208,7 @@ int main(int argc, char **argv) {
         }
         service_group(&s, group);
         s.caller_uids = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+        s.denials = denial_watch_new();
         r = adopt_guests(&s);
         if (r >= 0 && (s.bus = bus_connect(address)) == NULL)
                 r = -ECONNREFUSED;
@@ -220,6 +225,7 @@ int main(int argc, char **argv) {
                 dbus_connection_unref(s.bus);
         }
         g_hash_table_unref(s.caller_uids);
+        denial_watch_free(s.denials);
         bw_manager_free(s.manager);
         return r < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
 }

@@ -16,6 +16,7 @@ static const ServiceMethod *const service_method_tables[] = {
         service_guest_methods,
         service_exec_methods,
         service_query_methods,
+        service_device_methods,
 };
 
 static const ServiceMethod *object_find_method(const char *member) {

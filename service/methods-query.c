@@ -8,6 +8,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stdio.h>
 
 #include "bus-error.h"
 #include "bus-reply.h"
@@ -25,6 +26,15 @@ static int query_collect(void *userdata, const char *data, size_t len) {
                 return -EFBIG;
         g_string_append_len(out, data, (gssize) len);
         return 0;
+}
+
+int service_query(Service *s, const char *plugin, const char *command, size_t argc, const char *const *argv,
+                  unsigned flags, GString *out, BwError *reterr) {
+        int r = bw_manager_query(s->manager, plugin, command, argc, argv, flags, query_collect, out, reterr);
+        if (r == -EFBIG)
+                snprintf(reterr->message, sizeof(reterr->message), "plugin '%s': query '%s': answer longer than %u bytes",
+                         plugin, command, QUERY_OUTPUT_MAX);
+        return r;
 }
 
 static DBusMessage *method_query(Service *s, DBusMessage *call) {
@@ -45,12 +55,7 @@ static DBusMessage *method_query(Service *s, DBusMessage *call) {
                                         "plugin '%s': query '%s': %d arguments, more than %d", plugin, command,
                                         n_args, QUERY_ARGS_MAX);
         g_autoptr(GString) out = g_string_new(NULL);
-        int r = bw_manager_query(s->manager, plugin, command, (size_t) n_args, (const char *const *) args, flags,
-                                 query_collect, out, &err);
-        if (r == -EFBIG)
-                return bus_error_replyf(call, BULWARK_ERROR_FAILED,
-                                        "plugin '%s': query '%s': answer longer than %u bytes", plugin, command,
-                                        QUERY_OUTPUT_MAX);
+        int r = service_query(s, plugin, command, (size_t) n_args, (const char *const *) args, flags, out, &err);
         if (r < 0)
                 return bus_error_reply(call, r, err.message, false);
         return bus_reply_string(call, out->str);

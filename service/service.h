@@ -16,9 +16,12 @@
 #define BULWARK_OBJECT_PATH "/org/bulwark/Bulwark1"
 #define BULWARK_MANAGER_INTERFACE "org.bulwark.Manager1"
 
+typedef struct DenialWatch DenialWatch;
+
 typedef struct Service {
         DBusConnection *bus;
         BwManager *manager;
+        DenialWatch *denials;      /* denial-watch.c */
         bool have_group;           /* callers in `group` are allowed besides root */
         gid_t group;
         GHashTable *caller_uids;   /* unique bus name -> uid + 1 (0: absent) */
@@ -37,6 +40,16 @@ typedef struct ServiceMethod {
 extern const ServiceMethod service_guest_methods[];
 extern const ServiceMethod service_exec_methods[];
 extern const ServiceMethod service_query_methods[];
+extern const ServiceMethod service_device_methods[];
+
+/* bw_manager_query() with the answer collected in `out` (at most 8 MiB;
+ * -EFBIG past it).  Following queries end at their first idle beat. */
+int service_query(Service *s, const char *plugin, const char *command, size_t argc, const char *const *argv,
+                  unsigned flags, GString *out, BwError *reterr);
+
+/* The cgroup a running guest was started in (its journal's record), or
+ * NULL with the NoSuchGuest/InvalidArgument error reply in *ret_reply. */
+char *service_guest_cgroup(Service *s, DBusMessage *call, const char *name, DBusMessage **ret_reply);
 
 /* Registers /org/bulwark/Bulwark1. */
 int service_object_register(Service *s);

@@ -31,7 +31,7 @@ bulwarkd_start || { not_ok "bulwarkd starts"; tap_done; exit; }
 "$ctl" --bus "$bus" --json monitor >"$scratch/monitor.out" 2>"$scratch/monitor.err" &
 monitor_pid=$!
 i=0
-while ! grep -q listening "$scratch/monitor.err" && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+while ! grep -qs listening "$scratch/monitor.err" && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
 
 stopped() { [ ! -e "$guest_cg" ] && [ ! -e "$scratch/state/guests/runner.journal" ]; }
 busrun() { "$ctl" --bus "$bus" run "$scratch/runner.guest" -- "$@"; }

@@ -1,0 +1,70 @@
+#!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# bulwarkd's device methods on a running guest (cgroup-bpf, real cgroups):
+# AllowDevice, DenyDevice, ListDeviceRules, ExplainDevice; DeviceDenied
+# signals, at most a few a guest a poll with the counts exact (1000
+# denials of one process, and 12 processes one each); ListDenials, whose
+# kernel total survives a kill -9 of bulwarkd.  Real kernel, as root.
+# Prints TAP.
+set -u
+. "$(dirname "$0")/../ctl-test-lib.sh"
+. "$(dirname "$0")/bus-test-lib.sh"
+require_root
+require_devices
+command -v python3 >/dev/null || skip_all "python3 not found"
+scratch_new
+cg="$root/bulwark-test-svcdev-$$"
+guest_cg="$cg/bulwark/dev"
+mkdir "$cg"
+monitor_pid=
+trap '[ -n "$monitor_pid" ] && kill $monitor_pid; bus_stop; cgroup_remove "$cg"; rm -rf "$scratch"' EXIT
+printf '[bulwark]\nplugins=cgroup-bpf\n[plugin:cgroup-bpf]\ndefault-rules=%s\n' \
+    "$src/policy/devices/default.rules" >"$scratch/bulwark.conf"
+printf '[guest]\nname=dev\nuser=0\ngroup=0\n' >"$scratch/dev.guest"
+plugin_dir="$top/plugins/cgroup-bpf/.libs" plugins=cgroup-bpf cgroot="$cg"
+# The host's /dev/mem (c 1:1), made here: no rule gives it.
+mknod "$scratch/mem" c 1 1
+bus_start
+bulwarkd_start || { not_ok "bulwarkd starts"; tap_done; exit; }
+"$ctl" --bus "$bus" monitor >"$scratch/monitor.out" 2>"$scratch/monitor.err" &
+monitor_pid=$!
+i=0
+while ! grep -qs listening "$scratch/monitor.err" && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+
+check "StartGuest" 0 "dev" call StartGuest string:"$(cat "$scratch/dev.guest")"
+check "ListDeviceRules: the plugin's JSON for the guest's cgroup" 0 '"1:3"' call ListDeviceRules string:dev
+check "ExplainDevice c 1:1 r: denied" 0 '"allowed":false' call ExplainDevice string:dev string:c string:1:1 string:r
+check "AllowDevice c 1:1 r" 0 "" call AllowDevice string:dev "string:c 1:1 r"
+check "ExplainDevice c 1:1 r: now allowed" 0 '"allowed":true' call ExplainDevice string:dev string:c string:1:1 string:r
+check "DenyDevice c 1:1 r" 0 "" call DenyDevice string:dev "string:c 1:1 r"
+check "a malformed rule: InvalidArgument" 1 "org.bulwark.Error.InvalidArgument" call AllowDevice string:dev "string:q 1:1 z"
+check "ListDeviceRules of an unknown guest: NoSuchGuest" 1 "org.bulwark.Error.NoSuchGuest" call ListDeviceRules string:ghost
+
+# in_guest N: N opens of mem by one process in the guest's cgroup.
+in_guest() {
+    sh -c 'echo $$ > "$1/cgroup.procs"; shift; exec "$@"' x "$guest_cg" python3 -c "
+import sys
+for i in range(int(sys.argv[2])):
+    try: open(sys.argv[1], 'rb')
+    except PermissionError: pass
+" "$scratch/mem" "$1"
+}
+in_guest 1000
+for i in 1 2 3 4 5 6 7 8 9 10 11 12; do in_guest 1; done
+# The signals come within a few polls (half a second each).
+i=0
+sum() { awk '$1 == "DeviceDenied" && $2 == "dev" && $3 == "c" && $4 == "1:1" { n += $NF } END { print n + 0 }' "$scratch/monitor.out"; }
+while [ "$(sum)" -lt 1012 ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+if [ "$(sum)" = 1012 ]; then ok "DeviceDenied: the counts add up to the 1012 denials exactly"
+else not_ok "DeviceDenied counts" "sum $(sum), want 1012:" "$(cat "$scratch/monitor.out")"; fi
+# Per process (pid): the sums, however the polls fell.
+per_pid=$(awk '$1 == "DeviceDenied" && $4 == "1:1" { n[$6] += $NF } END { for (p in n) print n[p] }' "$scratch/monitor.out" | sort -n | uniq -c | awk '{ print $1 "x" $2 }' | paste -sd' ')
+if [ "$per_pid" = "12x1 1x1000" ]; then ok "per process: 1000 for the one, 1 for each of the 12 others"
+else not_ok "signals per process" "got '$per_pid'" "$(cat "$scratch/monitor.out")"; fi
+check "ListDenials: the events and the kernel's total" 0 '"total":1012' call ListDenials string:dev
+bulwarkd_kill KILL
+bulwarkd_start || { not_ok "bulwarkd restarts"; tap_done; exit; }
+check "after kill -9 and a restart, the total is kept" 0 '"total":1012' call ListDenials string:dev
+check "StopGuest" 0 "" call StopGuest string:dev boolean:true
+absent "the guest's cgroup is gone" "$guest_cg"
+tap_done
