@@ -202,6 +202,7 @@ int main(int argc, char **argv) {
         }
         if (verbose)
                 log_set_max_level(verbose > 1 ? BW_LOG_DEBUG : BW_LOG_INFO);
+        s.options = opts;
         if (bw_manager_new(&opts, &s.manager, &err) < 0) {
                 log_error("%s", err.message);
                 return EXIT_FAILURE;

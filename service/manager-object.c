@@ -17,6 +17,7 @@ static const ServiceMethod *const service_method_tables[] = {
         service_exec_methods,
         service_query_methods,
         service_device_methods,
+        service_lock_methods,
 };
 
 static const ServiceMethod *object_find_method(const char *member) {

@@ -21,6 +21,7 @@ typedef struct DenialWatch DenialWatch;
 typedef struct Service {
         DBusConnection *bus;
         BwManager *manager;
+        BwOptions options;         /* as given: ListLocks finds lockd with them */
         DenialWatch *denials;      /* denial-watch.c */
         bool have_group;           /* callers in `group` are allowed besides root */
         gid_t group;
@@ -41,6 +42,7 @@ extern const ServiceMethod service_guest_methods[];
 extern const ServiceMethod service_exec_methods[];
 extern const ServiceMethod service_query_methods[];
 extern const ServiceMethod service_device_methods[];
+extern const ServiceMethod service_lock_methods[];
 
 /* bw_manager_query() with the answer collected in `out` (at most 8 MiB;
  * -EFBIG past it).  Following queries end at their first idle beat. */

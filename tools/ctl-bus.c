@@ -196,6 +196,10 @@ int bus_plugins_json(const CtlContext *ctx, char **ret_json) {
         return bus_call_string(ctx, "ListPlugins", ret_json, DBUS_TYPE_INVALID);
 }
 
+int bus_locks_json(const CtlContext *ctx, char **ret_json) {
+        return bus_call_string(ctx, "ListLocks", ret_json, DBUS_TYPE_INVALID);
+}
+
 int bus_query(const CtlContext *ctx, const char *plugin, const char *command, size_t argc,
               const char *const *argv, unsigned flags, BwQueryWriteFn write, void *userdata) {
         g_autofree char *output = NULL;

@@ -27,6 +27,7 @@ int bus_plan_json(const CtlContext *ctx, const char *path, char **ret_json);
 int bus_guests_json(const CtlContext *ctx, char **ret_json);
 int bus_guest_json(const CtlContext *ctx, const char *name, char **ret_json);
 int bus_plugins_json(const CtlContext *ctx, char **ret_json);
+int bus_locks_json(const CtlContext *ctx, char **ret_json);
 int bus_exec_prepare(const CtlContext *ctx, const char *name, BwExec **ret);
 int bus_query(const CtlContext *ctx, const char *plugin, const char *command, size_t argc,
               const char *const *argv, unsigned flags, BwQueryWriteFn write, void *userdata);

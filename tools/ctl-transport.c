@@ -54,3 +54,7 @@ int ctl_query(const CtlContext *ctx, const char *plugin, const char *command, si
         return ctx->direct ? direct_query(ctx, plugin, command, argc, argv, flags, write, userdata)
                            : bus_query(ctx, plugin, command, argc, argv, flags, write, userdata);
 }
+
+int ctl_locks_json(const CtlContext *ctx, char **ret_json) {
+        return bus_locks_json(ctx, ret_json);
+}

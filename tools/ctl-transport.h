@@ -32,6 +32,10 @@ int ctl_guests_json(const CtlContext *ctx, char **ret_json);
 int ctl_guest_json(const CtlContext *ctx, const char *name, char **ret_json);
 int ctl_plugins_json(const CtlContext *ctx, char **ret_json);
 
+/* bulwarkd's ListLocks (bulwarkd asks the lockd it uses); over the bus
+ * only: in-process, `locks` asks lockd itself. */
+int ctl_locks_json(const CtlContext *ctx, char **ret_json);
+
 /* What the guest's process starts with: bw_manager_exec_prepare(), or
  * ExecAttributes made into the same BwExec (bw_exec_new_from_attrs()). */
 int ctl_exec_prepare(const CtlContext *ctx, const char *name, BwExec **ret);
