@@ -106,29 +106,8 @@ mkdir -p "$scratch/run"
 "$build/bulwark-lockd" --foreground --socket "$scratch/run/lockd.sock" --state-dir "$scratch/run/lockd" \
   --pidfile "$scratch/run/lockd.pid" 2>"$scratch/run/lockd.log" &
 daemons+=($!)
-cat >"$scratch/run/bus.conf" <<BUS
-<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-BUS Bus Configuration 1.0//EN"
- "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
-<busconfig>
-  <type>system</type>
-  <listen>unix:path=$scratch/run/system_bus_socket</listen>
-  <auth>EXTERNAL</auth>
-  <policy context="default">
-    <allow user="*"/>
-    <deny own="*"/>
-    <deny send_type="method_call"/>
-    <allow send_type="signal"/>
-    <allow send_requested_reply="true" send_type="method_return"/>
-    <allow send_requested_reply="true" send_type="error"/>
-    <allow receive_type="method_call"/>
-    <allow receive_type="method_return"/>
-    <allow receive_type="error"/>
-    <allow receive_type="signal"/>
-    <allow send_destination="org.freedesktop.DBus" send_interface="org.freedesktop.DBus"/>
-  </policy>
-  <include>$top/policy/dbus/org.bulwark.Bulwark1.conf</include>
-</busconfig>
-BUS
+sed -e "s|@LISTEN@|$scratch/run/system_bus_socket|" -e "s|@POLICY@|$top/policy/dbus/org.bulwark.Bulwark1.conf|" \
+  "$top/policy/dbus/private-system-bus.conf.in" >"$scratch/run/bus.conf"
 dbus-daemon --config-file="$scratch/run/bus.conf" --fork --nopidfile --print-pid=3 --print-address=4 \
   3>"$scratch/run/bus.pid" 4>"$scratch/run/bus.address" 2>/dev/null
 daemons+=("$(cat "$scratch/run/bus.pid")")

@@ -4,29 +4,8 @@
 # bench_bulwarkd_start ARGS... starts bulwarkd on it ($bulwarkd_pid) and
 # waits for its name; bench_bus_stop ends both.
 bench_bus_start() {
-    cat >"$1/bus.conf" <<BUS
-<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-BUS Bus Configuration 1.0//EN"
- "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
-<busconfig>
-  <type>system</type>
-  <listen>unix:path=$1/bus.sock</listen>
-  <auth>EXTERNAL</auth>
-  <policy context="default">
-    <allow user="*"/>
-    <deny own="*"/>
-    <deny send_type="method_call"/>
-    <allow send_type="signal"/>
-    <allow send_requested_reply="true" send_type="method_return"/>
-    <allow send_requested_reply="true" send_type="error"/>
-    <allow receive_type="method_call"/>
-    <allow receive_type="method_return"/>
-    <allow receive_type="error"/>
-    <allow receive_type="signal"/>
-    <allow send_destination="org.freedesktop.DBus" send_interface="org.freedesktop.DBus"/>
-  </policy>
-  <include>$src/policy/dbus/org.bulwark.Bulwark1.conf</include>
-</busconfig>
-BUS
+    sed -e "s|@LISTEN@|$1/bus.sock|" -e "s|@POLICY@|$src/policy/dbus/org.bulwark.Bulwark1.conf|" \
+        "$src/policy/dbus/private-system-bus.conf.in" >"$1/bus.conf"
     dbus-daemon --config-file="$1/bus.conf" --fork --nopidfile --print-pid=3 --print-address=4 \
         3>"$1/bus.pid" 4>"$1/bus.address" 2>/dev/null || { echo "dbus-daemon cannot start" >&2; exit 1; }
     bus_pid=$(cat "$1/bus.pid")

@@ -15,25 +15,11 @@ bus_pid= bulwarkd_pid=
 # that lets anyone call bulwarkd, so that only its own check refuses.
 bus_start() {
     chmod 755 "$scratch"
-    {
-        printf '<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-BUS Bus Configuration 1.0//EN"\n'
-        printf ' "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">\n<busconfig>\n'
-        printf '  <type>system</type>\n  <listen>unix:path=%s/bus.sock</listen>\n' "$scratch"
-        printf '  <auth>EXTERNAL</auth>\n'
-        printf '  <policy context="default">\n    <allow user="*"/>\n    <deny own="*"/>\n'
-        printf '    <deny send_type="method_call"/>\n    <allow send_type="signal"/>\n'
-        printf '    <allow send_requested_reply="true" send_type="method_return"/>\n'
-        printf '    <allow send_requested_reply="true" send_type="error"/>\n'
-        printf '    <allow receive_type="method_call"/>\n    <allow receive_type="method_return"/>\n'
-        printf '    <allow receive_type="error"/>\n    <allow receive_type="signal"/>\n'
-        printf '    <allow send_destination="org.freedesktop.DBus" send_interface="org.freedesktop.DBus"/>\n'
-        printf '    <allow send_destination="org.freedesktop.DBus" send_interface="org.freedesktop.DBus.Introspectable"/>\n'
-        printf '  </policy>\n  <include>%s/policy/dbus/org.bulwark.Bulwark1.conf</include>\n' "$src"
-        if [ "${1:-}" = permissive ]; then
-            printf '  <policy context="mandatory">\n    <allow send_destination="org.bulwark.Bulwark1"/>\n  </policy>\n'
-        fi
-        printf '</busconfig>\n'
-    } > "$scratch/bus.conf"
+    mandatory='</busconfig>'
+    [ "${1:-}" = permissive ] &&
+        mandatory='<policy context="mandatory"><allow send_destination="org.bulwark.Bulwark1"/></policy></busconfig>'
+    sed -e "s|@LISTEN@|$scratch/bus.sock|" -e "s|@POLICY@|$src/policy/dbus/org.bulwark.Bulwark1.conf|" \
+        -e "s|^</busconfig>|$mandatory|" "$src/policy/dbus/private-system-bus.conf.in" > "$scratch/bus.conf"
     dbus-daemon --config-file="$scratch/bus.conf" --fork --nopidfile --print-pid=3 --print-address=4 \
         3>"$scratch/bus.pid" 4>"$scratch/bus.address" 2>"$scratch/bus.err" ||
         skip_all "dbus-daemon cannot start: $(cat "$scratch/bus.err")"
