@@ -38,6 +38,11 @@ check "AllowDevice c 1:1 r" 0 "" call AllowDevice string:dev "string:c 1:1 r"
 check "ExplainDevice c 1:1 r: now allowed" 0 '"allowed":true' call ExplainDevice string:dev string:c string:1:1 string:r
 check "DenyDevice c 1:1 r" 0 "" call DenyDevice string:dev "string:c 1:1 r"
 check "a malformed rule: InvalidArgument" 1 "org.bulwark.Error.InvalidArgument" call AllowDevice string:dev "string:q 1:1 z"
+check "Query on a cgroup outside the cgroup root: InvalidArgument naming it" 1 \
+    "org.bulwark.Error.InvalidArgument: .*cgroup '/etc': not below the cgroup2 root" \
+    call Query string:cgroup-bpf string:devices-list array:string:/etc uint32:1
+check "Query on a cgroup with '..': InvalidArgument" 1 "org.bulwark.Error.InvalidArgument: .*\.\." \
+    call Query string:cgroup-bpf string:devices-list array:string:bulwark/../.. uint32:0
 check "ListDeviceRules of an unknown guest: NoSuchGuest" 1 "org.bulwark.Error.NoSuchGuest" call ListDeviceRules string:ghost
 
 # in_guest N: N opens of mem by one process in the guest's cgroup.
