@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "bulwarkctl.h"
+#include "bulwarkctl-devices.h"
 #include "ctl-transport.h"
 
 #define DEVICES_PLUGIN "cgroup-bpf"
@@ -94,6 +95,21 @@ static bool devices_follows(const char *cmd, int argc, char **argv) {
         return false;
 }
 
+static bool devices_summary(int argc, char **argv) {
+        for (int i = 0; i < argc; i++)
+                if (strcmp(argv[i], "--summary") == 0)
+                        return true;
+        return false;
+}
+
+/* The CGROUP of `denials` (its one argument that is no option). */
+static const char *devices_cgroup_arg(int argc, char **argv) {
+        for (int i = 0; i < argc; i++)
+                if (argv[i][0] != '-')
+                        return argv[i];
+        return "";
+}
+
 typedef struct DevicesOutput {
         bool follow;
         sigset_t stop;             /* SIGINT, SIGTERM: blocked while following */
@@ -134,8 +150,14 @@ static int devices_run(CtlContext *ctx, const char *cmd, int argc, char **argv) 
                 sigprocmask(SIG_BLOCK, &out.stop, &old);
                 signal(SIGPIPE, SIG_IGN);
         }
-        r = ctl_query(ctx, DEVICES_PLUGIN, command, (size_t) argc, (const char *const *) argv, flags, devices_write,
-                      &out);
+        r = -ENOENT;
+        if (!ctx->direct && strcmp(cmd, "denials") == 0 && !devices_summary(argc, argv))
+                r = devices_denials_bus(ctx, devices_cgroup_arg(argc, argv), out.follow);
+        if (r == -ENOENT)
+                r = ctl_query(ctx, DEVICES_PLUGIN, command, (size_t) argc, (const char *const *) argv, flags,
+                              devices_write, &out);
+        else
+                r = r == CTL_EXIT_OK ? 0 : -EIO;
         if (out.follow) {
                 const struct timespec now = { 0, 0 };
                 while (sigtimedwait(&out.stop, NULL, &now) > 0)

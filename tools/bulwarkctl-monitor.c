@@ -54,7 +54,7 @@ static const char *monitor_arg_name(const char *signal, int i) {
         return NULL;
 }
 
-static void monitor_print(const CtlContext *ctx, DBusMessage *m) {
+void ctl_monitor_print(const CtlContext *ctx, DBusMessage *m) {
         const char *member = dbus_message_get_member(m);
         DBusMessageIter it;
         int i = 0;
@@ -136,7 +136,7 @@ int ctl_monitor_main(CtlContext *ctx, int argc, char **argv) {
                 DBusMessage *m;
                 while ((m = dbus_connection_pop_message(bus))) {
                         if (dbus_message_is_signal(m, CTL_BUS_INTERFACE, dbus_message_get_member(m)))
-                                monitor_print(ctx, m);
+                                ctl_monitor_print(ctx, m);
                         dbus_message_unref(m);
                 }
                 if (ferror(stdout))

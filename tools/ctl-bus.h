@@ -21,3 +21,7 @@ DBusConnection *ctl_bus_open(const CtlContext *ctx);
 int ctl_bus_call(const CtlContext *ctx, const char *method, DBusMessage **ret_reply, int first_type, ...);
 /* Prints a bus error and returns its errno. */
 int ctl_bus_fail(const CtlContext *ctx, const DBusError *error);
+
+/* A signal of org.bulwark.Manager1 as `bulwarkctl monitor` prints it: one
+ * line, or one JSON object a line with --json (bulwarkctl-monitor.c). */
+void ctl_monitor_print(const CtlContext *ctx, DBusMessage *m);

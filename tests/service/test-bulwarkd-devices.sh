@@ -70,6 +70,28 @@ check "ListDenials: the events and the kernel's total" 0 '"total":1012' call Lis
 bulwarkd_kill KILL
 bulwarkd_start || { not_ok "bulwarkd restarts"; tap_done; exit; }
 check "after kill -9 and a restart, the total is kept" 0 '"total":1012' call ListDenials string:dev
+
+# bulwarkctl devices denials over the bus: from bulwarkd, never the log itself.
+check "devices denials over the bus: bulwarkd's events for the guest's cgroup" 0 \
+    "guest 'dev': the last .* 1012 denied in all" "$ctl" --bus "$bus" devices denials bulwark/dev
+check "devices denials --json over the bus: ListDenials' document" 0 '"total":1012' \
+    "$ctl" --bus "$bus" --json devices denials "$guest_cg"
+"$ctl" --bus "$bus" devices denials --follow bulwark/dev >"$scratch/follow.out" 2>"$scratch/follow.err" &
+follow_pid=$!
+i=0
+while ! grep -qs following "$scratch/follow.err" && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+in_guest 3
+follow_sum() { awk '$1 == "DeviceDenied" { n += $NF } END { print n + 0 }' "$scratch/follow.out"; }
+i=0
+while [ "$(follow_sum)" -lt 3 ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+if [ "$(follow_sum)" = 3 ]; then ok "devices denials --follow over the bus: the guest's DeviceDenied signals"
+else not_ok "denials --follow" "$(cat "$scratch/follow.out" "$scratch/follow.err")"; fi
 check "StopGuest" 0 "" call StopGuest string:dev boolean:true
+i=0
+while kill -0 "$follow_pid" 2>/dev/null && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+kill "$follow_pid" 2>/dev/null
+wait "$follow_pid"; st=$?
+if [ "$st" = 0 ] && grep -q "stopped following" "$scratch/follow.err"; then ok "the follow ends when the guest stops"
+else not_ok "follow ends" "status $st" "$(cat "$scratch/follow.err")"; fi
 absent "the guest's cgroup is gone" "$guest_cg"
 tap_done
