@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <string.h>
 
 #include <json-glib/json-glib.h>
@@ -108,12 +109,12 @@ static void denial_read(Service *s, GuestDenials *g, const char *name, const cha
         g->total = (guint64) json_object_get_int_member_with_default(doc, "total", (gint64) g->total);
 }
 
-static void denial_emit(Service *s, GuestDenials *g, const char *name) {
+static void denial_emit(Service *s, GuestDenials *g, const char *name, unsigned max) {
         GHashTableIter it;
         gpointer key, value;
         unsigned sent = 0;
         g_hash_table_iter_init(&it, g->pending);
-        while (sent < DENIAL_SIGNALS_PER_POLL && g_hash_table_iter_next(&it, &key, &value)) {
+        while (sent < max && g_hash_table_iter_next(&it, &key, &value)) {
                 g_auto(GStrv) f = g_strsplit(key, "\n", 4);
                 dbus_uint32_t pid = (dbus_uint32_t) g_ascii_strtoull(f[2], NULL, 10);
                 dbus_uint64_t count = *(guint64 *) value;
@@ -127,7 +128,8 @@ static void denial_emit(Service *s, GuestDenials *g, const char *name) {
         }
 }
 
-static void denial_poll_guest(Service *s, const char *name, bool emit) {
+/* Reads the guest's log and emits at most `max` signals. */
+static void denial_poll_guest(Service *s, const char *name, unsigned max) {
         BwGuestState *state = NULL;
         if (bw_manager_get_guest(s->manager, name, &state, NULL) < 0)
                 return;
@@ -136,8 +138,7 @@ static void denial_poll_guest(Service *s, const char *name, bool emit) {
                 GuestDenials *g = denial_guest(s->denials, name);
                 g->present = true;
                 denial_read(s, g, name, cgroup);
-                if (emit)
-                        denial_emit(s, g, name);
+                denial_emit(s, g, name, max);
         }
         bw_guest_state_free(state);
 }
@@ -158,7 +159,7 @@ void denial_watch_poll(Service *s) {
         while (g_hash_table_iter_next(&it, NULL, &value))
                 ((GuestDenials *) value)->present = false;
         for (size_t i = 0; names[i]; i++)
-                denial_poll_guest(s, names[i], true);
+                denial_poll_guest(s, names[i], DENIAL_SIGNALS_PER_POLL);
         bw_strv_free(names);
         /* A guest that stopped took its log with it. */
         g_hash_table_iter_init(&it, w->guests);
@@ -167,8 +168,12 @@ void denial_watch_poll(Service *s) {
                         g_hash_table_iter_remove(&it);
 }
 
+void denial_watch_flush(Service *s, const char *guest) {
+        denial_poll_guest(s, guest, UINT_MAX);
+}
+
 char *denial_watch_json(Service *s, const char *guest, const char *cgroup) {
-        denial_poll_guest(s, guest, false);
+        denial_poll_guest(s, guest, 0);
         GuestDenials *g = denial_guest(s->denials, guest);
         GString *out = g_string_new("{\"guest\":");
         json_append_string(out, guest);

@@ -21,6 +21,10 @@ void denial_watch_free(DenialWatch *w);
 /* Reads every running guest's log when DENIAL_POLL_MS have passed since
  * the last poll (called from the bus loop), and emits the signals. */
 void denial_watch_poll(Service *s);
+/* Reads the guest's log one last time and emits everything pending,
+ * whatever the rate: called before the guest stops (its log goes with
+ * its program). */
+void denial_watch_flush(Service *s, const char *guest);
 /* {"guest", "cgroup", "events": [the plugin's event objects, oldest first,
  * the last DENIAL_RECENT_MAX], "seen" (events read by this bulwarkd),
  * "dropped" (lost from the ring, ring full), "total" (the kernel's count

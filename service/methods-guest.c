@@ -9,6 +9,7 @@
 
 #include "bus-error.h"
 #include "bus-reply.h"
+#include "denial-watch.h"
 #include "service.h"
 
 /* A definition longer than this is refused before it is parsed: the
@@ -61,6 +62,7 @@ static DBusMessage *method_stop_guest(Service *s, DBusMessage *call) {
         dbus_bool_t kill = FALSE;
         BwError err = {};
         dbus_message_get_args(call, NULL, DBUS_TYPE_STRING, &name, DBUS_TYPE_BOOLEAN, &kill, DBUS_TYPE_INVALID);
+        denial_watch_flush(s, name);
         int r = bw_manager_stop_with_flags(s->manager, name, kill ? BW_STOP_KILL : 0, &err);
         if (r < 0)
                 return bus_error_reply(call, r, err.message, true);

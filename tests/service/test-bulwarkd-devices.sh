@@ -86,7 +86,13 @@ i=0
 while [ "$(follow_sum)" -lt 3 ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
 if [ "$(follow_sum)" = 3 ]; then ok "devices denials --follow over the bus: the guest's DeviceDenied signals"
 else not_ok "denials --follow" "$(cat "$scratch/follow.out" "$scratch/follow.err")"; fi
+# Refused just before the stop: StopGuest reads the log a last time.
+in_guest 2
 check "StopGuest" 0 "" call StopGuest string:dev boolean:true
+i=0
+while [ "$(sum)" -lt 1017 ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+if [ "$(sum)" = 1017 ]; then ok "denials just before StopGuest are signalled too (1012 + 3 + 2)"
+else not_ok "denials before the stop" "sum $(sum), want 1017"; fi
 i=0
 while kill -0 "$follow_pid" 2>/dev/null && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
 kill "$follow_pid" 2>/dev/null
