@@ -13,11 +13,14 @@ scratch_new
 cg="$root/bulwark-test-svc-$$"
 mkdir "$cg"
 trap 'bus_stop; cgroup_remove "$cg"; rm -rf "$scratch"' EXIT
-printf '[bulwark]\nplugins=cgroup-bpf\n[plugin:cgroup-bpf]\ndefault-rules=%s\n' \
-    "$src/policy/devices/default.rules" >"$scratch/bulwark.conf"
-plugin_dir="$top/plugins/cgroup-bpf/.libs" plugins=cgroup-bpf cgroot="$cg"
+# fake-files stands for a plugin that changes host files: one file per
+# resource in $scratch/fake, removed by the undo.
+mkdir "$scratch/fake"
+printf '[bulwark]\n[plugin:cgroup-bpf]\ndefault-rules=%s\n[plugin:fake-files]\ndir=%s/fake\n' \
+    "$src/policy/devices/default.rules" "$scratch" >"$scratch/bulwark.conf"
+plugin_dir="$top/plugins/cgroup-bpf/.libs:$top/tests/plugins/.libs" plugins=cgroup-bpf,fake-files cgroot="$cg"
 for g in alpha beta; do
-    printf '[guest]\nname=%s\nuser=0\ngroup=0\n[device:null]\npath=/dev/null\naccess=rw\n' "$g" >"$scratch/$g.guest"
+    printf '[guest]\nname=%s\nuser=0\ngroup=0\n[device:null-%s]\npath=/dev/null\naccess=rw\n' "$g" "$g" >"$scratch/$g.guest"
 done
 # Our program's rules in a guest's cgroup, as the plugin reads them back.
 rules() { "$ctl" --cgroup-root "$cg" devices list "bulwark/$1" 2>&1; }
@@ -27,6 +30,7 @@ bulwarkd_start -v || { not_ok "bulwarkd starts"; tap_done; exit; }
 check "StartGuest alpha" 0 "alpha" call StartGuest string:"$(cat "$scratch/alpha.guest")"
 check "StartGuest beta" 0 "beta" call StartGuest string:"$(cat "$scratch/beta.guest")"
 before=$(rules alpha)
+check "the plugins changed the host (fake-files' files)" 0 "^2$" sh -c "ls '$scratch/fake' | wc -l"
 bulwarkd_kill KILL
 exists "alpha's cgroup outlives bulwarkd" "$cg/bulwark/alpha"
 bulwarkd_start -v || { not_ok "bulwarkd restarts"; tap_done; exit; }
@@ -41,6 +45,7 @@ check "GetGuest alpha: running" 0 '"status":"running"' call GetGuest string:alph
 check "StopGuest alpha" 0 "" call StopGuest string:alpha boolean:false
 check "StopGuest beta" 0 "" call StopGuest string:beta boolean:false
 absent "alpha's cgroup is gone" "$cg/bulwark/alpha"
+check "every host file a plugin made is removed" 0 "^0$" sh -c "ls '$scratch/fake' | wc -l"
 absent "beta's cgroup is gone" "$cg/bulwark/beta"
 absent "alpha's journal is gone" "$scratch/state/guests/alpha.journal"
 absent "beta's journal is gone" "$scratch/state/guests/beta.journal"
