@@ -69,12 +69,13 @@ sed -e "s|/var/lib/bulwark/|$scratch/|g" -e "s|/var/log/bulwark/|$scratch/log/|g
     -e "s|/usr/share/OVMF/|$scratch/ovmf/|g" "$top/examples/demo.guest" >"$scratch/demo.guest"
 # The plugins: cgroup-bpf always; dac, selinux, apparmor and landlock when
 # this build has them.
-plugins=cgroup-bpf plugin_dirs=$build/plugins/cgroup-bpf/.libs
+plugins= plugin_dirs=$build/plugins/cgroup-bpf/.libs
 for p in dac selinux apparmor landlock; do
   so=$(find "$build" -path '*/.libs/*' -name "$p.so" 2>/dev/null | head -n1)
-  if [ -n "$so" ]; then plugins="$p,$plugins" plugin_dirs="$plugin_dirs:$(dirname "$so")"
+  if [ -n "$so" ]; then plugins="$plugins$p," plugin_dirs="$plugin_dirs:$(dirname "$so")"
   else echo "plugin $p: not in this build; the demo goes on without it"; fi
 done
+plugins="${plugins}cgroup-bpf"
 cat >"$scratch/bulwark.conf" <<CONF
 [bulwark]
 plugins=$plugins

@@ -28,13 +28,13 @@ chmod 755 "$scratch"
 } >"$scratch/bench.guest"
 
 plugin_dirs="$build/plugins/nop/.libs:$build/plugins/cgroup-bpf/.libs"
-configs="nop cgroup-bpf" all=cgroup-bpf
+configs="nop cgroup-bpf" found=
 for p in dac selinux apparmor landlock; do
     so=$(find "$build" -path '*/.libs/*' -name "$p.so" 2>/dev/null | head -n1)
     [ -n "$so" ] || { echo "plugin $p: not in this build"; continue; }
-    plugin_dirs="$plugin_dirs:$(dirname "$so")" configs="$configs $p" all="$p,$all"
+    plugin_dirs="$plugin_dirs:$(dirname "$so")" configs="$configs $p" found="$found$p,"
 done
-[ "$all" != cgroup-bpf ] && configs="$configs $all"
+[ -n "$found" ] && configs="$configs ${found}cgroup-bpf"
 
 ns() { date +%s%N; }
 median() { sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
