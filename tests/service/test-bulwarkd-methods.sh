@@ -14,7 +14,7 @@ require_root
 command -v setpriv >/dev/null || skip_all "setpriv not found"
 scratch_new
 trap 'bus_stop; rm -rf "$scratch"' EXIT
-printf '[bulwark]\nlock-timeout=0.2\n' >"$scratch/bulwark.conf"
+printf '[bulwark]\nlock-timeout=0.2\n[lockd]\nsocket=%s/no-lockd.sock\n' "$scratch" >"$scratch/bulwark.conf"
 echo raw >"$scratch/demo.img"
 echo raw >"$scratch/data.img"
 printf '[guest]\nname=demo\nuser=0\ngroup=0\n[disk:root]\npath=%s/demo.img\n' "$scratch" >"$scratch/demo.guest"
@@ -101,6 +101,8 @@ name=far
 user=0
 group=0
 cgroup=/elsewhere/far"
+check "ListLocks with no bulwark-lockd: Failed, naming its socket" 1 \
+    "org.bulwark.Error.Failed: lockd socket '$scratch/no-lockd.sock'" call ListLocks
 check "an unknown method: UnknownMethod" 1 "org.freedesktop.DBus.Error.UnknownMethod" call NoSuchMethod
 bad=$(printf 'name=\377\376')
 out=$(call StartGuest string:"[guest]
