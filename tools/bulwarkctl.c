@@ -44,7 +44,8 @@ static void ctl_help(FILE *f) {
                 "                       $DBUS_SYSTEM_BUS_ADDRESS, else the system bus)\n"
                 "  --direct             run libbulwark in this process instead of asking\n"
                 "                       bulwarkd (also: BULWARKCTL_DIRECT=1); same commands,\n"
-                "                       same output\n"
+                "                       same output ('guest check' and 'lock' never need\n"
+                "                       bulwarkd; 'monitor' always does)\n"
                 "  --json               print JSON instead of tables\n"
                 "  --config FILE        configuration file (default %s/bulwark.conf,\n"
                 "                       or $BULWARK_CONFIG)\n"
@@ -54,6 +55,8 @@ static void ctl_help(FILE *f) {
                 "  --run-dir DIR        sockets and pid files ($BULWARK_RUN_DIR)\n"
                 "  --cgroup-root DIR    cgroup2 mount to use ($BULWARK_CGROUP_ROOT)\n"
                 "  -v, --verbose        log more (repeat for debug)\n"
+                "  (--config to --cgroup-root set up the library in this process: with\n"
+                "  --direct, and for 'guest check'; over the bus bulwarkd's own settings count)\n"
                 "  -h, --help           show this help; 'bulwarkctl COMMAND --help' for a command\n"
                 "  --version            print the version\n",
                 BW_SYSCONFDIR);
