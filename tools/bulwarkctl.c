@@ -55,8 +55,9 @@ static void ctl_help(FILE *f) {
                 "  --run-dir DIR        sockets and pid files ($BULWARK_RUN_DIR)\n"
                 "  --cgroup-root DIR    cgroup2 mount to use ($BULWARK_CGROUP_ROOT)\n"
                 "  -v, --verbose        log more (repeat for debug)\n"
-                "  (--config to --cgroup-root set up the library in this process: with\n"
-                "  --direct, and for 'guest check'; over the bus bulwarkd's own settings count)\n"
+                "  (--config to --cgroup-root set up the library in this process, with\n"
+                "  --direct, and find lockd's socket for 'lock'; over the bus bulwarkd's own\n"
+                "  settings count)\n"
                 "  -h, --help           show this help; 'bulwarkctl COMMAND --help' for a command\n"
                 "  --version            print the version\n",
                 BW_SYSCONFDIR);
