@@ -136,4 +136,12 @@ check "uid 65534 under a permissive policy: PermissionDenied from bulwarkd, nami
     "org.bulwark.Error.PermissionDenied: caller ':.*' (uid 65534): only root" call_as 65534 ListGuests
 check "uid 65534 cannot start a guest either" 1 "org.bulwark.Error.PermissionDenied" call_as 65534 StartGuest string:"$demo"
 check "root still may" 0 "array" call ListGuests
+# A member of the --group group may call (nobody's own group, nogroup).
+if getent group nogroup >/dev/null && [ "$(id -gn 65534 2>/dev/null)" = nogroup ]; then
+    bulwarkd_kill
+    bulwarkd_start --group nogroup || { not_ok "bulwarkd restarts with --group"; tap_done; exit; }
+    check "uid 65534 in the --group group (nogroup) may call" 0 "array" call_as 65534 ListGuests
+else
+    ok "# SKIP no nogroup group that uid 65534 belongs to"
+fi
 tap_done
