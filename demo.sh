@@ -1,7 +1,12 @@
 #!/usr/bin/env bash
-# The end-to-end demo: builds bulwark, then confines a demo guest for real.
+# The end-to-end demo: builds bulwark, starts bulwark-lockd and bulwarkd on
+# a private system-like D-Bus (the real bus policy), and confines a demo
+# guest for real with bulwarkctl talking to bulwarkd over that bus.
 #   ./demo.sh            (as root on Debian 12; installs what it needs)
-# It works in a scratch directory and a scratch cgroup and removes both.
+# Plugins dac, selinux, apparmor and landlock take part when the build has
+# them.  It works in a scratch directory and a scratch cgroup, stops the
+# daemons and removes everything it made.  DEMO_NO_BUILD=1 skips the
+# package install and the build (the test suite runs it that way).
 set -euo pipefail
 top=$(cd "$(dirname "$0")" && pwd)
 build=${BUILD_DIR:-$top/build}
@@ -9,23 +14,35 @@ build=${BUILD_DIR:-$top/build}
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 run() { printf '$ %s\n' "$*"; "$@"; }
 
-step "Installing dependencies and building (log: $build/make.out)"
-"$top/.ci/deps.sh"
-[ -x "$top/configure" ] || (cd "$top" && ./autogen.sh >/dev/null)
-mkdir -p "$build"
+if [ "${DEMO_NO_BUILD:-}" != 1 ]; then
+  step "Installing dependencies and building (log: $build/make.out)"
+  "$top/.ci/deps.sh"
+  [ -x "$top/configure" ] || (cd "$top" && ./autogen.sh >/dev/null)
+  mkdir -p "$build"
+  cd "$build"
+  [ -f Makefile ] || "$top/configure" --enable-werror >configure.out
+  make -j"$(nproc)" >make.out 2>&1 || { tail -40 make.out; exit 1; }
+fi
 cd "$build"
-[ -f Makefile ] || "$top/configure" --enable-werror >configure.out
-make -j"$(nproc)" >make.out 2>&1 || { tail -40 make.out; exit 1; }
 
 scratch=$(mktemp -d /tmp/bulwark-demo.XXXXXX)
 # The cgroup2 mount: unified at /sys/fs/cgroup, or hybrid at /sys/fs/cgroup/unified.
 cgroot=/sys/fs/cgroup
 [ "$(stat -f -c %T /sys/fs/cgroup 2>/dev/null)" = cgroup2fs ] || cgroot=/sys/fs/cgroup/unified
+# The demo's own cgroup root, so that it never meets a real installation's.
+cgdemo="$cgroot/bulwark-demo-$$"
+daemons=()
 cleanup() {
-  "$build/bulwarkctl" --config "$scratch/bulwark.conf" guest stop demo >/dev/null 2>&1 || true
+  "$build/bulwarkctl" --direct --config "$scratch/bulwark.conf" guest stop --kill demo >/dev/null 2>&1 || true
+  for pid in "${daemons[@]}"; do kill "$pid" 2>/dev/null || true; done
+  for pid in "${daemons[@]}"; do while kill -0 "$pid" 2>/dev/null; do sleep 0.05; done; done
+  for dir in "$cgdemo/bulwark/demo" "$cgdemo/bulwark" "$cgdemo"; do
+    [ -d "$dir" ] && { echo 1 >"$dir/cgroup.kill" 2>/dev/null; rmdir "$dir" 2>/dev/null; }
+  done
   rm -rf "$scratch"
 }
 trap cleanup EXIT
+echo "scratch directory: $scratch"
 
 # The demo guest of examples/demo.guest, with its files moved into the
 # scratch directory: a qcow2 disk on a raw backing file (the chain is read
@@ -50,73 +67,125 @@ PY
 : >"$scratch/nvram/demo_VARS.fd"
 sed -e "s|/var/lib/bulwark/|$scratch/|g" -e "s|/var/log/bulwark/|$scratch/log/|g" \
     -e "s|/usr/share/OVMF/|$scratch/ovmf/|g" "$top/examples/demo.guest" >"$scratch/demo.guest"
+# The plugins: cgroup-bpf always; dac, selinux, apparmor and landlock when
+# this build has them.
+plugins= plugin_dirs=$build/plugins/cgroup-bpf/.libs
+for p in dac selinux apparmor landlock; do
+  so=$(find "$build" -path '*/.libs/*' -name "$p.so" 2>/dev/null | head -n1)
+  if [ -n "$so" ]; then plugins="$plugins$p," plugin_dirs="$plugin_dirs:$(dirname "$so")"
+  else echo "plugin $p: not in this build; the demo goes on without it"; fi
+done
+plugins="${plugins}cgroup-bpf"
 cat >"$scratch/bulwark.conf" <<CONF
 [bulwark]
-plugins=cgroup-bpf
-plugin-dir=$build/plugins/cgroup-bpf/.libs
-cgroup-root=$cgroot
+plugins=$plugins
+plugin-dir=$plugin_dirs
+cgroup-root=$cgdemo
 state-dir=$scratch/state
 run-dir=$scratch/run
+lock-backend=lockd
+[lockd]
+socket=$scratch/run/lockd.sock
 [plugin:cgroup-bpf]
 default-rules=$top/policy/devices/default.rules
 CONF
-ctl() { run "$build/bulwarkctl" --config "$scratch/bulwark.conf" "$@"; }
+# bulwarkctl talks to bulwarkd over the bus ($DBUS_SYSTEM_BUS_ADDRESS, below).
+ctl() { run "$build/bulwarkctl" "$@"; }
 
 step "The guest definition ($scratch/demo.guest)"
 cat "$scratch/demo.guest"
 
-step "Plugins: what is loaded and whether it works on this host"
-ctl plugins || true
+if [ "$(id -u)" != 0 ]; then
+  step "Explain, in this process (not root: the rest starts daemons and changes the host)"
+  run "$build/bulwarkctl" --direct --config "$scratch/bulwark.conf" guest explain "$scratch/demo.guest"
+  exit 0
+fi
 
-step "Check: every host path the guest uses (the qcow2 backing chain is read from the image header)"
-ctl guest check "$scratch/demo.guest"
+mkdir "$cgdemo"
+step "Starting bulwark-lockd and bulwarkd on a private system bus with bulwark's real bus policy"
+mkdir -p "$scratch/run"
+"$build/bulwark-lockd" --foreground --socket "$scratch/run/lockd.sock" --state-dir "$scratch/run/lockd" \
+  --pidfile "$scratch/run/lockd.pid" 2>"$scratch/run/lockd.log" &
+daemons+=($!)
+sed -e "s|@LISTEN@|$scratch/run/system_bus_socket|" -e "s|@POLICY@|$top/policy/dbus/org.bulwark.Bulwark1.conf|" \
+  "$top/policy/dbus/private-system-bus.conf.in" >"$scratch/run/bus.conf"
+dbus-daemon --config-file="$scratch/run/bus.conf" --fork --nopidfile --print-pid=3 --print-address=4 \
+  3>"$scratch/run/bus.pid" 4>"$scratch/run/bus.address" 2>/dev/null
+daemons+=("$(cat "$scratch/run/bus.pid")")
+DBUS_SYSTEM_BUS_ADDRESS=$(head -n1 "$scratch/run/bus.address")
+export DBUS_SYSTEM_BUS_ADDRESS
+"$build/bulwarkd" --config "$scratch/bulwark.conf" 2>"$scratch/run/bulwarkd.log" &
+daemons+=($!)
+for _ in $(seq 100); do
+  dbus-send --system --print-reply --dest=org.freedesktop.DBus / org.freedesktop.DBus.NameHasOwner \
+    string:org.bulwark.Bulwark1 2>/dev/null | grep -q true && break
+  sleep 0.05
+done
+echo "bus $DBUS_SYSTEM_BUS_ADDRESS: bulwarkd owns org.bulwark.Bulwark1"
+
+step "Plugins: what bulwarkd loaded and whether each works on this host"
+ctl plugins || true
 
 step "Explain: every change a start would make, before anything is touched"
 ctl guest explain "$scratch/demo.guest"
 
-if [ "$(id -u)" != 0 ]; then
-  echo "not root: stopping before changing the host (the rest needs root)"
-  exit 0
-fi
+step "Watching bulwarkd's signals (bulwarkctl monitor)"
+"$build/bulwarkctl" monitor >"$scratch/monitor.out" 2>"$scratch/monitor.err" &
+daemons+=($!)
+for _ in $(seq 100); do grep -qs listening "$scratch/monitor.err" && break; sleep 0.05; done
+cat "$scratch/monitor.err"
 
-cg="$cgroot/bulwark/demo"
-step "Start: lock the paths, apply every change (journaled), commit"
-ctl guest start "$scratch/demo.guest"
+disk=$scratch/images/demo.qcow2
+# The host's /dev/mem, recreated in the scratch directory (c 1:1), and a
+# file beside the disk that the guest was not given.
+# Both are open to everyone as far as file modes go: what refuses the
+# guest is bulwark's confinement.
+mknod -m 666 "$scratch/mem" c 1 1
+echo "not the guest's" >"$scratch/images/other.img"
+chmod 755 "$scratch" "$scratch/images"
+state() { stat -c '  %u:%g %A %n' "$disk"; command -v getfattr >/dev/null &&
+          { getfattr -h -d -m - "$disk" 2>/dev/null | grep -v '^#' | grep . | sed 's/^/  xattr /' || echo "  no xattr"; }; }
+step "Before: the disk as the host has it"
+state
 
-step "What bulwark remembers: the guest as resolved at start, and per plugin every change in place"
-ctl guest show demo
+# What the guest's process checks for itself, as it runs.
+guest_script='
+echo "  I am $(id -u):$(id -g), in cgroup $(sed -n "s/^0:://p" /proc/self/cgroup)"
+try() { if err=$( (eval "$2") 2>&1 ); then echo "  $1: ok"; else echo "  $1: ${err##*: }"; fi; }
+try "open the disk for writing" ": >> $0"
+try "open /dev/null" "exec 3</dev/null"
+try "open mem (c 1:1, never given)" "exec 3<$1"
+try "read other.img beside the disk (Landlock refuses it when the landlock plugin runs)" "cat $2 >/dev/null"
+echo "  checks done; waiting for the demo"
+read _; exit 0'
+step "Run: bulwarkctl run starts the guest over the bus (StartGuest), takes its exec attributes (ExecAttributes), forks, confines and execs the command here, then stops the guest"
+mkfifo "$scratch/hold"
+printf '$ bulwarkctl run demo.guest -- sh -c SCRIPT\n'
+"$build/bulwarkctl" run "$scratch/demo.guest" -- sh -c "$guest_script" "$disk" "$scratch/mem" "$scratch/images/other.img" \
+  <"$scratch/hold" >"$scratch/run.out" 2>&1 &
+run_pid=$!
+exec 6>"$scratch/hold"
+for _ in $(seq 200); do grep -q "checks done" "$scratch/run.out" && break; sleep 0.05; done
+cat "$scratch/run.out"
 
-step "The device policy now on the guest's cgroup, read back from the kernel"
-ctl devices list "$cg"
+step "While it runs: the disk, the locks bulwark-lockd holds for it, and what the guest was refused"
+state
+echo "bulwark-lockd's locks now (a transaction's path locks last until its commit):"
+ctl locks
+if "$build/bulwarkctl" profile --help >/dev/null 2>&1; then ctl profile demo || true; fi
+for _ in $(seq 60); do grep -q DeviceDenied "$scratch/monitor.out" && break; sleep 0.05; done
+echo "bulwarkctl monitor caught:"
+sed 's/^/  /' "$scratch/monitor.out"
 
-# The host's /dev/mem, recreated in the scratch directory (c 1:1): the
-# device cgroup decides before any driver is reached.
-mknod "$scratch/mem" c 1 1
-step "A process in the guest's cgroup: /dev/null and /dev/net/tun were given; mem (c 1:1) and /dev/loop0 were not"
-sh -c 'echo $$ >"$1/cgroup.procs"; shift
-       for dev in "$@"; do
-         if err=$( (exec 3<"$dev") 2>&1 ); then echo "  open $dev: ok"; else echo "  open $dev: ${err##*: }"; fi
-       done' demo-guest "$cg" /dev/null /dev/net/tun "$scratch/mem" /dev/loop0
-
-step "Why did the guest get EPERM? The denial log answers: who, what, and which rule decided"
-ctl devices denials "$cg"
-ctl devices denials --summary "$cg"
-ctl devices explain "$cg" c 1:1 r
-
-step "Hotplug: attach /dev/kmsg (read-only) to the running guest, then detach it again"
-printf '[device:kmsg]\npath=/dev/kmsg\naccess=r\n' >"$scratch/kmsg.resource"
-cat "$scratch/kmsg.resource"
-ctl guest attach demo "$scratch/kmsg.resource"
-ctl devices explain "$cg" c 1:11 r
-ctl guest detach demo device:kmsg
-ctl devices explain "$cg" c 1:11 r
-
-step "Stop: every change undone, newest first; the guest's cgroup is gone"
-ctl guest stop demo
+step "The command ends; the guest stops; every change is undone"
+exec 6>&-
+wait "$run_pid" && echo "bulwarkctl run: exit status 0"
+cg="$cgdemo/bulwark/demo"
 if [ -d "$cg" ]; then echo "cgroup $cg still exists"; exit 1; else echo "cgroup $cg: removed"; fi
+step "After: the disk as it was, no xattr left"
+state
+sleep 0.1
+echo "bulwarkctl monitor caught:"
+sed 's/^/  /' "$scratch/monitor.out"
 
-step "Run: start the guest, run a command as its process (its cgroup, user and group, no_new_privs), stop when it exits"
-ctl run "$scratch/demo.guest" -- sh -c 'grep -E "^(Uid|Gid|Groups|NoNewPrivs)" /proc/self/status; grep "^0::" /proc/self/cgroup'
-if [ -d "$cg" ]; then echo "cgroup $cg still exists"; exit 1; else echo "cgroup $cg: removed after the run"; fi
-
-step "Done: the demo's scratch directory is removed on exit"
+step "Done: the daemons are stopped and the scratch directory removed on exit"

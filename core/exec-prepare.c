@@ -134,7 +134,7 @@ static int exec_sink_set_identity(BwExecSink *sink, uid_t uid, gid_t gid, size_t
 
 /* SELinux keeps its exec attribute at the top of attr/; the others have
  * their own directory (attr/apparmor/exec, attr/smack/exec). */
-static char *exec_label_path(const char *lsm) {
+char *exec_label_path(const char *lsm) {
         if (strcmp(lsm, "selinux") == 0)
                 return g_strdup("/proc/thread-self/attr/exec");
         return g_strdup_printf("/proc/thread-self/attr/%s/exec", lsm);
@@ -142,13 +142,13 @@ static char *exec_label_path(const char *lsm) {
 
 /* AppArmor's exec attribute takes a command, "exec <profile>" (what
  * aa_change_onexec() writes); SELinux and Smack take the label itself. */
-static char *exec_label_bytes(const char *lsm, const char *label) {
+char *exec_label_bytes(const char *lsm, const char *label) {
         if (strcmp(lsm, "apparmor") == 0)
                 return g_strdup_printf("exec %s", label);
         return g_strdup(label);
 }
 
-static bool exec_lsm_name_is_valid(const char *lsm) {
+bool exec_lsm_name_is_valid(const char *lsm) {
         size_t n = lsm ? strlen(lsm) : 0;
         return n > 0 && n <= EXEC_LSM_NAME_MAX && strspn(lsm, "abcdefghijklmnopqrstuvwxyz") == n;
 }
@@ -182,7 +182,7 @@ static int exec_sink_set_lsm_label(BwExecSink *sink, const char *lsm, const char
 
 /* A descriptor of anything else would make landlock_restrict_self() fail
  * in the child; say so here, naming the plugin. */
-static bool exec_fd_is_landlock_ruleset(int fd) {
+bool exec_fd_is_landlock_ruleset(int fd) {
         char link[64], target[64];
         snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
         ssize_t n = readlink(link, target, sizeof(target) - 1);
@@ -308,7 +308,7 @@ static int exec_collect(BwManager *m, const BwGuestInfo *info, BwExec *e, BwErro
 
 /* ---- What the child needs, made ready ---------------------------------- */
 
-static int exec_open_cgroup(BwExec *e, BwError *reterr) {
+int exec_open_cgroup(BwExec *e, BwError *reterr) {
         struct statfs sfs;
         if (!e->cgroup)
                 return 0;

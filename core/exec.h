@@ -53,3 +53,12 @@ int exec_apply_from(const BwExec *exec, int first);
 
 /* An empty BwExec: every descriptor -1. */
 BwExec *exec_new(const char *guest);
+
+/* Shared by bw_manager_exec_prepare() and bw_exec_new_from_attrs()
+ * (exec-attrs.c): the label's /proc/thread-self path and the bytes
+ * written there, the LSM name check, and the cgroup's descriptors. */
+char *exec_label_path(const char *lsm);
+char *exec_label_bytes(const char *lsm, const char *label);
+bool exec_lsm_name_is_valid(const char *lsm);
+int exec_open_cgroup(BwExec *e, BwError *reterr);
+bool exec_fd_is_landlock_ruleset(int fd);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* bulwarkctl devices: the device policy of any cgroup, answered by the
- * cgroup-bpf plugin through the manager's query (bw_manager_query()): this
+ * cgroup-bpf plugin through the manager's query (ctl_query(): in-process
+ * or bulwarkd's Query): this
  * file checks the shape of the arguments and prints what the plugin
  * writes, text or JSON alike. */
 #include "config.h"
@@ -13,6 +14,8 @@
 #include <unistd.h>
 
 #include "bulwarkctl.h"
+#include "bulwarkctl-devices.h"
+#include "ctl-transport.h"
 
 #define DEVICES_PLUGIN "cgroup-bpf"
 
@@ -91,6 +94,21 @@ static bool devices_follows(const char *cmd, int argc, char **argv) {
         return false;
 }
 
+static bool devices_summary(int argc, char **argv) {
+        for (int i = 0; i < argc; i++)
+                if (strcmp(argv[i], "--summary") == 0)
+                        return true;
+        return false;
+}
+
+/* The CGROUP of `denials` (its one argument that is no option). */
+static const char *devices_cgroup_arg(int argc, char **argv) {
+        for (int i = 0; i < argc; i++)
+                if (argv[i][0] != '-')
+                        return argv[i];
+        return "";
+}
+
 typedef struct DevicesOutput {
         bool follow;
         sigset_t stop;             /* SIGINT, SIGTERM: blocked while following */
@@ -108,12 +126,8 @@ static int devices_run(CtlContext *ctx, const char *cmd, int argc, char **argv) 
         unsigned flags = BW_MANAGER_QUERY_LOAD | (ctx->json ? BW_QUERY_JSON : 0);
         char command[64];
         sigset_t old;
-        BwManager *m = NULL;
-        BwError err = {};
         int r;
 
-        if (ctl_manager_open(ctx, &m) < 0)
-                return CTL_EXIT_FAILURE;
         snprintf(command, sizeof(command), "devices-%s", cmd);
         sigemptyset(&out.stop);
         sigaddset(&out.stop, SIGINT);
@@ -123,20 +137,21 @@ static int devices_run(CtlContext *ctx, const char *cmd, int argc, char **argv) 
                 sigprocmask(SIG_BLOCK, &out.stop, &old);
                 signal(SIGPIPE, SIG_IGN);
         }
-        r = bw_manager_query(m, DEVICES_PLUGIN, command, (size_t) argc, (const char *const *) argv, flags,
-                             devices_write, &out, &err);
+        r = -ENOENT;
+        if (!ctx->direct && strcmp(cmd, "denials") == 0 && !devices_summary(argc, argv))
+                r = devices_denials_bus(ctx, devices_cgroup_arg(argc, argv), out.follow);
+        if (r == -ENOENT)
+                r = ctl_query(ctx, DEVICES_PLUGIN, command, (size_t) argc, (const char *const *) argv, flags,
+                              devices_write, &out);
+        else
+                r = r == CTL_EXIT_OK ? 0 : -EIO;
         if (out.follow) {
                 const struct timespec now = { 0, 0 };
                 while (sigtimedwait(&out.stop, NULL, &now) > 0)
                         ; /* the Ctrl+C that ended the follow: handled */
                 sigprocmask(SIG_SETMASK, &old, NULL);
         }
-        bw_manager_free(m);
-        if (r < 0) {
-                fprintf(stderr, "bulwarkctl: %s\n", err.message[0] ? err.message : strerror(-r));
-                return CTL_EXIT_FAILURE;
-        }
-        return CTL_EXIT_OK;
+        return r < 0 ? CTL_EXIT_FAILURE : CTL_EXIT_OK;
 }
 
 int ctl_devices_main(CtlContext *ctx, int argc, char **argv) {

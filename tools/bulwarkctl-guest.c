@@ -9,6 +9,8 @@
 #include <glib.h>
 
 #include "bulwarkctl.h"
+#include "ctl-transport.h"
+#include "json-in.h"
 
 static void guest_help(FILE *f) {
         fprintf(f,
@@ -53,142 +55,121 @@ static int guest_load(const char *path, BwGuest **ret) {
         return r;
 }
 
-/* Prints a document the library made, or says why it could not. */
-static int json_print(int r, char *json) {
+/* Prints a document the library made (--json), or the table made from it
+ * by `table`; says why when there is none. */
+static int print_json_or(const CtlContext *ctx, int r, char *json, int (*table)(JsonNode *doc)) {
         if (r < 0) {
                 fprintf(stderr, "bulwarkctl: cannot produce JSON: %s\n", strerror(-r));
                 return CTL_EXIT_FAILURE;
         }
-        printf("%s\n", json);
+        if (ctx->json) {
+                printf("%s\n", json);
+                bw_free(json);
+                return CTL_EXIT_OK;
+        }
+        JsonNode *doc = json_in_parse(json);
         bw_free(json);
-        return CTL_EXIT_OK;
+        if (!doc)
+                return CTL_EXIT_FAILURE;
+        int rc = table(doc);
+        json_node_unref(doc);
+        return rc;
 }
 
-static void check_print_table(const BwGuestInfo *g) {
-        printf("guest %s  uuid %s  uid %u gid %u%s\n", g->name, g->uuid, (unsigned) g->uid,
-               (unsigned) g->gid, g->hotplug_vfio ? "  hotplug-vfio" : "");
-        if (g->cgroup_given)
-                printf("cgroup %s\n", g->cgroup);
-        for (size_t i = 0; i < g->n_hotplug_dirs; i++)
-                printf("hotplug-dir %s\n", g->hotplug_dirs[i]);
+static void check_print_table(JsonObject *g) {
+        printf("guest %s  uuid %s  uid %u gid %u%s\n", json_in_string(g, "name"), json_in_string(g, "uuid"),
+               (unsigned) json_in_int(g, "uid"), (unsigned) json_in_int(g, "gid"),
+               json_in_bool(g, "hotplug_vfio") ? "  hotplug-vfio" : "");
+        if (json_in_bool(g, "cgroup_given"))
+                printf("cgroup %s\n", json_in_string(g, "cgroup"));
+        JsonArray *dirs = json_in_array(g, "hotplug_dirs");
+        for (guint i = 0; dirs && i < json_array_get_length(dirs); i++)
+                printf("hotplug-dir %s\n", json_array_get_string_element(dirs, i));
         printf("%-10s %-12s %-16s %s\n", "TYPE", "ID", "ROLE", "PATH");
-        for (size_t i = 0; i < g->n_resources; i++) {
-                const BwResource *res = g->resources[i];
-                if (res->n_paths == 0)
-                        printf("%-10s %-12s %-16s %s\n", bw_resource_type_to_string(res->type), res->id, "-",
-                               "(no host path)");
-                for (size_t k = 0; k < res->n_paths; k++)
-                        printf("%-10s %-12s %-16s %s\n", k ? "" : bw_resource_type_to_string(res->type),
-                               k ? "" : res->id, bw_path_role_to_string(res->roles[k]), res->paths[k]);
+        JsonArray *resources = json_in_array(g, "resources");
+        for (guint i = 0; resources && i < json_array_get_length(resources); i++) {
+                JsonObject *res = json_in_element(resources, i);
+                JsonArray *paths = json_in_array(res, "paths");
+                guint n = paths ? json_array_get_length(paths) : 0;
+                const char *type = json_in_string(res, "type"), *id = json_in_string(res, "id");
+                if (n == 0)
+                        printf("%-10s %-12s %-16s %s\n", type, id, "-", "(no host path)");
+                for (guint k = 0; k < n; k++) {
+                        JsonObject *p = json_in_element(paths, k);
+                        printf("%-10s %-12s %-16s %s\n", k ? "" : type, k ? "" : id, json_in_string(p, "role"),
+                               json_in_string(p, "path"));
+                }
         }
 }
 
 /* Host objects the definition names that are not on this host: the
  * definition is valid, but a start would be refused. */
-static void check_print_unresolved(const BwGuest *g) {
-        size_t n = bw_guest_unresolved_count(g);
-        for (size_t i = 0; i < n; i++)
-                printf("not on this host (start will refuse): %s\n", bw_guest_unresolved(g, i));
+static void check_print_unresolved(JsonArray *unresolved) {
+        for (guint i = 0; unresolved && i < json_array_get_length(unresolved); i++)
+                printf("not on this host (start will refuse): %s\n", json_array_get_string_element(unresolved, i));
 }
 
+static int check_print(JsonNode *doc) {
+        JsonObject *o = json_node_get_object(doc);
+        check_print_table(json_in_object(o, "guest"));
+        check_print_unresolved(json_in_array(o, "unresolved"));
+        return CTL_EXIT_OK;
+}
+
+/* `guest check` parses here, whatever the transport: it needs no manager. */
 static int guest_check(CtlContext *ctx, const char *path) {
         BwGuest *g = NULL;
-        int rc = CTL_EXIT_OK;
+        char *json = NULL;
         if (guest_load(path, &g) < 0)
                 return CTL_EXIT_FAILURE;
-        if (ctx->json) {
-                char *json = NULL;
-                int r = bw_guest_to_json(g, &json);
-                rc = json_print(r, json);
-        } else {
-                check_print_table(bw_guest_info(g));
-                check_print_unresolved(g);
-        }
+        int r = bw_guest_to_json(g, &json);
         bw_guest_free(g);
-        return rc;
+        return print_json_or(ctx, r, json, check_print);
 }
 
-static void explain_print_table(const BwGuestInfo *g, const BwPlan *plan) {
-        size_t n = bw_plan_count(plan);
-        printf("guest '%s': %zu change(s), applied in this order\n%-4s %-12s %-14s %-40s %s\n", g->name, n, "#",
-               "PLUGIN", "CHANGE", "OBJECT", "DETAIL");
-        for (size_t i = 0; i < n; i++) {
-                BwPlanChange c;
-                if (bw_plan_change(plan, i, &c) < 0)
-                        continue;
-                printf("%-4zu %-12s %-14s %-40s %s\n", i + 1, c.plugin, c.kind, c.object, c.detail);
+static int explain_print(JsonNode *doc) {
+        JsonObject *plan = json_node_get_object(doc);
+        JsonArray *changes = json_in_array(plan, "changes");
+        guint n = changes ? json_array_get_length(changes) : 0;
+        printf("guest '%s': %u change(s), applied in this order\n%-4s %-12s %-14s %-40s %s\n",
+               json_in_string(plan, "guest"), n, "#", "PLUGIN", "CHANGE", "OBJECT", "DETAIL");
+        for (guint i = 0; i < n; i++) {
+                JsonObject *c = json_in_element(changes, i);
+                printf("%-4u %-12s %-14s %-40s %s\n", i + 1, json_in_string(c, "plugin"), json_in_string(c, "kind"),
+                       json_in_string(c, "object"), json_in_string(c, "detail"));
         }
+        return CTL_EXIT_OK;
 }
 
 static int guest_explain(CtlContext *ctx, const char *path) {
-        BwManager *m = NULL;
         BwGuest *g = NULL;
-        BwPlan *plan = NULL;
-        BwError err = {};
-        int rc = CTL_EXIT_FAILURE;
-
+        char *json = NULL;
         if (guest_load(path, &g) < 0)
                 return CTL_EXIT_FAILURE;
-        if (ctl_manager_open(ctx, &m) < 0)
-                goto finish;
-        if (bw_manager_plan(m, g, &plan, &err) < 0) {
-                fprintf(stderr, "bulwarkctl: %s\n", err.message);
-                goto finish;
-        }
-        if (ctx->json) {
-                char *json = NULL;
-                int r = bw_plan_to_json(plan, g, &json);
-                rc = json_print(r, json);
-        } else {
-                explain_print_table(bw_guest_info(g), plan);
-                rc = CTL_EXIT_OK;
-        }
-finish:
-        bw_plan_free(plan);
-        bw_manager_free(m);
+        int r = ctl_plan_json(ctx, path, g, &json);
         bw_guest_free(g);
-        return rc;
+        if (r < 0)
+                return ctl_exit_status(r);
+        return print_json_or(ctx, r, json, explain_print);
 }
 
 static int guest_start(CtlContext *ctx, const char *path) {
-        BwManager *m = NULL;
         BwGuest *g = NULL;
-        BwError err = {};
-        int rc = CTL_EXIT_FAILURE;
-
         if (guest_load(path, &g) < 0)
                 return CTL_EXIT_FAILURE;
-        if (ctl_manager_open(ctx, &m) >= 0) {
-                if (bw_manager_start(m, g, &err) < 0)
-                        fprintf(stderr, "bulwarkctl: %s\n", err.message);
-                else {
-                        printf("guest '%s': started\n", bw_guest_info(g)->name);
-                        rc = CTL_EXIT_OK;
-                }
-        }
-        bw_manager_free(m);
+        int r = ctl_guest_start(ctx, path, g);
+        if (r >= 0)
+                printf("guest '%s': started\n", bw_guest_info(g)->name);
         bw_guest_free(g);
-        return rc;
+        return r < 0 ? ctl_exit_status(r) : CTL_EXIT_OK;
 }
 
 static int guest_stop(CtlContext *ctx, const char *name, unsigned flags) {
-        BwManager *m = NULL;
-        BwError err = {};
-        int rc = CTL_EXIT_FAILURE;
-
-        if (ctl_manager_open(ctx, &m) < 0)
-                return CTL_EXIT_FAILURE;
-        int r = bw_manager_stop_with_flags(m, name, flags, &err);
-        if (r < 0) {
-                fprintf(stderr, "bulwarkctl: %s\n", err.message);
-                if (r == -ETIMEDOUT)
-                        rc = CTL_EXIT_TEMPFAIL;
-        } else {
-                printf("guest '%s': stopped, every change undone\n", name);
-                rc = CTL_EXIT_OK;
-        }
-        bw_manager_free(m);
-        return rc;
+        int r = ctl_guest_stop(ctx, name, flags);
+        if (r < 0)
+                return ctl_exit_status(r);
+        printf("guest '%s': stopped, every change undone\n", name);
+        return CTL_EXIT_OK;
 }
 
 static void hotplug_help(FILE *f) {
@@ -241,8 +222,6 @@ static int hotplug_read(const char *path, char **ret) {
 static int guest_hotplug(CtlContext *ctx, int argc, char **argv) {
         bool attach = strcmp(argv[0], "attach") == 0;
         g_autofree char *text = NULL;
-        BwManager *m = NULL;
-        BwError err = {};
 
         if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
                 hotplug_help(stdout);
@@ -254,14 +233,9 @@ static int guest_hotplug(CtlContext *ctx, int argc, char **argv) {
         }
         if (attach && hotplug_read(argv[2], &text) < 0)
                 return CTL_EXIT_FAILURE;
-        if (ctl_manager_open(ctx, &m) < 0)
-                return CTL_EXIT_FAILURE;
-        int r = attach ? bw_manager_attach(m, argv[1], text, &err) : bw_manager_detach(m, argv[1], argv[2], &err);
-        bw_manager_free(m);
-        if (r < 0) {
-                fprintf(stderr, "bulwarkctl: %s\n", err.message);
-                return r == -ETIMEDOUT ? CTL_EXIT_TEMPFAIL : CTL_EXIT_FAILURE;
-        }
+        int r = attach ? ctl_guest_attach(ctx, argv[1], text) : ctl_guest_detach(ctx, argv[1], argv[2]);
+        if (r < 0)
+                return ctl_exit_status(r);
         if (attach)
                 printf("guest '%s': attached the resource of '%s'\n", argv[1], argv[2]);
         else
@@ -269,133 +243,91 @@ static int guest_hotplug(CtlContext *ctx, int argc, char **argv) {
         return CTL_EXIT_OK;
 }
 
-/* RFC 3339 UTC with microseconds, as the library's JSON has it; NULL when unknown. */
-static char *guest_time_string(int64_t us) {
-        if (us <= 0)
-                return NULL;
-        g_autoptr(GDateTime) secs = g_date_time_new_from_unix_utc(us / G_USEC_PER_SEC);
-        g_autoptr(GDateTime) dt = secs ? g_date_time_add(secs, us % G_USEC_PER_SEC) : NULL;
-        return dt ? g_date_time_format(dt, "%Y-%m-%dT%H:%M:%S.%fZ") : NULL;
-}
-
-static void list_print_one(const char *name, const BwGuestState *s) {
-        const char *cgroup = bw_guest_state_cgroup(s);
-        g_autofree char *when = guest_time_string(bw_guest_state_start_time(s));
-
-        printf("%-20s %-12s %-28s %-8zu %s\n", name, bw_guest_status_to_string(bw_guest_state_status(s)),
-               when ? when : "-", bw_guest_state_change_count(s), cgroup ? cgroup : "-");
-}
-
-static int guest_list_json(BwManager *m) {
-        BwError err = {};
-        char *json = NULL;
-        int r = bw_manager_guests_to_json(m, &json, &err);
-        if (r < 0) {
-                fprintf(stderr, "bulwarkctl: %s\n", err.message);
-                return CTL_EXIT_FAILURE;
+static size_t list_count_changes(JsonObject *guest) {
+        JsonArray *plugins = json_in_array(guest, "plugins");
+        size_t n = 0;
+        for (guint i = 0; plugins && i < json_array_get_length(plugins); i++) {
+                JsonArray *changes = json_in_array(json_in_element(plugins, i), "changes");
+                n += changes ? json_array_get_length(changes) : 0;
         }
-        return json_print(r, json);
+        return n;
 }
 
-static int guest_list(CtlContext *ctx) {
-        BwManager *m = NULL;
-        BwError err = {};
-        char **names = NULL;
+static int list_print(JsonNode *doc) {
+        JsonArray *guests = JSON_NODE_HOLDS_ARRAY(doc) ? json_node_get_array(doc) : NULL;
         int rc = CTL_EXIT_OK;
 
-        if (ctl_manager_open(ctx, &m) < 0)
-                return CTL_EXIT_FAILURE;
-        if (ctx->json) {
-                rc = guest_list_json(m);
-                bw_manager_free(m);
-                return rc;
-        }
-        if (bw_manager_list_guests(m, &names, &err) < 0) {
-                fprintf(stderr, "bulwarkctl: %s\n", err.message);
-                bw_manager_free(m);
-                return CTL_EXIT_FAILURE;
-        }
         printf("%-20s %-12s %-28s %-8s %s\n", "NAME", "STATUS", "STARTED", "CHANGES", "CGROUP");
-        for (size_t i = 0; names[i]; i++) {
-                BwGuestState *s = NULL;
-                int r = bw_manager_get_guest(m, names[i], &s, &err);
-                if (r == -ENOENT)
-                        continue; /* stopped since the directory was listed */
-                if (r < 0) {
-                        printf("%-20s %-12s %s\n", names[i], "unreadable", err.message);
+        for (guint i = 0; guests && i < json_array_get_length(guests); i++) {
+                JsonObject *g = json_in_element(guests, i);
+                const char *status = json_in_string(g, "status"), *started = json_in_string(g, "started");
+                const char *cgroup = json_in_string(g, "cgroup");
+                if (g_strcmp0(status, "unreadable") == 0) {
+                        printf("%-20s %-12s %s\n", json_in_string(g, "name"), status, json_in_string(g, "error"));
                         rc = CTL_EXIT_FAILURE;
                         continue;
                 }
-                list_print_one(names[i], s);
-                bw_guest_state_free(s);
+                printf("%-20s %-12s %-28s %-8zu %s\n", json_in_string(g, "name"), status, started ? started : "-",
+                       list_count_changes(g), cgroup ? cgroup : "-");
         }
-        bw_strv_free(names);
-        bw_manager_free(m);
         return rc;
 }
 
-/* The changes made and not undone, per plugin in the order each first
- * made one: the same grouping as the JSON. */
-static void show_print_changes(const BwGuestState *s) {
-        size_t n = bw_guest_state_change_count(s);
-        g_autoptr(GPtrArray) seen = g_ptr_array_new();
+static int guest_list(CtlContext *ctx) {
+        char *json = NULL;
+        int r = ctl_guests_json(ctx, &json);
+        if (r < 0)
+                return ctl_exit_status(r);
+        return print_json_or(ctx, r, json, list_print);
+}
 
-        printf("changes made and not undone: %zu\n", n);
-        for (size_t i = 0; i < n; i++) {
-                BwGuestChange first;
-                if (bw_guest_state_change(s, i, &first) < 0 ||
-                    g_ptr_array_find_with_equal_func(seen, first.plugin, g_str_equal, NULL))
-                        continue;
-                g_ptr_array_add(seen, (char *) first.plugin);
-                printf("plugin %s\n  %-14s %-40s %-16s %s\n", first.plugin, "CHANGE", "OBJECT", "RESOURCE", "LOCK");
-                for (size_t k = i; k < n; k++) {
-                        BwGuestChange c;
-                        if (bw_guest_state_change(s, k, &c) < 0 || strcmp(c.plugin, first.plugin) != 0)
-                                continue;
-                        printf("  %-14s %-40s %-16s %s%s%s\n", c.kind, c.object, c.resource ? c.resource : "-",
-                               c.lock_path ? c.lock_path : "-",
-                               (c.flags & BW_CHANGE_LOCK_SHARED) ? " (shared)" : "",
-                               c.done ? "" : "  [not confirmed: the transaction was cut short]");
+/* The changes made and not undone, per plugin in the order each first
+ * made one: the JSON's own grouping. */
+static void show_print_changes(JsonObject *s) {
+        JsonArray *plugins = json_in_array(s, "plugins");
+        guint np = plugins ? json_array_get_length(plugins) : 0;
+
+        printf("changes made and not undone: %zu\n", list_count_changes(s));
+        for (guint i = 0; i < np; i++) {
+                JsonObject *p = json_in_element(plugins, i);
+                JsonArray *changes = json_in_array(p, "changes");
+                printf("plugin %s\n  %-14s %-40s %-16s %s\n", json_in_string(p, "name"), "CHANGE", "OBJECT",
+                       "RESOURCE", "LOCK");
+                for (guint k = 0; changes && k < json_array_get_length(changes); k++) {
+                        JsonObject *c = json_in_element(changes, k);
+                        JsonArray *flags = json_in_array(c, "flags");
+                        bool shared = false;
+                        for (guint f = 0; flags && f < json_array_get_length(flags); f++)
+                                shared |= g_strcmp0(json_array_get_string_element(flags, f), "lock-shared") == 0;
+                        const char *resource = json_in_string(c, "resource"), *lock = json_in_string(c, "lock");
+                        printf("  %-14s %-40s %-16s %s%s%s\n", json_in_string(c, "kind"), json_in_string(c, "object"),
+                               resource ? resource : "-", lock ? lock : "-", shared ? " (shared)" : "",
+                               json_in_bool(c, "done") ? "" : "  [not confirmed: the transaction was cut short]");
                 }
         }
 }
 
-static void show_print_text(const BwGuestState *s) {
-        g_autofree char *when = guest_time_string(bw_guest_state_start_time(s));
-        const BwGuestInfo *info = bw_guest_state_info(s);
-        const char *cgroup = bw_guest_state_cgroup(s);
+static int show_print(JsonNode *doc) {
+        JsonObject *s = json_node_get_object(doc);
+        const char *started = json_in_string(s, "started"), *cgroup = json_in_string(s, "cgroup");
+        JsonObject *info = json_in_object(s, "guest");
 
-        printf("guest '%s': %s\nstarted %s\ncgroup %s\n", bw_guest_state_name(s),
-               bw_guest_status_to_string(bw_guest_state_status(s)), when ? when : "unknown",
-               cgroup ? cgroup : "-");
+        printf("guest '%s': %s\nstarted %s\ncgroup %s\n", json_in_string(s, "name"), json_in_string(s, "status"),
+               started ? started : "unknown", cgroup ? cgroup : "-");
         if (info)
                 check_print_table(info);
         else
                 printf("(the journal holds no readable record of the guest)\n");
         show_print_changes(s);
+        return CTL_EXIT_OK;
 }
 
 static int guest_show(CtlContext *ctx, const char *name) {
-        BwManager *m = NULL;
-        BwGuestState *s = NULL;
-        BwError err = {};
-        int rc = CTL_EXIT_FAILURE;
-
-        if (ctl_manager_open(ctx, &m) < 0)
-                return CTL_EXIT_FAILURE;
-        if (bw_manager_get_guest(m, name, &s, &err) < 0)
-                fprintf(stderr, "bulwarkctl: %s\n", err.message);
-        else if (ctx->json) {
-                char *json = NULL;
-                int r = bw_guest_state_to_json(s, &json);
-                rc = json_print(r, json);
-        } else {
-                show_print_text(s);
-                rc = CTL_EXIT_OK;
-        }
-        bw_guest_state_free(s);
-        bw_manager_free(m);
-        return rc;
+        char *json = NULL;
+        int r = ctl_guest_json(ctx, name, &json);
+        if (r < 0)
+                return ctl_exit_status(r);
+        return print_json_or(ctx, r, json, show_print);
 }
 
 int ctl_guest_main(CtlContext *ctx, int argc, char **argv) {
@@ -445,8 +377,6 @@ static void recover_help(FILE *f) {
 }
 
 int ctl_recover_main(CtlContext *ctx, int argc, char **argv) {
-        BwManager *m = NULL;
-        BwError err = {};
         unsigned flags = 0;
         const char *name = NULL;
         int r;
@@ -464,14 +394,9 @@ int ctl_recover_main(CtlContext *ctx, int argc, char **argv) {
                 recover_help(stderr);
                 return CTL_EXIT_USAGE;
         }
-        if (ctl_manager_open(ctx, &m) < 0)
-                return CTL_EXIT_FAILURE;
-        r = name ? bw_manager_recover_guest(m, name, flags, &err) : bw_manager_recover(m, &err);
-        bw_manager_free(m);
-        if (r < 0) {
-                fprintf(stderr, "bulwarkctl: %s\n", err.message);
-                return r == -EBUSY ? CTL_EXIT_TEMPFAIL : CTL_EXIT_FAILURE;
-        }
+        r = ctl_recover(ctx, name, flags);
+        if (r < 0)
+                return ctl_exit_status(r);
         if (name && flags)
                 printf("guest '%s': %s\n", name, r ? "recovered: every readable change undone" : "nothing to recover");
         else

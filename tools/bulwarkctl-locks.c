@@ -17,7 +17,9 @@
 
 #include "bulwarkctl.h"
 #include "lockd/client.h"
-#include "json-out.h"
+#include "ctl-transport.h"
+#include "json-in.h"
+#include "util/json-writer.h"
 #include "lockd/protocol.h"
 
 /* The socket: --socket, else what the library would use (BULWARK_LOCKD_SOCKET,
@@ -68,33 +70,63 @@ static int lock_compare(const void *a, const void *b) {
         return c ? c : strcmp(x->owner, y->owner);
 }
 
-static void locks_print_json(const BwLockdLock *locks, size_t n, bool truncated) {
-        printf("{\"truncated\":%s,\"locks\":[", truncated ? "true" : "false");
+/* The JSON bulwarkd's ListLocks answers (service/methods-locks.c), made
+ * here from lockd's own answer. */
+static char *locks_json(const BwLockdLock *locks, size_t n, bool truncated) {
+        GString *out = g_string_new(NULL);
+        g_string_printf(out, "{\"truncated\":%s,\"locks\":[", truncated ? "true" : "false");
         for (size_t i = 0; i < n; i++) {
                 const BwLockdLock *l = &locks[i];
-                printf("%s{\"path\":", i ? "," : "");
-                json_print_string(stdout, l->path);
-                printf(",\"dev\":%llu,\"ino\":%llu,\"mode\":\"%s\",\"kind\":\"%s\",\"owner\":",
-                       (unsigned long long) l->dev, (unsigned long long) l->ino,
-                       l->shared ? "shared" : "exclusive", lock_kind(l->flags));
-                json_print_string(stdout, l->owner);
-                printf(",\"pid\":%u,\"uid\":%u,\"since_usec\":%lld,\"held_for_usec\":%llu,\"lost\":%s}", l->pid,
-                       l->uid, (long long) l->since, (unsigned long long) l->held_for,
-                       l->flags & LOCKD_PATH_LOST ? "true" : "false");
+                g_string_append_printf(out, "%s{\"path\":", i ? "," : "");
+                json_append_string(out, l->path);
+                g_string_append_printf(out, ",\"dev\":%llu,\"ino\":%llu,\"mode\":\"%s\",\"kind\":\"%s\",\"owner\":",
+                                       (unsigned long long) l->dev, (unsigned long long) l->ino,
+                                       l->shared ? "shared" : "exclusive", lock_kind(l->flags));
+                json_append_string(out, l->owner);
+                g_string_append_printf(out, ",\"pid\":%u,\"uid\":%u,\"since_usec\":%lld,\"held_for_usec\":%llu,\"lost\":%s}",
+                                       l->pid, l->uid, (long long) l->since, (unsigned long long) l->held_for,
+                                       l->flags & LOCKD_PATH_LOST ? "true" : "false");
         }
-        printf("]}\n");
+        g_string_append(out, "]}");
+        return g_string_free(out, FALSE);
 }
 
-static void locks_print_table(const BwLockdLock *locks, size_t n) {
+/* The table, from the JSON, whichever way it came. */
+static void locks_print_table(JsonArray *locks) {
         printf("%-9s %-9s %-16s %7s %9s  %s\n", "MODE", "KIND", "OWNER", "PID", "HELD", "PATH");
-        for (size_t i = 0; i < n; i++) {
-                const BwLockdLock *l = &locks[i];
+        for (guint i = 0; locks && i < json_array_get_length(locks); i++) {
+                JsonObject *l = json_in_element(locks, i);
                 char held[32];
-                format_duration(l->held_for, held, sizeof(held));
-                printf("%-9s %-9s %-16.16s %7u %9s  %s\n", l->shared ? "shared" : "exclusive",
-                       l->flags & LOCKD_PATH_LOST ? "LOST" : lock_kind(l->flags), l->owner, l->pid, held,
-                       l->path);
+                format_duration((uint64_t) json_in_int(l, "held_for_usec"), held, sizeof(held));
+                printf("%-9s %-9s %-16.16s %7u %9s  %s\n", json_in_string(l, "mode"),
+                       json_in_bool(l, "lost") ? "LOST" : json_in_string(l, "kind"),
+                       json_in_string(l, "owner"), (unsigned) json_in_int(l, "pid"), held, json_in_string(l, "path"));
         }
+}
+
+/* What lockd holds, asked at `socket_path`: the JSON, or -errno. */
+static int locks_read_lockd(const char *socket_path, char **ret_json) {
+        BwLockdClient *client;
+        BwLockdLock *locks;
+        BwError err = {};
+        bool truncated;
+        size_t n;
+
+        if (bw_lockd_client_new(socket_path, "bulwarkctl", &client) < 0) {
+                fprintf(stderr, "bulwarkctl: lockd socket '%s' is not an absolute path\n", socket_path);
+                return -EINVAL;
+        }
+        int r = bw_lockd_list(client, &locks, &n, &truncated, &err);
+        bw_lockd_client_free(client);
+        if (r < 0) {
+                fprintf(stderr, "bulwarkctl: %s\n", err.message);
+                return r;
+        }
+        if (n > 1)
+                qsort(locks, n, sizeof(*locks), lock_compare);
+        *ret_json = locks_json(locks, n, truncated);
+        bw_lockd_lock_list_free(locks, n);
+        return 0;
 }
 
 static void locks_help(FILE *f) {
@@ -124,13 +156,8 @@ int ctl_locks_main(CtlContext *ctx, int argc, char **argv) {
                 { "help", no_argument, NULL, 'h' },
                 {}
         };
-        g_autofree char *socket_path = NULL;
+        g_autofree char *socket_path = NULL, *json = NULL;
         const char *socket_arg = NULL;
-        BwLockdClient *client;
-        BwLockdLock *locks;
-        BwError err = {};
-        bool truncated;
-        size_t n;
         int c;
 
         optind = 1;
@@ -146,30 +173,31 @@ int ctl_locks_main(CtlContext *ctx, int argc, char **argv) {
                 locks_help(stderr);
                 return CTL_EXIT_USAGE;
         }
-        if (locks_socket(ctx, socket_arg, &socket_path) < 0)
+        /* Over the bus bulwarkd asks lockd; --socket names one to ask here. */
+        int r;
+        if (ctx->direct || socket_arg) {
+                r = locks_socket(ctx, socket_arg, &socket_path);
+                if (r >= 0)
+                        r = locks_read_lockd(socket_path, &json);
+        } else
+                r = ctl_locks_json(ctx, &json);
+        if (r < 0)
                 return CTL_EXIT_FAILURE;
-        if (bw_lockd_client_new(socket_path, "bulwarkctl", &client) < 0) {
-                fprintf(stderr, "bulwarkctl: lockd socket '%s' is not an absolute path\n", socket_path);
+        JsonNode *doc = json_in_parse(json);
+        if (!doc)
                 return CTL_EXIT_FAILURE;
-        }
-        int r = bw_lockd_list(client, &locks, &n, &truncated, &err);
-        bw_lockd_client_free(client);
-        if (r < 0) {
-                fprintf(stderr, "bulwarkctl: %s\n", err.message);
-                return CTL_EXIT_FAILURE;
-        }
-        if (n > 1)
-                qsort(locks, n, sizeof(*locks), lock_compare);
+        JsonObject *o = JSON_NODE_HOLDS_OBJECT(doc) ? json_node_get_object(doc) : NULL;
+        JsonArray *locks = json_in_array(o, "locks");
         if (ctx->json)
-                locks_print_json(locks, n, truncated);
+                printf("%s\n", json);
         else
-                locks_print_table(locks, n);
+                locks_print_table(locks);
         /* Only a daemon that predates paged LIST leaves rows out: say so
          * where a person or a script looks, beside what it did send. */
-        if (truncated)
-                fprintf(stderr, "bulwarkctl: the list is truncated: this bulwark-lockd cannot page its list and sent only the %zu lock(s) that fit in one reply; upgrade it to list them all\n",
-                        n);
-        bw_lockd_lock_list_free(locks, n);
+        if (json_in_bool(o, "truncated"))
+                fprintf(stderr, "bulwarkctl: the list is truncated: this bulwark-lockd cannot page its list and sent only the %u lock(s) that fit in one reply; upgrade it to list them all\n",
+                        locks ? json_array_get_length(locks) : 0);
+        json_node_unref(doc);
         return CTL_EXIT_OK;
 }
 

@@ -6,6 +6,8 @@
 #include <string.h>
 
 #include "bulwarkctl.h"
+#include "ctl-transport.h"
+#include "json-in.h"
 
 static void plugins_help(FILE *f) {
         fprintf(f,
@@ -16,44 +18,33 @@ static void plugins_help(FILE *f) {
                 "Exit status 1 when any plugin is unusable.\n");
 }
 
-/* The library's JSON, as a host daemon or the D-Bus service gets it. */
-static int plugins_print_json(const BwManager *m) {
-        char *json = NULL;
-        int r = bw_manager_plugins_to_json(m, &json);
-        if (r < 0) {
-                fprintf(stderr, "bulwarkctl: cannot produce JSON: %s\n", strerror(-r));
-                return r;
-        }
-        printf("%s\n", json);
-        bw_free(json);
-        return 0;
-}
-
-static void plugins_print_table(const BwManager *m) {
+/* The table, from the library's JSON (bw_manager_plugins_to_json()),
+ * whichever way it came; returns how many plugins are unusable. */
+static size_t plugins_print_table(JsonArray *plugins) {
+        size_t unusable = 0;
         printf("%-14s %-5s %-7s %-6s %s\n", "PLUGIN", "ABI", "USABLE", "FLAGS", "REASON / FILE");
-        for (size_t i = 0; i < bw_manager_plugin_count(m); i++) {
-                BwPluginInfo info;
-                if (bw_manager_plugin_info(m, i, &info) < 0)
-                        continue;
-                printf("%-14s %u.%-3u %-7s 0x%-4x %s\n", info.name, info.abi_major, info.abi_minor,
-                       info.probe_result < 0 ? "no" : "yes", info.flags,
-                       info.probe_reason[0] ? info.probe_reason : "-");
-                printf("%-14s %-5s %-7s %-6s %s\n", "", "", "", "", info.path);
+        for (guint i = 0; plugins && i < json_array_get_length(plugins); i++) {
+                JsonObject *p = json_in_element(plugins, i);
+                const char *reason = json_in_string(p, "reason");
+                bool usable = json_in_bool(p, "usable");
+                unusable += !usable;
+                printf("%-14s %-5s %-7s 0x%-4x %s\n", json_in_string(p, "name"), json_in_string(p, "abi"),
+                       usable ? "yes" : "no", (unsigned) json_in_int(p, "flags"), reason && *reason ? reason : "-");
+                printf("%-14s %-5s %-7s %-6s %s\n", "", "", "", "", json_in_string(p, "path"));
         }
+        return unusable;
 }
 
-static size_t plugins_count_unusable(const BwManager *m) {
+static size_t plugins_count_unusable(JsonArray *plugins) {
         size_t n = 0;
-        for (size_t i = 0; i < bw_manager_plugin_count(m); i++) {
-                BwPluginInfo info;
-                n += bw_manager_plugin_info(m, i, &info) == 0 && info.probe_result < 0;
-        }
+        for (guint i = 0; plugins && i < json_array_get_length(plugins); i++)
+                n += !json_in_bool(json_in_element(plugins, i), "usable");
         return n;
 }
 
 int ctl_plugins_main(CtlContext *ctx, int argc, char **argv) {
-        BwManager *m = NULL;
-        int rc = CTL_EXIT_OK;
+        char *json = NULL;
+        size_t unusable;
 
         if (argc > 1 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
                 plugins_help(stdout);
@@ -63,15 +54,21 @@ int ctl_plugins_main(CtlContext *ctx, int argc, char **argv) {
                 plugins_help(stderr);
                 return CTL_EXIT_USAGE;
         }
-        if (ctl_manager_open(ctx, &m) < 0)
+        int r = ctl_plugins_json(ctx, &json);
+        if (r < 0)
+                return ctl_exit_status(r);
+        JsonNode *doc = json_in_parse(json);
+        if (!doc) {
+                bw_free(json);
                 return CTL_EXIT_FAILURE;
+        }
+        JsonArray *plugins = JSON_NODE_HOLDS_ARRAY(doc) ? json_node_get_array(doc) : NULL;
         if (ctx->json) {
-                if (plugins_print_json(m) < 0)
-                        rc = CTL_EXIT_FAILURE;
+                printf("%s\n", json);
+                unusable = plugins_count_unusable(plugins);
         } else
-                plugins_print_table(m);
-        if (plugins_count_unusable(m) > 0)
-                rc = CTL_EXIT_FAILURE;
-        bw_manager_free(m);
-        return rc;
+                unusable = plugins_print_table(plugins);
+        json_node_unref(doc);
+        bw_free(json);
+        return unusable > 0 ? CTL_EXIT_FAILURE : CTL_EXIT_OK;
 }

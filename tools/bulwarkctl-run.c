@@ -18,6 +18,7 @@
 #include <glib.h>
 
 #include "bulwarkctl.h"
+#include "ctl-transport.h"
 
 /* Exit statuses of our own, chosen like a shell's and env(1)'s. */
 enum {
@@ -47,6 +48,9 @@ static void run_help(FILE *f) {
                 "exits.  Processes CMD left running in a cgroup bulwark made for the guest\n"
                 "are killed before it stops (a cgroup the definition names is left alone).\n"
                 "CMD is looked up in PATH; its environment is bulwarkctl's.\n"
+                "Over the bus (the default) bulwarkd starts and stops the guest (StartGuest,\n"
+                "StopGuest) and hands over what CMD is confined with (ExecAttributes, the\n"
+                "Landlock ruleset as a descriptor); CMD is forked, confined and exec'd here.\n"
                 "\n"
                 "  --keep    leave the guest running ('bulwarkctl guest stop NAME' stops it)\n"
                 "\n"
@@ -135,16 +139,14 @@ static void run_kill_leftovers(const char *cgroup) {
 
 /* Prepares and spawns CMD in the running guest and waits for it; returns
  * its exit status.  `*ret_cgroup` gets the cgroup CMD ran in. */
-static int run_command(BwManager *m, const char *name, const char *path, char **argv, char **ret_cgroup) {
+static int run_command(const CtlContext *ctx, const char *name, const char *path, char **argv, char **ret_cgroup) {
         BwExec *exec = NULL;
         BwError err = {};
         BwExecStep failed = 0;
         pid_t pid = 0;
 
-        if (bw_manager_exec_prepare(m, name, &exec, &err) < 0) {
-                fprintf(stderr, "bulwarkctl: run: %s\n", err.message);
+        if (ctl_exec_prepare(ctx, name, &exec) < 0)
                 return RUN_EXIT_CONFINE;
-        }
         *ret_cgroup = g_strdup(bw_exec_cgroup(exec));
         if (run_signal) {
                 bw_exec_free(exec);
@@ -164,10 +166,11 @@ static int run_command(BwManager *m, const char *name, const char *path, char **
         return run_wait(pid);
 }
 
-/* Starts the guest, runs CMD, stops the guest unless `keep`. */
+/* Starts the guest, runs CMD, stops the guest unless `keep`: in this
+ * process, or over the bus (StartGuest, ExecAttributes, then the same
+ * fork, bw_exec_apply() and exec here, StopGuest). */
 static int run_guest(CtlContext *ctx, const char *file, bool keep, const char *path, char **argv) {
         struct sigaction old[4];
-        BwManager *m = NULL;
         BwGuest *g = NULL;
         BwError err = {};
         int status = CTL_EXIT_FAILURE;
@@ -176,28 +179,18 @@ static int run_guest(CtlContext *ctx, const char *file, bool keep, const char *p
                 fprintf(stderr, "bulwarkctl: %s\n", err.message);
                 return CTL_EXIT_FAILURE;
         }
-        if (ctl_manager_open(ctx, &m) < 0) {
-                bw_guest_free(g);
-                return CTL_EXIT_FAILURE;
-        }
         const char *name = bw_guest_info(g)->name;
         run_signals(old, true);
-        if (bw_manager_start(m, g, &err) < 0)
-                fprintf(stderr, "bulwarkctl: run: %s\n", err.message);
-        else {
+        if (ctl_guest_start(ctx, file, g) >= 0) {
                 g_autofree char *cgroup = NULL;
-                status = run_command(m, name, path, argv, &cgroup);
+                status = run_command(ctx, name, path, argv, &cgroup);
                 /* A cgroup the definition names is not the guest's alone. */
                 if (!keep && cgroup && !bw_guest_info(g)->cgroup_given)
                         run_kill_leftovers(cgroup);
-                if (!keep && bw_manager_stop(m, name, &err) < 0) {
-                        fprintf(stderr, "bulwarkctl: run: %s\n", err.message);
-                        if (status == CTL_EXIT_OK)
-                                status = CTL_EXIT_FAILURE;
-                }
+                if (!keep && ctl_guest_stop(ctx, name, 0) < 0 && status == CTL_EXIT_OK)
+                        status = CTL_EXIT_FAILURE;
         }
         run_signals(old, false);
-        bw_manager_free(m);
         bw_guest_free(g);
         return status;
 }

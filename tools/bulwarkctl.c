@@ -27,6 +27,7 @@ static const CtlCommand ctl_commands[] = {
         { "label", ctl_label_main, "show, scan and restore what the dac and selinux plugins remember" },
         { "landlock", ctl_landlock_main, "the Landlock ruleset a guest would get, and the ABI here" },
         { "profile", ctl_profile_main, "print the AppArmor profile a guest definition would get" },
+        { "monitor", ctl_monitor_main, "print bulwarkd's signals as they come" },
 };
 
 static void ctl_help(FILE *f) {
@@ -42,8 +43,12 @@ static void ctl_help(FILE *f) {
         fprintf(f,
                 "\n"
                 "Options:\n"
-                "  --direct             use libbulwark in this process (the only mode until\n"
-                "                       the bulwarkd D-Bus service exists; accepted for scripts)\n"
+                "  --bus ADDRESS        talk to bulwarkd on this bus (default\n"
+                "                       $DBUS_SYSTEM_BUS_ADDRESS, else the system bus)\n"
+                "  --direct             run libbulwark in this process instead of asking\n"
+                "                       bulwarkd (also: BULWARKCTL_DIRECT=1); same commands,\n"
+                "                       same output ('guest check' and 'lock' never need\n"
+                "                       bulwarkd; 'monitor' always does)\n"
                 "  --json               print JSON instead of tables\n"
                 "  --config FILE        configuration file (default %s/bulwark.conf,\n"
                 "                       or $BULWARK_CONFIG)\n"
@@ -53,16 +58,20 @@ static void ctl_help(FILE *f) {
                 "  --run-dir DIR        sockets and pid files ($BULWARK_RUN_DIR)\n"
                 "  --cgroup-root DIR    cgroup2 mount to use ($BULWARK_CGROUP_ROOT)\n"
                 "  -v, --verbose        log more (repeat for debug)\n"
+                "  (--config to --cgroup-root set up the library in this process, with\n"
+                "  --direct, and find lockd's socket for 'lock'; over the bus bulwarkd's own\n"
+                "  settings count)\n"
                 "  -h, --help           show this help; 'bulwarkctl COMMAND --help' for a command\n"
                 "  --version            print the version\n",
                 BW_SYSCONFDIR);
 }
 
 int main(int argc, char **argv) {
-        enum { OPT_DIRECT = 0x100, OPT_JSON, OPT_CONFIG, OPT_PLUGIN_DIR, OPT_PLUGINS,
+        enum { OPT_DIRECT = 0x100, OPT_BUS, OPT_JSON, OPT_CONFIG, OPT_PLUGIN_DIR, OPT_PLUGINS,
                OPT_STATE_DIR, OPT_RUN_DIR, OPT_CGROUP_ROOT, OPT_VERSION };
         static const struct option options[] = {
                 { "direct", no_argument, NULL, OPT_DIRECT },
+                { "bus", required_argument, NULL, OPT_BUS },
                 { "json", no_argument, NULL, OPT_JSON },
                 { "config", required_argument, NULL, OPT_CONFIG },
                 { "plugin-dir", required_argument, NULL, OPT_PLUGIN_DIR },
@@ -75,7 +84,8 @@ int main(int argc, char **argv) {
                 { "version", no_argument, NULL, OPT_VERSION },
                 {}
         };
-        CtlContext ctx = { .direct = true };
+        const char *direct_env = getenv("BULWARKCTL_DIRECT");
+        CtlContext ctx = { .direct = direct_env && strcmp(direct_env, "1") == 0 };
         int c, verbose = 0;
 
         log_set_program("bulwarkctl");
@@ -83,6 +93,7 @@ int main(int argc, char **argv) {
         while ((c = getopt_long(argc, argv, "+vh", options, NULL)) >= 0) {
                 switch (c) {
                 case OPT_DIRECT: ctx.direct = true; break;
+                case OPT_BUS: ctx.bus_address = optarg; ctx.direct = false; break;
                 case OPT_JSON: ctx.json = true; break;
                 case OPT_CONFIG: ctx.options.config_path = optarg; break;
                 case OPT_PLUGIN_DIR: ctx.options.plugin_dir = optarg; break;

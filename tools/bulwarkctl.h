@@ -19,7 +19,8 @@ enum {
 
 typedef struct CtlContext {
         bool json;
-        bool direct;
+        bool direct;              /* libbulwark in this process, not bulwarkd */
+        const char *bus_address;  /* --bus; NULL: $DBUS_SYSTEM_BUS_ADDRESS or the system bus */
         BwOptions options;        /* from --config, --state-dir, ... */
 } CtlContext;
 
@@ -42,3 +43,4 @@ int ctl_landlock_main(CtlContext *ctx, int argc, char **argv);
  * or a reader that closed stdout ends the query: -EPIPE. */
 int ctl_query_write(bool follow, const char *data, size_t len);
 int ctl_profile_main(CtlContext *ctx, int argc, char **argv);
+int ctl_monitor_main(CtlContext *ctx, int argc, char **argv);

@@ -506,6 +506,47 @@ BW_PUBLIC const char *bw_exec_cgroup(const BwExec *exec);
  * async-signal-safe.  "unknown step" for anything else. */
 BW_PUBLIC const char *bw_exec_step_to_string(int step);
 
+/* ---- Exec attributes: a BwExec taken apart and made again ----------------
+ *
+ * A host daemon that does not fork the guest's process itself (bulwarkd
+ * answering `ExecAttributes`) hands its client what bw_manager_exec_prepare()
+ * collected; the client makes the same BwExec from it with
+ * bw_exec_new_from_attrs() and applies it in its own child.  Strings and
+ * arrays returned by the accessors are owned by the BwExec. */
+
+typedef struct BwExecLabelAttr {
+        const char *lsm;           /* "selinux", "apparmor", ... (a-z) */
+        const char *label;         /* the label itself, as the plugin gave it */
+} BwExecLabelAttr;
+
+typedef struct BwExecAttrs {
+        const char *guest;         /* for messages; required */
+        const char *cgroup;        /* absolute cgroup2 directory; NULL: none */
+        uid_t uid;
+        gid_t gid;
+        size_t n_groups;
+        const gid_t *groups;
+        size_t n_labels;
+        const BwExecLabelAttr *labels;
+        int landlock_fd;           /* a Landlock ruleset (duplicated); -1: none */
+} BwExecAttrs;
+
+/* The guest's name, its identity (the groups array may be NULL when
+ * n_groups is 0), its LSM exec labels by index (-ENOENT past the count),
+ * and its Landlock ruleset descriptor (-1: none; owned by exec). */
+BW_PUBLIC const char *bw_exec_guest(const BwExec *exec);
+BW_PUBLIC void bw_exec_identity(const BwExec *exec, uid_t *ret_uid, gid_t *ret_gid, size_t *ret_n_groups,
+                                const gid_t **ret_groups);
+BW_PUBLIC size_t bw_exec_label_count(const BwExec *exec);
+BW_PUBLIC int bw_exec_label(const BwExec *exec, size_t index, BwExecLabelAttr *ret_label);
+BW_PUBLIC int bw_exec_landlock_fd(const BwExec *exec);
+
+/* A BwExec from attributes, prepared as bw_manager_exec_prepare() prepares
+ * one: the cgroup opened (it must be a cgroup2 directory), each label's
+ * path and bytes, the ruleset duplicated close-on-exec (it must be a
+ * Landlock ruleset).  -EINVAL naming the guest for a bad attribute. */
+BW_PUBLIC int bw_exec_new_from_attrs(const BwExecAttrs *attrs, BwExec **ret, BwError *reterr);
+
 /* ---- Plugin queries ---------------------------------------------------- */
 
 /* Where a query's answer goes: called with each piece of the answer as
