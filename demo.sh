@@ -65,6 +65,9 @@ open(os.path.join(d, "debian-12-netinst.iso"), "wb").write(b"\0" * 4096)
 PY
 : >"$scratch/ovmf/OVMF_CODE_4M.fd"
 : >"$scratch/nvram/demo_VARS.fd"
+# The serial log exists before the start, as a VMM manager creates it:
+# Landlock and the labels grant access to existing files only.
+: >"$scratch/log/demo-serial.log"
 sed -e "s|/var/lib/bulwark/|$scratch/|g" -e "s|/var/log/bulwark/|$scratch/log/|g" \
     -e "s|/usr/share/OVMF/|$scratch/ovmf/|g" "$top/examples/demo.guest" >"$scratch/demo.guest"
 # The plugins: cgroup-bpf always; dac, selinux, apparmor and landlock when
@@ -89,6 +92,16 @@ socket=$scratch/run/lockd.sock
 [plugin:cgroup-bpf]
 default-rules=$top/policy/devices/default.rules
 CONF
+# The policy files of the plugins, from the source tree (an installation
+# finds them under $datadir and /etc/apparmor.d).
+case ",$plugins," in *,apparmor,*)
+  mkdir -p "$scratch/apparmor.d"
+  printf '[plugin:apparmor]\nprofile-dir=%s\ntemplate=%s\ninclude-dir=%s\n' "$scratch/apparmor.d" \
+    "$top/policy/apparmor/TEMPLATE.guest" "$top/policy/apparmor" >>"$scratch/bulwark.conf" ;;
+esac
+case ",$plugins," in *,landlock,*)
+  printf '[plugin:landlock]\nbase-rules=%s\n' "$top/policy/landlock/base.rules" >>"$scratch/bulwark.conf" ;;
+esac
 # bulwarkctl talks to bulwarkd over the bus ($DBUS_SYSTEM_BUS_ADDRESS, below).
 ctl() { run "$build/bulwarkctl" "$@"; }
 
@@ -116,11 +129,17 @@ DBUS_SYSTEM_BUS_ADDRESS=$(head -n1 "$scratch/run/bus.address")
 export DBUS_SYSTEM_BUS_ADDRESS
 "$build/bulwarkd" --config "$scratch/bulwark.conf" 2>"$scratch/run/bulwarkd.log" &
 daemons+=($!)
+owned=false
 for _ in $(seq 100); do
-  dbus-send --system --print-reply --dest=org.freedesktop.DBus / org.freedesktop.DBus.NameHasOwner \
-    string:org.bulwark.Bulwark1 2>/dev/null | grep -q true && break
+  if dbus-send --system --print-reply --dest=org.freedesktop.DBus / org.freedesktop.DBus.NameHasOwner \
+    string:org.bulwark.Bulwark1 2>/dev/null | grep -q true; then owned=true; break; fi
   sleep 0.05
 done
+if ! $owned; then
+  echo "demo: bulwarkd did not take org.bulwark.Bulwark1; its log:" >&2
+  cat "$scratch/run/bulwarkd.log" >&2
+  exit 1
+fi
 echo "bus $DBUS_SYSTEM_BUS_ADDRESS: bulwarkd owns org.bulwark.Bulwark1"
 
 step "Plugins: what bulwarkd loaded and whether each works on this host"
@@ -150,7 +169,7 @@ state
 
 # What the guest's process checks for itself, as it runs.
 guest_script='
-echo "  I am $(id -u):$(id -g), in cgroup $(sed -n "s/^0:://p" /proc/self/cgroup)"
+echo "  I am $(id -u):$(id -g), pid $$"
 try() { if err=$( (eval "$2") 2>&1 ); then echo "  $1: ok"; else echo "  $1: ${err##*: }"; fi; }
 try "open the disk for writing" ": >> $0"
 try "open /dev/null" "exec 3</dev/null"
@@ -167,12 +186,18 @@ run_pid=$!
 exec 6>"$scratch/hold"
 for _ in $(seq 200); do grep -q "checks done" "$scratch/run.out" && break; sleep 0.05; done
 cat "$scratch/run.out"
+# Its cgroup, read by the host: Landlock keeps the guest out of /proc.
+guest_pid=$(sed -n 's/^  I am [0-9:]*, pid //p' "$scratch/run.out")
+[ -n "$guest_pid" ] && echo "  (the host sees pid $guest_pid in cgroup $(sed -n 's/^0:://p' "/proc/$guest_pid/cgroup"))"
 
 step "While it runs: the disk, the locks bulwark-lockd holds for it, and what the guest was refused"
 state
 echo "bulwark-lockd's locks now (a transaction's path locks last until its commit):"
 ctl locks
-if "$build/bulwarkctl" profile --help >/dev/null 2>&1; then ctl profile demo || true; fi
+case ",$plugins," in *,apparmor,*)
+  echo "The AppArmor profile written for it (compiled here, loaded where AppArmor runs):"
+  ctl --direct --config "$scratch/bulwark.conf" profile "$scratch/demo.guest" || true ;;
+esac
 for _ in $(seq 60); do grep -q DeviceDenied "$scratch/monitor.out" && break; sleep 0.05; done
 echo "bulwarkctl monitor caught:"
 sed 's/^/  /' "$scratch/monitor.out"

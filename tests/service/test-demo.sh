@@ -16,7 +16,9 @@ scratch_new
 env -u BULWARKCTL_DIRECT DEMO_NO_BUILD=1 BUILD_DIR="$top" bash "$src/demo.sh" >"$scratch/demo.out" 2>&1
 st=$?
 if [ "$st" = 0 ]; then ok "demo.sh exits 0"; else not_ok "demo.sh exits 0" "status $st" "$(tail -30 "$scratch/demo.out")"; fi
-check "the command ran as the guest's user" 0 "I am 107:107, in cgroup /bulwark-demo-[0-9]*/bulwark/demo" cat "$scratch/demo.out"
+check "the command ran as the guest's user" 0 "I am 107:107, pid [0-9]*" cat "$scratch/demo.out"
+check "the command ran in the guest's cgroup" 0 "in cgroup /bulwark-demo-[0-9]*/bulwark/demo)" cat "$scratch/demo.out"
+check "a file beside the disk was refused by Landlock" 0 "read other.img beside the disk.*: Permission denied" cat "$scratch/demo.out"
 check "mem was refused by the device program" 0 "open mem (c 1:1, never given): Operation not permitted" cat "$scratch/demo.out"
 check "monitor caught DeviceDenied" 0 "DeviceDenied demo c 1:1 r [0-9]* sh 1" cat "$scratch/demo.out"
 check "the guest stopped, its cgroup removed" 0 "cgroup .*/bulwark/demo: removed" cat "$scratch/demo.out"
