@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "plugin-error.h"
 
@@ -24,4 +25,24 @@ int plugin_error_set(PluginError *err, int code, const char *format, ...) {
                 err->code = code;
         }
         return code;
+}
+
+void plugin_log(const BwHost *host, int level, const char *format, ...) {
+        char fallback[PLUGIN_ERROR_MESSAGE_MAX], *message = NULL;
+        va_list ap;
+
+        if (!host || !host->log)
+                return;
+        va_start(ap, format);
+        int n = vasprintf(&message, format, ap);
+        va_end(ap);
+        if (n < 0) {
+                /* Out of memory: the message cut to the fixed size. */
+                message = NULL;
+                va_start(ap, format);
+                vsnprintf(fallback, sizeof(fallback), format, ap);
+                va_end(ap);
+        }
+        host->log(host, level, message ? message : fallback);
+        free(message);
 }

@@ -12,6 +12,8 @@
 
 #include <stddef.h>
 
+#include <bulwark/plugin.h>
+
 #define PLUGIN_ERROR_MESSAGE_MAX 1024
 
 typedef struct PluginError {
@@ -22,3 +24,8 @@ typedef struct PluginError {
 /* Formats a message into *err (when non-NULL) and returns `code` as a
  * negative errno (-EIO when it is 0).  %m means `code`. */
 int plugin_error_set(PluginError *err, int code, const char *format, ...) __attribute__((format(printf, 3, 4)));
+
+/* Formats a message and hands it to the core's log for this plugin
+ * (host->log, which prefixes the plugin's name); nothing when the host
+ * gives no log. */
+void plugin_log(const BwHost *host, int level, const char *format, ...) __attribute__((format(printf, 3, 4)));

@@ -51,16 +51,7 @@ typedef struct CgbState {
         DevProbe probe;
 } CgbState;
 
-static void cgb_log(const CgbState *s, int level, const char *format, ...) __attribute__((format(printf, 3, 4)));
-static void cgb_log(const CgbState *s, int level, const char *format, ...) {
-        char buf[DEV_ERROR_MESSAGE_MAX + 128];
-        va_list ap;
-        va_start(ap, format);
-        vsnprintf(buf, sizeof(buf), format, ap);
-        va_end(ap);
-        if (s->host && s->host->log)
-                s->host->log(s->host, level, buf);
-}
+#define cgb_log(s, ...) plugin_log((s)->host, __VA_ARGS__)
 
 /* Logs the error's message and returns its code. */
 static int cgb_fail(const CgbState *s, const DevError *err, int r) {

@@ -7,6 +7,7 @@
 
 #include "aa-change.h"
 #include "aa-guest-profile.h"
+#include "util/plugin-error.h"
 
 typedef struct AaState {
         const BwHost *host;
@@ -19,7 +20,7 @@ typedef struct AaState {
         char *helper;              /* bulwark-aa-helper makes the changes, or NULL */
 } AaState;
 
-void aa_plugin_log(const AaState *s, int level, const char *format, ...) __attribute__((format(printf, 3, 4)));
+#define aa_plugin_log(s, ...) plugin_log((s)->host, __VA_ARGS__)
 
 /* The configuration with another profile directory (the helper's
  * --profile-dir, a change journaled with its own). */

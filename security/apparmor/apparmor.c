@@ -28,18 +28,8 @@
 static const char *const aa_config_keys[] = { "profile-dir", "template", "parser", "features-file", "include-dir",
                                               "helper", NULL };
 
-void aa_plugin_log(const AaState *s, int level, const char *format, ...) {
-        char buf[2048];
-        va_list ap;
-        va_start(ap, format);
-        vsnprintf(buf, sizeof(buf), format, ap);
-        va_end(ap);
-        if (s->host && s->host->log)
-                s->host->log(s->host, level, buf);
-}
-
 static void aa_note(void *userdata, const char *message) {
-        aa_plugin_log(userdata, BW_LOG_INFO, "%s", message);
+        aa_plugin_log((const AaState *) userdata, BW_LOG_INFO, "%s", message);
 }
 
 AaConfig aa_plugin_config_at(const AaState *s, const char *dir) {

@@ -14,17 +14,8 @@
 #include "label-path.h"
 #include "label-plugin.h"
 
-void label_plugin_log(LabelPlugin *p, int level, const char *format, ...) {
-        va_list ap;
-        va_start(ap, format);
-        g_autofree char *m = g_strdup_vprintf(format, ap);
-        va_end(ap);
-        if (p->host && p->host->log)
-                p->host->log(p->host, level, m);
-}
-
 static void label_plugin_engine_log(void *userdata, int level, const char *message) {
-        label_plugin_log(userdata, level, "%s", message);
+        label_plugin_log((LabelPlugin *) userdata, level, "%s", message);
 }
 
 const char *label_plugin_config(LabelPlugin *p, const char *key) {

@@ -11,6 +11,7 @@
 #include <bulwark/plugin.h>
 
 #include "label-engine.h"
+#include "util/plugin-error.h"
 
 typedef struct LabelPlugin LabelPlugin;
 
@@ -40,7 +41,7 @@ struct LabelPlugin {
 int label_plugin_new(const BwHost *host, const LabelPluginOps *ops, LabelPlugin **ret);
 void label_plugin_free(LabelPlugin *p);
 
-void label_plugin_log(LabelPlugin *p, int level, const char *format, ...) G_GNUC_PRINTF(3, 4);
+#define label_plugin_log(p, ...) plugin_log((p)->host, __VA_ARGS__)
 const char *label_plugin_config(LabelPlugin *p, const char *key);
 
 /* Is this path of the resource only read by the guest (read-only disk,

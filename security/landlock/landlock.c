@@ -36,16 +36,7 @@
 
 #define LL_DEFAULT_BASE_RULES BW_DATADIR "/landlock/base.rules"
 
-static void ll_log(const LlState *s, int level, const char *format, ...) __attribute__((format(printf, 3, 4)));
-static void ll_log(const LlState *s, int level, const char *format, ...) {
-        char buf[PLUGIN_ERROR_MESSAGE_MAX + 128];
-        va_list ap;
-        va_start(ap, format);
-        vsnprintf(buf, sizeof(buf), format, ap);
-        va_end(ap);
-        if (s->host && s->host->log)
-                s->host->log(s->host, level, buf);
-}
+#define ll_log(s, ...) plugin_log((s)->host, __VA_ARGS__)
 
 int ll_fail(const LlState *s, const PluginError *err, int r) {
         ll_log(s, BW_LOG_ERR, "%s", err->message[0] ? err->message : strerror(-r));
