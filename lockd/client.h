@@ -113,6 +113,12 @@ int bw_lockd_list(BwLockdClient *client, BwLockdLock **ret, size_t *ret_n, bool 
                   BwError *reterr);
 void bw_lockd_lock_list_free(BwLockdLock *locks, size_t n);
 
+/* The list as JSON, sorted by path then owner (the array is sorted in
+ * place): {"truncated", "locks": [{"path", "dev", "ino", "mode", "kind",
+ * "owner", "pid", "uid", "since_usec", "held_for_usec", "lost"}]}.
+ * *ret_json is g_free()d.  0 or -errno. */
+int bw_lockd_locks_to_json(BwLockdLock *locks, size_t n, bool truncated, char **ret_json);
+
 typedef struct BwLockdDaemonInfo {
         char version[32];
         uint32_t pid;

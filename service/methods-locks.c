@@ -12,50 +12,7 @@
 #include "bus-error.h"
 #include "bus-reply.h"
 #include "lockd/client.h"
-#include "lockd/protocol.h"
 #include "service.h"
-#include "util/json-writer.h"
-
-static const char *locks_kind(uint32_t flags) {
-        if (flags & LOCKD_PATH_MISSING)
-                return "name";
-        if (flags & LOCKD_PATH_TABLE_ONLY)
-                return "table";
-        return flags & LOCKD_PATH_READ_LOCK ? "read-lock" : "file";
-}
-
-static int locks_order(const void *a, const void *b) {
-        const BwLockdLock *x = a, *y = b;
-        int c = strcmp(x->path, y->path);
-        return c ? c : strcmp(x->owner, y->owner);
-}
-
-static int locks_json(const BwLockdLock *locks, size_t n, bool truncated, char **ret) {
-        g_autoptr(JsonWriter) w = json_writer_new();
-        json_writer_object_begin(w);
-        json_writer_member_bool(w, "truncated", truncated);
-        json_writer_key(w, "locks");
-        json_writer_array_begin(w);
-        for (size_t i = 0; i < n; i++) {
-                const BwLockdLock *l = &locks[i];
-                json_writer_object_begin(w);
-                json_writer_member_string(w, "path", l->path);
-                json_writer_member_uint(w, "dev", l->dev);
-                json_writer_member_uint(w, "ino", l->ino);
-                json_writer_member_string(w, "mode", l->shared ? "shared" : "exclusive");
-                json_writer_member_string(w, "kind", locks_kind(l->flags));
-                json_writer_member_string(w, "owner", l->owner);
-                json_writer_member_uint(w, "pid", l->pid);
-                json_writer_member_uint(w, "uid", l->uid);
-                json_writer_member_int(w, "since_usec", l->since);
-                json_writer_member_uint(w, "held_for_usec", l->held_for);
-                json_writer_member_bool(w, "lost", l->flags & LOCKD_PATH_LOST);
-                json_writer_object_end(w);
-        }
-        json_writer_array_end(w);
-        json_writer_object_end(w);
-        return json_writer_finish(w, ret);
-}
 
 static DBusMessage *method_list_locks(Service *s, DBusMessage *call) {
         g_autofree char *json = NULL;
@@ -81,9 +38,7 @@ static DBusMessage *method_list_locks(Service *s, DBusMessage *call) {
         bw_lockd_client_free(client);
         if (r < 0)
                 return bus_error_replyf(call, BULWARK_ERROR_FAILED, "%s", err.message);
-        if (n > 1)
-                qsort(locks, n, sizeof(*locks), locks_order);
-        r = locks_json(locks, n, truncated, &json);
+        r = bw_lockd_locks_to_json(locks, n, truncated, &json);
         bw_lockd_lock_list_free(locks, n);
         if (r < 0)
                 return bus_error_reply(call, r, "lock list: cannot produce JSON", false);

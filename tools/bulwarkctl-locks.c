@@ -19,8 +19,6 @@
 #include "lockd/client.h"
 #include "ctl-transport.h"
 #include "json-in.h"
-#include "util/json-writer.h"
-#include "lockd/protocol.h"
 
 /* The socket: --socket, else what the library would use (BULWARK_LOCKD_SOCKET,
  * [lockd] socket= in the configuration, <run-dir>/lockd.sock). */
@@ -42,16 +40,6 @@ static int locks_socket(const CtlContext *ctx, const char *arg, char **ret) {
         return 0;
 }
 
-static const char *lock_kind(uint32_t flags) {
-        if (flags & LOCKD_PATH_MISSING)
-                return "name";
-        if (flags & LOCKD_PATH_TABLE_ONLY)
-                return "table";
-        if (flags & LOCKD_PATH_READ_LOCK)
-                return "read-lock";
-        return "file";
-}
-
 static void format_duration(uint64_t usec, char *buf, size_t size) {
         uint64_t s = usec / 1000000;
         if (s < 60)
@@ -62,33 +50,6 @@ static void format_duration(uint64_t usec, char *buf, size_t size) {
                 snprintf(buf, size, "%uh%02um", (unsigned) (s / 3600), (unsigned) (s / 60 % 60));
         else
                 snprintf(buf, size, "%ud%02uh", (unsigned) (s / 86400), (unsigned) (s / 3600 % 24));
-}
-
-static int lock_compare(const void *a, const void *b) {
-        const BwLockdLock *x = a, *y = b;
-        int c = strcmp(x->path, y->path);
-        return c ? c : strcmp(x->owner, y->owner);
-}
-
-/* The JSON bulwarkd's ListLocks answers (service/methods-locks.c), made
- * here from lockd's own answer. */
-static char *locks_json(const BwLockdLock *locks, size_t n, bool truncated) {
-        GString *out = g_string_new(NULL);
-        g_string_printf(out, "{\"truncated\":%s,\"locks\":[", truncated ? "true" : "false");
-        for (size_t i = 0; i < n; i++) {
-                const BwLockdLock *l = &locks[i];
-                g_string_append_printf(out, "%s{\"path\":", i ? "," : "");
-                json_append_string(out, l->path);
-                g_string_append_printf(out, ",\"dev\":%llu,\"ino\":%llu,\"mode\":\"%s\",\"kind\":\"%s\",\"owner\":",
-                                       (unsigned long long) l->dev, (unsigned long long) l->ino,
-                                       l->shared ? "shared" : "exclusive", lock_kind(l->flags));
-                json_append_string(out, l->owner);
-                g_string_append_printf(out, ",\"pid\":%u,\"uid\":%u,\"since_usec\":%lld,\"held_for_usec\":%llu,\"lost\":%s}",
-                                       l->pid, l->uid, (long long) l->since, (unsigned long long) l->held_for,
-                                       l->flags & LOCKD_PATH_LOST ? "true" : "false");
-        }
-        g_string_append(out, "]}");
-        return g_string_free(out, FALSE);
 }
 
 /* The table, from the JSON, whichever way it came. */
@@ -122,11 +83,11 @@ static int locks_read_lockd(const char *socket_path, char **ret_json) {
                 fprintf(stderr, "bulwarkctl: %s\n", err.message);
                 return r;
         }
-        if (n > 1)
-                qsort(locks, n, sizeof(*locks), lock_compare);
-        *ret_json = locks_json(locks, n, truncated);
+        r = bw_lockd_locks_to_json(locks, n, truncated, ret_json);
         bw_lockd_lock_list_free(locks, n);
-        return 0;
+        if (r < 0)
+                fprintf(stderr, "bulwarkctl: lock list: cannot produce JSON: %s\n", strerror(-r));
+        return r;
 }
 
 static void locks_help(FILE *f) {
