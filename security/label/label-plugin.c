@@ -142,6 +142,14 @@ static int label_plugin_plan_resource(LabelPlugin *p, const BwGuestInfo *guest, 
                                       GHashTable *seen, BwChangeSink *sink) {
         if (res->type == BW_RESOURCE_CHARDEV && res->chardev_type == BW_CHARDEV_PTY)
                 return 0;
+        /* A [device:] node (/dev/null, /dev/net/tun, /dev/kvm) is the
+         * host's, shared by every guest and host process: relabelling it
+         * for one guest would lock the others out (a second guest is
+         * refused, naming the first).  The device program and Landlock
+         * decide who opens it.  Host devices given to one guest (VFIO
+         * groups, USB, SCSI generic) are [hostdev:] and are labelled. */
+        if (res->type == BW_RESOURCE_DEVICE)
+                return 0;
         g_autofree char *what = label_plugin_what(res);
         g_autofree char *resource = g_strdup_printf("%s:%s", bw_resource_type_name(res->type), res->id ? res->id : "");
         for (size_t i = 0; i < res->n_paths; i++) {
