@@ -1,0 +1,209 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Leases: locks bulwark-lockd holds for an owner key (a guest's uuid),
+ * not for a connection.  They outlive the client that took them, refuse
+ * every other client and the kernel's byte-1 lockers, are granted to
+ * requests acting for their key, go with RELEASE_LEASE, are listed, and
+ * survive a re-exec. */
+#include "config.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "lockd-test.h"
+#include "test-util.h"
+
+#define KEY "6f1c1d2e-0000-4000-8000-00000000lease"
+#define OTHER_KEY "6f1c1d2e-0000-4000-8000-0000000other"
+
+static char *scratch;
+static TestDaemon daemon_;
+
+static int setup(void **state) {
+        scratch = test_scratch_daemon_start(&daemon_, "lockd-lease");
+        return 0;
+}
+
+static int teardown(void **state) {
+        test_scratch_daemon_stop(&daemon_, scratch);
+        return 0;
+}
+
+/* The rows of path, and how many of them are leases of key. */
+static size_t count_leases(BwLockdClient *c, const char *path, const char *key) {
+        BwLockdLock *locks;
+        size_t n, found = 0;
+        assert_int_equal(bw_lockd_list(c, &locks, &n, NULL, NULL), 0);
+        for (size_t i = 0; i < n; i++)
+                if (strcmp(locks[i].path, path) == 0 && (locks[i].flags & LOCKD_PATH_LEASE) &&
+                    strcmp(locks[i].owner, key) == 0)
+                        found++;
+        bw_lockd_lock_list_free(locks, n);
+        return found;
+}
+
+/* Takes the lease in a child process that exits at once: the lease is
+ * not the connection's. */
+static void lease_from_child(const char *key, char **files, size_t n, unsigned mode) {
+        pid_t pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0) {
+                BwLockdClient *c;
+                if (bw_lockd_client_new(daemon_.socket_path, "leaser", &c) < 0)
+                        _exit(2);
+                int r = bw_lockd_lease(c, key, (const char *const *) files, n, mode, 0, NULL);
+                _exit(r == 0 ? 0 : 1);
+        }
+        int status;
+        assert_int_equal(waitpid(pid, &status, 0), pid);
+        assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
+
+static void test_lease_outlives_client(void **state) {
+        g_autofree char *dir = test_make_dir(scratch, "outlives");
+        g_auto(GStrv) files = test_make_files(dir, "disk", 2);
+        BwLockdClient *b = test_client_new(&daemon_, "other");
+        BwLockdHandle *h = NULL;
+        BwError err = {};
+
+        lease_from_child(KEY, files, 1, BW_LOCKD_EXCLUSIVE);
+        assert_int_equal(count_leases(b, files[0], KEY), 1);
+        /* Another client, another key, the kernel: all refused. */
+        assert_int_equal(bw_lockd_acquire(b, (const char *const *) files, 1, BW_LOCKD_SHARED, 0, &h, &err), -ETIMEDOUT);
+        assert_non_null(strstr(err.message, files[0]));
+        assert_non_null(strstr(err.message, KEY));
+        assert_int_equal(bw_lockd_lease(b, OTHER_KEY, (const char *const *) files, 1, BW_LOCKD_SHARED, 0, NULL),
+                         -ETIMEDOUT);
+        assert_int_equal(bw_lockd_acquire_for(b, OTHER_KEY, (const char *const *) files, 1, BW_LOCKD_EXCLUSIVE, 0,
+                                              &h, NULL), -ETIMEDOUT);
+        assert_int_equal(test_posix_probe(files[0]), -EAGAIN);
+        /* The key's own transaction is granted, exclusive, with another file. */
+        assert_int_equal(bw_lockd_acquire_for(b, KEY, (const char *const *) files, 2, BW_LOCKD_EXCLUSIVE, 0, &h, NULL),
+                         0);
+        assert_int_equal(bw_lockd_release_sync(h), 0);
+        /* Taking it again is a no-op: one lease, released at once. */
+        lease_from_child(KEY, files, 1, BW_LOCKD_EXCLUSIVE);
+        assert_int_equal(count_leases(b, files[0], KEY), 1);
+        assert_int_equal(bw_lockd_release_lease(b, KEY, (const char *const *) files, 1, NULL), 1);
+        assert_int_equal(count_leases(b, files[0], KEY), 0);
+        assert_int_equal(test_posix_probe(files[0]), 0);
+        assert_int_equal(bw_lockd_acquire(b, (const char *const *) files, 1, BW_LOCKD_EXCLUSIVE, 0, &h, NULL), 0);
+        assert_int_equal(bw_lockd_release_sync(h), 0);
+        bw_lockd_client_free(b);
+}
+
+static void test_lease_shared(void **state) {
+        g_autofree char *dir = test_make_dir(scratch, "shared");
+        g_auto(GStrv) files = test_make_files(dir, "base", 1);
+        BwLockdClient *b = test_client_new(&daemon_, "other");
+        BwLockdHandle *h = NULL, *h2 = NULL;
+
+        /* Two guests share a read-only base image. */
+        lease_from_child(KEY, files, 1, BW_LOCKD_SHARED);
+        lease_from_child(OTHER_KEY, files, 1, BW_LOCKD_SHARED);
+        assert_int_equal(bw_lockd_acquire(b, (const char *const *) files, 1, BW_LOCKD_SHARED, 0, &h, NULL), 0);
+        assert_int_equal(bw_lockd_release_sync(h), 0);
+        /* Two keys: neither may take it exclusively. */
+        assert_int_equal(bw_lockd_acquire_for(b, KEY, (const char *const *) files, 1, BW_LOCKD_EXCLUSIVE, 0, &h, NULL),
+                         -ETIMEDOUT);
+        assert_int_equal(bw_lockd_release_lease(b, OTHER_KEY, NULL, 0, NULL), 1);
+        /* One key: its transaction is granted exclusive over its shared
+         * lease, and excludes everyone else, shared too, meanwhile. */
+        assert_int_equal(bw_lockd_acquire_for(b, KEY, (const char *const *) files, 1, BW_LOCKD_EXCLUSIVE, 0, &h, NULL),
+                         0);
+        BwLockdClient *c = test_client_new(&daemon_, "third");
+        assert_int_equal(bw_lockd_acquire(c, (const char *const *) files, 1, BW_LOCKD_SHARED, 0, &h2, NULL), -ETIMEDOUT);
+        assert_int_equal(bw_lockd_release_sync(h), 0);
+        assert_int_equal(bw_lockd_acquire(c, (const char *const *) files, 1, BW_LOCKD_SHARED, 0, &h2, NULL), 0);
+        assert_int_equal(bw_lockd_release_sync(h2), 0);
+        /* No paths: every lease of the key. */
+        assert_int_equal(bw_lockd_release_lease(b, KEY, NULL, 0, NULL), 1);
+        assert_int_equal(bw_lockd_release_lease(b, KEY, NULL, 0, NULL), 0);
+        bw_lockd_client_free(c);
+        bw_lockd_client_free(b);
+}
+
+/* Speaking the protocol by hand: a lease needs the key's header flag. */
+static void test_lease_wire(void **state) {
+        g_autofree char *dir = test_make_dir(scratch, "wire");
+        g_auto(GStrv) files = test_make_files(dir, "f", 1);
+        int fd = test_raw_connect(daemon_.socket_path);
+        LockdHeader hdr;
+        LockdReply reply = {};
+
+        GByteArray *f = test_raw_frame(LOCKD_MSG_HELLO, 1, g_variant_new("(su)", "raw", 0u));
+        test_raw_send(fd, f->data, f->len);
+        g_byte_array_unref(f);
+        assert_int_equal(test_raw_read_reply(fd, 5000, &hdr, &reply), 1);
+        assert_true(g_variant_get_uint32(reply.body) & LOCKD_FEATURE_LEASES);
+        protocol_reply_clear(&reply);
+
+        const char *paths[] = { files[0] };
+        f = test_raw_frame(LOCKD_MSG_ACQUIRE, 2,
+                           g_variant_new("(uu@aay)", 0u, (guint32) LOCKD_ACQUIRE_LEASE, protocol_paths_encode(paths, 1)));
+        test_raw_send(fd, f->data, f->len);
+        g_byte_array_unref(f);
+        assert_int_equal(test_raw_read_reply(fd, 5000, &hdr, &reply), 1);
+        assert_int_equal(reply.status, LOCKD_STATUS_INVALID);
+        protocol_reply_clear(&reply);
+
+        /* An empty key is refused too. */
+        f = test_raw_frame(LOCKD_MSG_RELEASE_LEASE, 3, g_variant_new("(s@aay)", "", protocol_paths_encode(NULL, 0)));
+        test_raw_send(fd, f->data, f->len);
+        g_byte_array_unref(f);
+        assert_int_equal(test_raw_read_reply(fd, 5000, &hdr, &reply), 1);
+        assert_int_equal(reply.status, LOCKD_STATUS_INVALID);
+        protocol_reply_clear(&reply);
+        close(fd);
+}
+
+static uint32_t generation(BwLockdClient *c) {
+        BwLockdDaemonInfo info;
+        assert_int_equal(bw_lockd_ping(c, &info, NULL), 0);
+        return info.generation;
+}
+
+static void test_lease_reexec(void **state) {
+        g_autofree char *dir = test_make_dir(scratch, "reexec");
+        g_auto(GStrv) files = test_make_files(dir, "disk", 2);
+        BwLockdClient *b = test_client_new(&daemon_, "other");
+        BwLockdHandle *h = NULL;
+
+        lease_from_child(KEY, files, 1, BW_LOCKD_EXCLUSIVE);
+        lease_from_child(KEY, files + 1, 1, BW_LOCKD_SHARED);
+        /* The key's transaction holds the shared one exclusively across
+         * the re-exec, too. */
+        assert_int_equal(bw_lockd_acquire_for(b, KEY, (const char *const *) files + 1, 1, BW_LOCKD_EXCLUSIVE, 0, &h,
+                                              NULL), 0);
+        uint32_t gen = generation(b);
+        assert_int_equal(kill(daemon_.pid, SIGUSR1), 0);
+        int64_t end = test_now_usec() + 10 * 1000 * 1000;
+        while (generation(b) != gen + 1)
+                assert_true(test_now_usec() < end);
+        assert_int_equal(count_leases(b, files[0], KEY), 1);
+        assert_int_equal(count_leases(b, files[1], KEY), 1);
+        assert_int_equal(test_posix_probe(files[0]), -EAGAIN);
+        BwLockdClient *c = test_client_new(&daemon_, "third");
+        BwLockdHandle *h2 = NULL;
+        assert_int_equal(bw_lockd_acquire(c, (const char *const *) files + 1, 1, BW_LOCKD_SHARED, 0, &h2, NULL),
+                         -ETIMEDOUT);
+        assert_int_equal(bw_lockd_release_sync(h), 0);
+        /* A new lease after the re-exec joins the same owner. */
+        lease_from_child(KEY, files, 2, BW_LOCKD_EXCLUSIVE);
+        assert_int_equal(bw_lockd_release_lease(b, KEY, NULL, 0, NULL), 2);
+        assert_int_equal(test_posix_probe(files[0]), 0);
+        bw_lockd_client_free(c);
+        bw_lockd_client_free(b);
+}
+
+int main(void) {
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_lease_outlives_client),
+                cmocka_unit_test(test_lease_shared),
+                cmocka_unit_test(test_lease_wire),
+                cmocka_unit_test(test_lease_reexec),
+        };
+        return cmocka_run_group_tests(tests, setup, teardown);
+}
