@@ -527,12 +527,21 @@ static bool entry_exclusive(const LockEntry *e) {
         return e->mode == LOCKD_MODE_EXCLUSIVE || e->n_raised > 0;
 }
 
-/* Whether every holder of e is a lease of `key`. */
-static bool entry_leased_only_by(const LockEntry *e, const char *key) {
-        for (const LockHold *h = e->holds; h; h = h->entry_next)
-                if (!h->owner->lease_key || strcmp(h->owner->lease_key, key) != 0)
+/* Whether a request acting for `key` passes the leases on e: every
+ * holder is a lease, and each is the key's own.  A transaction (not a
+ * lease) also passes other keys' shared leases: they say the file's
+ * content is only read, and a guest's transaction changes its metadata
+ * (a label), as before leases, on one host; another host still meets
+ * the kernel's read lock. */
+static bool entry_leases_grant(const LockEntry *e, const char *key, bool lease) {
+        bool only_key = true;
+        for (const LockHold *h = e->holds; h; h = h->entry_next) {
+                if (!h->owner->lease_key)
                         return false;
-        return e->holds != NULL;
+                if (strcmp(h->owner->lease_key, key) != 0)
+                        only_key = false;
+        }
+        return e->holds && (only_key || (!lease && e->mode == LOCKD_MODE_SHARED));
 }
 
 static void failure_from_entry(LockFailure *f, const LockEntry *e) {
@@ -612,7 +621,7 @@ static LockEntry *candidate_find_name_lock(LockTable *t, const Candidate *c) {
 }
 
 static bool candidates_check_table(LockTable *t, Candidate **sorted, size_t n, LockdMode mode,
-                                   const char *for_key, LockFailure *failure) {
+                                   const char *for_key, bool lease, LockFailure *failure) {
         bool names_held = g_hash_table_size(t->by_name) > 0;
 
         for (size_t i = 0; i < n; i++) {
@@ -632,9 +641,9 @@ static bool candidates_check_table(LockTable *t, Candidate **sorted, size_t n, L
                         failure_from_entry(failure, named);
                         return false;
                 }
-                /* The key's own lease: its transactions and the lease
+                /* The key's own leases: its transactions and the lease
                  * itself again, while the kernel still grants it. */
-                if (e && for_key && entry_leased_only_by(e, for_key) && lock_entry_reassert(t, e))
+                if (e && for_key && entry_leases_grant(e, for_key, lease) && lock_entry_reassert(t, e))
                         continue;
                 if (e && (mode == LOCKD_MODE_EXCLUSIVE || entry_exclusive(e))) {
                         failure->index = c->index;
@@ -756,7 +765,7 @@ int lock_table_acquire(LockTable *table, LockOwner *owner, char *const *paths, s
         for (size_t i = 1; i < n; i++)
                 if (candidate_same_key(sorted[i - 1], sorted[i]))
                         sorted[i]->same = sorted[i - 1]->same ? sorted[i - 1]->same : sorted[i - 1];
-        if (!candidates_check_table(table, sorted, n, mode, for_key, failure)) {
+        if (!candidates_check_table(table, sorted, n, mode, for_key, owner->lease_key != NULL, failure)) {
                 r = -EBUSY;
                 goto finish;
         }

@@ -96,9 +96,11 @@ int lock_table_acquire(LockTable *table, LockOwner *owner, char *const *paths, s
  *
  * An acquire with for_key is granted a file whose only holders are that
  * key's leases, in either mode: the key's own transactions are not
- * refused by its leases.  An exclusive hold granted so over a shared
- * lease keeps the kernel's read lock (the lease's) and makes the entry
- * exclusive in the table until it is released. */
+ * refused by its leases.  One that is not a lease is also granted a file
+ * whose only holders are shared leases of any keys (guests sharing a
+ * read-only image each relabel it).  An exclusive hold granted so over a
+ * shared lease keeps the kernel's read lock (the lease's) and makes the
+ * entry exclusive in the table until it is released. */
 LockOwner *lock_table_lease_owner(LockTable *table, const char *key, uint32_t pid, uint32_t uid);
 /* Releases the key's leases on paths (matched as lock_table_release()
  * does), or all of them when n == 0; forgets the owner once it leases

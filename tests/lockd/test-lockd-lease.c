@@ -105,17 +105,23 @@ static void test_lease_shared(void **state) {
         lease_from_child(OTHER_KEY, files, 1, BW_LOCKD_SHARED);
         assert_int_equal(bw_lockd_acquire(b, (const char *const *) files, 1, BW_LOCKD_SHARED, 0, &h, NULL), 0);
         assert_int_equal(bw_lockd_release_sync(h), 0);
-        /* Two keys: neither may take it exclusively. */
-        assert_int_equal(bw_lockd_acquire_for(b, KEY, (const char *const *) files, 1, BW_LOCKD_EXCLUSIVE, 0, &h, NULL),
+        /* Neither key may lease it exclusively, nor may a client acting
+         * for no key lock it so. */
+        assert_int_equal(bw_lockd_lease(b, KEY, (const char *const *) files, 1, BW_LOCKD_EXCLUSIVE, 0, NULL),
                          -ETIMEDOUT);
-        assert_int_equal(bw_lockd_release_lease(b, OTHER_KEY, NULL, 0, NULL), 1);
-        /* One key: its transaction is granted exclusive over its shared
-         * lease, and excludes everyone else, shared too, meanwhile. */
+        assert_int_equal(bw_lockd_acquire(b, (const char *const *) files, 1, BW_LOCKD_EXCLUSIVE, 0, &h, NULL),
+                         -ETIMEDOUT);
+        /* A transaction acting for either key is granted exclusive over
+         * the shared leases (each guest relabels the image it shares),
+         * and excludes everyone else, shared too, meanwhile. */
         assert_int_equal(bw_lockd_acquire_for(b, KEY, (const char *const *) files, 1, BW_LOCKD_EXCLUSIVE, 0, &h, NULL),
                          0);
         BwLockdClient *c = test_client_new(&daemon_, "third");
         assert_int_equal(bw_lockd_acquire(c, (const char *const *) files, 1, BW_LOCKD_SHARED, 0, &h2, NULL), -ETIMEDOUT);
+        assert_int_equal(bw_lockd_acquire_for(c, OTHER_KEY, (const char *const *) files, 1, BW_LOCKD_EXCLUSIVE, 0,
+                                              &h2, NULL), -ETIMEDOUT);
         assert_int_equal(bw_lockd_release_sync(h), 0);
+        assert_int_equal(bw_lockd_release_lease(b, OTHER_KEY, NULL, 0, NULL), 1);
         assert_int_equal(bw_lockd_acquire(c, (const char *const *) files, 1, BW_LOCKD_SHARED, 0, &h2, NULL), 0);
         assert_int_equal(bw_lockd_release_sync(h2), 0);
         /* No paths: every lease of the key. */
