@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "lockd-test.h"
+#include "protocol-writer.h"
 #include "test-util.h"
 
 #define KEY "6f1c1d2e-0000-4000-8000-00000000lease"
@@ -204,12 +205,65 @@ static void test_lease_reexec(void **state) {
         bw_lockd_client_free(b);
 }
 
+/* A daemon from before leases: its HELLO lists every feature but 32; it
+ * answers each ACQUIRE with one OK path and counts the keyed ones. */
+typedef struct OldDaemon {
+        unsigned acquires, keyed, other;
+} OldDaemon;
+
+static void old_daemon_handler(const LockdHeader *h, const uint8_t *payload, GByteArray *out, void *userdata) {
+        OldDaemon *od = userdata;
+        static const LockdPathResult one = { .dev = 1, .ino = 2 };
+
+        if (h->type == LOCKD_MSG_HELLO)
+                (void) protocol_reply_frame_append_value(out, h->serial, LOCKD_STATUS_OK, 0, "",
+                                                         g_variant_new_uint32(_LOCKD_FEATURES & ~LOCKD_FEATURE_LEASES));
+        else if (h->type == LOCKD_MSG_ACQUIRE) {
+                od->acquires++;
+                od->keyed += !!(h->flags & LOCKD_FRAME_OWNER_KEY);
+                (void) protocol_reply_frame_append(out, h->serial, LOCKD_STATUS_OK, 0, "", LOCKD_BODY_ACQUIRE, &one,
+                                                   sizeof(one));
+        } else if (h->type == LOCKD_MSG_RELEASE)
+                (void) protocol_reply_frame_append_value(out, h->serial, LOCKD_STATUS_OK, 0, "",
+                                                         g_variant_new_uint32(1));
+        else {
+                od->other++;
+                (void) protocol_reply_frame_append_value(out, h->serial, LOCKD_STATUS_UNKNOWN_REQUEST, EOPNOTSUPP,
+                                                         "unknown", NULL);
+        }
+}
+
+/* Against an older daemon: no lease is taken (EOPNOTSUPP), an acquire
+ * acting for a key goes without it, releasing leases asks nothing. */
+static void test_lease_old_daemon(void **state) {
+        g_autofree char *sock = g_build_filename(scratch, "old.sock", NULL);
+        OldDaemon od = {};
+        TestFakeDaemon *fake = test_fake_daemon_start(sock, old_daemon_handler, &od);
+        const char *paths[] = { "/old/disk.img" };
+        BwLockdClient *c;
+        BwLockdHandle *h = NULL;
+        BwError err = {};
+
+        assert_int_equal(bw_lockd_client_new(sock, "new-client", &c), 0);
+        assert_int_equal(bw_lockd_lease(c, KEY, paths, 1, BW_LOCKD_EXCLUSIVE, 0, &err), -EOPNOTSUPP);
+        assert_non_null(strstr(err.message, "does not keep leases"));
+        assert_int_equal(bw_lockd_acquire_for(c, KEY, paths, 1, BW_LOCKD_EXCLUSIVE, 0, &h, NULL), 0);
+        assert_int_equal(bw_lockd_release_sync(h), 0);
+        assert_int_equal(bw_lockd_release_lease(c, KEY, NULL, 0, NULL), 0);
+        assert_int_equal(od.acquires, 1);
+        assert_int_equal(od.keyed, 0);
+        assert_int_equal(od.other, 0);
+        bw_lockd_client_free(c);
+        test_fake_daemon_stop(fake);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_lease_outlives_client),
                 cmocka_unit_test(test_lease_shared),
                 cmocka_unit_test(test_lease_wire),
                 cmocka_unit_test(test_lease_reexec),
+                cmocka_unit_test(test_lease_old_daemon),
         };
         return cmocka_run_group_tests(tests, setup, teardown);
 }
