@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "config.h"
 
+#include <errno.h>
 #include <string.h>
 
 #include <glib.h>
 
+#include "util/error.h"
 #include "util/log.h"
 #include "guest-lease.h"
 
@@ -57,16 +59,26 @@ static void lease_paths(const BwGuestInfo *info, const BwResource *only, GPtrArr
 int guest_lease_take(PathLocker *locker, const BwGuestInfo *info, const BwResource *only, unsigned timeout_ms,
                      BwError *reterr) {
         g_autoptr(GPtrArray) exclusive = g_ptr_array_new(), shared = g_ptr_array_new();
+        BwError err = {};
 
         lease_paths(info, only, exclusive, shared);
         int r = path_locker_lease(locker, info->uuid, (const char *const *) exclusive->pdata, exclusive->len,
-                                  PATH_LOCK_EXCLUSIVE, timeout_ms, reterr);
+                                  PATH_LOCK_EXCLUSIVE, timeout_ms, &err);
         if (r >= 0)
                 r = path_locker_lease(locker, info->uuid, (const char *const *) shared->pdata, shared->len,
-                                      PATH_LOCK_SHARED, timeout_ms, reterr);
-        if (r < 0)
+                                      PATH_LOCK_SHARED, timeout_ms, &err);
+        if (r == -EOPNOTSUPP) {
+                /* A lockd from before leases, not yet re-executed into
+                 * this version: the guest runs as it did then, its images
+                 * locked only for each transaction. */
+                log_warning("guest '%s': %s; its images are not leased", info->name, err.message);
+                return 0;
+        }
+        if (r < 0) {
                 guest_lease_release(locker, info, only);
-        return r;
+                return error_propagate(reterr, &err);
+        }
+        return 0;
 }
 
 void guest_lease_release(PathLocker *locker, const BwGuestInfo *info, const BwResource *only) {

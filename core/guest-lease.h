@@ -18,7 +18,8 @@
 
 /* Leases the images of `only` (NULL: of every resource of the guest).
  * Nothing is leased on failure; -ETIMEDOUT names the holder as a lock
- * step does. */
+ * step does.  A lockd without leases (older, not yet re-executed) leases
+ * nothing: a warning, and 0. */
 int guest_lease_take(PathLocker *locker, const BwGuestInfo *info, const BwResource *only, unsigned timeout_ms,
                      BwError *reterr);
 /* Releases the leases of `only`, except on paths another resource of the
