@@ -7,7 +7,8 @@
 # definition is refused busy, naming the path, while host a's guest runs
 # (its lease is the byte-1 lock host b's lockd meets on the volume), and
 # succeeds once host a stopped it.  The fake-files test plugin locks the
-# disk for every change, which the guest's own lease grants.  Prints TAP.
+# disk for every change, which the guest's own lease grants.  A re-exec
+# of host a's lockd meanwhile keeps the lease.  Prints TAP.
 set -u
 . "$(dirname "$0")/crosshost-lib.sh"
 cross_setup
@@ -32,6 +33,13 @@ check "host a's lockd leases the disk to the guest while it runs" 0 "lease .*$vo
 check "host b's start is refused busy while host a's guest runs" 75 "$vol_mnt/demo.img.*another host" \
     guest_on b start "$scratch/demo.guest"
 absent "nothing was applied on host b" "$scratch/b/markers/root"
+# The lease lives in host a's lockd, which re-executes keeping it.
+kill -USR1 "$lockd_a"
+for _ in $(seq 100); do grep -q "re-executed in" "$scratch/a/lockd.log" && break; sleep 0.05; done
+check "host a's lockd re-executed" 0 "re-executed in" cat "$scratch/a/lockd.log"
+check "host a's lockd still leases the disk to the guest" 0 "lease .*$vol_mnt/demo.img" \
+    ctl_on a locks --socket "$scratch/a/lockd.sock"
+check "host b's start is still refused" 75 "$vol_mnt/demo.img.*another host" guest_on b start "$scratch/demo.guest"
 check "host a stops its guest" 0 "stopped" guest_on a stop demo
 check "host b starts it once host a's guest stopped" 0 "guest 'demo': started" guest_on b start "$scratch/demo.guest"
 exists "host b applied it" "$scratch/b/markers/root"

@@ -205,6 +205,40 @@ static void test_lease_reexec(void **state) {
         bw_lockd_client_free(b);
 }
 
+/* A lease the filesystem drops under the daemon (another host took byte
+ * 1) is found when the key's transaction re-asserts it: refused, listed
+ * lost, released as any lease. */
+static void test_lease_lost(void **state) {
+        g_autofree char *dir = test_make_dir(scratch, "lost");
+        g_auto(GStrv) files = test_make_files(dir, "disk", 1);
+        BwLockdClient *b = test_client_new(&daemon_, "other");
+        BwLockdHandle *h = NULL;
+        BwError err = {};
+
+        lease_from_child(KEY, files, 1, BW_LOCKD_EXCLUSIVE);
+        int other = test_daemon_lose_lock(&daemon_, files[0]);
+        if (other < 0) {
+                assert_int_equal(bw_lockd_release_lease(b, KEY, NULL, 0, NULL), 1);
+                bw_lockd_client_free(b);
+                skip(); /* pidfd_getfd needs ptrace rights over the daemon */
+        }
+        assert_int_equal(bw_lockd_acquire_for(b, KEY, (const char *const *) files, 1, BW_LOCKD_EXCLUSIVE, 0, &h, &err),
+                         -ETIMEDOUT);
+        assert_non_null(strstr(err.message, "was lost"));
+        BwLockdLock *locks;
+        size_t n, lost = 0;
+        assert_int_equal(bw_lockd_list(b, &locks, &n, NULL, NULL), 0);
+        for (size_t i = 0; i < n; i++)
+                if (strcmp(locks[i].path, files[0]) == 0 && (locks[i].flags & LOCKD_PATH_LEASE) &&
+                    (locks[i].flags & LOCKD_PATH_LOST))
+                        lost++;
+        bw_lockd_lock_list_free(locks, n);
+        assert_int_equal(lost, 1);
+        assert_int_equal(bw_lockd_release_lease(b, KEY, NULL, 0, NULL), 1);
+        close(other);
+        bw_lockd_client_free(b);
+}
+
 /* A daemon from before leases: its HELLO lists every feature but 32; it
  * answers each ACQUIRE with one OK path and counts the keyed ones. */
 typedef struct OldDaemon {
@@ -264,6 +298,7 @@ int main(void) {
                 cmocka_unit_test(test_lease_wire),
                 cmocka_unit_test(test_lease_reexec),
                 cmocka_unit_test(test_lease_old_daemon),
+                cmocka_unit_test(test_lease_lost),
         };
         return cmocka_run_group_tests(tests, setup, teardown);
 }
