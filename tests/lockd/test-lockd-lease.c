@@ -32,17 +32,22 @@ static int teardown(void **state) {
         return 0;
 }
 
-/* The rows of path, and how many of them are leases of key. */
-static size_t count_leases(BwLockdClient *c, const char *path, const char *key) {
+/* How many rows of path are leases of key with every one of flags. */
+static size_t count_leases_flagged(BwLockdClient *c, const char *path, const char *key, uint32_t flags) {
         BwLockdLock *locks;
         size_t n, found = 0;
+        flags |= LOCKD_PATH_LEASE;
         assert_int_equal(bw_lockd_list(c, &locks, &n, NULL, NULL), 0);
         for (size_t i = 0; i < n; i++)
-                if (strcmp(locks[i].path, path) == 0 && (locks[i].flags & LOCKD_PATH_LEASE) &&
+                if (strcmp(locks[i].path, path) == 0 && (locks[i].flags & flags) == flags &&
                     strcmp(locks[i].owner, key) == 0)
                         found++;
         bw_lockd_lock_list_free(locks, n);
         return found;
+}
+
+static size_t count_leases(BwLockdClient *c, const char *path, const char *key) {
+        return count_leases_flagged(c, path, key, 0);
 }
 
 /* Takes the lease in a child process that exits at once: the lease is
@@ -225,15 +230,7 @@ static void test_lease_lost(void **state) {
         assert_int_equal(bw_lockd_acquire_for(b, KEY, (const char *const *) files, 1, BW_LOCKD_EXCLUSIVE, 0, &h, &err),
                          -ETIMEDOUT);
         assert_non_null(strstr(err.message, "was lost"));
-        BwLockdLock *locks;
-        size_t n, lost = 0;
-        assert_int_equal(bw_lockd_list(b, &locks, &n, NULL, NULL), 0);
-        for (size_t i = 0; i < n; i++)
-                if (strcmp(locks[i].path, files[0]) == 0 && (locks[i].flags & LOCKD_PATH_LEASE) &&
-                    (locks[i].flags & LOCKD_PATH_LOST))
-                        lost++;
-        bw_lockd_lock_list_free(locks, n);
-        assert_int_equal(lost, 1);
+        assert_int_equal(count_leases_flagged(b, files[0], KEY, LOCKD_PATH_LOST), 1);
         assert_int_equal(bw_lockd_release_lease(b, KEY, NULL, 0, NULL), 1);
         close(other);
         bw_lockd_client_free(b);
