@@ -149,8 +149,7 @@ static int hotplug_run(BwManager *m, Hotplug *h, const BwGuestInfo *info, BwErro
                 r = transaction_lock_plan(m->locker, h->plan, info->uuid, m->settings->lock_timeout_ms, &locks,
                                           reterr);
         if (r < 0) {
-                if (h->op == JOURNAL_OP_ATTACH)
-                        guest_lease_release(m->locker, info, h->resource);
+                hotplug_leases_settle(m, h, info, false);
                 return r;
         }
         r = journal_begin(h->journal, h->op, guest_get_text(h->next->guest), h->state->guest_source);

@@ -198,8 +198,9 @@ static size_t leases_on(const char *path, const char *uuid, bool *ret_shared) {
 }
 
 /* A running guest leases its images: a second guest naming the same
- * read-write disk is refused, naming it, until the first stops; a crash
- * mid-start and recover release them too. */
+ * read-write disk is refused, naming it, until the first stops; attach
+ * and detach lease and release a disk; a crash mid-start and recover
+ * release them too. */
 static void test_guest_leases(void **state) {
         g_autofree char *dir = test_make_dir(scratch, "leases");
         g_autofree char *img = test_write_file(dir, "rw.img", "raw", -1);
@@ -221,6 +222,16 @@ static void test_guest_leases(void **state) {
         assert_non_null(strstr(err.message, img));
         assert_non_null(strstr(err.message, UUID_A));
         assert_int_equal(leases_on(base, UUID_B, NULL), 0);
+        /* Attach leases the new disk, detach releases it, and only it. */
+        g_autofree char *extra = test_write_file(dir, "extra.img", "raw", -1);
+        g_autofree char *res = g_strdup_printf("[disk:extra]\npath=%s\n", extra);
+        if (bw_manager_attach(m, "lease-a", res, &err) < 0)
+                fail_msg("attach: %s", err.message);
+        assert_int_equal(leases_on(extra, UUID_A, &shared), 1);
+        assert_false(shared);
+        assert_int_equal(bw_manager_detach(m, "lease-a", "disk:extra", &err), 0);
+        assert_int_equal(leases_on(extra, UUID_A, NULL), 0);
+        assert_int_equal(leases_on(img, UUID_A, NULL), 1);
         /* Stop's own locks are granted over its leases, then released. */
         assert_int_equal(bw_manager_stop(m, "lease-a", &err), 0);
         assert_int_equal(leases_on(img, UUID_A, NULL) + leases_on(base, UUID_A, NULL), 0);
