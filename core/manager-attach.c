@@ -14,6 +14,7 @@
 
 #include "util/error.h"
 #include "util/log.h"
+#include "guest-lease.h"
 #include "guest-lock.h"
 #include "guest-parse.h"
 #include "guest-record.h"
@@ -127,21 +128,37 @@ static int hotplug_plan(BwManager *m, Hotplug *h, const BwGuestInfo *info, BwErr
         return 0;
 }
 
+/* The resource's leases once its transaction is over: an attach that
+ * did not happen and a detach that did release them. */
+static void hotplug_leases_settle(BwManager *m, const Hotplug *h, const BwGuestInfo *info, bool committed) {
+        if ((h->op == JOURNAL_OP_ATTACH) != committed)
+                guest_lease_release(m->locker, info, h->resource);
+}
+
 /* Locks, journals, applies and commits; `info` is the guest that has the
  * resource (the new one for attach, the old one for detach).  `reterr`
  * must not be NULL. */
 static int hotplug_run(BwManager *m, Hotplug *h, const BwGuestInfo *info, BwError *reterr) {
         TransactionLocks locks = {};
         const char *path = journal_path(h->journal);
-        int r = transaction_lock_plan(m->locker, h->plan, m->settings->lock_timeout_ms, &locks, reterr);
-        if (r < 0)
+        /* The new resource's images are leased before its changes. */
+        int r = h->op == JOURNAL_OP_ATTACH
+                        ? guest_lease_take(m->locker, info, h->resource, m->settings->lock_timeout_ms, reterr)
+                        : 0;
+        if (r >= 0)
+                r = transaction_lock_plan(m->locker, h->plan, info->uuid, m->settings->lock_timeout_ms, &locks,
+                                          reterr);
+        if (r < 0) {
+                hotplug_leases_settle(m, h, info, false);
                 return r;
+        }
         r = journal_begin(h->journal, h->op, guest_get_text(h->next->guest), h->state->guest_source);
         if (r >= 0)
                 r = journal_guest(h->journal, h->next_variant);
         if (r < 0) {
                 (void) journal_abort(h->journal); /* nothing was changed yet */
                 transaction_unlock(m->locker, &locks);
+                hotplug_leases_settle(m, h, info, false);
                 return error_set(reterr, r, "journal '%s': cannot write: %m", path);
         }
         Transaction t = { .journal = h->journal, .plugins = m->plugins, .guest = info, .locks = &locks,
@@ -163,6 +180,9 @@ static int hotplug_run(BwManager *m, Hotplug *h, const BwGuestInfo *info, BwErro
                               first.message, path);
         }
         transaction_unlock(m->locker, &locks);
+        /* Left journaled (not rolled back): recover settles the leases. */
+        if (r >= 0 || t.rolled_back)
+                hotplug_leases_settle(m, h, info, r >= 0);
         return r;
 }
 

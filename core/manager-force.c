@@ -16,6 +16,7 @@
 #include "util/error.h"
 #include "util/log.h"
 #include "cgroup-procs.h"
+#include "guest-lease.h"
 #include "guest-parse.h"
 #include "guest-record.h"
 #include "journal.h"
@@ -167,7 +168,7 @@ static int force_undo_one(Transaction *t, const JournalState *s, JournalEntry *e
 static int force_undo(BwManager *m, Journal *journal, const JournalState *s, const BwGuestInfo *info,
                       GString *failed, BwError *reterr) {
         TransactionLocks locks = {};
-        int r = transaction_lock_entries(m->locker, s, 0, m->settings->lock_timeout_ms, &locks, reterr);
+        int r = transaction_lock_entries(m->locker, s, 0, info->uuid, m->settings->lock_timeout_ms, &locks, reterr);
         if (r < 0)
                 return r;
         Transaction t = { .journal = journal, .plugins = m->plugins, .guest = info, .locks = &locks,
@@ -252,6 +253,7 @@ static int force_undo_guest(BwManager *m, const char *name, const char *path, co
                 r = journal_remove(journal);
                 if (r < 0)
                         return error_set(reterr, r, "journal '%s': cannot remove: %m", path);
+                guest_lease_release(m->locker, info, NULL);
                 if (s->corrupt || g->fallback)
                         log_warning("%s; every change undone, the journal removed", report);
                 return 1;

@@ -10,6 +10,7 @@
 #include "util/error.h"
 #include "util/log.h"
 #include "cgroup-procs.h"
+#include "guest-lease.h"
 #include "guest-lock.h"
 #include "guest-record.h"
 #include "guest.h"
@@ -26,8 +27,8 @@
 static int manager_undo_journal(BwManager *m, Journal *journal, const JournalState *state,
                                 const BwGuestInfo *info, unsigned from_txn, BwError *reterr) {
         TransactionLocks locks = {};
-        int r = transaction_lock_entries(m->locker, state, from_txn, m->settings->lock_timeout_ms, &locks,
-                                         reterr);
+        int r = transaction_lock_entries(m->locker, state, from_txn, info->uuid, m->settings->lock_timeout_ms,
+                                         &locks, reterr);
         if (r < 0)
                 return r;
         Transaction t = { .journal = journal, .plugins = m->plugins, .guest = info, .locks = &locks,
@@ -89,6 +90,8 @@ int manager_finish_stop(BwManager *m, Journal *journal, const JournalState *stat
         r = journal_remove(journal);
         if (r < 0)
                 return error_set(reterr, r, "journal '%s': cannot remove: %m", journal_path(journal));
+        /* The guest is gone: its images are free for any host. */
+        guest_lease_release(m->locker, info, NULL);
         return 0;
 }
 

@@ -9,6 +9,7 @@
 #include "util/error.h"
 #include "util/log.h"
 #include "cgroup-owner.h"
+#include "guest-lease.h"
 #include "guest-lock.h"
 #include "guest-parse.h"
 #include "guest-record.h"
@@ -204,8 +205,12 @@ static int manager_apply(BwManager *m, Journal *journal, const BwGuestInfo *info
         int r = transaction_apply(&t, plan, reterr);
         g_mutex_unlock(&m->plugin_lock);
         if (r < 0) {
-                if (t.rolled_back)
+                /* The leases last as long as the journal: the guest's
+                 * stop or recover releases them. */
+                if (t.rolled_back) {
                         (void) journal_remove(journal); /* the guest never started */
+                        guest_lease_release(m->locker, info, NULL);
+                }
                 /* else: what could not be undone stays journaled for recover */
                 return r;
         }
@@ -252,12 +257,24 @@ BW_PUBLIC int bw_manager_start(BwManager *m, const BwGuest *guest, BwError *rete
         if (r < 0)
                 return r;
 
-        r = transaction_lock_plan(m->locker, plan, m->settings->lock_timeout_ms, &locks, reterr);
+        /* The journal first: it refuses a second start of a running
+         * guest, whose leases these would be.  Then the guest's leases,
+         * which refuse a start of the same images on another host before
+         * anything is changed, and its transaction's locks. */
+        r = manager_journal_start(m, g, &journal, reterr);
         if (r < 0)
                 return r;
-        r = manager_journal_start(m, g, &journal, reterr);
-        if (r >= 0)
-                r = manager_apply(m, journal, info, plan, &locks, reterr);
+        r = guest_lease_take(m->locker, info, NULL, m->settings->lock_timeout_ms, reterr);
+        if (r >= 0) {
+                r = transaction_lock_plan(m->locker, plan, info->uuid, m->settings->lock_timeout_ms, &locks, reterr);
+                if (r < 0)
+                        guest_lease_release(m->locker, info, NULL);
+        }
+        if (r < 0) {
+                (void) journal_remove(journal); /* nothing was changed yet */
+                return r;
+        }
+        r = manager_apply(m, journal, info, plan, &locks, reterr);
         transaction_unlock(m->locker, &locks);
         if (r >= 0)
                 log_debug("guest '%s': started with %u change(s)", info->name, plan->changes->len);

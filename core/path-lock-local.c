@@ -210,7 +210,7 @@ static int local_try(PathLockHandle *h, PathLockMode mode, const char **ret_busy
         return 0;
 }
 
-static int local_acquire(PathLocker *locker, const char *const *paths, size_t n, PathLockMode mode,
+static int local_acquire(PathLocker *locker, const char *owner, const char *const *paths, size_t n, PathLockMode mode,
                          unsigned timeout_ms, PathLockInfo *ret_infos, PathLockHandle **ret,
                          BwError *reterr) {
         PathLockHandle *h = g_new0(PathLockHandle, 1);

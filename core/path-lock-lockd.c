@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The lockd backend of the core's lock step (core/path-lock.h): every
  * acquire is one ACQUIRE of the whole set to bulwark-lockd, retried while
- * BUSY until the timeout; the handle is the client's lock handle. */
+ * BUSY until the timeout, acting for the guest it is taken for; the
+ * handle is the client's lock handle.  Leases are lockd's: held by the
+ * daemon for the guest's uuid, whatever becomes of this process. */
 #include "config.h"
 
 #include <errno.h>
@@ -18,15 +20,16 @@ typedef struct LockdPathLocker {
         BwLockdClient *client;
 } LockdPathLocker;
 
-static int lockd_locker_acquire(PathLocker *locker, const char *const *paths, size_t n, PathLockMode mode,
-                                unsigned timeout_ms, PathLockInfo *ret_infos, PathLockHandle **ret,
-                                BwError *reterr) {
+static int lockd_locker_acquire(PathLocker *locker, const char *owner, const char *const *paths, size_t n,
+                                PathLockMode mode, unsigned timeout_ms, PathLockInfo *ret_infos,
+                                PathLockHandle **ret, BwError *reterr) {
         LockdPathLocker *l = (LockdPathLocker *) locker;
         /* The transaction may create what it locks. */
         unsigned m = BW_LOCKD_ALLOW_MISSING | (mode == PATH_LOCK_SHARED ? BW_LOCKD_SHARED : 0);
         BwLockdHandle *h;
 
-        int r = bw_lockd_acquire(l->client, paths, n, m, (int) MIN(timeout_ms, (unsigned) INT_MAX), &h, reterr);
+        int r = bw_lockd_acquire_for(l->client, owner, paths, n, m, (int) MIN(timeout_ms, (unsigned) INT_MAX), &h,
+                                     reterr);
         if (r < 0)
                 return r;
         /* The daemon answers, per path in request order, what it locked. */
@@ -63,6 +66,19 @@ static int lockd_locker_check(PathLocker *locker, PathLockHandle *handle) {
         return r;
 }
 
+static int lockd_locker_lease(PathLocker *locker, const char *owner, const char *const *paths, size_t n,
+                              PathLockMode mode, unsigned timeout_ms, BwError *reterr) {
+        unsigned m = BW_LOCKD_ALLOW_MISSING | (mode == PATH_LOCK_SHARED ? BW_LOCKD_SHARED : 0);
+        return bw_lockd_lease(((LockdPathLocker *) locker)->client, owner, paths, n, m,
+                              (int) MIN(timeout_ms, (unsigned) INT_MAX), reterr);
+}
+
+static int lockd_locker_release_leases(PathLocker *locker, const char *owner, const char *const *paths, size_t n,
+                                       BwError *reterr) {
+        int r = bw_lockd_release_lease(((LockdPathLocker *) locker)->client, owner, paths, n, reterr);
+        return r < 0 ? r : 0;
+}
+
 static void lockd_locker_free(PathLocker *locker) {
         LockdPathLocker *l = (LockdPathLocker *) locker;
         bw_lockd_client_free(l->client);
@@ -80,6 +96,8 @@ int path_locker_new_lockd(const char *socket_path, PathLocker **ret) {
                 .acquire = lockd_locker_acquire,
                 .release = lockd_locker_release,
                 .check = lockd_locker_check,
+                .lease = lockd_locker_lease,
+                .release_leases = lockd_locker_release_leases,
                 .free = lockd_locker_free,
         };
         l->client = client;

@@ -37,13 +37,20 @@ typedef struct PathLockInfo {
 /* Backend operations; every backend embeds PathLocker first. */
 struct PathLocker {
         const char *name;
-        int (*acquire)(PathLocker *locker, const char *const *paths, size_t n, PathLockMode mode,
-                       unsigned timeout_ms, PathLockInfo *ret_infos, PathLockHandle **ret,
+        /* owner: the guest (uuid) the locks are taken for, or NULL; see
+         * path_locker_acquire_for(). */
+        int (*acquire)(PathLocker *locker, const char *owner, const char *const *paths, size_t n,
+                       PathLockMode mode, unsigned timeout_ms, PathLockInfo *ret_infos, PathLockHandle **ret,
                        BwError *reterr);
         void (*release)(PathLocker *locker, PathLockHandle *handle);
         /* Optional: -ECONNRESET once the handle's locks are lost (lockd
          * went away).  Locks held in this process cannot be lost so. */
         int (*check)(PathLocker *locker, PathLockHandle *handle);
+        /* Optional: leases (path_locker_lease()). */
+        int (*lease)(PathLocker *locker, const char *owner, const char *const *paths, size_t n, PathLockMode mode,
+                     unsigned timeout_ms, BwError *reterr);
+        int (*release_leases)(PathLocker *locker, const char *owner, const char *const *paths, size_t n,
+                              BwError *reterr);
         void (*free)(PathLocker *locker);
 };
 
@@ -54,6 +61,23 @@ struct PathLocker {
 int path_locker_acquire(PathLocker *locker, const char *const *paths, size_t n, PathLockMode mode,
                         unsigned timeout_ms, PathLockInfo *ret_infos, PathLockHandle **ret,
                         BwError *reterr);
+/* The same for a guest (its uuid, NULL: none): a backend with leases
+ * grants a path whose only holder is that guest's lease, so the guest's
+ * own transactions are not refused by the leases on its images. */
+int path_locker_acquire_for(PathLocker *locker, const char *owner, const char *const *paths, size_t n,
+                            PathLockMode mode, unsigned timeout_ms, PathLockInfo *ret_infos,
+                            PathLockHandle **ret, BwError *reterr);
+
+/* Leases: locks held for the owner (a guest's uuid) by the backend, not
+ * by a handle, until path_locker_release_leases() (n == 0: all of the
+ * owner's), across restarts of this process.  Only lockd keeps them
+ * (they live in the daemon); a backend without leases takes nothing and
+ * returns 0.  Waits up to timeout_ms like an acquire. */
+int path_locker_lease(PathLocker *locker, const char *owner, const char *const *paths, size_t n,
+                      PathLockMode mode, unsigned timeout_ms, BwError *reterr);
+int path_locker_release_leases(PathLocker *locker, const char *owner, const char *const *paths, size_t n,
+                               BwError *reterr);
+
 /* Releases every lock of the handle and frees it; NULL is a no-op. */
 void path_locker_release(PathLocker *locker, PathLockHandle *handle);
 /* 0 while the handle still holds its locks; a negative errno once they

@@ -19,8 +19,8 @@ static Plugin *transaction_plugin(Transaction *t, const char *name) {
 
 /* ---- The lock step ----------------------------------------------------- */
 
-static int transaction_lock(PathLocker *locker, char **exclusive, char **shared, unsigned timeout_ms,
-                            TransactionLocks *ret, BwError *reterr) {
+static int transaction_lock(PathLocker *locker, char **exclusive, char **shared, const char *owner,
+                            unsigned timeout_ms, TransactionLocks *ret, BwError *reterr) {
         char **sets[] = { exclusive, shared };
         PathLockHandle **handles[] = { &ret->exclusive, &ret->shared };
 
@@ -30,9 +30,9 @@ static int transaction_lock(PathLocker *locker, char **exclusive, char **shared,
         for (size_t k = 0; k < G_N_ELEMENTS(sets); k++) {
                 guint n = g_strv_length(sets[k]);
                 g_autofree PathLockInfo *infos = g_new0(PathLockInfo, n + 1);
-                int r = path_locker_acquire(locker, (const char *const *) sets[k], n,
-                                            k == 0 ? PATH_LOCK_EXCLUSIVE : PATH_LOCK_SHARED, timeout_ms,
-                                            infos, handles[k], reterr);
+                int r = path_locker_acquire_for(locker, owner, (const char *const *) sets[k], n,
+                                                k == 0 ? PATH_LOCK_EXCLUSIVE : PATH_LOCK_SHARED, timeout_ms,
+                                                infos, handles[k], reterr);
                 if (r < 0) {
                         transaction_unlock(locker, ret);
                         return r;
@@ -43,18 +43,18 @@ static int transaction_lock(PathLocker *locker, char **exclusive, char **shared,
         return 0;
 }
 
-int transaction_lock_plan(PathLocker *locker, const BwPlan *plan, unsigned timeout_ms,
+int transaction_lock_plan(PathLocker *locker, const BwPlan *plan, const char *owner, unsigned timeout_ms,
                           TransactionLocks *ret, BwError *reterr) {
         g_auto(GStrv) exclusive = plan_lock_paths(plan, false);
         g_auto(GStrv) shared = plan_lock_paths(plan, true);
-        return transaction_lock(locker, exclusive, shared, timeout_ms, ret, reterr);
+        return transaction_lock(locker, exclusive, shared, owner, timeout_ms, ret, reterr);
 }
 
 static bool transaction_entry_pending(const JournalEntry *e, unsigned from_txn) {
         return e->lock_path && !e->undone && e->txn >= from_txn;
 }
 
-int transaction_lock_entries(PathLocker *locker, const JournalState *state, unsigned from_txn,
+int transaction_lock_entries(PathLocker *locker, const JournalState *state, unsigned from_txn, const char *owner,
                              unsigned timeout_ms, TransactionLocks *ret, BwError *reterr) {
         /* path -> whether every pending change locking it asked for shared */
         g_autoptr(GHashTable) modes = g_hash_table_new(g_str_hash, g_str_equal);
@@ -76,8 +76,8 @@ int transaction_lock_entries(PathLocker *locker, const JournalState *state, unsi
                 g_ptr_array_add(GPOINTER_TO_INT(mode) ? shared : exclusive, path);
         g_ptr_array_add(exclusive, NULL);
         g_ptr_array_add(shared, NULL);
-        return transaction_lock(locker, (char **) exclusive->pdata, (char **) shared->pdata, timeout_ms, ret,
-                                reterr);
+        return transaction_lock(locker, (char **) exclusive->pdata, (char **) shared->pdata, owner, timeout_ms,
+                                ret, reterr);
 }
 
 int transaction_locks_check(PathLocker *locker, const TransactionLocks *locks) {

@@ -33,12 +33,13 @@ typedef struct TransactionLocks {
         GHashTable *infos;         /* lock path -> PathLockInfo*, both sets */
 } TransactionLocks;
 
-/* Locks every lock path of `plan`. */
-int transaction_lock_plan(PathLocker *locker, const BwPlan *plan, unsigned timeout_ms,
+/* Locks every lock path of `plan`, for the guest whose uuid is owner
+ * (its own leases do not refuse it: path_locker_acquire_for()). */
+int transaction_lock_plan(PathLocker *locker, const BwPlan *plan, const char *owner, unsigned timeout_ms,
                           TransactionLocks *ret, BwError *reterr);
 /* Locks every lock path of the entries of `state` that undo_entries()
  * with the same from_txn will undo (fresh locks after a crash). */
-int transaction_lock_entries(PathLocker *locker, const JournalState *state, unsigned from_txn,
+int transaction_lock_entries(PathLocker *locker, const JournalState *state, unsigned from_txn, const char *owner,
                              unsigned timeout_ms, TransactionLocks *ret, BwError *reterr);
 /* 0 while every lock is held; see path_locker_check(). */
 int transaction_locks_check(PathLocker *locker, const TransactionLocks *locks);

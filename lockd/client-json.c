@@ -12,6 +12,8 @@
 #include "util/json-writer.h"
 
 static const char *lock_kind(uint32_t flags) {
+        if (flags & LOCKD_PATH_LEASE)
+                return "lease";
         if (flags & LOCKD_PATH_MISSING)
                 return "name";
         if (flags & LOCKD_PATH_TABLE_ONLY)
@@ -48,6 +50,7 @@ int bw_lockd_locks_to_json(BwLockdLock *locks, size_t n, bool truncated, char **
                 json_writer_member_int(w, "since_usec", l->since);
                 json_writer_member_uint(w, "held_for_usec", l->held_for);
                 json_writer_member_bool(w, "lost", l->flags & LOCKD_PATH_LOST);
+                json_writer_member_bool(w, "lease", l->flags & LOCKD_PATH_LEASE);
                 json_writer_object_end(w);
         }
         json_writer_array_end(w);

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -382,6 +383,7 @@ static int handle_adopt(BwLockdClient *c, BwLockdHandle *h, GVariant *body) {
 typedef struct AcquireRequest {
         uint32_t mode;             /* LOCKD_MODE_* */
         uint32_t flags;            /* LOCKD_ACQUIRE_* */
+        const char *owner_key;     /* acts for (or leases to) this key; NULL: none */
         bool text;                 /* the frame carries "as" */
         GByteArray *frame;
 } AcquireRequest;
@@ -390,15 +392,34 @@ static void acquire_request_clear(AcquireRequest *req) {
         g_clear_pointer(&req->frame, g_byte_array_unref);
 }
 
+/* ACQUIRE with its owner key ("(uusas)" or "(uusaay)"). */
+static int acquire_keyed_frame_append(GByteArray *out, uint32_t serial, const AcquireRequest *req,
+                                      const BwLockdHandle *h, bool text) {
+        const char *const *paths = (const char *const *) h->paths;
+        g_autoptr(GVariant) payload = g_variant_ref_sink(g_variant_new(
+                "(uus@*)", req->mode, req->flags, req->owner_key,
+                text ? protocol_text_paths_encode(paths, h->n) : protocol_paths_encode(paths, h->n)));
+        return protocol_frame_append_flags(out, LOCKD_MSG_ACQUIRE,
+                                           LOCKD_FRAME_OWNER_KEY | (text ? LOCKD_FRAME_TEXT_PATHS : 0), serial,
+                                           payload);
+}
+
 static int acquire_request_frame(AcquireRequest *req, const BwLockdHandle *h, uint32_t features,
                                  uint32_t serial, char **ret_message) {
         bool text = h->text && (features & LOCKD_FEATURE_TEXT_PATHS);
+        /* A daemon without leases has none of ours to grant over. */
+        bool keyed = req->owner_key && (features & LOCKD_FEATURE_LEASES);
+        if ((req->flags & LOCKD_ACQUIRE_LEASE) && !keyed) {
+                *ret_message = g_strdup("this bulwark-lockd does not keep leases (re-execute or restart it into a newer one)");
+                return -EOPNOTSUPP;
+        }
         if (!req->frame || req->text != text) {
                 g_clear_pointer(&req->frame, g_byte_array_unref);
                 req->frame = g_byte_array_new();
                 req->text = text;
-                if (protocol_acquire_frame_append(req->frame, serial, req->mode, req->flags,
-                                                  (const char *const *) h->paths, h->n, text) < 0) {
+                if (keyed ? acquire_keyed_frame_append(req->frame, serial, req, h, text) < 0
+                          : protocol_acquire_frame_append(req->frame, serial, req->mode, req->flags,
+                                                          (const char *const *) h->paths, h->n, text) < 0) {
                         g_clear_pointer(&req->frame, g_byte_array_unref);
                         return frame_too_large(LOCKD_MSG_ACQUIRE, ret_message);
                 }
@@ -423,6 +444,10 @@ static int acquire_once(BwLockdClient *c, BwLockdHandle *h, AcquireRequest *req,
                 c->attempts++;
                 uint32_t serial = next_serial();
                 r = acquire_request_frame(req, h, c->sock->features, serial, &message);
+                if (r == -EOPNOTSUPP) {
+                        r = error_set(reterr, r, "lockd socket '%s': %s", c->socket_path, message);
+                        goto unlock;
+                }
                 if (r == 0)
                         r = exchange(c->fd, c->sock, req->frame, serial, deadline, &reply, &message);
                 if (r == 0)
@@ -452,8 +477,9 @@ unlock:
         return r;
 }
 
-int bw_lockd_acquire(BwLockdClient *client, const char *const *paths, size_t n, unsigned mode,
-                     int timeout_ms, BwLockdHandle **ret, BwError *reterr) {
+/* ACQUIRE, retried while BUSY; `lease`: the locks become the key's leases. */
+static int acquire_retrying(BwLockdClient *client, const char *owner_key, bool lease, const char *const *paths,
+                            size_t n, unsigned mode, int timeout_ms, BwLockdHandle **ret, BwError *reterr) {
         g_autofree char *busy = NULL;
         int64_t start = g_get_monotonic_time();
         int64_t timeout = (int64_t) (timeout_ms < 0 ? BW_LOCKD_DEFAULT_TIMEOUT_MS : timeout_ms) * 1000;
@@ -473,7 +499,9 @@ int bw_lockd_acquire(BwLockdClient *client, const char *const *paths, size_t n, 
         h->text = protocol_paths_are_text((const char *const *) h->paths, n);
         AcquireRequest req = {
                 .mode = mode & BW_LOCKD_SHARED ? LOCKD_MODE_SHARED : LOCKD_MODE_EXCLUSIVE,
-                .flags = mode & BW_LOCKD_ALLOW_MISSING ? LOCKD_ACQUIRE_ALLOW_MISSING : 0,
+                .flags = (mode & BW_LOCKD_ALLOW_MISSING ? LOCKD_ACQUIRE_ALLOW_MISSING : 0) |
+                         (lease ? LOCKD_ACQUIRE_LEASE : 0),
+                .owner_key = owner_key,
         };
         for (;;) {
                 /* A conversation may take until the deadline, but never
@@ -500,6 +528,53 @@ int bw_lockd_acquire(BwLockdClient *client, const char *const *paths, size_t n, 
                 delay = bw_lockd_backoff_next(delay);
                 sleep_usec(MIN((int64_t) delay * 1000, deadline - now));
         }
+}
+
+int bw_lockd_acquire(BwLockdClient *client, const char *const *paths, size_t n, unsigned mode,
+                     int timeout_ms, BwLockdHandle **ret, BwError *reterr) {
+        return acquire_retrying(client, NULL, false, paths, n, mode, timeout_ms, ret, reterr);
+}
+
+int bw_lockd_acquire_for(BwLockdClient *client, const char *owner_key, const char *const *paths, size_t n,
+                         unsigned mode, int timeout_ms, BwLockdHandle **ret, BwError *reterr) {
+        return acquire_retrying(client, owner_key, false, paths, n, mode, timeout_ms, ret, reterr);
+}
+
+int bw_lockd_lease(BwLockdClient *client, const char *owner_key, const char *const *paths, size_t n,
+                   unsigned mode, int timeout_ms, BwError *reterr) {
+        BwLockdHandle *h = NULL;
+        char *message = NULL;
+
+        if (!owner_key || protocol_owner_check(owner_key, "owner key", &message) < 0 || !*owner_key) {
+                int r = error_set(reterr, -EINVAL, "lockd: lease: %s", message ? message : "no owner key");
+                g_free(message);
+                return r;
+        }
+        int r = acquire_retrying(client, owner_key, true, paths, n, mode, timeout_ms, &h, reterr);
+        /* The daemon holds a lease for the key, not for this connection:
+         * the handle only carried the answer. */
+        handle_free(h);
+        return r;
+}
+
+int bw_lockd_release_lease(BwLockdClient *client, const char *owner_key, const char *const *paths, size_t n,
+                           BwError *reterr) {
+        g_auto(LockdReply) reply = {};
+        g_autofree char **abs = n ? absolute_paths(paths, n) : NULL;
+
+        pthread_mutex_lock(&lockd_mutex);
+        int r = client_connect(client, g_get_monotonic_time() + LOCKD_IO_TIMEOUT_USEC, reterr);
+        bool leases = r == 0 && (client->sock->features & LOCKD_FEATURE_LEASES);
+        pthread_mutex_unlock(&lockd_mutex);
+        if (r < 0)
+                return r;
+        /* An older daemon took no lease. */
+        if (!leases)
+                return 0;
+        r = client_request(client, LOCKD_MSG_RELEASE_LEASE,
+                           g_variant_new("(s@aay)", owner_key, protocol_paths_encode((const char *const *) abs, n)),
+                           LOCKD_BODY_RELEASE, &reply, reterr);
+        return r < 0 ? r : (int) MIN(g_variant_get_uint32(reply.body), (uint32_t) INT_MAX);
 }
 
 /* The RELEASE frame for a handle: the keys the ACQUIRE reply gave, when

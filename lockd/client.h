@@ -54,6 +54,26 @@ const char *bw_lockd_client_socket(const BwLockdClient *client);
  * gives an empty handle without contacting the daemon. */
 int bw_lockd_acquire(BwLockdClient *client, const char *const *paths, size_t n, unsigned mode,
                      int timeout_ms, BwLockdHandle **ret, BwError *reterr);
+/* The same, acting for an owner key (a guest's uuid): a path whose only
+ * holders are that key's leases is granted too.  NULL key: as above.  A
+ * daemon without leases (no LOCKD_FEATURE_LEASES) is asked without the
+ * key: it holds no lease to grant over. */
+int bw_lockd_acquire_for(BwLockdClient *client, const char *owner_key, const char *const *paths, size_t n,
+                         unsigned mode, int timeout_ms, BwLockdHandle **ret, BwError *reterr);
+
+/* Leases: locks the daemon holds for owner_key, not for this connection,
+ * until bw_lockd_release_lease(); they outlive this process.  Retried
+ * while BUSY as bw_lockd_acquire() is; leasing what the key already
+ * leases is a no-op.  -EOPNOTSUPP when the daemon keeps no leases.  A
+ * daemon restarted (not re-executed) has forgotten every lease. */
+int bw_lockd_lease(BwLockdClient *client, const char *owner_key, const char *const *paths, size_t n,
+                   unsigned mode, int timeout_ms, BwError *reterr);
+/* Releases the key's leases on paths, or all of them when n == 0.
+ * Returns how many were released (0 from a daemon without leases), or
+ * -errno. */
+int bw_lockd_release_lease(BwLockdClient *client, const char *owner_key, const char *const *paths, size_t n,
+                           BwError *reterr);
+
 /* Releases the handle's locks and frees it; NULL is a no-op.
  *
  * bw_lockd_release() returns once the daemon has the request, without
@@ -94,7 +114,7 @@ typedef struct BwLockdLock {
         uint64_t dev;
         uint64_t ino;
         bool shared;
-        uint32_t flags;            /* LOCKD_PATH_* */
+        uint32_t flags;            /* LOCKD_PATH_*; LOCKD_PATH_LEASE: owner is the lease's key */
         char *owner;
         uint32_t pid;
         uint32_t uid;
@@ -115,7 +135,8 @@ void bw_lockd_lock_list_free(BwLockdLock *locks, size_t n);
 
 /* The list as JSON, sorted by path then owner (the array is sorted in
  * place): {"truncated", "locks": [{"path", "dev", "ino", "mode", "kind",
- * "owner", "pid", "uid", "since_usec", "held_for_usec", "lost"}]}.
+ * "owner", "pid", "uid", "since_usec", "held_for_usec", "lost", "lease"}]};
+ * a lease's kind is "lease" and its owner the key.
  * *ret_json is g_free()d.  0 or -errno. */
 int bw_lockd_locks_to_json(BwLockdLock *locks, size_t n, bool truncated, char **ret_json);
 

@@ -79,8 +79,14 @@ static void dispatch_acquire(Connection *c, uint32_t serial, GVariant *payload, 
                 return;
         }
         g_autofree LockdPathResult *results = g_new0(LockdPathResult, req.paths.n ? req.paths.n : 1);
-        int r = lock_table_acquire(table, c->owner, req.paths.paths, req.paths.n, req.mode,
-                                   req.flags & LOCKD_ACQUIRE_ALLOW_MISSING, results, &failure);
+        /* A lease is held by its key's owner, not by this connection. */
+        LockOwner *owner = req.flags & LOCKD_ACQUIRE_LEASE
+                                   ? lock_table_lease_owner(table, req.owner_key, c->owner->pid, c->peer_uid)
+                                   : c->owner;
+        int r = lock_table_acquire(table, owner, req.paths.paths, req.paths.n, req.mode,
+                                   req.flags & LOCKD_ACQUIRE_ALLOW_MISSING, req.owner_key, results, &failure);
+        if (r < 0)
+                lock_table_lease_owner_settle(table, owner);
         const char *path = req.paths.n ? req.paths.paths[failure.index] : "";
         switch (r) {
         case 0:
@@ -101,8 +107,10 @@ static void dispatch_acquire(Connection *c, uint32_t serial, GVariant *payload, 
                                      path, g_strerror(-r));
                 return;
         }
-        log_debug("client %u (pid %u): acquired %zu path(s) %s", c->owner->id, c->owner->pid, req.paths.n,
-                  req.mode == LOCKD_MODE_SHARED ? "shared" : "exclusive");
+        log_debug("client %u (pid %u): %s %zu path(s) %s%s%s", c->owner->id, c->owner->pid,
+                  req.flags & LOCKD_ACQUIRE_LEASE ? "leased" : "acquired", req.paths.n,
+                  req.mode == LOCKD_MODE_SHARED ? "shared" : "exclusive", req.owner_key ? " for " : "",
+                  req.owner_key ? req.owner_key : "");
         int r2 = protocol_reply_frame_append(c->out, serial, LOCKD_STATUS_OK, 0, "", LOCKD_BODY_ACQUIRE, results,
                                              req.paths.n * sizeof(LockdPathResult));
         if (r2 < 0)
@@ -214,6 +222,22 @@ static void dispatch_list(const DispatchContext *ctx, Connection *c, uint32_t se
                 reply_ok(c, serial, g_variant_new("(ba" LOCKD_LIST_ROW ")", st.truncated, &st.rows));
 }
 
+/* RELEASE_LEASE: any client may release any key's leases, as any client
+ * may take them: every client is trusted as root is (see Security). */
+static void dispatch_release_lease(Connection *c, uint32_t serial, GVariant *payload, LockTable *table) {
+        g_auto(LockdReleaseLeaseRequest) req = {};
+        g_autofree char *message = NULL;
+
+        if (protocol_release_lease_decode(payload, &req, &message) < 0) {
+                dispatch_reply_error(c, serial, LOCKD_STATUS_INVALID, EINVAL, "RELEASE_LEASE: %s", message);
+                return;
+        }
+        size_t n = lock_table_release_lease(table, req.owner_key, req.paths.paths, req.paths.n);
+        log_debug("client %u (pid %u): released %zu lease(s) of '%s'", c->owner->id, c->owner->pid, n,
+                  req.owner_key);
+        reply_ok(c, serial, g_variant_new_uint32((uint32_t) MIN(n, UINT32_MAX)));
+}
+
 static void check_add_lost(const char *path, int error, void *userdata) {
         g_variant_builder_add(userdata, "(@ayi)", protocol_path_to_variant(path), error);
 }
@@ -273,6 +297,7 @@ void dispatch_frame(const DispatchContext *ctx, Connection *c, const LockdHeader
         case LOCKD_MSG_LIST: dispatch_list(ctx, c, header->serial, v, header->flags); break;
         case LOCKD_MSG_PING: dispatch_ping(ctx, c, header->serial); break;
         case LOCKD_MSG_CHECK: dispatch_check(c, header->serial, v, ctx->table); break;
+        case LOCKD_MSG_RELEASE_LEASE: dispatch_release_lease(c, header->serial, v, ctx->table); break;
         default: g_assert_not_reached();
         }
 }

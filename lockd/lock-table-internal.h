@@ -29,6 +29,7 @@ typedef struct LockEntry {
         int fd;                    /* -1 for MISSING, and for a lost FILE lock */
         bool lost;                 /* FILE: the kernel lock was lost (see lock-table-reassert.c) */
         int lost_error;            /* why, a positive errno */
+        unsigned n_raised;         /* holds granted exclusive over a shared lease */
         LockHold *holds;           /* oldest first, linked by entry_next */
         LockHold *holds_tail;
         unsigned n_holds;
@@ -44,6 +45,7 @@ struct LockHold {
         int64_t since;             /* wall clock, µs */
         int64_t since_mono;        /* CLOCK_MONOTONIC, µs: survives re-exec */
         unsigned count;            /* acquisitions not yet released */
+        bool raised;               /* exclusive over the owner key's shared lease */
         GPtrArray *aliases;        /* other paths it was acquired by; NULL when none */
         char name[];               /* the path it was first acquired by */
 };
@@ -53,9 +55,16 @@ struct LockTable {
         GHashTable *by_name;       /* name -> LockEntry* (MISSING entries) */
         LockHold *holds, *holds_tail; /* every hold, by seq: LIST pages through them */
         uint64_t last_seq;
+        GHashTable *leases;        /* owner key -> LockOwner* (owned) */
+        uint32_t next_lease_id;    /* lease owners' ids: LOCK_LEASE_ID_BASE + n */
         LockLostFn on_lost;
         void *on_lost_userdata;
 };
+
+/* Lease owners' ids, apart from the daemon's connection ids (1, 2, ...). */
+#define LOCK_LEASE_ID_BASE 0x80000000u
+/* A saved hold's count carries `raised` in its top bit. */
+#define LOCK_HOLD_RAISED_BIT 0x80000000u
 
 /* lock-table.c */
 void lock_table_insert_entry(LockTable *t, LockEntry *e);

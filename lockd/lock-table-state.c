@@ -24,8 +24,8 @@ static GVariant *entry_save(const LockEntry *e) {
         GVariantBuilder holds;
         g_variant_builder_init(&holds, G_VARIANT_TYPE("a(uxxuaay)"));
         for (const LockHold *h = e->holds; h; h = h->entry_next) {
-                g_variant_builder_add(&holds, "(uxxu@aay)", h->owner->id, h->since, h->since_mono, h->count,
-                                      hold_names(h));
+                g_variant_builder_add(&holds, "(uxxu@aay)", h->owner->id, h->since, h->since_mono,
+                                      h->count | (h->raised ? LOCK_HOLD_RAISED_BIT : 0), hold_names(h));
         }
         return g_variant_new("(uttiu@aya(uxxuaay))", (uint32_t) e->kind, e->key.dev, e->key.ino, e->fd,
                              (uint32_t) e->mode | (e->read_lock ? 0x100u : 0u),
@@ -102,6 +102,8 @@ static int entry_restore_holds(LockTable *t, LockEntry *e, GVariant *holds, GHas
                 int64_t since, since_mono;
 
                 g_variant_get_child(holds, i, "(uxxu@aay)", &owner_id, &since, &since_mono, &count, &names);
+                bool raised = count & LOCK_HOLD_RAISED_BIT;
+                count &= ~LOCK_HOLD_RAISED_BIT;
                 LockOwner *o = g_hash_table_lookup(owners, GUINT_TO_POINTER(owner_id));
                 if (!o || count == 0 || protocol_paths_decode(names, &list, ret_message) < 0 || list.n == 0 ||
                     lock_entry_find_hold(e, o)) {
@@ -111,6 +113,8 @@ static int entry_restore_holds(LockTable *t, LockEntry *e, GVariant *holds, GHas
                 }
                 LockHold *h = lock_hold_new(t, e, o, list.paths[0], since, since_mono);
                 h->count = count;
+                h->raised = raised;
+                e->n_raised += raised;
                 for (size_t j = 1; j < list.n; j++)
                         lock_hold_add_name(h, list.paths[j]);
         }
@@ -124,7 +128,8 @@ static bool holds_valid(GVariant *holds, GHashTable *owners) {
                 uint32_t owner_id, count;
                 int64_t since, since_mono;
                 g_variant_get_child(holds, i, "(uxxu@aay)", &owner_id, &since, &since_mono, &count, &names);
-                if (!g_hash_table_contains(owners, GUINT_TO_POINTER(owner_id)) || count == 0 ||
+                if (!g_hash_table_contains(owners, GUINT_TO_POINTER(owner_id)) ||
+                    (count & ~LOCK_HOLD_RAISED_BIT) == 0 ||
                     g_variant_n_children(names) == 0)
                         return false;
         }
@@ -167,6 +172,39 @@ int lock_table_restore(LockTable *table, GVariant *state, GHashTable *owners, ch
                 int r = entry_restore(table, v, owners, ret_message);
                 if (r < 0)
                         return r;
+        }
+        return 0;
+}
+
+GVariant *lock_table_save_leases(const LockTable *table) {
+        GVariantBuilder b;
+        GHashTableIter it;
+        gpointer v;
+
+        g_variant_builder_init(&b, G_VARIANT_TYPE(LOCK_TABLE_LEASES_STATE_TYPE));
+        g_hash_table_iter_init(&it, table->leases);
+        while (g_hash_table_iter_next(&it, NULL, &v)) {
+                const LockOwner *o = v;
+                g_variant_builder_add(&b, "(usuu)", o->id, o->lease_key, o->pid, o->uid);
+        }
+        return g_variant_builder_end(&b);
+}
+
+int lock_table_restore_leases(LockTable *table, GVariant *leases, GHashTable *owners, char **ret_message) {
+        for (size_t i = 0; i < g_variant_n_children(leases); i++) {
+                uint32_t id, pid, uid;
+                const char *key;
+
+                g_variant_get_child(leases, i, "(u&suu)", &id, &key, &pid, &uid);
+                if (id < LOCK_LEASE_ID_BASE || !*key || g_hash_table_contains(owners, GUINT_TO_POINTER(id)) ||
+                    g_hash_table_contains(table->leases, key)) {
+                        *ret_message = g_strdup_printf("saved lease owner %u ('%s') is inconsistent", id, key);
+                        return -EINVAL;
+                }
+                LockOwner *o = lock_table_lease_owner(table, key, pid, uid);
+                o->id = id;
+                table->next_lease_id = MAX(table->next_lease_id, id + 1);
+                g_hash_table_insert(owners, GUINT_TO_POINTER(id), o);
         }
         return 0;
 }

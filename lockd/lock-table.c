@@ -46,6 +46,7 @@ void lock_owner_free(LockOwner *owner) {
         if (owner->names)
                 g_hash_table_unref(owner->names);
         g_free(owner->name);
+        g_free(owner->lease_key);
         g_free(owner);
 }
 
@@ -67,6 +68,8 @@ int lock_table_new(LockTable **ret) {
         LockTable *t = g_new0(LockTable, 1);
         t->by_key = g_hash_table_new(lock_key_hash, lock_key_equal);
         t->by_name = g_hash_table_new(g_str_hash, g_str_equal);
+        t->leases = g_hash_table_new(g_str_hash, g_str_equal);
+        t->next_lease_id = LOCK_LEASE_ID_BASE;
         *ret = t;
         return 0;
 }
@@ -233,6 +236,8 @@ static void hold_free(LockTable *t, LockHold *h) {
         else
                 e->holds_tail = h->entry_prev;
         e->n_holds--;
+        if (h->raised)
+                e->n_raised--;
         if (h->table_prev)
                 h->table_prev->table_next = h->table_next;
         else
@@ -274,6 +279,13 @@ void lock_table_free(LockTable *table) {
                 }
                 g_hash_table_unref(tables[i]);
         }
+        /* Their holds went with the entries. */
+        GHashTableIter it;
+        gpointer v;
+        g_hash_table_iter_init(&it, table->leases);
+        while (g_hash_table_iter_next(&it, NULL, &v))
+                lock_owner_free(v);
+        g_hash_table_unref(table->leases);
         g_free(table);
 }
 
@@ -509,6 +521,29 @@ static char *proc_comm(uint32_t pid) {
         return g_strdup(*buf ? buf : "?");
 }
 
+/* Exclusive in the table: its mode, or a hold granted exclusive over
+ * its key's shared lease. */
+static bool entry_exclusive(const LockEntry *e) {
+        return e->mode == LOCKD_MODE_EXCLUSIVE || e->n_raised > 0;
+}
+
+/* Whether a request acting for `key` passes the leases on e: every
+ * holder is a lease, and each is the key's own.  A transaction (not a
+ * lease) also passes other keys' shared leases: they say the file's
+ * content is only read, and a guest's transaction changes its metadata
+ * (a label), as before leases, on one host; another host still meets
+ * the kernel's read lock. */
+static bool entry_leases_grant(const LockEntry *e, const char *key, bool lease) {
+        bool only_key = true;
+        for (const LockHold *h = e->holds; h; h = h->entry_next) {
+                if (!h->owner->lease_key)
+                        return false;
+                if (strcmp(h->owner->lease_key, key) != 0)
+                        only_key = false;
+        }
+        return e->holds && (only_key || (!lease && e->mode == LOCKD_MODE_SHARED));
+}
+
 static void failure_from_entry(LockFailure *f, const LockEntry *e) {
         const LockHold *h = e->holds;
         f->owner = g_strdup(h->owner->name);
@@ -520,9 +555,13 @@ static void failure_from_entry(LockFailure *f, const LockEntry *e) {
         if (e->lost)
                 f->detail = g_strdup_printf("held by '%s' (pid %u), whose lock on byte 1 was lost (%s), until it releases it",
                                             h->owner->name, h->owner->pid, g_strerror(e->lost_error));
+        else if (h->owner->lease_key)
+                f->detail = g_strdup_printf("leased %s to '%s' (taken by pid %u)",
+                                            entry_exclusive(e) ? "exclusively" : "shared", h->owner->lease_key,
+                                            h->owner->pid);
         else
                 f->detail = g_strdup_printf("locked %s by '%s' (pid %u)",
-                                            e->mode == LOCKD_MODE_SHARED ? "shared" : "exclusively",
+                                            entry_exclusive(e) ? "exclusively" : "shared",
                                             h->owner->name, h->owner->pid);
 }
 
@@ -582,7 +621,7 @@ static LockEntry *candidate_find_name_lock(LockTable *t, const Candidate *c) {
 }
 
 static bool candidates_check_table(LockTable *t, Candidate **sorted, size_t n, LockdMode mode,
-                                   LockFailure *failure) {
+                                   const char *for_key, bool lease, LockFailure *failure) {
         bool names_held = g_hash_table_size(t->by_name) > 0;
 
         for (size_t i = 0; i < n; i++) {
@@ -602,7 +641,11 @@ static bool candidates_check_table(LockTable *t, Candidate **sorted, size_t n, L
                         failure_from_entry(failure, named);
                         return false;
                 }
-                if (e && (mode == LOCKD_MODE_EXCLUSIVE || e->mode == LOCKD_MODE_EXCLUSIVE)) {
+                /* The key's own leases: its transactions and the lease
+                 * itself again, while the kernel still grants it. */
+                if (e && for_key && entry_leases_grant(e, for_key, lease) && lock_entry_reassert(t, e))
+                        continue;
+                if (e && (mode == LOCKD_MODE_EXCLUSIVE || entry_exclusive(e))) {
                         failure->index = c->index;
                         failure_from_entry(failure, e);
                         return false;
@@ -668,7 +711,13 @@ static void candidates_commit(LockTable *t, LockOwner *o, Candidate *cands, char
                                 lock_hold_add_name(h, paths[i]);
                         else
                                 h = lock_hold_new(t, e, o, paths[i], now, now_mono);
-                        h->count++;
+                        /* A lease is held once, however often it is taken. */
+                        if (!o->lease_key || h->count == 0)
+                                h->count++;
+                        if (mode == LOCKD_MODE_EXCLUSIVE && e->mode == LOCKD_MODE_SHARED && !h->raised) {
+                                h->raised = true;
+                                e->n_raised++;
+                        }
                         if (created)
                                 lock_table_insert_entry(t, e);
                 }
@@ -681,7 +730,7 @@ static void candidates_commit(LockTable *t, LockOwner *o, Candidate *cands, char
 }
 
 int lock_table_acquire(LockTable *table, LockOwner *owner, char *const *paths, size_t n,
-                       LockdMode mode, bool allow_missing, LockdPathResult *results,
+                       LockdMode mode, bool allow_missing, const char *for_key, LockdPathResult *results,
                        LockFailure *failure) {
         *failure = (LockFailure) {};
         /* No paths: nothing to lock, and nothing to sort (g_new() of 0
@@ -716,7 +765,7 @@ int lock_table_acquire(LockTable *table, LockOwner *owner, char *const *paths, s
         for (size_t i = 1; i < n; i++)
                 if (candidate_same_key(sorted[i - 1], sorted[i]))
                         sorted[i]->same = sorted[i - 1]->same ? sorted[i - 1]->same : sorted[i - 1];
-        if (!candidates_check_table(table, sorted, n, mode, failure)) {
+        if (!candidates_check_table(table, sorted, n, mode, for_key, owner->lease_key != NULL, failure)) {
                 r = -EBUSY;
                 goto finish;
         }
@@ -777,6 +826,45 @@ size_t lock_table_release_all(LockTable *table, LockOwner *owner) {
         return dropped;
 }
 
+/* ---- Leases ------------------------------------------------------------ */
+
+LockOwner *lock_table_lease_owner(LockTable *table, const char *key, uint32_t pid, uint32_t uid) {
+        LockOwner *o = g_hash_table_lookup(table->leases, key);
+        if (o)
+                return o;
+        lock_owner_new(table->next_lease_id++, key, pid, uid, &o);
+        o->lease_key = g_strdup(key);
+        g_hash_table_insert(table->leases, o->lease_key, o);
+        return o;
+}
+
+/* A lease owner that leases nothing is forgotten (after a refused first
+ * lease, too). */
+static void lease_owner_forget_if_idle(LockTable *table, LockOwner *o) {
+        if (o->n_holds > 0)
+                return;
+        g_hash_table_remove(table->leases, o->lease_key);
+        lock_owner_free(o);
+}
+
+void lock_table_lease_owner_settle(LockTable *table, LockOwner *owner) {
+        if (owner->lease_key)
+                lease_owner_forget_if_idle(table, owner);
+}
+
+size_t lock_table_release_lease(LockTable *table, const char *key, char *const *paths, size_t n) {
+        LockOwner *o = g_hash_table_lookup(table->leases, key);
+        if (!o)
+                return 0;
+        size_t dropped = n == 0 ? lock_table_release_all(table, o) : lock_table_release(table, o, paths, n);
+        lease_owner_forget_if_idle(table, o);
+        return dropped;
+}
+
+size_t lock_table_n_lease_owners(const LockTable *table) {
+        return g_hash_table_size(table->leases);
+}
+
 /* ---- Listing ----------------------------------------------------------- */
 
 void lock_table_foreach_after(const LockTable *table, uint64_t after,
@@ -797,7 +885,7 @@ void lock_table_foreach_after(const LockTable *table, uint64_t after,
                         .dev = e->key.dev,
                         .ino = e->key.ino,
                         .mode = e->mode,
-                        .flags = lock_entry_flags(e),
+                        .flags = lock_entry_flags(e) | (h->owner->lease_key ? LOCKD_PATH_LEASE : 0),
                         .owner = h->owner,
                         .count = h->count,
                         .since = h->since,

@@ -48,6 +48,7 @@ typedef struct LockOwner {
         GHashTable *names;         /* path acquired by -> LockHold* (keys borrowed from
                                     * holds); NULL until a RELEASE by path */
         unsigned name_clashes;     /* names acquired for two files at once */
+        char *lease_key;           /* a lease owner (the table's, see below); NULL: a connection */
 } LockOwner;
 
 int lock_owner_new(uint32_t id, const char *name, uint32_t pid, uint32_t uid, LockOwner **ret);
@@ -83,8 +84,32 @@ void lock_table_free(LockTable *table);
  * path without allow_missing; or another -errno from open/fcntl, with
  * failure->index naming the path. */
 int lock_table_acquire(LockTable *table, LockOwner *owner, char *const *paths, size_t n,
-                       LockdMode mode, bool allow_missing, LockdPathResult *results,
+                       LockdMode mode, bool allow_missing, const char *for_key, LockdPathResult *results,
                        LockFailure *failure);
+
+/* Leases.  A lease owner is an owner the table keeps for an owner key (a
+ * guest's uuid) rather than a connection: its holds stay until
+ * lock_table_release_lease().  lock_table_lease_owner() finds the key's
+ * owner, or makes one (pid and uid: the client that asked first); pass
+ * it to lock_table_acquire() with for_key = the key.  Taking a lease the
+ * key already has is a no-op (one hold, count 1).
+ *
+ * An acquire with for_key is granted a file whose only holders are that
+ * key's leases, in either mode: the key's own transactions are not
+ * refused by its leases.  One that is not a lease is also granted a file
+ * whose only holders are shared leases of any keys (guests sharing a
+ * read-only image each relabel it).  An exclusive hold granted so over a
+ * shared lease keeps the kernel's read lock (the lease's) and makes the
+ * entry exclusive in the table until it is released. */
+LockOwner *lock_table_lease_owner(LockTable *table, const char *key, uint32_t pid, uint32_t uid);
+/* Releases the key's leases on paths (matched as lock_table_release()
+ * does), or all of them when n == 0; forgets the owner once it leases
+ * nothing.  Returns how many were released. */
+size_t lock_table_release_lease(LockTable *table, const char *key, char *const *paths, size_t n);
+size_t lock_table_n_lease_owners(const LockTable *table);
+/* After a lock_table_acquire() for a lease owner that failed: forgets the
+ * owner when it leases nothing (a no-op for a connection's owner). */
+void lock_table_lease_owner_settle(LockTable *table, LockOwner *owner);
 
 /* Drops one hold of owner per path; a path is matched against the names
  * owner acquired it by, else by the file it now resolves to.  Returns the
@@ -151,6 +176,11 @@ size_t lock_table_check_keys(LockTable *table, const LockOwner *owner, const Loc
  * mapping holds to owners by id (`owners`: id -> LockOwner*). */
 #define LOCK_TABLE_STATE_TYPE "a(uttiuaya(uxxuaay))"
 GVariant *lock_table_save(const LockTable *table);
+/* The lease owners (id, key, pid, uid), saved beside the entries; restore
+ * them first: they join `owners` so their holds find them. */
+#define LOCK_TABLE_LEASES_STATE_TYPE "a(usuu)"
+GVariant *lock_table_save_leases(const LockTable *table);
+int lock_table_restore_leases(LockTable *table, GVariant *leases, GHashTable *owners, char **ret_message);
 int lock_table_set_inherit(LockTable *table, bool inherit);
 int lock_table_restore(LockTable *table, GVariant *state, GHashTable *owners, char **ret_message);
 

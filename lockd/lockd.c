@@ -378,7 +378,9 @@ static int state_load(const char *state_path, const char *boot_id, GVariant **re
         uint32_t magic;
         const char *saved_boot;
 
-        int r = state_file_read(state_path, G_VARIANT_TYPE(SERVER_STATE_TYPE), &state, &message);
+        const GVariantType *types[] = { G_VARIANT_TYPE(SERVER_STATE_TYPE_V1), G_VARIANT_TYPE(SERVER_STATE_TYPE) };
+        G_STATIC_ASSERT(G_N_ELEMENTS(types) == SERVER_STATE_VERSION);
+        int r = state_file_read(state_path, types, G_N_ELEMENTS(types), &state, &message);
         if (r == -ENOENT)
                 return 0;
         if (r < 0) {
@@ -420,7 +422,7 @@ static int state_restore(Server *s, GVariant *state, const char *state_path) {
  * only on failure, with every descriptor close-on-exec again. */
 static int reexec(Server *s, const char *exe, char **argv, const char *state_path, const char *boot_id) {
         g_autoptr(GVariant) state = server_save(s, boot_id, g_get_monotonic_time());
-        int r = state_file_write(state_path, state);
+        int r = state_file_write(state_path, SERVER_STATE_VERSION, state);
         if (r < 0)
                 return log_error_errno(r, "state file '%s': cannot write: %m", state_path);
         r = server_set_inherit(s, true);

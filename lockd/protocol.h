@@ -43,6 +43,7 @@ typedef enum LockdMessageType {
         LOCKD_MSG_LIST = 4,        /* ()       ; (tu) cursor, row limit with LIST_PAGES */
         LOCKD_MSG_PING = 5,        /* ()       */
         LOCKD_MSG_CHECK = 6,       /* a(tt)    keys of held files: which locks were lost */
+        LOCKD_MSG_RELEASE_LEASE = 7, /* (saay) owner key, paths (none: every lease of the key) */
         LOCKD_MSG_REPLY = 0x80,    /* (uisv)   status, errno, message, body */
 } LockdMessageType;
 
@@ -73,6 +74,12 @@ enum {
          * fits in one reply and a "truncated" flag; 1 MiB holds about
          * 8,000 rows. */
         LOCKD_FRAME_LIST_PAGE = 1u << 3,
+        /* ACQUIRE: the request names the owner key it acts for (a guest's
+         * uuid): payload "(uusas)" or "(uusaay)", the key between the
+         * flags and the paths.  A path whose only holders are that key's
+         * leases is granted; with LOCKD_ACQUIRE_LEASE the locks become
+         * leases of the key.  Bit 16 is taken by LOCKD_FEATURE_CHECK. */
+        LOCKD_FRAME_OWNER_KEY = 1u << 5,
 };
 
 /* What a daemon supports, in the body of its HELLO reply: a client sends
@@ -84,8 +91,12 @@ enum {
         LOCKD_FEATURE_LIST_PAGES = 1u << 3,
         /* The CHECK request: a client asks before it trusts its locks. */
         LOCKD_FEATURE_CHECK = 1u << 4,
+        /* Leases: LOCKD_FRAME_OWNER_KEY, LOCKD_ACQUIRE_LEASE, the
+         * RELEASE_LEASE request and LOCKD_PATH_LEASE in LIST rows. */
+        LOCKD_FEATURE_LEASES = 1u << 5,
         _LOCKD_FEATURES = LOCKD_FEATURE_NO_REPLY_RELEASE | LOCKD_FEATURE_TEXT_PATHS |
-                          LOCKD_FEATURE_RELEASE_BY_KEY | LOCKD_FEATURE_LIST_PAGES | LOCKD_FEATURE_CHECK,
+                          LOCKD_FEATURE_RELEASE_BY_KEY | LOCKD_FEATURE_LIST_PAGES | LOCKD_FEATURE_CHECK |
+                          LOCKD_FEATURE_LEASES,
 };
 
 /* The one wire enum.  Each maps to an errno for callers. */
@@ -109,7 +120,11 @@ typedef enum LockdMode {
 
 enum {
         LOCKD_ACQUIRE_ALLOW_MISSING = 1u << 0,  /* a missing path is locked by name */
-        _LOCKD_ACQUIRE_KNOWN = LOCKD_ACQUIRE_ALLOW_MISSING,
+        /* The locks are leases of the request's owner key (header flag
+         * LOCKD_FRAME_OWNER_KEY, which it needs): held by the daemon for
+         * the key, not by the connection, until RELEASE_LEASE. */
+        LOCKD_ACQUIRE_LEASE = 1u << 1,
+        _LOCKD_ACQUIRE_KNOWN = LOCKD_ACQUIRE_ALLOW_MISSING | LOCKD_ACQUIRE_LEASE,
 };
 
 /* Per-path flags in an ACQUIRE reply and in LIST rows. */
@@ -122,13 +137,14 @@ enum {
         LOCKD_PATH_LOST = 1u << 4,         /* LIST: the kernel lock was lost (the shared
                                             * filesystem dropped it); held in the table
                                             * only until its holders release it */
+        LOCKD_PATH_LEASE = 1u << 5,        /* LIST: a lease; the row's owner is its key */
 };
 
 /* Reply body types. */
 #define LOCKD_BODY_HELLO "u"                         /* LOCKD_FEATURE_* */
 #define LOCKD_BODY_CHECK "a(ayi)"                    /* lost locks: path, errno */
 #define LOCKD_BODY_ACQUIRE "a(ttu)"                  /* per requested path: dev, ino, flags */
-#define LOCKD_BODY_RELEASE "u"                       /* holds released */
+#define LOCKD_BODY_RELEASE "u"                       /* holds released (RELEASE_LEASE too) */
 #define LOCKD_BODY_LIST "(ba(ayttuusuuxt))"          /* truncated, rows */
 #define LOCKD_BODY_LIST_PAGE "(bta(ayttuusuuxt))"    /* more, next cursor (0 at the end), rows */
 #define LOCKD_LIST_ROW "(ayttuusuuxt)"               /* path, dev, ino, mode, flags, owner,
@@ -264,8 +280,16 @@ typedef struct LockdHelloRequest {
 typedef struct LockdAcquireRequest {
         LockdMode mode;
         uint32_t flags;
+        char *owner_key;           /* LOCKD_FRAME_OWNER_KEY; else NULL */
         LockdPaths paths;
 } LockdAcquireRequest;
+
+/* RELEASE_LEASE "(saay)": an owner key and the paths of its leases to
+ * release, none for all of them. */
+typedef struct LockdReleaseLeaseRequest {
+        char *owner_key;
+        LockdPaths paths;
+} LockdReleaseLeaseRequest;
 
 typedef struct LockdReleaseRequest {
         bool all;
@@ -287,6 +311,11 @@ int protocol_acquire_decode(GVariant *payload, LockdAcquireRequest *ret, char **
 void protocol_acquire_clear(LockdAcquireRequest *req);
 int protocol_release_decode(GVariant *payload, LockdReleaseRequest *ret, char **ret_message);
 void protocol_release_clear(LockdReleaseRequest *req);
+int protocol_release_lease_decode(GVariant *payload, LockdReleaseLeaseRequest *ret, char **ret_message);
+void protocol_release_lease_clear(LockdReleaseLeaseRequest *req);
+/* An owner name or owner key: at most LOCKD_OWNER_MAX bytes, no control
+ * characters.  -EINVAL with a message naming `what`. */
+int protocol_owner_check(const char *owner, const char *what, char **ret_message);
 /* A LIST payload: "()" (unpaged: the first page, no limit) or "(tu)". */
 int protocol_list_decode(GVariant *payload, LockdListRequest *ret, char **ret_message);
 /* The keys of a RELEASE by key ("a(tt)"), pointing into payload; NULL
@@ -323,4 +352,5 @@ G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(LockdPaths, protocol_paths_clear)
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(LockdHelloRequest, protocol_hello_clear)
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(LockdAcquireRequest, protocol_acquire_clear)
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(LockdReleaseRequest, protocol_release_clear)
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(LockdReleaseLeaseRequest, protocol_release_lease_clear)
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(LockdReply, protocol_reply_clear)

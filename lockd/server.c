@@ -517,10 +517,11 @@ GVariant *server_save(Server *s, const char *boot_id, int64_t started) {
                         g_variant_new_fixed_array(G_VARIANT_TYPE_BYTE, c->out->data + c->out_sent,
                                                   c->out->len - c->out_sent, 1));
         }
-        return g_variant_ref_sink(g_variant_new("(usuiiuxa(uiuuusubayay)@" LOCK_TABLE_STATE_TYPE ")",
+        return g_variant_ref_sink(g_variant_new("(usuiiuxa(uiuuusubayay)@" LOCK_TABLE_STATE_TYPE
+                                                "@" LOCK_TABLE_LEASES_STATE_TYPE ")",
                                                 (uint32_t) getpid(), boot_id, s->generation,
                                                 s->listen_fd, s->pidfile_fd, s->next_id, started, &clients,
-                                                lock_table_save(s->table)));
+                                                lock_table_save(s->table), lock_table_save_leases(s->table)));
 }
 
 static int fd_set_cloexec(int fd, bool cloexec) {
@@ -594,7 +595,7 @@ static int server_restore_client(Server *s, GVariant *v, GHashTable *owners, cha
 }
 
 int server_restore(Server *s, GVariant *state, int64_t *ret_started, char **ret_message) {
-        g_autoptr(GVariant) clients = NULL, entries = NULL;
+        g_autoptr(GVariant) clients = NULL, entries = NULL, leases = NULL;
         g_autoptr(GHashTable) owners = g_hash_table_new(g_direct_hash, g_direct_equal);
         uint32_t magic, generation, next_id;
         const char *boot_id;
@@ -602,8 +603,13 @@ int server_restore(Server *s, GVariant *state, int64_t *ret_started, char **ret_
         int r;
 
         *ret_message = NULL;
-        g_variant_get(state, "(u&suiiux@a(uiuuusubayay)@" LOCK_TABLE_STATE_TYPE ")", &magic, &boot_id,
-                      &generation, &listen_fd, &pidfile_fd, &next_id, ret_started, &clients, &entries);
+        if (g_variant_is_of_type(state, G_VARIANT_TYPE(SERVER_STATE_TYPE_V1)))
+                g_variant_get(state, "(u&suiiux@a(uiuuusubayay)@" LOCK_TABLE_STATE_TYPE ")", &magic, &boot_id,
+                              &generation, &listen_fd, &pidfile_fd, &next_id, ret_started, &clients, &entries);
+        else
+                g_variant_get(state, "(u&suiiux@a(uiuuusubayay)@" LOCK_TABLE_STATE_TYPE "@"
+                              LOCK_TABLE_LEASES_STATE_TYPE ")", &magic, &boot_id, &generation, &listen_fd,
+                              &pidfile_fd, &next_id, ret_started, &clients, &entries, &leases);
         if (inherited_socket(listen_fd) < 0) {
                 *ret_message = g_strdup_printf("descriptor %d is not the inherited listening socket", listen_fd);
                 return -EBADF;
@@ -626,6 +632,8 @@ int server_restore(Server *s, GVariant *state, int64_t *ret_started, char **ret_
                 if (r < 0)
                         return r;
         }
+        if (leases && (r = lock_table_restore_leases(s->table, leases, owners, ret_message)) < 0)
+                return r;
         r = lock_table_restore(s->table, entries, owners, ret_message);
         if (r < 0)
                 return r;

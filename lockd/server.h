@@ -48,12 +48,16 @@ int server_run(Server *s, ServerStop *ret_stop);
 
 /* Re-exec: the whole state, with descriptor numbers; magic is the pid,
  * started the monotonic time the re-exec began (for the log). */
-#define SERVER_STATE_TYPE "(usuiiuxa(uiuuusubayay)" LOCK_TABLE_STATE_TYPE ")"
+#define SERVER_STATE_TYPE_V1 "(usuiiuxa(uiuuusubayay)" LOCK_TABLE_STATE_TYPE ")"
+/* Version 2 adds the lease owners. */
+#define SERVER_STATE_TYPE "(usuiiuxa(uiuuusubayay)" LOCK_TABLE_STATE_TYPE LOCK_TABLE_LEASES_STATE_TYPE ")"
+#define SERVER_STATE_VERSION 2
 GVariant *server_save(Server *s, const char *boot_id, int64_t started);
 /* Clears (inherit) or sets FD_CLOEXEC on every descriptor to keep. */
 int server_set_inherit(Server *s, bool inherit);
-/* Rebuilds clients and locks from a state the caller has checked is
- * this process's (magic == getpid(), same boot). */
+/* Rebuilds clients and locks from a state (SERVER_STATE_TYPE, or the
+ * _V1 an older image wrote) the caller has checked is this process's
+ * (magic == getpid(), same boot). */
 int server_restore(Server *s, GVariant *state, int64_t *ret_started, char **ret_message);
 
 unsigned server_n_clients(const Server *s);

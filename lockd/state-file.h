@@ -8,8 +8,11 @@
 
 #include <glib.h>
 
-int state_file_write(const char *path, GVariant *state);
-/* -ENOENT when there is no state file; -EINVAL with a message when it is
- * not a state file of the expected type, not private to this user, or
- * damaged. */
-int state_file_read(const char *path, const GVariantType *type, GVariant **ret, char **ret_message);
+/* The file carries its format's version (1, 2, ...): a newer binary
+ * reads the state an older image wrote before re-executing into it. */
+int state_file_write(const char *path, unsigned version, GVariant *state);
+/* types[v - 1] is the type of version v.  -ENOENT when there is no state
+ * file; -EINVAL with a message when it is not a state file of a known
+ * version, not private to this user, or damaged. */
+int state_file_read(const char *path, const GVariantType *const *types, unsigned n_types, GVariant **ret,
+                    char **ret_message);

@@ -59,9 +59,13 @@ static void locks_print_table(JsonArray *locks) {
                 JsonObject *l = json_in_element(locks, i);
                 char held[32];
                 format_duration((uint64_t) json_in_int(l, "held_for_usec"), held, sizeof(held));
-                printf("%-9s %-9s %-16.16s %7u %9s  %s\n", json_in_string(l, "mode"),
-                       json_in_bool(l, "lost") ? "LOST" : json_in_string(l, "kind"),
-                       json_in_string(l, "owner"), (unsigned) json_in_int(l, "pid"), held, json_in_string(l, "path"));
+                /* A lease's owner is a guest's uuid, shown whole. */
+                g_autofree char *owner = json_in_bool(l, "lease")
+                                                 ? g_strdup_printf("guest %s", json_in_string(l, "owner"))
+                                                 : g_strndup(json_in_string(l, "owner"), 16);
+                printf("%-9s %-9s %-16s %7u %9s  %s\n", json_in_string(l, "mode"),
+                       json_in_bool(l, "lost") ? "LOST" : json_in_string(l, "kind"), owner,
+                       (unsigned) json_in_int(l, "pid"), held, json_in_string(l, "path"));
         }
 }
 
@@ -96,8 +100,11 @@ static void locks_help(FILE *f) {
                 "\n"
                 "Lists every lock bulwark-lockd holds: mode, kind (file: OFD lock on byte 1;\n"
                 "table: directory or device, locked in lockd's table only; name: a path that\n"
-                "did not exist yet; read-lock: exclusive, but the file only opens read-only),\n"
-                "owner, pid, how long it has been held, and the path.  LOST in the KIND column\n"
+                "did not exist yet; read-lock: exclusive, but the file only opens read-only;\n"
+                "lease: held for a running guest, owner \"guest UUID\", from its start to its\n"
+                "stop, whatever becomes of the process that started it; on a regular file an\n"
+                "OFD lock on byte 1 like file), owner, pid (of the client that took it), how\n"
+                "long it has been held, and the path.  LOST in the KIND column\n"
                 "(\"lost\": true in JSON): the shared filesystem dropped the lock on byte 1\n"
                 "(lockd re-issues its locks to find out), so another host may hold it; lockd\n"
                 "keeps it in its table until its holder releases it.  Every lock is listed,\n"

@@ -102,7 +102,11 @@ BwManager *label_fixture_manager(LabelFixture *f, const char *plugins, const cha
         g_autofree char *conf = g_strdup_printf("[bulwark]\nlock-backend=lockd\nlock-timeout=5\n[lockd]\nsocket=%s\n"
                                                 "[plugin:fake-files]\ndir=%s\n%s",
                                                 f->lockd.socket_path, markers, extra ? extra : "");
-        g_autofree char *conf_path = test_write_file(f->dir, "bulwark.conf", conf, -1);
+        /* Each process its own file: processes starting guests at once
+         * must not read another's half-written one (which would fall
+         * back to the local lock backend). */
+        g_autofree char *conf_name = g_strdup_printf("bulwark-%d.conf", (int) getpid());
+        g_autofree char *conf_path = test_write_file(f->dir, conf_name, conf, -1);
         BwOptions o = { .config_path = conf_path, .plugin_dir = f->plugin_dir, .plugins = plugins,
                         .state_dir = f->state, .cgroup_root = f->cgroot };
         BwManager *m = NULL;

@@ -33,6 +33,7 @@
 
 #include <cmocka.h>
 
+#include "guest.h"
 #include "label-fixture.h"
 #include "test-util.h"
 
@@ -252,8 +253,10 @@ static void test_two_guests_share(void **state) {
         bw_manager_free(m);
 }
 
-/* Two guests wanting one nvram: the second is refused naming the first,
- * whose record stays as it was. */
+/* Two guests wanting one nvram: the second is refused naming the first
+ * (its uuid), whose record stays as it was.  Through lockd, the first
+ * guest's lease on its nvram refuses the second start before any change
+ * (the labels' records would refuse it later, naming it). */
 static void test_nvram_conflict_names_the_guest(void **state) {
         LabelFixture *f = fixture(state);
         g_autofree char *a = label_fixture_guest_text(f, "vma", "vma.iso", "one_VARS.fd");
@@ -266,10 +269,13 @@ static void test_nvram_conflict_names_the_guest(void **state) {
         assert_true(lgetxattr(vars, "trusted.bulwark.selinux", rec1, sizeof(rec1) - 1) > 0);
         g_autofree char *b_before = label_fixture_snapshot(f);
         BwError err = {};
-        /* dac gives both guests 107:107; selinux gives each its own pair. */
-        assert_int_equal(start_text(m, b, "vmb", &err), -EBUSY);
-        assert_non_null(strstr(err.message, "guest 'vma'"));
+        BwManager *quick = label_fixture_manager(f, PLUGINS, "[bulwark]\nlock-timeout=0.3\n");
+        g_autofree char *uuid = guest_uuid_from_name("vma");
+        assert_int_equal(start_text(quick, b, "vmb", &err), -ETIMEDOUT);
         assert_non_null(strstr(err.message, "one_VARS.fd"));
+        assert_non_null(strstr(err.message, "leased exclusively"));
+        assert_non_null(strstr(err.message, uuid));
+        bw_manager_free(quick);
         assert_true(lgetxattr(vars, "trusted.bulwark.selinux", rec2, sizeof(rec2) - 1) > 0);
         assert_string_equal(rec1, rec2);
         g_autofree char *after = label_fixture_snapshot(f);

@@ -145,6 +145,30 @@ static void test_locks_table_and_json(void **state) {
         assert_non_null(strstr(err4, "/nonexistent/lockd.sock"));
 }
 
+/* A lease: KIND lease, owner "guest UUID" in the table, kind and flag in
+ * the JSON. */
+static void test_locks_shows_leases(void **state) {
+        static const char uuid[] = "3d0c5a9e-1b2f-4e6a-8c7d-5f4e3d2c1b0a";
+        g_autofree char *f = test_write_file(scratch, "leased.img", "", 0);
+        BwLockdClient *c = test_client_new(&daemon_, "leaser");
+        assert_int_equal(bw_lockd_lease(c, uuid, (const char *const *) &f, 1, BW_LOCKD_EXCLUSIVE, 0, NULL), 0);
+
+        const char *args[] = { "locks", "--socket", daemon_.socket_path, NULL };
+        g_autofree char *out = NULL, *err = NULL;
+        assert_int_equal(run_ctl(args, &out, &err), 0);
+        g_autofree char *row = g_strdup_printf("exclusive lease     guest %s", uuid);
+        assert_non_null(strstr(out, row));
+        assert_non_null(strstr(out, f));
+        const char *args2[] = { "--json", "locks", "--socket", daemon_.socket_path, NULL };
+        g_autofree char *json = NULL, *err2 = NULL;
+        assert_int_equal(run_ctl(args2, &json, &err2), 0);
+        g_autofree char *owner = g_strdup_printf("\"kind\":\"lease\",\"owner\":\"%s\"", uuid);
+        assert_non_null(strstr(json, owner));
+        assert_non_null(strstr(json, "\"lease\":true"));
+        assert_int_equal(bw_lockd_release_lease(c, uuid, NULL, 0, NULL), 1);
+        bw_lockd_client_free(c);
+}
+
 /* Moves set's entries named by the listing out; fails on a path it does
  * not hold (listed twice, or never locked). */
 static void take_listed(GHashTable *set, const char *path) {
@@ -382,6 +406,7 @@ int main(void) {
                 cmocka_unit_test(test_lock_runs_command_and_returns_status),
                 cmocka_unit_test(test_lock_timeout_exits_75),
                 cmocka_unit_test(test_locks_table_and_json),
+                cmocka_unit_test(test_locks_shows_leases),
                 cmocka_unit_test(test_locks_lists_every_lock),
                 cmocka_unit_test(test_locks_from_old_daemon),
                 cmocka_unit_test(test_lock_forwards_signals),

@@ -96,7 +96,11 @@ static void test_payload_checks(void **state) {
 /* Which header flags each request takes, and the payload type they select. */
 static void test_request_flags(void **state) {
         assert_int_equal(protocol_request_flags(LOCKD_MSG_HELLO), 0);
-        assert_int_equal(protocol_request_flags(LOCKD_MSG_ACQUIRE), LOCKD_FRAME_TEXT_PATHS);
+        assert_int_equal(protocol_request_flags(LOCKD_MSG_ACQUIRE), LOCKD_FRAME_TEXT_PATHS | LOCKD_FRAME_OWNER_KEY);
+        assert_true(g_variant_type_equal(
+                protocol_request_type(LOCKD_MSG_ACQUIRE, LOCKD_FRAME_OWNER_KEY | LOCKD_FRAME_TEXT_PATHS),
+                G_VARIANT_TYPE("(uusas)")));
+        assert_true(g_variant_type_equal(protocol_request_type(LOCKD_MSG_RELEASE_LEASE, 0), G_VARIANT_TYPE("(saay)")));
         assert_int_equal(protocol_request_flags(LOCKD_MSG_RELEASE), LOCKD_FRAME_NO_REPLY | LOCKD_FRAME_BY_KEY);
         assert_int_equal(protocol_request_flags(LOCKD_MSG_LIST), LOCKD_FRAME_LIST_PAGE);
         assert_int_equal(protocol_request_flags(LOCKD_MSG_PING), 0);
@@ -118,7 +122,8 @@ static void test_request_flags(void **state) {
         assert_int_equal(LOCKD_FEATURE_LIST_PAGES, LOCKD_FRAME_LIST_PAGE);
         assert_int_equal(_LOCKD_FEATURES, LOCKD_FEATURE_NO_REPLY_RELEASE | LOCKD_FEATURE_TEXT_PATHS |
                                                   LOCKD_FEATURE_RELEASE_BY_KEY | LOCKD_FEATURE_LIST_PAGES |
-                                                  LOCKD_FEATURE_CHECK);
+                                                  LOCKD_FEATURE_CHECK | LOCKD_FEATURE_LEASES);
+        assert_int_equal(LOCKD_FEATURE_LEASES, LOCKD_FRAME_OWNER_KEY);
 }
 
 /* LIST: "()" is the first page without a limit, "(tu)" names both. */
@@ -422,7 +427,12 @@ static void test_request_decode(void **state) {
                 { "acquire", g_variant_new("(uu@aay)", 2, 0, protocol_paths_encode(paths, 1)), -EINVAL,
                   "lock mode 2 is unknown" },
                 { "acquire", g_variant_new("(uu@aay)", 0, 6, protocol_paths_encode(paths, 1)), -EINVAL,
-                  "acquire flags 0x6 are unknown" },
+                  "acquire flags 0x4 are unknown" },
+                { "acquire", g_variant_new("(uu@aay)", 0, 2, protocol_paths_encode(paths, 1)), -EINVAL,
+                  "a lease needs an owner key (header flag 32)" },
+                { "acquire", g_variant_new("(uus@aay)", 1, 3, "uuid", protocol_paths_encode(paths, 1)), 0, NULL },
+                { "acquire", g_variant_new("(uus@aay)", 0, 2, "", protocol_paths_encode(paths, 1)), -EINVAL,
+                  "owner key is empty" },
                 { "release", g_variant_new("(b@aay)", TRUE, protocol_paths_encode(NULL, 0)), 0, NULL },
                 { "release", g_variant_new("(b@aay)", TRUE, protocol_paths_encode(paths, 1)), -EINVAL,
                   "release of all locks names paths too" },
@@ -440,7 +450,9 @@ static void test_request_decode(void **state) {
                         r = protocol_acquire_decode(v, &req, &m);
                         if (r == 0) {
                                 assert_int_equal(req.mode, LOCKD_MODE_SHARED);
-                                assert_int_equal(req.flags, LOCKD_ACQUIRE_ALLOW_MISSING);
+                                assert_int_equal(req.flags & ~LOCKD_ACQUIRE_LEASE, LOCKD_ACQUIRE_ALLOW_MISSING);
+                                /* A lease carries its key. */
+                                assert_int_equal(!!(req.flags & LOCKD_ACQUIRE_LEASE), req.owner_key != NULL);
                                 assert_string_equal(req.paths.paths[0], "/x");
                         }
                 } else if (strcmp(cases[i].type, "release") == 0) {

@@ -71,7 +71,7 @@ static int acquire(Fixture *x, LockOwner *o, char **paths, size_t n, LockdMode m
                    LockFailure *failure) {
         g_autofree LockdPathResult *results = g_new0(LockdPathResult, n ? n : 1);
         LockFailure local = {};
-        int r = lock_table_acquire(x->table, o, paths, n, mode, allow_missing, results,
+        int r = lock_table_acquire(x->table, o, paths, n, mode, allow_missing, NULL, results,
                                    failure ? failure : &local);
         lock_failure_clear(&local);
         return r;
@@ -142,7 +142,7 @@ static void test_sorted_and_deduplicated(void **state) {
         g_auto(LockFailure) f = {};
 
         assert_int_equal(lock_table_acquire(x->table, x->a, paths, G_N_ELEMENTS(paths), LOCKD_MODE_EXCLUSIVE,
-                                            false, r, &f), 0);
+                                            false, NULL, r, &f), 0);
         assert_int_equal(lock_table_n_entries(x->table), 3);
         /* The first naming of each file (in key order) is the lock. */
         assert_int_equal(r[1].flags, 0);
@@ -230,9 +230,9 @@ static void test_table_only_and_missing(void **state) {
         LockdPathResult r[3];
         g_auto(LockFailure) f = {};
 
-        assert_int_equal(lock_table_acquire(x->table, x->a, paths, 3, LOCKD_MODE_EXCLUSIVE, false, r, &f), -ENOENT);
+        assert_int_equal(lock_table_acquire(x->table, x->a, paths, 3, LOCKD_MODE_EXCLUSIVE, false, NULL, r, &f), -ENOENT);
         assert_int_equal(f.index, 2);
-        assert_int_equal(lock_table_acquire(x->table, x->a, paths, 3, LOCKD_MODE_EXCLUSIVE, true, r, &f), 0);
+        assert_int_equal(lock_table_acquire(x->table, x->a, paths, 3, LOCKD_MODE_EXCLUSIVE, true, NULL, r, &f), 0);
         assert_int_equal(r[0].flags, LOCKD_PATH_TABLE_ONLY);
         assert_int_equal(r[1].flags, LOCKD_PATH_TABLE_ONLY);
         assert_int_equal(r[2].flags, LOCKD_PATH_MISSING);
@@ -273,7 +273,7 @@ static void test_read_only_file(void **state) {
         }
         LockdPathResult r[1];
         g_auto(LockFailure) f = {};
-        assert_int_equal(lock_table_acquire(x->table, x->a, x->f, 1, LOCKD_MODE_EXCLUSIVE, false, r, &f), 0);
+        assert_int_equal(lock_table_acquire(x->table, x->a, x->f, 1, LOCKD_MODE_EXCLUSIVE, false, NULL, r, &f), 0);
         assert_int_equal(r[0].flags, LOCKD_PATH_READ_LOCK);
         /* The best the kernel allows: writers elsewhere are kept out. */
         assert_int_equal(ofd_probe(x->f[0], F_RDLCK), 0);
@@ -387,7 +387,7 @@ static void test_reassert_lost(void **state) {
         LockFailure f = {};
 
         lock_table_set_lost_handler(x->table, record_lost, &calls);
-        assert_int_equal(lock_table_acquire(x->table, x->a, x->f, 1, LOCKD_MODE_EXCLUSIVE, false, res, &f), 0);
+        assert_int_equal(lock_table_acquire(x->table, x->a, x->f, 1, LOCKD_MODE_EXCLUSIVE, false, NULL, res, &f), 0);
         assert_int_equal(acquire(x, x->a, x->f + 1, 1, LOCKD_MODE_SHARED, false, NULL), 0);
         /* Held locks re-assert quietly. */
         assert_int_equal(lock_table_reassert(x->table), 0);
@@ -443,7 +443,7 @@ static void test_zero_paths(void **state) {
         LockFailure failure = { .index = 99 };
 
         for (LockdMode mode = LOCKD_MODE_EXCLUSIVE; mode <= LOCKD_MODE_SHARED; mode++) {
-                assert_int_equal(lock_table_acquire(x->table, x->a, NULL, 0, mode, mode == LOCKD_MODE_SHARED,
+                assert_int_equal(lock_table_acquire(x->table, x->a, NULL, 0, mode, mode == LOCKD_MODE_SHARED, NULL,
                                                     &sentinel, &failure), 0);
                 assert_int_equal(failure.index, 0);
                 assert_null(failure.owner);
@@ -484,7 +484,7 @@ static void test_paths_in_one_directory(void **state) {
         size_t n = G_N_ELEMENTS(paths);
         g_autofree LockdPathResult *res = g_new0(LockdPathResult, n);
         LockFailure failure = {};
-        assert_int_equal(lock_table_acquire(x->table, x->a, paths, n, LOCKD_MODE_EXCLUSIVE, true, res, &failure), 0);
+        assert_int_equal(lock_table_acquire(x->table, x->a, paths, n, LOCKD_MODE_EXCLUSIVE, true, NULL, res, &failure), 0);
         for (size_t i = 0; i < n; i++) {
                 struct stat st;
                 if (paths[i] == missing) {

@@ -5,7 +5,9 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <bulwark/bulwark.h>
@@ -69,7 +71,7 @@ static void test_backend_locks_through_daemon(void **state) {
 static BwManager *lockd_manager(const char *dir, const char *socket_path, const char *extra) {
         g_autofree char *markers = g_build_filename(dir, "markers", NULL);
         g_autofree char *state = g_build_filename(dir, "state", NULL);
-        g_autofree char *conf = g_strdup_printf("[bulwark]\nlock-backend=lockd\n[lockd]\nsocket=%s\n"
+        g_autofree char *conf = g_strdup_printf("[bulwark]\nlock-backend=lockd\nlock-timeout=0.3\n[lockd]\nsocket=%s\n"
                                                 "[plugin:fake-files]\ndir=%s\n%s",
                                                 socket_path, markers, extra);
         g_autofree char *conf_path = test_write_file(dir, "bulwark.conf", conf, -1);
@@ -160,11 +162,115 @@ static void test_start_does_not_commit_without_locks(void **state) {
         test_daemon_clear(&d);
 }
 
+#define UUID_A "0f5e3c1a-8d7b-4c2e-9a61-3b2d1e0f0a01"
+#define UUID_B "0f5e3c1a-8d7b-4c2e-9a61-3b2d1e0f0b02"
+
+/* A guest with a read-write disk `img` and a read-only disk `base`. */
+static BwGuest *lease_guest(const char *dir, const char *name, const char *uuid, const char *img, const char *base) {
+        g_autofree char *text = g_strdup_printf("[guest]\nname=%s\nuuid=%s\nuser=0\ngroup=0\n"
+                                                "[disk:root]\npath=%s\n[disk:base]\npath=%s\nreadonly=true\n",
+                                                name, uuid, img, base);
+        g_autofree char *file = g_strdup_printf("%s.guest", name);
+        g_autofree char *path = test_write_file(dir, file, text, -1);
+        BwGuest *g = NULL;
+        BwError err = {};
+        if (bw_guest_load_file(path, &g, &err) < 0)
+                fail_msg("%s", err.message);
+        return g;
+}
+
+/* The leases on path: how many, and the mode of the last. */
+static size_t leases_on(const char *path, const char *uuid, bool *ret_shared) {
+        BwLockdClient *c = test_client_new(&daemon_, "probe");
+        BwLockdLock *locks;
+        size_t n, found = 0;
+        assert_int_equal(bw_lockd_list(c, &locks, &n, NULL, NULL), 0);
+        for (size_t i = 0; i < n; i++)
+                if (strcmp(locks[i].path, path) == 0 && (locks[i].flags & LOCKD_PATH_LEASE) &&
+                    strcmp(locks[i].owner, uuid) == 0) {
+                        found++;
+                        if (ret_shared)
+                                *ret_shared = locks[i].shared;
+                }
+        bw_lockd_lock_list_free(locks, n);
+        bw_lockd_client_free(c);
+        return found;
+}
+
+/* A running guest leases its images: a second guest naming the same
+ * read-write disk is refused, naming it, until the first stops; attach
+ * and detach lease and release a disk; a crash mid-start and recover
+ * release them too. */
+static void test_guest_leases(void **state) {
+        g_autofree char *dir = test_make_dir(scratch, "leases");
+        g_autofree char *img = test_write_file(dir, "rw.img", "raw", -1);
+        g_autofree char *base = test_write_file(dir, "base.img", "raw", -1);
+        BwGuest *a = lease_guest(dir, "lease-a", UUID_A, img, base);
+        BwGuest *b = lease_guest(dir, "lease-b", UUID_B, img, base);
+        BwManager *m = lockd_manager(dir, daemon_.socket_path, "");
+        BwError err = {};
+        bool shared = false;
+
+        assert_int_equal(bw_manager_start(m, a, &err), 0);
+        assert_int_equal(leases_on(img, UUID_A, &shared), 1);
+        assert_false(shared);
+        assert_int_equal(leases_on(base, UUID_A, &shared), 1);
+        assert_true(shared);
+        /* The kernel's byte-1 lock is the lease's, as another host sees it. */
+        assert_int_equal(test_posix_probe(img), -EAGAIN);
+        assert_int_equal(bw_manager_start(m, b, &err), -ETIMEDOUT);
+        assert_non_null(strstr(err.message, img));
+        assert_non_null(strstr(err.message, UUID_A));
+        assert_int_equal(leases_on(base, UUID_B, NULL), 0);
+        /* Attach leases the new disk, detach releases it, and only it. */
+        g_autofree char *extra = test_write_file(dir, "extra.img", "raw", -1);
+        g_autofree char *res = g_strdup_printf("[disk:extra]\npath=%s\n", extra);
+        if (bw_manager_attach(m, "lease-a", res, &err) < 0)
+                fail_msg("attach: %s", err.message);
+        assert_int_equal(leases_on(extra, UUID_A, &shared), 1);
+        assert_false(shared);
+        assert_int_equal(bw_manager_detach(m, "lease-a", "disk:extra", &err), 0);
+        assert_int_equal(leases_on(extra, UUID_A, NULL), 0);
+        assert_int_equal(leases_on(img, UUID_A, NULL), 1);
+        /* Stop's own locks are granted over its leases, then released. */
+        assert_int_equal(bw_manager_stop(m, "lease-a", &err), 0);
+        assert_int_equal(leases_on(img, UUID_A, NULL) + leases_on(base, UUID_A, NULL), 0);
+        assert_int_equal(test_posix_probe(img), 0);
+        assert_int_equal(bw_manager_start(m, b, &err), 0);
+        assert_int_equal(leases_on(img, UUID_B, NULL), 1);
+        assert_int_equal(bw_manager_stop(m, "lease-b", &err), 0);
+        bw_manager_free(m);
+
+        /* A start killed after its first change: the leases outlive it,
+         * and recover, which undoes the start, releases them. */
+        pid_t pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0) {
+                BwManager *cm = lockd_manager(dir, daemon_.socket_path, "crash-at=1\n");
+                bw_manager_start(cm, a, NULL);
+                _exit(0);
+        }
+        int status;
+        assert_int_equal(waitpid(pid, &status, 0), pid);
+        assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+        assert_int_equal(leases_on(img, UUID_A, NULL), 1);
+        m = lockd_manager(dir, daemon_.socket_path, "");
+        assert_int_equal(bw_manager_start(m, b, &err), -ETIMEDOUT);
+        assert_int_equal(bw_manager_recover(m, &err), 1);
+        assert_int_equal(leases_on(img, UUID_A, NULL) + leases_on(base, UUID_A, NULL), 0);
+        assert_int_equal(bw_manager_start(m, b, &err), 0);
+        assert_int_equal(bw_manager_stop(m, "lease-b", &err), 0);
+        bw_manager_free(m);
+        bw_guest_free(a);
+        bw_guest_free(b);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_backend_locks_through_daemon),
                 cmocka_unit_test(test_check_finds_lost_lock),
                 cmocka_unit_test(test_start_does_not_commit_without_locks),
+                cmocka_unit_test(test_guest_leases),
         };
         return cmocka_run_group_tests(tests, setup_all, teardown_all);
 }
