@@ -192,7 +192,7 @@ guest_pid=$(sed -n 's/^  I am [0-9:]*, pid //p' "$scratch/run.out")
 
 step "While it runs: the disk, the locks bulwark-lockd holds for it, and what the guest was refused"
 state
-echo "bulwark-lockd's locks now (a transaction's path locks last until its commit):"
+echo "bulwark-lockd's locks now: the guest's images are leased for as long as it runs (read-write exclusive, read-only shared), so no other host or daemon starts a guest on them:"
 ctl locks
 case ",$plugins," in *,apparmor,*)
   echo "The AppArmor profile written for it (compiled here, loaded where AppArmor runs):"

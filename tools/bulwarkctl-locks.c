@@ -52,19 +52,30 @@ static void format_duration(uint64_t usec, char *buf, size_t size) {
                 snprintf(buf, size, "%ud%02uh", (unsigned) (s / 86400), (unsigned) (s / 3600 % 24));
 }
 
-/* The table, from the JSON, whichever way it came. */
+/* The owner as the table shows it: a lease's guest uuid whole, another
+ * owner's name cut to 16 characters. */
+static char *locks_owner(JsonObject *l) {
+        return json_in_bool(l, "lease") ? g_strdup_printf("guest %s", json_in_string(l, "owner"))
+                                        : g_strndup(json_in_string(l, "owner"), 16);
+}
+
+/* The table, from the JSON, whichever way it came; the OWNER column as
+ * wide as its widest entry, so a lease's uuid keeps the columns aligned. */
 static void locks_print_table(JsonArray *locks) {
-        printf("%-9s %-9s %-16s %7s %9s  %s\n", "MODE", "KIND", "OWNER", "PID", "HELD", "PATH");
-        for (guint i = 0; locks && i < json_array_get_length(locks); i++) {
+        guint n = locks ? json_array_get_length(locks) : 0;
+        int width = 16;
+        for (guint i = 0; i < n; i++) {
+                g_autofree char *owner = locks_owner(json_in_element(locks, i));
+                width = MAX(width, (int) strlen(owner));
+        }
+        printf("%-9s %-9s %-*s %7s %9s  %s\n", "MODE", "KIND", width, "OWNER", "PID", "HELD", "PATH");
+        for (guint i = 0; i < n; i++) {
                 JsonObject *l = json_in_element(locks, i);
+                g_autofree char *owner = locks_owner(l);
                 char held[32];
                 format_duration((uint64_t) json_in_int(l, "held_for_usec"), held, sizeof(held));
-                /* A lease's owner is a guest's uuid, shown whole. */
-                g_autofree char *owner = json_in_bool(l, "lease")
-                                                 ? g_strdup_printf("guest %s", json_in_string(l, "owner"))
-                                                 : g_strndup(json_in_string(l, "owner"), 16);
-                printf("%-9s %-9s %-16s %7u %9s  %s\n", json_in_string(l, "mode"),
-                       json_in_bool(l, "lost") ? "LOST" : json_in_string(l, "kind"), owner,
+                printf("%-9s %-9s %-*s %7u %9s  %s\n", json_in_string(l, "mode"),
+                       json_in_bool(l, "lost") ? "LOST" : json_in_string(l, "kind"), width, owner,
                        (unsigned) json_in_int(l, "pid"), held, json_in_string(l, "path"));
         }
 }

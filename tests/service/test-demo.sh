@@ -25,8 +25,10 @@ check "the guest stopped, its cgroup removed" 0 "cgroup .*/bulwark/demo: removed
 demo_scratch=$(sed -n 's/^scratch directory: //p' "$scratch/demo.out")
 if [ -n "$demo_scratch" ] && [ ! -e "$demo_scratch" ]; then ok "its scratch directory is removed"
 else not_ok "scratch directory removed" "'$demo_scratch'"; fi
-left=$(find "$root" -maxdepth 1 -name 'bulwark-demo-*' 2>/dev/null)
-if [ -z "$left" ]; then ok "its cgroup root is removed"; else not_ok "cgroup root removed" "$left"; fi
+# This demo's own cgroup root (another run of the suite may have its own).
+demo_cg=$(sed -n 's|^cgroup \(.*/bulwark-demo-[0-9]*\)/bulwark/demo: removed$|\1|p' "$scratch/demo.out")
+if [ -n "$demo_cg" ] && [ ! -e "$demo_cg" ]; then ok "its cgroup root is removed"
+else not_ok "cgroup root removed" "'$demo_cg'"; fi
 procs=$(ps -eo pid,args | grep -F "$demo_scratch" | grep -v grep)
 if [ -n "$demo_scratch" ] && [ -z "$procs" ]; then ok "no daemon of it is left running"
 else not_ok "daemons stopped" "$procs"; fi
