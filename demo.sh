@@ -92,16 +92,9 @@ socket=$scratch/run/lockd.sock
 [plugin:cgroup-bpf]
 default-rules=$top/policy/devices/default.rules
 CONF
-# The policy files of the plugins, from the source tree (an installation
-# finds them under $datadir and /etc/apparmor.d).
-case ",$plugins," in *,apparmor,*)
-  mkdir -p "$scratch/apparmor.d"
-  printf '[plugin:apparmor]\nprofile-dir=%s\ntemplate=%s\ninclude-dir=%s\n' "$scratch/apparmor.d" \
-    "$top/policy/apparmor/TEMPLATE.guest" "$top/policy/apparmor" >>"$scratch/bulwark.conf" ;;
-esac
-case ",$plugins," in *,landlock,*)
-  printf '[plugin:landlock]\nbase-rules=%s\n' "$top/policy/landlock/base.rules" >>"$scratch/bulwark.conf" ;;
-esac
+# The plugins' policy files, from the source tree.
+. "$top/policy/source-tree-conf.sh"
+source_tree_conf "$plugins" "$top" "$scratch" >>"$scratch/bulwark.conf"
 # bulwarkctl talks to bulwarkd over the bus ($DBUS_SYSTEM_BUS_ADDRESS, below).
 ctl() { run "$build/bulwarkctl" "$@"; }
 

@@ -41,19 +41,12 @@ median() { sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] 
 time_true() { for _ in $(seq "$runs"); do t=$(ns); /bin/true; echo $(( $(ns) - t )); done | median; }
 
 bench_bus_start "$scratch"
+. "$src/policy/source-tree-conf.sh"
 printf '%-34s %12s %12s %12s\n' "PLUGINS" "RUN (ms)" "TRUE (ms)" "ADDED (ms)"
 for plugins in $configs; do
     printf '[bulwark]\nplugins=%s\n[plugin:cgroup-bpf]\ndefault-rules=%s\n' "$plugins" \
         "$src/policy/devices/default.rules" >"$scratch/bulwark.conf"
-    # The apparmor and landlock plugins' policy, from the source tree.
-    case ",$plugins," in *,apparmor,*)
-        mkdir -p "$scratch/apparmor.d"
-        printf '[plugin:apparmor]\nprofile-dir=%s\ntemplate=%s\ninclude-dir=%s\n' "$scratch/apparmor.d" \
-            "$src/policy/apparmor/TEMPLATE.guest" "$src/policy/apparmor" >>"$scratch/bulwark.conf" ;;
-    esac
-    case ",$plugins," in *,landlock,*)
-        printf '[plugin:landlock]\nbase-rules=%s\n' "$src/policy/landlock/base.rules" >>"$scratch/bulwark.conf" ;;
-    esac
+    source_tree_conf "$plugins" "$src" "$scratch" >>"$scratch/bulwark.conf"
     bench_bulwarkd_start --config "$scratch/bulwark.conf" --plugin-dir "$plugin_dirs" --state-dir "$scratch/state" \
         --cgroup-root "$cg" 2>"$scratch/bulwarkd.err"
     "$build/bulwarkctl" --bus "$bus" run "$scratch/bench.guest" -- /bin/true # warm
