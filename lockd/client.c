@@ -313,11 +313,19 @@ static int client_request(BwLockdClient *c, uint8_t type, GVariant *payload, con
 
 /* ---- Acquire and release ----------------------------------------------- */
 
+/* Frees a handle whose locks are released or were never the
+ * connection's (a lease's handle): its descriptor and its reference to
+ * the daemon's socket state go with it. */
 static void handle_free(BwLockdHandle *h) {
         if (!h)
                 return;
         if (h->fd >= 0)
                 close(h->fd);
+        if (h->sock) {
+                pthread_mutex_lock(&lockd_mutex);
+                lockd_socket_unref(h->sock);
+                pthread_mutex_unlock(&lockd_mutex);
+        }
         g_free(h->paths);
         g_free(h->info);
         g_free(h);
@@ -629,6 +637,7 @@ static int handle_release(BwLockdHandle *handle, bool wait) {
         close(handle->fd);
         handle->fd = -1;
         lockd_socket_unref(handle->sock);
+        handle->sock = NULL;
         pthread_mutex_unlock(&lockd_mutex);
         return r;
 }
