@@ -7,6 +7,7 @@
 
 #include <glib.h>
 
+#include "aa-compile-cache.h"
 #include "aa-files.h"
 #include "aa-guest-profile.h"
 #include "aa-profile.h"
@@ -50,12 +51,20 @@ static int profile_check(const AaConfig *cfg, const char *name, const char *path
         int r = profile_text(cfg, name, body, &text, reterr);
         if (r < 0)
                 return r;
+        g_autofree char *key = cfg->compiled_dir ? aa_compile_cache_key(&cfg->parser, cfg->profile_dir, text) : NULL;
+        if (key && aa_compile_cache_has(cfg->compiled_dir, key)) {
+                profile_note(cfg, "profile '%s': not compiled again: the same text compiled cleanly before, with the same parser and included files",
+                             name);
+                return 0;
+        }
         r = aa_store_temp(path, text, &temp, reterr);
         if (r < 0)
                 return r;
         g_auto(GStrv) argv = aa_parser_argv_check(&cfg->parser, temp);
         r = aa_parser_run(argv, what, reterr);
         (void) unlink(temp);
+        if (r == 0 && key)
+                aa_compile_cache_add(cfg->compiled_dir, key);
         return r;
 }
 

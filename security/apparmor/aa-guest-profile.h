@@ -23,6 +23,9 @@ typedef struct AaConfig {
         const char *template_path; /* TEMPLATE.guest */
         AaParser parser;
         bool kernel_enabled;       /* aa_is_enabled() */
+        /* Where texts that compiled cleanly are remembered
+         * (aa-compile-cache.h); NULL: every text is compiled. */
+        const char *compiled_dir;
         /* Told about every step skipped, and why; may be NULL. */
         void (*note)(void *userdata, const char *message);
         void *userdata;

@@ -18,6 +18,7 @@ typedef struct AaState {
         char *features;
         char *include_dir;
         char *helper;              /* bulwark-aa-helper makes the changes, or NULL */
+        char *compiled_dir;        /* <state-dir>/apparmor-compiled, or NULL */
 } AaState;
 
 #define aa_plugin_log(s, ...) plugin_log((s)->host, __VA_ARGS__)

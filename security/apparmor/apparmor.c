@@ -84,6 +84,7 @@ static void aa_fini(void *state) {
         g_free(s->features);
         g_free(s->include_dir);
         g_free(s->helper);
+        g_free(s->compiled_dir);
         g_free(s);
 }
 
@@ -97,12 +98,17 @@ static int aa_init(const BwHost *host, void **ret_state) {
         s->parser = g_strdup(aa_config(host, "parser") ?: APPARMOR_PARSER);
         s->features = g_strdup(aa_parser_features(aa_config(host, "features-file")));
         s->include_dir = g_strdup(aa_config(host, "include-dir"));
+        /* Texts that compiled cleanly, so a guest started again with the
+         * same profile costs no parser run (aa-compile-cache.h). */
+        const char *state_dir = aa_config(host, "state-dir");
+        s->compiled_dir = state_dir ? g_build_filename(state_dir, "apparmor-compiled", NULL) : NULL;
         s->helper = g_strdup(aa_config(host, "helper"));
         s->cfg = (AaConfig){
                 .profile_dir = s->profile_dir,
                 .template_path = s->template_path,
                 .parser = { .parser = s->parser, .features = s->features, .include_dir = s->include_dir },
                 .kernel_enabled = aa_kernel_enabled(),
+                .compiled_dir = s->compiled_dir,
                 .note = aa_note,
                 .userdata = s,
         };

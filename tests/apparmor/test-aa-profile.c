@@ -267,6 +267,63 @@ static void test_profile_failed_compile_keeps_old(void **state) {
         assert_int_equal(test_count_entries(f->dir), 2);
 }
 
+static unsigned count_lines(const char *path) {
+        g_autofree char *text = NULL;
+        if (!g_file_get_contents(path, &text, NULL, NULL))
+                return 0;
+        unsigned n = 0;
+        for (const char *c = text; *c; c++)
+                n += *c == '\n';
+        return n;
+}
+
+/* With a compile cache: a text that compiled cleanly is not compiled
+ * again (start, stop, start of one guest); an edit below an include
+ * directory compiles again; a text the parser refuses is never
+ * remembered.  The parser is a wrapper that counts its runs. */
+static void test_profile_compile_remembered(void **state) {
+        Fixture *f = *state;
+        g_autofree char *work = test_scratch_new("aa-compiled");
+        g_autofree char *count = g_build_filename(work, "runs", NULL);
+        g_autofree char *wrapper = g_build_filename(work, "parser", NULL);
+        g_autofree char *includes = g_build_filename(work, "policy", NULL);
+        g_autofree char *cache = g_build_filename(work, "compiled", NULL);
+        g_autofree char *script = g_strdup_printf("#!/bin/sh\necho run >>'%s'\nexec '%s' \"$@\"\n", count,
+                                                  f->cfg.parser.parser);
+        g_autofree char *copy = g_strdup_printf("cp -r '%s' '%s'", f->cfg.parser.include_dir, includes);
+        g_autofree char *name = NULL;
+        BwError err = {};
+
+        assert_true(g_file_set_contents(wrapper, script, -1, NULL));
+        assert_int_equal(chmod(wrapper, 0755), 0);
+        assert_int_equal(system(copy), 0);
+        f->cfg.parser.parser = wrapper;
+        f->cfg.parser.include_dir = includes;
+        f->cfg.compiled_dir = cache;
+
+        write_guest(f, aa_test_guest_hotplug(), &name);
+        assert_int_equal(count_lines(count), 1);
+        assert_int_equal(aa_guest_profile_remove(&f->cfg, name, &err), 0);
+        write_guest(f, aa_test_guest_hotplug(), &name);
+        assert_int_equal(count_lines(count), 1);
+        assert_int_equal(test_count_entries(cache), 1);
+
+        g_autofree char *abstraction = g_build_filename(includes, "abstractions", "bulwark-guest", NULL);
+        g_autofree char *text = read_file(abstraction);
+        g_autofree char *edited = g_strconcat(text, "# edited by the test\n", NULL);
+        assert_true(g_file_set_contents(abstraction, edited, -1, NULL));
+        assert_int_equal(aa_guest_profile_remove(&f->cfg, name, &err), 0);
+        write_guest(f, aa_test_guest_hotplug(), &name);
+        assert_int_equal(count_lines(count), 2);
+
+        for (int i = 0; i < 2; i++)
+                assert_int_equal(aa_guest_profile_section(&f->cfg, name, "disk:bad", "  \"/x\" bogus,\n", &err),
+                                 -EINVAL);
+        assert_int_equal(count_lines(count), 4);
+        assert_int_equal(test_count_entries(cache), 2);
+        test_scratch_remove(work);
+}
+
 static void test_profile_remove(void **state) {
         Fixture *f = *state;
         g_autofree char *name = NULL;
@@ -367,6 +424,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_profile_unchanged_not_rewritten, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_profile_failed_compile_keeps_old, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_profile_remove, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_profile_compile_remembered, setup, teardown),
                 cmocka_unit_test(test_profile_name_hashed),
                 cmocka_unit_test(test_profile_parser_argv),
                 cmocka_unit_test(test_profile_refused_path),
