@@ -304,6 +304,7 @@ static void test_profile_compile_remembered(void **state) {
         write_guest(f, aa_test_guest_hotplug(), &name);
         assert_int_equal(count_lines(count), 1);
         assert_int_equal(aa_guest_profile_remove(&f->cfg, name, &err), 0);
+        g_clear_pointer(&name, g_free);
         write_guest(f, aa_test_guest_hotplug(), &name);
         assert_int_equal(count_lines(count), 1);
         assert_int_equal(test_count_entries(cache), 1);
@@ -313,6 +314,7 @@ static void test_profile_compile_remembered(void **state) {
         g_autofree char *edited = g_strconcat(text, "# edited by the test\n", NULL);
         assert_true(g_file_set_contents(abstraction, edited, -1, NULL));
         assert_int_equal(aa_guest_profile_remove(&f->cfg, name, &err), 0);
+        g_clear_pointer(&name, g_free);
         write_guest(f, aa_test_guest_hotplug(), &name);
         assert_int_equal(count_lines(count), 2);
 
