@@ -115,7 +115,9 @@ static void cache_prune(const char *dir) {
 
 void aa_compile_cache_add(const char *dir, const char *key) {
         g_autofree char *path = g_build_filename(dir, key, NULL);
-        if (g_mkdir_with_parents(dir, 0700) < 0)
+        /* Only below a state directory that exists: never a chain of
+         * directories of its own. */
+        if (mkdir(dir, 0700) < 0 && errno != EEXIST)
                 return;
         int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
         if (fd < 0)

@@ -15,8 +15,8 @@ dir=$(mktemp -d "${TMPDIR:-/tmp}/bw-aa-helper-$$-XXXXXX")
 trap 'rm -rf "$dir"' EXIT
 mkdir "$dir/prof"
 conf="$dir/bulwark.conf"
-printf '[plugin:apparmor]\nprofile-dir=%s/prof\ntemplate=%s/policy/apparmor/TEMPLATE.guest\ninclude-dir=%s/policy/apparmor\nparser=%s\n' \
-    "$dir" "$src" "$src" "$parser" > "$conf"
+printf '[bulwark]\nstate-dir=%s/state\n[plugin:apparmor]\nprofile-dir=%s/prof\ntemplate=%s/policy/apparmor/TEMPLATE.guest\ninclude-dir=%s/policy/apparmor\nparser=%s\n' \
+    "$dir" "$dir" "$src" "$src" "$parser" > "$conf"
 touch "$dir/root.img" "$dir/data [1].img"
 cat > "$dir/g.guest" <<EOT
 [guest]
