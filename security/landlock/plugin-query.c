@@ -11,6 +11,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +20,7 @@
 #include "audit-denials.h"
 #include "landlock-plugin.h"
 #include "ll-abi.h"
+#include "util/cgroup2-root.h"
 
 typedef struct LlOut {
         BwQuerySink *sink;
@@ -172,6 +174,22 @@ static int ll_denials_idle(void *userdata) {
         return f->out->error;
 }
 
+/* The length of the cgroup2 mount `cgroup` lies in (the highest
+ * directory above it still on cgroup2): /proc/PID/cgroup names a cgroup
+ * relative to the mount, whichever directory below it cgroup-root is. */
+static size_t ll_cgroup_mount_len(const char *cgroup) {
+        char path[PATH_MAX];
+        size_t len = strlen(cgroup);
+        snprintf(path, sizeof(path), "%s", cgroup);
+        for (char *slash; (slash = strrchr(path, '/')) && slash != path;) {
+                *slash = '\0';
+                if (!cgroup2_is_dir(path))
+                        break;
+                len = strlen(path);
+        }
+        return len;
+}
+
 static int ll_query_denials(LlState *s, const BwQuery *q, bool json, LlOut *o) {
         const char *root = s->host->config(s->host, "cgroup-root");
         const char *cgroup = q->argv[0];
@@ -201,7 +219,8 @@ static int ll_query_denials(LlState *s, const BwQuery *q, bool json, LlOut *o) {
         if (r < 0)
                 return ll_fail(s, &err, r);
         LlFollow f = { .out = o, .json = json, .cgroup = cgroup };
-        r = audit_denials_follow(cgroup[n] ? cgroup + n : "/", count, ll_denials_one, ll_denials_idle, ll_denials_ready, &f,
+        size_t mount = ll_cgroup_mount_len(cgroup);
+        r = audit_denials_follow(cgroup[mount] ? cgroup + mount : "/", count, ll_denials_one, ll_denials_idle, ll_denials_ready, &f,
                                  &err);
         if (r == -EPIPE)
                 return 0;

@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -26,9 +27,11 @@
 #include <bulwark/bulwark.h>
 
 #include "test-util.h"
+#include "util/cgroup2-root.h"
 
 typedef struct Fixture {
         char *scratch, *config, *state, *name;
+        char *cgroot;              /* a cgroup root of the test's own, removed after */
         BwManager *m;
         bool started;
         int audit_was;             /* -1: unknown */
@@ -85,6 +88,14 @@ static int fixture_setup(void **state) {
                                "[plugin:landlock]\nbase-rules=%s\n", devices, rules);
         f->config = test_write_file(f->scratch, "bulwark.conf", text, -1);
         f->state = g_build_filename(f->scratch, "state", NULL);
+        /* The guest's cgroup below a root of this test's own, so the
+         * plugin's bulwark/ parent goes with it. */
+        g_autofree char *root = NULL;
+        if (cgroup2_root_discover(&root) < 0)
+                fail_msg("no cgroup2 mount");
+        f->cgroot = g_strdup_printf("%s/bulwark-test-lldeny-%d", root, (int) getpid());
+        if (mkdir(f->cgroot, 0755) < 0 && errno != EEXIST)
+                fail_msg("mkdir %s: %m", f->cgroot);
         f->audit_was = audit_get();
         *state = f;
         return 0;
@@ -97,6 +108,10 @@ static int fixture_teardown(void **state) {
         bw_manager_free(f->m);
         if (f->audit_was >= 0 && audit_get() != f->audit_was)
                 (void) audit_set(f->audit_was);
+        g_autofree char *parent = g_build_filename(f->cgroot, "bulwark", NULL);
+        (void) rmdir(parent);
+        (void) rmdir(f->cgroot);
+        g_free(f->cgroot);
         test_scratch_remove(f->scratch);
         g_free(f->scratch);
         g_free(f->config);
@@ -108,7 +123,8 @@ static int fixture_teardown(void **state) {
 
 static void fixture_start(Fixture *f) {
         g_autofree char *plugins = plugin_dirs();
-        BwOptions o = { .config_path = f->config, .plugin_dir = plugins, .state_dir = f->state };
+        BwOptions o = { .config_path = f->config, .plugin_dir = plugins, .state_dir = f->state,
+                        .cgroup_root = f->cgroot };
         BwError err = {};
         if (bw_manager_new(&o, &f->m, &err) < 0)
                 fail_msg("bw_manager_new: %s", err.message);
@@ -128,7 +144,7 @@ static GPid follower_start(Fixture *f, int *ret_fd) {
         g_autofree char *ctl = test_builddir_path("bulwarkctl");
         g_autofree char *plugins = plugin_dirs();
         char *argv[] = { ctl, "--config", f->config, "--plugin-dir", plugins, "--state-dir", f->state,
-                         "landlock", "denials", f->name, "--count", "1", NULL };
+                         "--cgroup-root", f->cgroot, "landlock", "denials", f->name, "--count", "1", NULL };
         GPid pid;
         GError *e = NULL;
         if (!g_spawn_async_with_pipes(NULL, argv, NULL, G_SPAWN_DO_NOT_REAP_CHILD, NULL, NULL, &pid, NULL, ret_fd,
@@ -204,7 +220,7 @@ static void test_landlock_denials_audit_disabled(void **state) {
         g_autofree char *ctl = test_builddir_path("bulwarkctl");
         g_autofree char *plugins = plugin_dirs();
         char *argv[] = { ctl, "--config", f->config, "--plugin-dir", plugins, "--state-dir", f->state,
-                         "landlock", "denials", f->name, NULL };
+                         "--cgroup-root", f->cgroot, "landlock", "denials", f->name, NULL };
         g_autofree char *out = NULL, *errout = NULL;
         int status;
         assert_true(g_spawn_sync(NULL, argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, &out, &errout, &status, NULL));
