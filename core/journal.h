@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The transaction journal: one append-only file per guest,
- * <state-dir>/guests/<name>.journal, fsync'd after every record.
+ * <state-dir>/guests/<name>.journal.
  *
  * A record is a 16-byte header (magic, type, payload length, CRC-32 of the
  * payload) and a GVariant payload.  Every change is written as INTENT
@@ -11,6 +11,14 @@
  * guest-record.h): stop and recover work from that, never from a
  * re-parse.  COMMIT closes a transaction; ABORT marks one rolled back in
  * full.
+ *
+ * Durability comes in batches, not per record.  BEGIN and INTENT are
+ * only buffered; GUEST, COMMIT, ABORT and journal_sync() write what is
+ * buffered and fdatasync it, so every INTENT of a batch is on disk before
+ * the first of its changes is made.  DONE and UNDONE are written at once
+ * (a killed process loses none) and not synced: a host crash may lose
+ * them, which costs an undo without its record (DONE lost) or a second
+ * undo (UNDONE lost), both harmless by the plugin contract (plugin.h).
  *
  * While the guest runs the file is its list of applied changes, which is
  * what stop and recover undo.  Only a bad record that ends at end of file
@@ -52,6 +60,8 @@ typedef struct JournalEntry {
         bool undone;               /* undone, or retired by a committed detach */
         bool retired;              /* ... by a committed detach (see JournalState) */
         size_t offset;             /* of its INTENT record */
+        size_t done_offset;        /* of its DONE record, 0: none read */
+        bool txn_closed;           /* its transaction reached COMMIT or ABORT */
 } JournalEntry;
 
 /* journal_read_resync(): bytes that hold no readable record. */
@@ -131,14 +141,22 @@ int journal_keep_copy(const char *path, char **ret_copy, BwError *reterr);
 void journal_close(Journal *j);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(Journal, journal_close)
 
+/* Buffered: durable with the GUEST record that always follows it. */
 int journal_begin(Journal *j, JournalOp op, const char *guest_text, const char *guest_source);
-/* The resolved guest (a GUEST record, type "a{sv}"): right after BEGIN. */
+/* The resolved guest (a GUEST record, type "a{sv}"): right after BEGIN;
+ * written and synced with BEGIN. */
 int journal_guest(Journal *j, GVariant *record);
+/* Buffered: the caller makes a batch of INTENTs durable with
+ * journal_sync() before applying any of them. */
 int journal_intent(Journal *j, uint32_t seq, const char *plugin, const BwChange *change);
+/* Written, not synced (see above). */
 int journal_done(Journal *j, uint32_t seq, const void *undo, size_t undo_len);
 int journal_undone(Journal *j, uint32_t seq);
+/* Written with everything before them and synced. */
 int journal_commit(Journal *j);
 int journal_abort(Journal *j);
+/* Writes what is buffered and makes every record so far durable. */
+int journal_sync(Journal *j);
 /* Removes the file (the guest is gone) and syncs the directory. */
 int journal_remove(Journal *j);
 const char *journal_path(const Journal *j);
@@ -164,7 +182,11 @@ int journal_read_resync(const char *path, JournalState **ret, BwError *reterr);
  * a readable STOP begins before it (nothing but a stop's records ever
  * follows one: start, attach and detach refuse a guest being stopped), or
  * a readable INTENT follows it and every seq before that one is a
- * readable INTENT or an orphan that was undone (seqs grow in file order). */
+ * readable INTENT or an orphan that was undone (seqs grow in file order),
+ * or it is the only damaged span and the record right after it is the
+ * DONE of a readable INTENT whose transaction reached COMMIT or ABORT: it
+ * lies in that transaction's apply, where an INTENT it hid has its DONE
+ * or UNDONE after the span, readable, an orphan (see transaction.h). */
 bool journal_span_may_hold_change(const JournalState *s, const JournalSpan *span);
 /* An orphan that was not undone: a change applied whose INTENT is lost. */
 bool journal_state_has_applied_orphan(const JournalState *s);

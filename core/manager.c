@@ -215,13 +215,15 @@ static int manager_apply(BwManager *m, Journal *journal, const BwGuestInfo *info
                 return r;
         }
         r = transaction_locks_check(m->locker, locks);
-        if (r < 0)
+        if (r < 0) {
                 /* Someone else may have changed these paths meanwhile:
                  * do not commit; recover undoes under fresh locks. */
+                (void) journal_sync(journal); /* the DONE records, for recover */
                 return error_set(reterr, -ENOLCK,
                                  "guest '%s': the locks on its paths were lost while it started (%s): "
                                  "its changes stay journaled in '%s'; 'bulwarkctl recover' undoes them",
                                  info->name, g_strerror(-r), journal_path(journal));
+        }
         r = journal_commit(journal);
         if (r < 0)
                 return error_set(reterr, r, "journal '%s': cannot commit: %m", journal_path(journal));

@@ -112,19 +112,28 @@ static int transaction_journal_error(Transaction *t, int r, BwError *reterr) {
         return error_set(reterr, r, "journal '%s': cannot write: %m", journal_path(t->journal));
 }
 
-/* Undoes applied[n-1..0]; the last one may be only half-applied. */
-static int transaction_rollback(Transaction *t, const BwPlan *plan, const uint32_t *seqs,
-                                GByteArray **undos, guint n) {
+/* Rolls back a batch whose change `started - 1` failed (or whose
+ * INTENTs could not be made durable: started == 0).  The changes never
+ * attempted are only marked UNDONE: nothing of them was made.  Then
+ * applied[started-1..0] are undone, the last one from its change alone
+ * when it has no undo record (it may have half-happened). */
+static int transaction_rollback(Transaction *t, const BwPlan *plan, const uint32_t *seqs, GBytes **undos,
+                                guint started) {
         int first = 0;
-        for (guint i = n; i > 0; i--) {
+        for (guint i = plan->changes->len; i > started; i--) {
+                int r = journal_undone(t->journal, seqs[i - 1]);
+                if (r < 0 && first == 0)
+                        first = r;
+        }
+        for (guint i = started; i > 0; i--) {
                 const PlanChange *c = plan->changes->pdata[i - 1];
                 BwChange view;
                 BwError err = {};
                 plan_change_view(c, &view);
-                GByteArray *u = undos[i - 1];
+                gsize ulen = 0;
+                const void *u = undos[i - 1] ? g_bytes_get_data(undos[i - 1], &ulen) : NULL;
                 BwApplyContext ctx = transaction_context(t, c->lock_path);
-                int r = plugin_undo(c->plugin, t->guest, &view, &ctx, u ? u->data : NULL, u ? u->len : 0,
-                                    &err);
+                int r = plugin_undo(c->plugin, t->guest, &view, &ctx, ulen ? u : NULL, ulen, &err);
                 if (r < 0) {
                         log_warning("guest '%s': rollback: %s", t->guest->name, err.message);
                         if (first == 0)
@@ -138,49 +147,67 @@ static int transaction_rollback(Transaction *t, const BwPlan *plan, const uint32
         return first;
 }
 
+/* The largest undo record any plugin of the plan may write. */
+static size_t transaction_record_max(const BwPlan *plan) {
+        size_t max = 1;
+        for (guint i = 0; i < plan->changes->len; i++)
+                max = MAX(max, ((const PlanChange *) plan->changes->pdata[i])->plugin->record_max);
+        return max;
+}
+
+/* The whole plan is one batch: its INTENTs are made durable with one
+ * fdatasync before the first change, DONEs follow unsynced and the
+ * caller's COMMIT syncs them.  One batch rather than one per plugin: a
+ * crash leaves INTENTs of changes never applied either way, and undoing
+ * those is harmless (plugin.h), so more batches would only cost syncs. */
 int transaction_apply(Transaction *t, const BwPlan *plan, BwError *reterr) {
         guint n = plan->changes->len;
         g_autofree uint32_t *seqs = g_new0(uint32_t, n + 1);
-        g_autofree GByteArray **undos = g_new0(GByteArray *, n + 1);
+        g_autofree GBytes **undos = g_new0(GBytes *, n + 1);
+        size_t record_max = transaction_record_max(plan);
+        g_autofree uint8_t *undo = g_malloc(record_max);
         guint started = 0;
         int r = 0;
 
         for (guint i = 0; i < n; i++) {
+                BwChange view;
+                const PlanChange *c = plan->changes->pdata[i];
+                plan_change_view(c, &view);
+                seqs[i] = t->next_seq++;
+                (void) journal_intent(t->journal, seqs[i], c->plugin->name, &view);
+        }
+        r = journal_sync(t->journal);
+        if (r < 0)
+                r = transaction_journal_error(t, r, reterr);
+
+        for (guint i = 0; r >= 0 && i < n; i++) {
                 const PlanChange *c = plan->changes->pdata[i];
                 BwChange view;
-                g_autofree uint8_t *undo = g_malloc(c->plugin->record_max);
                 size_t undo_len = 0;
                 BwApplyContext ctx = transaction_context(t, c->lock_path);
 
                 plan_change_view(c, &view);
-                seqs[i] = t->next_seq++;
-                r = journal_intent(t->journal, seqs[i], c->plugin->name, &view);
-                if (r < 0) {
-                        r = transaction_journal_error(t, r, reterr);
-                        break;
-                }
                 started = i + 1;
                 r = plugin_apply(c->plugin, t->guest, &view, &ctx, undo, c->plugin->record_max, &undo_len,
                                  reterr);
                 if (r < 0)
                         break;
-                undos[i] = g_byte_array_new();
-                g_byte_array_append(undos[i], undo, (guint) undo_len);
+                undos[i] = g_bytes_new(undo, undo_len);
                 r = journal_done(t->journal, seqs[i], undo, undo_len);
-                if (r < 0) {
+                if (r < 0)
                         r = transaction_journal_error(t, r, reterr);
-                        break;
-                }
         }
 
         if (r < 0) {
                 log_debug("guest '%s': rolling back %u change(s)", t->guest->name, started);
                 if (transaction_rollback(t, plan, seqs, undos, started) == 0)
                         t->rolled_back = journal_abort(t->journal) == 0;
+                else
+                        (void) journal_sync(t->journal); /* what was undone, for recover */
         }
         for (guint i = 0; i < n; i++)
                 if (undos[i])
-                        g_byte_array_unref(undos[i]);
+                        g_bytes_unref(undos[i]);
         return r;
 }
 
@@ -224,5 +251,9 @@ int transaction_undo_entries(Transaction *t, const JournalState *state, unsigned
                 else if (r < 0)
                         log_warning("%s", err.message);
         }
+        /* One sync for the whole batch of UNDONE records. */
+        int r = journal_sync(t->journal);
+        if (r < 0 && first == 0)
+                first = transaction_journal_error(t, r, reterr);
         return first;
 }

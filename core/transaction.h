@@ -1,11 +1,14 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Applying a plan under the journal, and undoing journaled changes.
  *
- * Apply: for each change in order, INTENT is made durable, the plugin
- * applies it, DONE records its undo data.  The first failure undoes every
- * change of this transaction in reverse order (the failed one included,
+ * Apply: the INTENTs of every change of the plan are made durable with
+ * one fdatasync; then, for each change in order, the plugin applies it
+ * and DONE records its undo data (written, not synced: the caller's
+ * COMMIT syncs).  The first failure marks the changes never attempted
+ * UNDONE and undoes the others in reverse order (the failed one included,
  * from its change alone, since it may have half-happened), each UNDONE
- * recorded, then ABORT.
+ * recorded, then ABORT.  Undo writes its UNDONE records unsynced and
+ * syncs once at the end.
  *
  * Lock step: every lock path of the plan (or of the journaled changes
  * being undone) is locked before the first change, exclusive unless every
