@@ -178,6 +178,39 @@ static void test_recover_after_sigkill_at_every_step(void **state) {
         }
 }
 
+/* Killed after the batch's INTENTs were made durable and before the
+ * first apply: recover undoes all five changes that were never made, and
+ * the host is as before the start. */
+static void test_recover_after_sigkill_before_first_apply(void **state) {
+        Fixture *f = *state;
+        g_autofree char *log = g_build_filename(f->dir, "ctx.log", NULL);
+        g_autofree char *extra = g_strdup_printf("crash-before=1\nctx-log=%s\n", log);
+        g_autofree char *journal = g_build_filename(f->state, "guests", "txn.journal", NULL);
+        struct stat st;
+
+        crash_child_with(f, 0, extra);
+        assert_int_equal(test_count_entries(f->markers), 0);
+        assert_int_equal(stat(journal, &st), 0);
+        assert_true(st.st_size > 0);
+        assert_false(g_file_test(log, G_FILE_TEST_EXISTS)); /* no apply began */
+
+        BwManager *m = fixture_manager(f, extra);
+        BwError err = {};
+        int r = bw_manager_recover(m, &err);
+        if (r != 1)
+                fail_msg("recover after a crash before the first apply: %d %s", r, err.message);
+        g_autofree char *undos = NULL;
+        assert_true(g_file_get_contents(log, &undos, NULL, NULL));
+        g_auto(GStrv) lines = g_strsplit(g_strstrip(undos), "\n", -1);
+        assert_int_equal(g_strv_length(lines), N_RESOURCES);
+        for (guint i = 0; lines[i]; i++)
+                assert_true(g_str_has_prefix(lines[i], "undo "));
+        assert_int_equal(test_count_entries(f->markers), 0);
+        assert_int_equal(journal_files(f), 0);
+        assert_int_equal(bw_manager_recover(m, &err), 0);
+        bw_manager_free(m);
+}
+
 /* A crash that tears the journal's last record still recovers. */
 static void test_recover_with_torn_tail(void **state) {
         Fixture *f = *state;
@@ -391,6 +424,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_start_stop_undoes_everything, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_start_fails_at_every_step, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_recover_after_sigkill_at_every_step, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_recover_after_sigkill_before_first_apply, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_recover_with_torn_tail, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_failed_rollback_is_recovered_later, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_recover_leaves_running_guests, setup, teardown),

@@ -426,6 +426,39 @@ static CheckResult check_undo_unapplied(Suite *s, char **ret_message) {
         return failure ? check_fail(ret_message, failure) : CHECK_PASS;
 }
 
+/* The core journals a whole plan before its first change, so a crash
+ * halfway leaves changes applied and changes never applied, all of them
+ * undone by recover; a host crash may lose UNDONE records, so recover may
+ * undo them all once more, without records. */
+static CheckResult check_undo_interrupted_batch(Suite *s, char **ret_message) {
+        g_autoptr(Snapshot) start = NULL;
+        g_autoptr(GPtrArray) records = NULL;
+        guint n = s->plan->changes->len, applied = (n + 1) / 2;
+        /* Views of the plan's changes (borrowed): the half applied, the rest. */
+        g_autoptr(GPtrArray) first = g_ptr_array_new(), rest = g_ptr_array_new();
+        for (guint i = 0; i < n; i++)
+                g_ptr_array_add(i < applied ? first : rest, s->plan->changes->pdata[i]);
+        BwPlan half = { .changes = first }, never = { .changes = rest };
+
+        char *failure = suite_take(s, &start);
+        if (!failure)
+                failure = suite_apply(s, &half, s->guest, &records);
+        if (failure)
+                return check_fail(ret_message, failure);
+        /* Newest first: the changes never applied, from the change alone,
+         * then the applied ones with their records. */
+        failure = suite_undo(s, &never, s->guest, NULL, never.changes->len, "undo of a change never applied");
+        if (!failure)
+                failure = suite_undo(s, &half, s->guest, records, records->len, "undo");
+        if (!failure)
+                failure = suite_undo(s, s->plan, s->guest, NULL, n, "second undo without a record");
+        if (!failure)
+                failure = suite_release(s, s->guest);
+        if (!failure)
+                failure = suite_host_diff(s, start, false);
+        return failure ? check_fail(ret_message, failure) : CHECK_PASS;
+}
+
 /* ---- Checks: attach and detach ----------------------------------------- */
 
 /* Sets of changes applied, undone last first when a step fails. */
@@ -670,6 +703,8 @@ static const SuiteCheck suite_checks[] = {
         { "undo without a record restores the host (crash after apply)", NEEDS_APPLY, check_undo_unrecorded },
         { "undo without a record of a change never applied is harmless (crash before apply)", NEEDS_APPLY,
           check_undo_unapplied },
+        { "a batch interrupted halfway is undone cleanly, twice (crash inside a batch, UNDONE lost)", NEEDS_APPLY,
+          check_undo_interrupted_batch },
         { "attach+detach plan valid changes that apply and undo cleanly", NEEDS_APPLY, check_attach_detach },
         { "plan, apply, undo and release leak no descriptor", NEEDS_INIT, check_fd_cycle },
         { "adopt of a guest that never started finds nothing", NEEDS_INIT, check_adopt_nothing },

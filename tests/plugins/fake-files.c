@@ -8,6 +8,8 @@
  *   fail-at=N  the Nth apply of this process fails (-EIO) without a file
  *   crash-at=N the Nth apply creates its file, then the process is killed
  *              with SIGKILL (a crash mid-transaction)
+ *   crash-before=N  the process is killed as the Nth apply begins, before
+ *              it changes anything (a crash after the batch's INTENTs)
  *   fail-undo= the id whose undo fails (-EIO)
  *   kill-at=N, kill-pid=PID
  *              the Nth apply creates its file, then SIGKILLs PID (say,
@@ -37,7 +39,7 @@
 typedef struct FakeState {
         const BwHost *host;
         char dir[512];
-        long fail_at, crash_at, kill_at, kill_pid;
+        long fail_at, crash_at, crash_before, kill_at, kill_pid;
         char fail_undo[128];
         char lock[512];
         bool lock_shared;
@@ -64,6 +66,7 @@ static int fake_init(const BwHost *host, void **ret_state) {
         snprintf(s->dir, sizeof(s->dir), "%s", dir);
         s->fail_at = fake_config_long(host, "fail-at");
         s->crash_at = fake_config_long(host, "crash-at");
+        s->crash_before = fake_config_long(host, "crash-before");
         s->kill_at = fake_config_long(host, "kill-at");
         s->kill_pid = fake_config_long(host, "kill-pid");
         const char *fu = host->config(host, "fail-undo");
@@ -151,6 +154,8 @@ static int fake_apply(void *state, const BwGuestInfo *guest, const BwChange *cha
                       const BwApplyContext *ctx, void *undo, size_t undo_size, size_t *ret_undo_len) {
         FakeState *s = state;
         s->applies++;
+        if (s->applies == s->crash_before)
+                raise(SIGKILL);
         if (s->applies == s->fail_at) {
                 s->host->log(s->host, BW_LOG_ERR, "injected failure");
                 return -EIO;
@@ -207,7 +212,7 @@ static int fake_undo(void *state, const BwGuestInfo *guest, const BwChange *chan
 }
 
 static const char *const fake_config_keys[] = {
-        "dir", "fail-at", "crash-at", "fail-undo", "kill-at", "kill-pid", "lock", "lock-shared", "ctx-log", "big-undo", NULL,
+        "dir", "fail-at", "crash-at", "crash-before", "fail-undo", "kill-at", "kill-pid", "lock", "lock-shared", "ctx-log", "big-undo", NULL,
 };
 
 BW_PLUGIN_EXPORT const BwPluginEntry bw_plugin_entry = {
