@@ -349,8 +349,15 @@ typedef struct BwPluginEntry {
                      const BwApplyContext *ctx, void *undo, size_t undo_size, size_t *ret_undo_len);
 
         /* Reverts one change.  undo_len == 0 means apply() may or may not
-         * have run (a crash between journal and apply): undo from the
-         * change alone.  Must be idempotent: undoing twice is harmless.
+         * have run: undo from the change alone.  The core journals a whole
+         * plan (one batch of INTENTs, one fdatasync) before applying its
+         * first change, so after a crash undo is called for changes whose
+         * apply never began, next to changes that were applied, newest
+         * first; and a host crash may lose the record that a change was
+         * undone, so undo may run again.  Therefore: undo of a change never
+         * applied must succeed and leave the host unchanged (it must not
+         * take back what another guest or the host made of the object),
+         * and undoing twice is harmless (bulwark-conformance checks both).
          * After a crash, ctx comes from the locks recover took afresh. */
         int (*undo)(void *state, const BwGuestInfo *guest, const BwChange *change,
                     const BwApplyContext *ctx, const void *undo, size_t undo_len);
