@@ -36,7 +36,11 @@ static bool resource_uses(const BwResource *res, const char *path) {
 
 /* The leased paths of `only` (NULL: every resource), exclusive and shared
  * apart; a path leased both ways is leased exclusively. */
+/* Each path once, exclusive when any role asks for it; sets, since a
+ * search of the arrays per path was quadratic in the guest's paths. */
 static void lease_paths(const BwGuestInfo *info, const BwResource *only, GPtrArray *exclusive, GPtrArray *shared) {
+        g_autoptr(GHashTable) seen_exclusive = g_hash_table_new(g_str_hash, g_str_equal);
+        g_autoptr(GHashTable) seen_shared = g_hash_table_new(g_str_hash, g_str_equal);
         for (size_t i = 0; i < info->n_resources; i++) {
                 const BwResource *res = info->resources[i];
                 if (only && res != only)
@@ -46,13 +50,12 @@ static void lease_paths(const BwGuestInfo *info, const BwResource *only, GPtrArr
                         const char *p = res->paths[k];
                         if (!role_leased(res, res->roles[k], &is_shared))
                                 continue;
-                        GPtrArray *to = is_shared ? shared : exclusive;
-                        if (!g_ptr_array_find_with_equal_func(to, p, g_str_equal, NULL))
-                                g_ptr_array_add(to, (gpointer) p);
+                        if (g_hash_table_add(is_shared ? seen_shared : seen_exclusive, (gpointer) p))
+                                g_ptr_array_add(is_shared ? shared : exclusive, (gpointer) p);
                 }
         }
         for (guint i = shared->len; i-- > 0;)
-                if (g_ptr_array_find_with_equal_func(exclusive, shared->pdata[i], g_str_equal, NULL))
+                if (g_hash_table_contains(seen_exclusive, shared->pdata[i]))
                         g_ptr_array_remove_index(shared, i);
 }
 

@@ -311,6 +311,8 @@ void journal_state_free(JournalState *s) {
                 g_variant_unref(s->last_record);
         if (s->committed_record)
                 g_variant_unref(s->committed_record);
+        if (s->by_seq)
+                g_hash_table_unref(s->by_seq);
         if (s->entries)
                 g_ptr_array_unref(s->entries);
         if (s->damaged)
@@ -320,13 +322,10 @@ void journal_state_free(JournalState *s) {
         g_free(s);
 }
 
+/* By index: a batch's DONE records follow all its INTENTs, so a search
+ * from the newest entry would make reading quadratic. */
 static JournalEntry *journal_state_find(JournalState *s, uint32_t seq) {
-        for (guint i = s->entries->len; i > 0; i--) {
-                JournalEntry *e = s->entries->pdata[i - 1];
-                if (e->seq == seq)
-                        return e;
-        }
-        return NULL;
+        return g_hash_table_lookup(s->by_seq, GUINT_TO_POINTER(seq));
 }
 
 /* The latest transaction's guest becomes the effective one. */
@@ -472,6 +471,7 @@ static int journal_apply_record(JournalState *s, JournalRecord type, GVariant *v
                 if (!*e->resource)
                         g_clear_pointer(&e->resource, g_free);
                 g_ptr_array_add(s->entries, e);
+                g_hash_table_replace(s->by_seq, GUINT_TO_POINTER(e->seq), e);
                 s->next_seq = MAX(s->next_seq, e->seq + 1);
                 return s->n_txn > 0 ? 0 : -EBADMSG;
         }
@@ -674,6 +674,7 @@ static int journal_read_full(const char *path, JournalReadMode mode, JournalStat
 
         g_autoptr(JournalState) s = g_new0(JournalState, 1);
         s->entries = g_ptr_array_new_with_free_func((GDestroyNotify) journal_entry_free);
+        s->by_seq = g_hash_table_new(g_direct_hash, g_direct_equal);
         s->file_length = len;
         s->stop_offset = SIZE_MAX;
         if (mode == JOURNAL_READ_RESYNC) {

@@ -110,6 +110,7 @@ typedef struct JournalState {
         bool has_committed;        /* some transaction committed */
         JournalOp committed_op;    /* ... the op of the last one that did */
         GPtrArray *entries;        /* JournalEntry*, in order made */
+        GHashTable *by_seq;        /* seq -> its latest JournalEntry* in entries */
         uint32_t next_seq;
         size_t valid_length;       /* bytes up to the end of the last whole record */
         size_t file_length;

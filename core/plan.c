@@ -118,33 +118,30 @@ void plan_change_view(const PlanChange *c, BwChange *ret) {
         };
 }
 
-static int plan_compare_strings(gconstpointer a, gconstpointer b) {
-        return strcmp(*(const char *const *) a, *(const char *const *) b);
+static int plan_compare_lock_paths(gconstpointer a, gconstpointer b) {
+        const PlanChange *x = *(const PlanChange *const *) a, *y = *(const PlanChange *const *) b;
+        return strcmp(x->lock_path, y->lock_path);
 }
 
-/* Whether every change of the plan locking `path` asks only for a shared lock. */
-static bool plan_path_shared(const BwPlan *plan, const char *path) {
-        for (guint i = 0; i < plan->changes->len; i++) {
-                const PlanChange *c = plan->changes->pdata[i];
-                if (c->lock_path && strcmp(c->lock_path, path) == 0 && !(c->flags & BW_CHANGE_LOCK_SHARED))
-                        return false;
-        }
-        return true;
-}
-
+/* One sort of the changes by lock path, then one pass over each run of
+ * equal paths (a search of the plan per path was quadratic). */
 char **plan_lock_paths(const BwPlan *plan, bool shared) {
-        g_autoptr(GPtrArray) out = g_ptr_array_new();
+        g_autoptr(GPtrArray) locking = g_ptr_array_new();
         for (guint i = 0; i < plan->changes->len; i++) {
                 const PlanChange *c = plan->changes->pdata[i];
                 if (c->lock_path)
-                        g_ptr_array_add(out, c->lock_path);
+                        g_ptr_array_add(locking, (gpointer) c);
         }
-        g_ptr_array_sort(out, plan_compare_strings);
+        g_ptr_array_sort(locking, plan_compare_lock_paths);
         GPtrArray *uniq = g_ptr_array_new();
-        for (guint i = 0; i < out->len; i++) {
-                const char *cur = out->pdata[i];
-                if ((i == 0 || strcmp(cur, out->pdata[i - 1]) != 0) && plan_path_shared(plan, cur) == shared)
-                        g_ptr_array_add(uniq, g_strdup(cur));
+        for (guint i = 0; i < locking->len;) {
+                const PlanChange *first = locking->pdata[i];
+                /* A path is shared only when every change locking it says so. */
+                bool all_shared = true;
+                for (; i < locking->len && strcmp(((const PlanChange *) locking->pdata[i])->lock_path, first->lock_path) == 0; i++)
+                        all_shared = all_shared && (((const PlanChange *) locking->pdata[i])->flags & BW_CHANGE_LOCK_SHARED);
+                if (all_shared == shared)
+                        g_ptr_array_add(uniq, g_strdup(first->lock_path));
         }
         g_ptr_array_add(uniq, NULL);
         return (char **) g_ptr_array_free(uniq, FALSE);
