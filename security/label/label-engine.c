@@ -279,22 +279,23 @@ static int label_engine_tree(LabelEngine *e, LabelInode *dir, const LabelTarget 
                 g_autofree char *child_path = g_build_filename(path, name, NULL);
                 _cleanup_close_ int fd = openat(dirfd(d), name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
                 LabelInode child = LABEL_INODE_INIT;
-                if (fd < 0 || fstat(fd, &child.st) < 0) {
+                struct stat st;
+                if (fd < 0 || fstat(fd, &st) < 0) {
                         if (errno == ENOENT)
                                 continue;
                         r = label_fail(ret_message, -errno, t, child_path, "cannot open: %m");
                         break;
                 }
-                if (S_ISLNK(child.st.st_mode))
+                if (S_ISLNK(st.st_mode))
                         continue;   /* never followed, never labelled */
-                child.fd = fd;
-                snprintf(child.proc, sizeof(child.proc), "/proc/self/fd/%d", fd);
+                label_inode_take(&child, steal_fd(&fd), &st);
                 if (S_ISDIR(child.st.st_mode) && fn == label_undo_fn)
                         r = label_engine_tree(e, &child, t, child_path, depth + 1, fn, holder, label, ret_message);
                 if (r >= 0)
                         r = fn(e, &child, t, child_path, holder, label, ret_message);
                 if (r >= 0 && S_ISDIR(child.st.st_mode) && fn == label_apply_fn)
                         r = label_engine_tree(e, &child, t, child_path, depth + 1, fn, holder, label, ret_message);
+                label_inode_close(&child);
         }
         closedir(d);
         return r;

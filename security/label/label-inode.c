@@ -25,10 +25,20 @@ static int label_inode_open_flags(const char *path, int flags, bool check_id, ui
                 return -ELOOP;
         if (check_id && ((uint64_t) st.st_dev != want_dev || (uint64_t) st.st_ino != want_ino))
                 return -ESTALE;
-        ret->st = st;
-        snprintf(ret->proc, sizeof(ret->proc), "/proc/self/fd/%d", fd);
-        ret->fd = steal_fd(&fd);
+        label_inode_take(ret, steal_fd(&fd), &st);
         return 0;
+}
+
+void label_inode_take(LabelInode *inode, int fd, const struct stat *st) {
+        inode->fd = fd;
+        inode->st = *st;
+        snprintf(inode->proc, sizeof(inode->proc), "/proc/self/fd/%d", fd);
+        /* The magic link is the inode itself: no O_NOFOLLOW (it would
+         * refuse the link), and no other file can be opened through it.
+         * Without a reading descriptor (EACCES, say) the proc path serves. */
+        inode->io_fd = S_ISREG(st->st_mode) || S_ISDIR(st->st_mode)
+                               ? open(inode->proc, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC)
+                               : -1;
 }
 
 int label_inode_open(const char *path, bool check_id, uint64_t want_dev, uint64_t want_ino, LabelInode *ret) {
@@ -40,26 +50,32 @@ int label_inode_open_resolved(const char *path, LabelInode *ret) {
 }
 
 void label_inode_close(LabelInode *inode) {
+        if (inode->io_fd >= 0)
+                close(inode->io_fd);
         if (inode->fd >= 0)
                 close(inode->fd);
-        inode->fd = -1;
+        inode->fd = inode->io_fd = -1;
 }
 
 int label_inode_getxattr(const LabelInode *inode, const char *name, void *buf, size_t size) {
-        ssize_t n = getxattr(inode->proc, name, buf, size);
+        ssize_t n = inode->io_fd >= 0 ? fgetxattr(inode->io_fd, name, buf, size) : getxattr(inode->proc, name, buf, size);
         return n < 0 ? -errno : (int) n;
 }
 
 int label_inode_setxattr(const LabelInode *inode, const char *name, const void *value, size_t len) {
-        return setxattr(inode->proc, name, value, len, 0) < 0 ? -errno : 0;
+        int r = inode->io_fd >= 0 ? fsetxattr(inode->io_fd, name, value, len, 0) : setxattr(inode->proc, name, value, len, 0);
+        return r < 0 ? -errno : 0;
 }
 
 int label_inode_removexattr(const LabelInode *inode, const char *name) {
-        return removexattr(inode->proc, name) < 0 ? -errno : 0;
+        int r = inode->io_fd >= 0 ? fremovexattr(inode->io_fd, name) : removexattr(inode->proc, name);
+        return r < 0 ? -errno : 0;
 }
 
 int label_inode_chown(LabelInode *inode, uid_t uid, gid_t gid) {
-        if (fchownat(inode->fd, "", uid, gid, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) < 0)
+        int r = inode->io_fd >= 0 ? fchown(inode->io_fd, uid, gid)
+                                  : fchownat(inode->fd, "", uid, gid, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW);
+        if (r < 0)
                 return -errno;
         /* chown clears set-id bits on some files: keep st what the file is now. */
         return fstat(inode->fd, &inode->st) < 0 ? -errno : 0;

@@ -1,8 +1,14 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The one file a change acts on: opened once O_PATH|O_NOFOLLOW, checked
  * against the (dev, ino) the lock step locked, then changed only through
- * that descriptor (fchownat(AT_EMPTY_PATH), xattrs via /proc/self/fd/N),
- * so a symlink or file swapped in afterwards changes nothing. */
+ * that descriptor, so a symlink or file swapped in afterwards changes
+ * nothing.  A regular file or directory is reopened once for reading
+ * through /proc/self/fd/N (the same inode, whatever its path names now)
+ * and its xattrs and owner are changed through that descriptor
+ * (f*xattr, fchown): no path walk per call.  Other files (device nodes,
+ * FIFOs, sockets) are never opened for reading, which could have effects
+ * of its own: their xattrs go through /proc/self/fd/N, their owner
+ * through fchownat(AT_EMPTY_PATH). */
 #pragma once
 
 #include <stdbool.h>
@@ -12,11 +18,12 @@
 
 typedef struct LabelInode {
         int fd;                    /* O_PATH */
+        int io_fd;                 /* O_RDONLY, regular files and directories; else -1 */
         struct stat st;
         char proc[32];             /* "/proc/self/fd/N" */
 } LabelInode;
 
-#define LABEL_INODE_INIT { .fd = -1 }
+#define LABEL_INODE_INIT { .fd = -1, .io_fd = -1 }
 
 /* Opens `path`.  -ENOENT when it does not exist; -ELOOP for a symlink;
  * -ESTALE when want_dev/want_ino (check_id) name another inode. */
@@ -25,6 +32,8 @@ int label_inode_open(const char *path, bool check_id, uint64_t want_dev, uint64_
  * -ENOENT for a dangling one. */
 int label_inode_open_resolved(const char *path, LabelInode *ret);
 void label_inode_close(LabelInode *inode);
+/* Takes `fd` (O_PATH, of the inode `st` describes) into `inode`. */
+void label_inode_take(LabelInode *inode, int fd, const struct stat *st);
 
 /* xattrs of the inode.  get: the value's length, -ENODATA when unset. */
 int label_inode_getxattr(const LabelInode *inode, const char *name, void *buf, size_t size);

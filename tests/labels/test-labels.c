@@ -7,10 +7,12 @@
  * xattrs, refused chowns and system paths, and concurrent starts.
  *
  * Crashes and faults are injected at the system calls the plugins make:
- * this binary defines fchownat, setxattr and removexattr (exported with
- * -rdynamic, so the dlopen'd plugins call them) and counts them; at step
- * kill_at it SIGKILLs itself, at the fail_selinux_at-th security.selinux
- * write it fails with EIO. */
+ * this binary defines fchownat, fchown, setxattr, fsetxattr, removexattr
+ * and fremovexattr (exported with -rdynamic, so the dlopen'd plugins call
+ * them; the engine changes regular files through a descriptor, other
+ * files through their path) and counts them; at step kill_at it SIGKILLs
+ * itself, at the fail_selinux_at-th security.selinux write it fails with
+ * EIO. */
 #include "config.h"
 
 #include <dlfcn.h>
@@ -50,21 +52,44 @@ __attribute__((visibility("default"))) int fchownat(int fd, const char *path, ui
         return real(fd, path, uid, gid, flags);
 }
 
+__attribute__((visibility("default"))) int fchown(int fd, uid_t uid, gid_t gid) {
+        int (*real)(int, uid_t, gid_t) = (int (*)(int, uid_t, gid_t)) dlsym(RTLD_NEXT, "fchown");
+        label_step();
+        return real(fd, uid, gid);
+}
+
+/* A step of an xattr write; false: the injected selinux fault. */
+static bool label_xattr_write_step(const char *name) {
+        if (strcmp(name, "security.selinux") == 0 && fail_selinux_at > 0 && ++selinux_writes == fail_selinux_at) {
+                errno = EIO;
+                return false;
+        }
+        label_step();
+        return true;
+}
+
 __attribute__((visibility("default"))) int setxattr(const char *path, const char *name, const void *value, size_t size, int flags) {
         int (*real)(const char *, const char *, const void *, size_t, int) =
                 (int (*)(const char *, const char *, const void *, size_t, int)) dlsym(RTLD_NEXT, "setxattr");
-        if (strcmp(name, "security.selinux") == 0 && fail_selinux_at > 0 && ++selinux_writes == fail_selinux_at) {
-                errno = EIO;
-                return -1;
-        }
-        label_step();
-        return real(path, name, value, size, flags);
+        return label_xattr_write_step(name) ? real(path, name, value, size, flags) : -1;
+}
+
+__attribute__((visibility("default"))) int fsetxattr(int fd, const char *name, const void *value, size_t size, int flags) {
+        int (*real)(int, const char *, const void *, size_t, int) =
+                (int (*)(int, const char *, const void *, size_t, int)) dlsym(RTLD_NEXT, "fsetxattr");
+        return label_xattr_write_step(name) ? real(fd, name, value, size, flags) : -1;
 }
 
 __attribute__((visibility("default"))) int removexattr(const char *path, const char *name) {
         int (*real)(const char *, const char *) = (int (*)(const char *, const char *)) dlsym(RTLD_NEXT, "removexattr");
         label_step();
         return real(path, name);
+}
+
+__attribute__((visibility("default"))) int fremovexattr(int fd, const char *name) {
+        int (*real)(int, const char *) = (int (*)(int, const char *)) dlsym(RTLD_NEXT, "fremovexattr");
+        label_step();
+        return real(fd, name);
 }
 
 static int setup_ext4(void **state) {
