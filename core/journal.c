@@ -247,19 +247,31 @@ int journal_begin(Journal *j, JournalOp op, const char *guest_text, const char *
 }
 
 int journal_intent(Journal *j, uint32_t seq, const char *plugin, const BwChange *c) {
-        journal_append(j, RECORD_INTENT,
-                       g_variant_new("(usssss@aysu)", seq, plugin, c->kind, c->object, c->detail ? c->detail : "",
-                                     c->lock_path ? c->lock_path : "", bytes_variant(c->data, c->data_len),
-                                     c->resource ? c->resource : "", c->flags));
+        /* "(usssss@aysu)", built from its children: no format string to
+         * parse per change. */
+        GVariant *fields[] = {
+                g_variant_new_uint32(seq),
+                g_variant_new_string(plugin),
+                g_variant_new_string(c->kind),
+                g_variant_new_string(c->object),
+                g_variant_new_string(c->detail ? c->detail : ""),
+                g_variant_new_string(c->lock_path ? c->lock_path : ""),
+                bytes_variant(c->data, c->data_len),
+                g_variant_new_string(c->resource ? c->resource : ""),
+                g_variant_new_uint32(c->flags),
+        };
+        journal_append(j, RECORD_INTENT, g_variant_new_tuple(fields, G_N_ELEMENTS(fields)));
         return 0;
 }
 
 int journal_done(Journal *j, uint32_t seq, const void *undo, size_t undo_len) {
-        return journal_write(j, RECORD_DONE, g_variant_new("(u@ay)", seq, bytes_variant(undo, undo_len)));
+        GVariant *fields[] = { g_variant_new_uint32(seq), bytes_variant(undo, undo_len) };
+        return journal_write(j, RECORD_DONE, g_variant_new_tuple(fields, G_N_ELEMENTS(fields)));
 }
 
 int journal_undone(Journal *j, uint32_t seq) {
-        return journal_write(j, RECORD_UNDONE, g_variant_new("(u)", seq));
+        GVariant *seq_field = g_variant_new_uint32(seq);
+        return journal_write(j, RECORD_UNDONE, g_variant_new_tuple(&seq_field, 1));
 }
 
 int journal_guest(Journal *j, GVariant *record) {
@@ -401,6 +413,31 @@ static void journal_state_add_orphan(JournalState *s, uint32_t seq, bool undone)
         g_array_append_val(s->orphans, o);
 }
 
+static uint32_t variant_child_u32(GVariant *v, gsize i) {
+        g_autoptr(GVariant) c = g_variant_get_child_value(v, i);
+        return g_variant_get_uint32(c);
+}
+
+static char *variant_child_string(GVariant *v, gsize i) {
+        g_autoptr(GVariant) c = g_variant_get_child_value(v, i);
+        return g_variant_dup_string(c, NULL);
+}
+
+/* An INTENT "(usssss@aysu)" by child, without a format string to parse
+ * per record (reading a batch of thousands showed it). */
+static void journal_entry_from_intent(JournalEntry *e, GVariant *v) {
+        e->seq = variant_child_u32(v, 0);
+        e->plugin = variant_child_string(v, 1);
+        e->kind = variant_child_string(v, 2);
+        e->object = variant_child_string(v, 3);
+        e->detail = variant_child_string(v, 4);
+        e->lock_path = variant_child_string(v, 5);
+        g_autoptr(GVariant) data = g_variant_get_child_value(v, 6);
+        e->data = variant_bytes(data);
+        e->resource = variant_child_string(v, 7);
+        e->flags = variant_child_u32(v, 8);
+}
+
 /* A resync reading tolerates what lost records leave behind. */
 static int journal_apply_lost(JournalState *s, JournalRecord type, GVariant *v) {
         guint32 seq;
@@ -460,11 +497,8 @@ static int journal_apply_record(JournalState *s, JournalRecord type, GVariant *v
                         journal_state_take_latest(s);
                 return 0;
         case RECORD_INTENT: {
-                g_autoptr(GVariant) data = NULL;
                 e = g_new0(JournalEntry, 1);
-                g_variant_get(v, "(usssss@aysu)", &e->seq, &e->plugin, &e->kind, &e->object, &e->detail,
-                              &e->lock_path, &data, &e->resource, &e->flags);
-                e->data = variant_bytes(data);
+                journal_entry_from_intent(e, v);
                 e->txn = s->n_txn;
                 if (!*e->lock_path)
                         g_clear_pointer(&e->lock_path, g_free);
@@ -476,8 +510,8 @@ static int journal_apply_record(JournalState *s, JournalRecord type, GVariant *v
                 return s->n_txn > 0 ? 0 : -EBADMSG;
         }
         case RECORD_DONE: {
-                g_autoptr(GVariant) undo = NULL;
-                g_variant_get(v, "(u@ay)", &seq, &undo);
+                seq = variant_child_u32(v, 0);
+                g_autoptr(GVariant) undo = g_variant_get_child_value(v, 1);
                 e = journal_state_find(s, seq);
                 if (!e && s->orphans)
                         return journal_apply_lost(s, type, v) < 0 ? -EBADMSG : 0;
@@ -488,7 +522,7 @@ static int journal_apply_record(JournalState *s, JournalRecord type, GVariant *v
                 return 0;
         }
         case RECORD_UNDONE:
-                g_variant_get(v, "(u)", &seq);
+                seq = variant_child_u32(v, 0);
                 e = journal_state_find(s, seq);
                 if (!e && s->orphans)
                         return journal_apply_lost(s, type, v) < 0 ? -EBADMSG : 0;
@@ -524,6 +558,14 @@ static int journal_apply_record(JournalState *s, JournalRecord type, GVariant *v
         return -EBADMSG;
 }
 
+/* A payload whose CRC was checked, as a GVariant of `type`, or NULL when
+ * it is not in normal form. */
+static GVariant *journal_payload(const void *payload, size_t length, const char *type) {
+        g_autoptr(GBytes) bytes = g_bytes_new(payload, length); /* aligned copy */
+        g_autoptr(GVariant) v = g_variant_ref_sink(g_variant_new_from_bytes(G_VARIANT_TYPE(type), bytes, FALSE));
+        return g_variant_is_normal_form(v) ? g_steal_pointer(&v) : NULL;
+}
+
 /* The whole, well-formed record at `off`, or NULL: magic, known type, a
  * length that fits, the CRC, and a payload in normal form of its type. */
 static GVariant *journal_record_at(const char *contents, size_t len, size_t off, JournalHeader *ret_h) {
@@ -538,12 +580,8 @@ static GVariant *journal_record_at(const char *contents, size_t len, size_t off,
         const void *payload = contents + off + sizeof(h);
         if (journal_crc32(payload, h.length) != h.crc)
                 return NULL;
-        g_autoptr(GBytes) bytes = g_bytes_new(payload, h.length); /* aligned copy */
-        g_autoptr(GVariant) v = g_variant_ref_sink(g_variant_new_from_bytes(G_VARIANT_TYPE(type), bytes, FALSE));
-        if (!g_variant_is_normal_form(v))
-                return NULL;
         *ret_h = h;
-        return g_steal_pointer(&v);
+        return journal_payload(payload, h.length, type);
 }
 
 /* The offset of the next whole record at or after `from`, or `len`. */
@@ -618,16 +656,16 @@ static int journal_read_one(JournalState *s, const char *contents, size_t len, s
         }
         if (h.length > len - *off - sizeof(h) || journal_crc32(contents + *off + sizeof(h), h.length) != h.crc)
                 return journal_classify_bad(contents, len, *off, &h, ret_why) < 0 ? -EBADMSG : 1;
-        g_autoptr(GVariant) v = journal_record_at(contents, len, *off, &h);
+        /* Whole, with a good CRC (checked once, just above). */
+        g_autoptr(GVariant) v = journal_payload(contents + *off + sizeof(h), h.length,
+                                                journal_record_type_string(h.type));
         *ret_why = NULL;
         if (!v || journal_apply_record(s, h.type, v) < 0)
                 return -EBADMSG;
         if (h.type == RECORD_INTENT)
                 ((JournalEntry *) s->entries->pdata[s->entries->len - 1])->offset = *off;
         if (h.type == RECORD_DONE) {
-                guint32 seq;
-                g_variant_get_child(v, 0, "u", &seq);
-                JournalEntry *e = journal_state_find(s, seq);
+                JournalEntry *e = journal_state_find(s, variant_child_u32(v, 0));
                 if (e)
                         e->done_offset = *off;
         }
