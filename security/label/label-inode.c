@@ -31,14 +31,22 @@ static int label_inode_open_flags(const char *path, int flags, bool check_id, ui
 
 void label_inode_take(LabelInode *inode, int fd, const struct stat *st) {
         inode->fd = fd;
+        inode->io_fd = LABEL_INODE_IO_UNTRIED;
         inode->st = *st;
         snprintf(inode->proc, sizeof(inode->proc), "/proc/self/fd/%d", fd);
-        /* The magic link is the inode itself: no O_NOFOLLOW (it would
-         * refuse the link), and no other file can be opened through it.
-         * Without a reading descriptor (EACCES, say) the proc path serves. */
-        inode->io_fd = S_ISREG(st->st_mode) || S_ISDIR(st->st_mode)
-                               ? open(inode->proc, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC)
-                               : -1;
+}
+
+/* The reading descriptor, opened at the first call that can use one (a
+ * plan that only looks at the owner never needs it): the magic link is
+ * the inode itself, so no O_NOFOLLOW (it would refuse the link) and no
+ * other file can be opened through it.  -1: use the proc path (not a
+ * regular file or directory, or the open failed, EACCES say). */
+static int label_inode_io(LabelInode *inode) {
+        if (inode->io_fd == LABEL_INODE_IO_UNTRIED)
+                inode->io_fd = S_ISREG(inode->st.st_mode) || S_ISDIR(inode->st.st_mode)
+                                       ? open(inode->proc, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC)
+                                       : -1;
+        return inode->io_fd;
 }
 
 int label_inode_open(const char *path, bool check_id, uint64_t want_dev, uint64_t want_ino, LabelInode *ret) {
@@ -57,24 +65,27 @@ void label_inode_close(LabelInode *inode) {
         inode->fd = inode->io_fd = -1;
 }
 
-int label_inode_getxattr(const LabelInode *inode, const char *name, void *buf, size_t size) {
-        ssize_t n = inode->io_fd >= 0 ? fgetxattr(inode->io_fd, name, buf, size) : getxattr(inode->proc, name, buf, size);
+int label_inode_getxattr(LabelInode *inode, const char *name, void *buf, size_t size) {
+        int io = label_inode_io(inode);
+        ssize_t n = io >= 0 ? fgetxattr(io, name, buf, size) : getxattr(inode->proc, name, buf, size);
         return n < 0 ? -errno : (int) n;
 }
 
-int label_inode_setxattr(const LabelInode *inode, const char *name, const void *value, size_t len) {
-        int r = inode->io_fd >= 0 ? fsetxattr(inode->io_fd, name, value, len, 0) : setxattr(inode->proc, name, value, len, 0);
+int label_inode_setxattr(LabelInode *inode, const char *name, const void *value, size_t len) {
+        int io = label_inode_io(inode);
+        int r = io >= 0 ? fsetxattr(io, name, value, len, 0) : setxattr(inode->proc, name, value, len, 0);
         return r < 0 ? -errno : 0;
 }
 
-int label_inode_removexattr(const LabelInode *inode, const char *name) {
-        int r = inode->io_fd >= 0 ? fremovexattr(inode->io_fd, name) : removexattr(inode->proc, name);
+int label_inode_removexattr(LabelInode *inode, const char *name) {
+        int io = label_inode_io(inode);
+        int r = io >= 0 ? fremovexattr(io, name) : removexattr(inode->proc, name);
         return r < 0 ? -errno : 0;
 }
 
 int label_inode_chown(LabelInode *inode, uid_t uid, gid_t gid) {
-        int r = inode->io_fd >= 0 ? fchown(inode->io_fd, uid, gid)
-                                  : fchownat(inode->fd, "", uid, gid, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW);
+        int io = label_inode_io(inode);
+        int r = io >= 0 ? fchown(io, uid, gid) : fchownat(inode->fd, "", uid, gid, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW);
         if (r < 0)
                 return -errno;
         /* chown clears set-id bits on some files: keep st what the file is now. */

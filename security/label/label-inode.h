@@ -2,13 +2,13 @@
 /* The one file a change acts on: opened once O_PATH|O_NOFOLLOW, checked
  * against the (dev, ino) the lock step locked, then changed only through
  * that descriptor, so a symlink or file swapped in afterwards changes
- * nothing.  A regular file or directory is reopened once for reading
- * through /proc/self/fd/N (the same inode, whatever its path names now)
- * and its xattrs and owner are changed through that descriptor
- * (f*xattr, fchown): no path walk per call.  Other files (device nodes,
- * FIFOs, sockets) are never opened for reading, which could have effects
- * of its own: their xattrs go through /proc/self/fd/N, their owner
- * through fchownat(AT_EMPTY_PATH). */
+ * nothing.  A regular file or directory is reopened for reading through
+ * /proc/self/fd/N (the same inode, whatever its path names now) at the
+ * first call that needs it, and its xattrs and owner are changed through
+ * that descriptor (f*xattr, fchown): no path walk per call.  Other files
+ * (device nodes, FIFOs, sockets) are never opened for reading, which
+ * could have effects of its own: their xattrs go through /proc/self/fd/N,
+ * their owner through fchownat(AT_EMPTY_PATH). */
 #pragma once
 
 #include <stdbool.h>
@@ -19,10 +19,12 @@
 typedef struct LabelInode {
         int fd;                    /* O_PATH */
         int io_fd;                 /* O_RDONLY, regular files and directories; else -1 */
+                                   /* (LABEL_INODE_IO_UNTRIED until first needed) */
         struct stat st;
         char proc[32];             /* "/proc/self/fd/N" */
 } LabelInode;
 
+#define LABEL_INODE_IO_UNTRIED (-2)
 #define LABEL_INODE_INIT { .fd = -1, .io_fd = -1 }
 
 /* Opens `path`.  -ENOENT when it does not exist; -ELOOP for a symlink;
@@ -36,9 +38,9 @@ void label_inode_close(LabelInode *inode);
 void label_inode_take(LabelInode *inode, int fd, const struct stat *st);
 
 /* xattrs of the inode.  get: the value's length, -ENODATA when unset. */
-int label_inode_getxattr(const LabelInode *inode, const char *name, void *buf, size_t size);
-int label_inode_setxattr(const LabelInode *inode, const char *name, const void *value, size_t len);
-int label_inode_removexattr(const LabelInode *inode, const char *name);
+int label_inode_getxattr(LabelInode *inode, const char *name, void *buf, size_t size);
+int label_inode_setxattr(LabelInode *inode, const char *name, const void *value, size_t len);
+int label_inode_removexattr(LabelInode *inode, const char *name);
 int label_inode_chown(LabelInode *inode, uid_t uid, gid_t gid);
 
 /* /proc/sys/kernel/random/boot_id, 36 characters and a NUL. */

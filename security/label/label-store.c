@@ -22,7 +22,7 @@ char *label_store_journal_file(const LabelStore *store, const struct stat *st) {
         return g_build_filename(store->state_dir, "label", store->driver, file, NULL);
 }
 
-static int label_store_read_journal(const LabelStore *store, const LabelInode *inode, char **ret, size_t *ret_len) {
+static int label_store_read_journal(const LabelStore *store, LabelInode *inode, char **ret, size_t *ret_len) {
         if (!store->state_dir)
                 return -EOPNOTSUPP;
         g_autofree char *file = label_store_journal_file(store, &inode->st);
@@ -38,7 +38,7 @@ static int label_store_read_journal(const LabelStore *store, const LabelInode *i
         return 0;
 }
 
-int label_store_read(const LabelStore *store, const LabelInode *inode, LabelRecord **ret, char **ret_why) {
+int label_store_read(const LabelStore *store, LabelInode *inode, LabelRecord **ret, char **ret_why) {
         char buf[LABEL_RECORD_SIZE_MAX + 1];
         g_autofree char *text = NULL;
         size_t len = 0;
@@ -63,7 +63,7 @@ int label_store_read(const LabelStore *store, const LabelInode *inode, LabelReco
         return label_record_parse(store->driver, store->valid, text, len, ret, ret_why);
 }
 
-static int label_store_write_journal(const LabelStore *store, const LabelInode *inode, const char *text, size_t len) {
+static int label_store_write_journal(const LabelStore *store, LabelInode *inode, const char *text, size_t len) {
         if (!store->state_dir)
                 return -EOPNOTSUPP;
         g_autofree char *file = label_store_journal_file(store, &inode->st);
@@ -76,7 +76,7 @@ static int label_store_write_journal(const LabelStore *store, const LabelInode *
         return 0;
 }
 
-int label_store_write(const LabelStore *store, const LabelInode *inode, const LabelRecord *record) {
+int label_store_write(const LabelStore *store, LabelInode *inode, const LabelRecord *record) {
         size_t len;
         g_autofree char *text = label_record_format(record, &len);
         if (len > LABEL_RECORD_SIZE_MAX)
@@ -87,7 +87,7 @@ int label_store_write(const LabelStore *store, const LabelInode *inode, const La
         return r;
 }
 
-int label_store_remove(const LabelStore *store, const LabelInode *inode) {
+int label_store_remove(const LabelStore *store, LabelInode *inode) {
         int r = label_inode_removexattr(inode, store->xattr);
         if (label_store_unsupported(r)) {
                 if (!store->state_dir)

@@ -18,9 +18,9 @@ typedef struct LabelStore {
 
 /* 0 and *ret NULL when there is no record; -EBADMSG with *ret_why when
  * the record is damaged. */
-int label_store_read(const LabelStore *store, const LabelInode *inode, LabelRecord **ret, char **ret_why);
-int label_store_write(const LabelStore *store, const LabelInode *inode, const LabelRecord *record);
-int label_store_remove(const LabelStore *store, const LabelInode *inode);
+int label_store_read(const LabelStore *store, LabelInode *inode, LabelRecord **ret, char **ret_why);
+int label_store_write(const LabelStore *store, LabelInode *inode, const LabelRecord *record);
+int label_store_remove(const LabelStore *store, LabelInode *inode);
 
 /* The fallback journal's file for an inode (free it). */
 char *label_store_journal_file(const LabelStore *store, const struct stat *st);
