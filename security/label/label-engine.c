@@ -84,7 +84,7 @@ static int label_engine_foreign_boot(LabelEngine *e, LabelInode *inode, const ch
                         return 0;
                 }
         g_autoptr(GBytes) cur = NULL;
-        int k = e->driver->read(inode, &cur);
+        int k = e->driver->read(inode, r->applied, &cur);
         if (k < 0)
                 return k;
         g_autofree char *orig = label_display(r->original);
@@ -160,7 +160,7 @@ static int label_engine_apply_inode(LabelEngine *e, LabelInode *inode, const Lab
         if (r < 0)
                 return r;
         g_autoptr(GBytes) cur = NULL;
-        r = e->driver->read(inode, &cur);
+        r = e->driver->read(inode, label, &cur);
         if (r < 0)
                 return label_fail(ret_message, r, t, path, "cannot read its label: %s", g_strerror(-r));
 
@@ -218,7 +218,7 @@ static int label_engine_undo_inode(LabelEngine *e, LabelInode *inode, const Labe
                              : 0;
         }
         g_autoptr(GBytes) cur = NULL;
-        r = e->driver->read(inode, &cur);
+        r = e->driver->read(inode, rec->applied, &cur);
         if (r < 0)
                 return label_fail(ret_message, r, t, path, "cannot read its label: %s", g_strerror(-r));
         if (g_bytes_equal(cur, rec->applied) && !g_bytes_equal(cur, rec->original)) {
@@ -367,7 +367,7 @@ int label_engine_restore(LabelEngine *e, const char *path, char **ret_message) {
         else if (rec) {
                 /* The person asked: the original comes back whatever the holders say. */
                 g_autoptr(GBytes) cur = NULL;
-                r = e->driver->read(&inode, &cur);
+                r = e->driver->read(&inode, rec->original, &cur);
                 if (r >= 0 && !g_bytes_equal(cur, rec->original))
                         r = e->driver->write(&inode, rec->original);
                 if (r >= 0)

@@ -26,8 +26,11 @@
 typedef struct LabelDriver {
         const char *name;          /* "dac": the record is trusted.bulwark.dac */
         const char *verb;          /* "chown", "label": for messages */
-        /* The inode's label now; an empty GBytes when it has none. */
-        int (*read)(LabelInode *inode, GBytes **ret);
+        /* The inode's label now; an empty GBytes when it has none.
+         * `shape` (may be NULL) is the label the result is compared with
+         * or stored beside: a driver whose labels have optional parts
+         * (dac's mode) reads those parts only when `shape` has them. */
+        int (*read)(LabelInode *inode, GBytes *shape, GBytes **ret);
         /* Sets the label; an empty one removes it. */
         int (*write)(LabelInode *inode, GBytes *label);
         LabelValidFn valid;

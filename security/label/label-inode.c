@@ -92,6 +92,16 @@ int label_inode_chown(LabelInode *inode, uid_t uid, gid_t gid) {
         return fstat(inode->fd, &inode->st) < 0 ? -errno : 0;
 }
 
+int label_inode_chmod(LabelInode *inode, mode_t mode) {
+        int io = label_inode_io(inode);
+        /* chmod of the magic link changes the inode it names (an O_PATH
+         * descriptor has no fchmod). */
+        int r = io >= 0 ? fchmod(io, mode & 07777) : chmod(inode->proc, mode & 07777);
+        if (r < 0)
+                return -errno;
+        return fstat(inode->fd, &inode->st) < 0 ? -errno : 0;
+}
+
 int label_boot_id(char ret[37]) {
         _cleanup_close_ int fd = open("/proc/sys/kernel/random/boot_id", O_RDONLY | O_CLOEXEC);
         if (fd < 0)

@@ -42,6 +42,8 @@ int label_inode_getxattr(LabelInode *inode, const char *name, void *buf, size_t 
 int label_inode_setxattr(LabelInode *inode, const char *name, const void *value, size_t len);
 int label_inode_removexattr(LabelInode *inode, const char *name);
 int label_inode_chown(LabelInode *inode, uid_t uid, gid_t gid);
+/* The permission bits and set-id bits (mode & 07777). */
+int label_inode_chmod(LabelInode *inode, mode_t mode);
 
 /* /proc/sys/kernel/random/boot_id, 36 characters and a NUL. */
 int label_boot_id(char ret[37]);

@@ -120,7 +120,7 @@ static int label_plugin_resolve(LabelPlugin *p, const BwGuestInfo *guest, const 
                 return -EPERM;
         }
         g_autoptr(GBytes) cur = NULL;
-        ret->current = p->ops->driver->read(&inode, &cur) < 0 ? g_strdup("?") : label_display(cur);
+        ret->current = p->ops->driver->read(&inode, NULL, &cur) < 0 ? g_strdup("?") : label_display(cur);
         label_inode_close(&inode);
         ret->real = g_strdup(real);
         ret->mode = inode.st.st_mode;

@@ -27,7 +27,8 @@ typedef struct SelinuxState {
         bool reserved;
 } SelinuxState;
 
-static int selinux_read(LabelInode *inode, GBytes **ret) {
+static int selinux_read(LabelInode *inode, GBytes *shape, GBytes **ret) {
+        (void) shape;
         char buf[LABEL_LABEL_MAX];
         int n = label_inode_getxattr(inode, SELINUX_XATTR, buf, sizeof(buf));
         if (n == -ENODATA || n == -EOPNOTSUPP) {

@@ -669,6 +669,61 @@ static void test_skip_paths(void **state) {
         bw_manager_free(m);
 }
 
+static mode_t mode_of(const char *path) {
+        struct stat st;
+        assert_int_equal(lstat(path, &st), 0);
+        return st.st_mode & 07777;
+}
+
+/* [plugin:dac] mode=: every file of the guest gets that mode with its
+ * owner, a directory keeps its own, and stop gives back each original
+ * mode exactly, set-id bits included (a chown alone drops them). */
+static void test_dac_mode(void **state) {
+        LabelFixture *f = fixture(state);
+        g_autofree char *text = label_fixture_small_guest_text(f, "vm1");
+        g_autofree char *disk = path_of(f, "vm1-disk.img"), *tpm = path_of(f, "vm1-tpm");
+        assert_int_equal(chmod(disk, 02755), 0);
+        mode_t tpm_mode = mode_of(tpm);
+        g_autofree char *before = label_fixture_snapshot(f);
+        BwManager *m = label_fixture_manager(f, PLUGINS, "[plugin:dac]\nmode=0640\n");
+        BwGuest *g = label_fixture_guest(text, "vm1");
+        BwError err = {};
+
+        if (bw_manager_start(m, g, &err) < 0)
+                fail_msg("start: %s", err.message);
+        assert_owner(disk, "107:107");
+        assert_int_equal(mode_of(disk), 0640);
+        assert_owner(tpm, "107:107");
+        assert_int_equal(mode_of(tpm), tpm_mode);
+        stop_ok(m, "vm1");
+        assert_int_equal(mode_of(disk), 02755);
+        assert_snapshot(f, before);
+        bw_guest_free(g);
+        bw_manager_free(m);
+}
+
+/* Without mode= the mode is left alone: a file chmodded while the guest
+ * runs keeps that mode after stop. */
+static void test_dac_mode_untouched(void **state) {
+        LabelFixture *f = fixture(state);
+        g_autofree char *text = label_fixture_small_guest_text(f, "vm1");
+        g_autofree char *disk = path_of(f, "vm1-disk.img");
+        BwManager *m = label_fixture_manager(f, PLUGINS, NULL);
+        BwGuest *g = label_fixture_guest(text, "vm1");
+        BwError err = {};
+        mode_t mode = mode_of(disk);
+
+        if (bw_manager_start(m, g, &err) < 0)
+                fail_msg("start: %s", err.message);
+        assert_int_equal(mode_of(disk), mode);
+        assert_int_equal(chmod(disk, 0600), 0);
+        stop_ok(m, "vm1");
+        assert_owner(disk, "1:2");
+        assert_int_equal(mode_of(disk), 0600);
+        bw_guest_free(g);
+        bw_manager_free(m);
+}
+
 /* A holder of this boot whose guest no longer runs (its daemon died and
  * its state went) never makes a file "in use". */
 static void test_stale_holder_never_blocks(void **state) {
@@ -747,6 +802,8 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_dangling_symlink_refused, setup_tmpfs, teardown),
                 cmocka_unit_test_setup_teardown(test_concurrent_overlapping_starts, setup_tmpfs, teardown),
                 cmocka_unit_test_setup_teardown(test_rollback_selinux_fault_restores_dac, setup_tmpfs, teardown),
+                cmocka_unit_test_setup_teardown(test_dac_mode, setup_tmpfs, teardown),
+                cmocka_unit_test_setup_teardown(test_dac_mode_untouched, setup_tmpfs, teardown),
                 cmocka_unit_test_setup_teardown(test_skip_paths, setup_tmpfs, teardown),
                 cmocka_unit_test_setup_teardown(test_stale_holder_never_blocks, setup_tmpfs, teardown),
                 cmocka_unit_test_setup_teardown(test_mcs_unique_across_daemons, setup_tmpfs, teardown),
