@@ -240,13 +240,12 @@ static GVariant *bytes_variant(const void *data, size_t len) {
         return g_variant_new_fixed_array(G_VARIANT_TYPE_BYTE, len ? data : "", len, 1);
 }
 
-int journal_begin(Journal *j, JournalOp op, const char *guest_text, const char *guest_source) {
+void journal_begin(Journal *j, JournalOp op, const char *guest_text, const char *guest_source) {
         journal_append(j, RECORD_BEGIN,
                        g_variant_new("(uss)", (guint32) op, guest_text, guest_source ? guest_source : ""));
-        return 0;
 }
 
-int journal_intent(Journal *j, uint32_t seq, const char *plugin, const BwChange *c) {
+void journal_intent(Journal *j, uint32_t seq, const char *plugin, const BwChange *c) {
         /* "(usssss@aysu)", built from its children: no format string to
          * parse per change. */
         GVariant *fields[] = {
@@ -261,7 +260,6 @@ int journal_intent(Journal *j, uint32_t seq, const char *plugin, const BwChange 
                 g_variant_new_uint32(c->flags),
         };
         journal_append(j, RECORD_INTENT, g_variant_new_tuple(fields, G_N_ELEMENTS(fields)));
-        return 0;
 }
 
 int journal_done(Journal *j, uint32_t seq, const void *undo, size_t undo_len) {

@@ -142,14 +142,16 @@ int journal_keep_copy(const char *path, char **ret_copy, BwError *reterr);
 void journal_close(Journal *j);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(Journal, journal_close)
 
-/* Buffered: durable with the GUEST record that always follows it. */
-int journal_begin(Journal *j, JournalOp op, const char *guest_text, const char *guest_source);
+/* Buffered (cannot fail): written and synced with the GUEST record that
+ * always follows it. */
+void journal_begin(Journal *j, JournalOp op, const char *guest_text, const char *guest_source);
 /* The resolved guest (a GUEST record, type "a{sv}"): right after BEGIN;
  * written and synced with BEGIN. */
 int journal_guest(Journal *j, GVariant *record);
-/* Buffered: the caller makes a batch of INTENTs durable with
- * journal_sync() before applying any of them. */
-int journal_intent(Journal *j, uint32_t seq, const char *plugin, const BwChange *change);
+/* Buffered (cannot fail): the caller makes a batch of INTENTs durable
+ * with journal_sync() before applying any of them.  (The plan bounds a
+ * change far below the largest record a reader accepts.) */
+void journal_intent(Journal *j, uint32_t seq, const char *plugin, const BwChange *change);
 /* Written, not synced (see above). */
 int journal_done(Journal *j, uint32_t seq, const void *undo, size_t undo_len);
 int journal_undone(Journal *j, uint32_t seq);

@@ -152,9 +152,8 @@ static int hotplug_run(BwManager *m, Hotplug *h, const BwGuestInfo *info, BwErro
                 hotplug_leases_settle(m, h, info, false);
                 return r;
         }
-        r = journal_begin(h->journal, h->op, guest_get_text(h->next->guest), h->state->guest_source);
-        if (r >= 0)
-                r = journal_guest(h->journal, h->next_variant);
+        journal_begin(h->journal, h->op, guest_get_text(h->next->guest), h->state->guest_source);
+        r = journal_guest(h->journal, h->next_variant);
         if (r < 0) {
                 (void) journal_abort(h->journal); /* nothing was changed yet */
                 transaction_unlock(m->locker, &locks);

@@ -213,9 +213,8 @@ static int force_begin_stop(BwManager *m, const char *name, const JournalState *
                 return r;
         const char *text = s->guest_text ? s->guest_text : s->last_text;
         const char *source = s->guest_source ? s->guest_source : s->last_source;
-        r = journal_begin(journal, JOURNAL_OP_STOP, text ? text : "", source);
-        if (r >= 0)
-                r = journal_guest(journal, g->record);
+        journal_begin(journal, JOURNAL_OP_STOP, text ? text : "", source);
+        r = journal_guest(journal, g->record);
         if (r < 0)
                 return error_set(reterr, r, "journal '%s': cannot write: %m", journal_path(journal));
         *ret = g_steal_pointer(&journal);

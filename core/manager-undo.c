@@ -141,9 +141,8 @@ BW_PUBLIC int bw_manager_stop_with_flags(BwManager *m, const char *name, unsigne
         r = manager_check_unpopulated(info, flags, reterr);
         if (r < 0)
                 return r;
-        r = journal_begin(journal, JOURNAL_OP_STOP, state->guest_text, state->guest_source);
-        if (r >= 0)
-                r = journal_guest(journal, state->guest_record);
+        journal_begin(journal, JOURNAL_OP_STOP, state->guest_text, state->guest_source);
+        r = journal_guest(journal, state->guest_record);
         if (r < 0)
                 return error_set(reterr, r, "journal '%s': cannot write: %m", journal_path(journal));
         return manager_finish_stop(m, journal, state, info, reterr);

@@ -184,9 +184,8 @@ static int manager_journal_start(BwManager *m, const BwGuest *g, Journal **ret, 
         if (r < 0)
                 return r;
         record = guest_record_build(info, m->cgroup_root, g_get_real_time());
-        r = journal_begin(journal, JOURNAL_OP_START, guest_get_text(g), guest_get_source(g));
-        if (r >= 0)
-                r = journal_guest(journal, record);
+        journal_begin(journal, JOURNAL_OP_START, guest_get_text(g), guest_get_source(g));
+        r = journal_guest(journal, record);
         if (r < 0) {
                 error_set(reterr, r, "journal '%s': cannot write: %m", journal_path(journal));
                 (void) journal_remove(journal); /* nothing was changed yet */

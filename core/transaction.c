@@ -114,13 +114,14 @@ static int transaction_journal_error(Transaction *t, int r, BwError *reterr) {
 
 /* Rolls back a batch whose change `started - 1` failed (or whose
  * INTENTs could not be made durable: started == 0).  The changes never
- * attempted are only marked UNDONE: nothing of them was made.  Then
- * applied[started-1..0] are undone, the last one from its change alone
- * when it has no undo record (it may have half-happened). */
+ * attempted are only marked UNDONE when the batch is in the file: nothing
+ * of them was made.  Then applied[started-1..0] are undone, the last one
+ * from its change alone when it has no undo record (it may have
+ * half-happened). */
 static int transaction_rollback(Transaction *t, const BwPlan *plan, const uint32_t *seqs, GBytes **undos,
-                                guint started) {
+                                guint started, bool batch_written) {
         int first = 0;
-        for (guint i = plan->changes->len; i > started; i--) {
+        for (guint i = plan->changes->len; batch_written && i > started; i--) {
                 int r = journal_undone(t->journal, seqs[i - 1]);
                 if (r < 0 && first == 0)
                         first = r;
@@ -174,11 +175,12 @@ int transaction_apply(Transaction *t, const BwPlan *plan, BwError *reterr) {
                 const PlanChange *c = plan->changes->pdata[i];
                 plan_change_view(c, &view);
                 seqs[i] = t->next_seq++;
-                (void) journal_intent(t->journal, seqs[i], c->plugin->name, &view);
+                journal_intent(t->journal, seqs[i], c->plugin->name, &view);
         }
         r = journal_sync(t->journal);
         if (r < 0)
                 r = transaction_journal_error(t, r, reterr);
+        bool batch_written = r >= 0;
 
         for (guint i = 0; r >= 0 && i < n; i++) {
                 const PlanChange *c = plan->changes->pdata[i];
@@ -200,7 +202,9 @@ int transaction_apply(Transaction *t, const BwPlan *plan, BwError *reterr) {
 
         if (r < 0) {
                 log_debug("guest '%s': rolling back %u change(s)", t->guest->name, started);
-                if (transaction_rollback(t, plan, seqs, undos, started) == 0)
+                /* A batch that could not be written may be torn in the
+                 * file: no record of its seqs may follow it. */
+                if (transaction_rollback(t, plan, seqs, undos, started, batch_written) == 0)
                         t->rolled_back = journal_abort(t->journal) == 0;
                 else
                         (void) journal_sync(t->journal); /* what was undone, for recover */
