@@ -54,7 +54,10 @@ int label_inode_open(const char *path, bool check_id, uint64_t want_dev, uint64_
 }
 
 int label_inode_open_resolved(const char *path, LabelInode *ret) {
-        return label_inode_open_flags(path, 0, false, 0, 0, ret);
+        int r = label_inode_open_flags(path, 0, false, 0, 0, ret);
+        if (r >= 0)
+                ret->io_fd = -1;   /* plan reads one label: the proc path is one call, a descriptor three */
+        return r;
 }
 
 void label_inode_close(LabelInode *inode) {

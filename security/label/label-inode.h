@@ -31,7 +31,7 @@ typedef struct LabelInode {
  * -ESTALE when want_dev/want_ino (check_id) name another inode. */
 int label_inode_open(const char *path, bool check_id, uint64_t want_dev, uint64_t want_ino, LabelInode *ret);
 /* Opens what `path` leads to, following symlinks (plan's one resolution):
- * -ENOENT for a dangling one. */
+ * -ENOENT for a dangling one.  Its xattrs go through the proc path. */
 int label_inode_open_resolved(const char *path, LabelInode *ret);
 void label_inode_close(LabelInode *inode);
 /* Takes `fd` (O_PATH, of the inode `st` describes) into `inode`. */

@@ -78,22 +78,20 @@ G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(LabelResolved, label_resolved_clear)
 static int label_plugin_resolve(LabelPlugin *p, const BwGuestInfo *guest, const BwResource *res, const char *path,
                                 BwPathRole role, LabelResolved *ret) {
         g_autofree char *what = label_plugin_what(res);
-        struct stat lst;
         *ret = (LabelResolved) {};
-        if (lstat(path, &lst) < 0) {
-                if (errno == ENOENT && res->type == BW_RESOURCE_CHARDEV)
-                        return 0;
-                int r = -errno;
-                label_plugin_log(p, BW_LOG_ERR, "guest '%s': %s: '%s': %s", guest->name, what, path,
-                                 errno == ENOENT ? "does not exist" : g_strerror(errno));
-                return r;
-        }
         LabelInode inode = LABEL_INODE_INIT;
         int r = label_inode_open_resolved(path, &inode);
         if (r < 0) {
+                /* Only now look at the name itself: missing, or a symlink
+                 * to nothing? */
+                struct stat lst = {};
+                bool missing = lstat(path, &lst) < 0 && errno == ENOENT;
+                if (missing && res->type == BW_RESOURCE_CHARDEV)
+                        return 0;
                 label_plugin_log(p, BW_LOG_ERR, "guest '%s': %s: '%s': %s", guest->name, what, path,
-                                 S_ISLNK(lst.st_mode) && r == -ENOENT ? "a dangling symlink: refusing it"
-                                                                      : g_strerror(-r));
+                                 missing ? "does not exist"
+                                 : S_ISLNK(lst.st_mode) && r == -ENOENT ? "a dangling symlink: refusing it"
+                                                                        : g_strerror(-r));
                 return r;
         }
         char real[PATH_MAX];
