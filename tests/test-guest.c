@@ -7,6 +7,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -307,6 +308,19 @@ static void test_guest_load_file_examples(void **state) {
         assert_int_equal(bw_guest_load_file(demo, &g, NULL), 0);
         assert_string_equal(bw_guest_info(g)->name, "demo");
         assert_string_equal(guest_get_source(g), demo);
+
+        /* qemu.guest's groups=kvm: the group's id, or unresolved naming it. */
+        g_autofree char *qemu = test_srcdir_path("examples/qemu.guest");
+        g_autoptr(BwGuest) q = NULL;
+        assert_int_equal(bw_guest_load_file(qemu, &q, NULL), 0);
+        struct group *kvm = getgrnam("kvm");
+        if (kvm) {
+                assert_int_equal(bw_guest_info(q)->n_groups, 1);
+                assert_int_equal(bw_guest_info(q)->groups[0], kvm->gr_gid);
+        } else {
+                assert_int_equal(bw_guest_info(q)->n_groups, 0);
+                assert_non_null(strstr(guest_get_unresolved(q, 0), "[guest] key 'groups': unknown group 'kvm'"));
+        }
 }
 
 /* ---- Host lookups: VFIO groups and qcow2 chains ------------------------ */
