@@ -246,7 +246,7 @@ BW_PUBLIC void bw_free(void *p);
 /* A guest definition as loaded: {"guest": GUEST, "unresolved": [...]}.
  * GUEST has name, uuid, uid, gid, cgroup (null unless the definition
  * names one or the guest was placed), cgroup_given, hotplug_vfio,
- * hotplug_dirs (an array of paths) and resources: each with type, id, path (null when none), readonly,
+ * hotplug_dirs (an array of paths), groups (an array of gids) and resources: each with type, id, path (null when none), readonly,
  * shared, paths ([{"path", "role"}], backing chains included) and, by
  * type, hostdev_type with pci_address or usb_bus/usb_device, chardev_type,
  * or access ("rwm" letters).  "unresolved" lists, as messages, the host

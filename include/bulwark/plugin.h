@@ -186,6 +186,10 @@ typedef struct BwGuestInfo {
          * be given later (a Landlock domain cannot grow after start). */
         size_t n_hotplug_dirs;
         const char *const *hotplug_dirs; /* n_hotplug_dirs absolute paths */
+        /* [guest] groups: supplementary groups of the guest's process (the
+         * exec identity), looked up when the definition was loaded. */
+        size_t n_groups;
+        const gid_t *groups;       /* n_groups ids, no two alike */
 } BwGuestInfo;
 
 /* ---- Changes ----------------------------------------------------------- */
