@@ -58,10 +58,11 @@ static int socket_connect(const char *path, int timeout_ms, int *ret_fd) {
                 }
                 int r = -errno;
                 close(fd);
-                /* QEMU creates the socket a moment after it starts. */
+                /* QEMU creates the socket a moment after it starts; a short
+                 * retry keeps the wait close to that moment. */
                 if ((r != -ENOENT && r != -ECONNREFUSED) || g_get_monotonic_time() >= deadline)
                         return r;
-                g_usleep(10 * 1000);
+                g_usleep(2 * 1000);
         }
 }
 
