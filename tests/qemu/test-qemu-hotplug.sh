@@ -18,11 +18,18 @@ qemu_hotplug_world qhot
 ctl_() { "$ctl" --direct --config "$S/bulwark.conf" "$@"; }
 data_before=$(file_label "$S/data.raw")
 
+check "qmp-tool --help lists the hot-plug pair" 0 "unplug-disk ID" "$qmp" --help
+check "qmp-tool: an unknown command is a usage error" 2 "Usage: qmp-tool" "$qmp" "$mon" frobnicate
+check "qmp-tool: no QEMU at the socket, named" 1 "QMP '$S/none.sock': cannot connect: No such file or directory" \
+    "$qmp" --timeout 50 "$S/none.sock" hmp "info status"
+
 # shellcheck disable=SC2046 # the command line is split into words
 ctl_ run "$S/qhot.guest" -- $(qemu_hotplug_cmd) </dev/null >"$S/qemu.out" 2>&1 &
 bg_pid=$!
 
 check "QEMU under bulwark: QMP answers, VM status running" 0 "VM status: running" "$qmp" "$mon" hmp "info status"
+check "QEMU's error class and description are shown" 1 "QMP '$mon': no-such-command: CommandNotFound: " \
+    "$qmp" "$mon" execute '{"execute":"no-such-command"}'
 check "the root disk and the CD are there" 0 "$S/cd.iso" "$qmp" "$mon" hmp "info block"
 
 check "attach labels the second disk" 0 "guest 'qhot': attached" ctl_ guest attach qhot "$S/data.disk"
