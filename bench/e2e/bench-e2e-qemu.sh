@@ -13,6 +13,7 @@
 set -eu
 build=${BUILD_DIR:-$(pwd)} src=${SRC_DIR:-$build/..}
 . "$src/bench/dbus/private-bus.sh"
+. "$src/bench/e2e/e2e-lib.sh"
 runs=${BENCH_RUNS:-10}
 qmp="$build/examples/qmp-tool"
 command -v qemu-system-x86_64 >/dev/null || { echo "qemu-system-x86_64 not installed" >&2; exit 1; }
@@ -60,17 +61,7 @@ qemu_cmd=(qemu-system-x86_64 -nodefaults -display none -machine q35,accel=tcg -m
           -serial "file:$S/serial.log" -chardev "socket,id=mon0,path=$mon,server=on,wait=off"
           -mon chardev=mon0,mode=control)
 
-plugin_dirs="$build/plugins/nop/.libs:$build/plugins/cgroup-bpf/.libs"
-configs="nop cgroup-bpf" found=
-for p in dac selinux apparmor landlock; do
-    so=$(find "$build" -path '*/.libs/*' -name "$p.so" 2>/dev/null | head -n1)
-    [ -n "$so" ] || { echo "plugin $p: not in this build"; continue; }
-    plugin_dirs="$plugin_dirs:$(dirname "$so")" configs="$configs $p" found="$found$p,"
-done
-[ -n "$found" ] && configs="$configs ${found}cgroup-bpf"
-
-ns() { date +%s%N; }
-median() { sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+e2e_configs
 # time_qemu [LAUNCHER...]: ns from QEMU's start (through LAUNCHER) to its
 # exit after `quit` over QMP; fails when QEMU (or the launcher) fails.
 time_qemu() {
@@ -87,15 +78,10 @@ time_qemu() {
 }
 
 bench_bus_start "$S"
-. "$src/policy/source-tree-conf.sh"
 echo "QEMU $(qemu-system-x86_64 --version | head -n1 | awk '{ print $4 }'), TCG: start, QMP greeting, quit, exit"
 printf '%-34s %12s %14s %12s %7s\n' "PLUGINS" "RUN (ms)" "UNCONFINED (ms)" "ADDED (ms)" "RATIO"
 for plugins in $configs; do
-    printf '[bulwark]\nplugins=%s\n[plugin:cgroup-bpf]\ndefault-rules=%s\n' "$plugins" \
-        "$src/policy/devices/default.rules" >"$S/bulwark.conf"
-    source_tree_conf "$plugins" "$src" "$S" >>"$S/bulwark.conf"
-    bench_bulwarkd_start --config "$S/bulwark.conf" --plugin-dir "$plugin_dirs" --state-dir "$S/state" \
-        --cgroup-root "$cg" 2>"$S/bulwarkd.err"
+    e2e_bulwarkd_start "$plugins" "$S" "$cg"
     run_ctl=("$build/bulwarkctl" --bus "$bus" run "$S/bench.guest" --)
     time_qemu "${run_ctl[@]}" >/dev/null # warm
     : > "$S/run.ns"; : > "$S/floor.ns"
