@@ -241,12 +241,13 @@ static int run_qemu_guest(BwManager *m, const char *name, const char *text, cons
         int r = qmp_client_connect(socket, QMP_TIMEOUT_MS, &qmp, &error);
         if (r == 0)
                 r = qemu_disk_round_trip(m, name, qmp, text, &disk);
-        if (qmp && qmp_client_execute(qmp, "quit", NULL, -1, NULL, r == 0 ? &error : NULL) < 0 && r == 0)
-                r = -1;                                                     /* 4 */
+        int q = qmp ? qmp_client_execute(qmp, "quit", NULL, -1, NULL, r == 0 ? &error : NULL) : -1;   /* 4 */
         if (error)
                 fprintf(stderr, "host-daemon: guest '%s': %s\n", name, error->message);
-        if (!qmp)
-                kill(pid, SIGTERM); /* QEMU that never answered */
+        if (q < 0) {
+                kill(pid, SIGTERM); /* QEMU that would not quit, or never answered */
+                r = -1;
+        }
         close(pipe_fd);
         disk_resource_clear(&disk);
         return reap_guest_process(name, pid) < 0 || r < 0 ? -1 : 0;
