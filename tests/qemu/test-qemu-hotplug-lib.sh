@@ -76,6 +76,7 @@ qemu_hotplug_cleanup() {
     [ -n "${bg_pid:-}" ] && kill "$bg_pid" 2>/dev/null
     for p in $(cat "$cg"/bulwark/*/cgroup.procs 2>/dev/null); do kill -9 "$p" 2>/dev/null; done
     [ -n "${bg_pid:-}" ] && wait "$bg_pid" 2>/dev/null
+    command -v bus_stop >/dev/null && bus_stop
     [ -d "$S/state" ] && "$ctl" --direct --config "$S/bulwark.conf" guest stop "$guest" >/dev/null 2>&1
     [ -d "$cg" ] && cgroup_remove "$cg"
     rm -rf "$S"

@@ -8,14 +8,26 @@
 # from /dev/fdset/N and the SCSI disk shows in query-block; QEMU's own
 # open of the same file by path is refused (Landlock: the domain cannot
 # grow).  Detach reverses it and the disk's owner and context are back;
-# QEMU quits cleanly, the guest stops, nothing is left.  As root; prints
-# TAP.
+# QEMU quits cleanly, the guest stops, nothing is left.  In this process
+# (--direct), or over the bus with --bus (test-qemu-hotplug-bus.sh).  As
+# root; prints TAP.
 set -u
 . "$(dirname "$0")/../ctl-test-lib.sh"
 . "$(dirname "$0")/test-qemu-hotplug-lib.sh"
 qemu_hotplug_require
 qemu_hotplug_world qhot
-ctl_() { "$ctl" --direct --config "$S/bulwark.conf" "$@"; }
+if [ "${1:-}" = --bus ]; then
+    # bulwarkd on a private system-like bus starts, attaches, detaches and
+    # stops; bulwarkctl forks and confines QEMU here (ExecAttributes).
+    . "$(dirname "$0")/../service/bus-test-lib.sh"
+    scratch=$S plugins=dac,selinux,landlock,cgroup-bpf cgroot=$cg
+    plugin_dir="$top/plugins/cgroup-bpf/.libs:$top/security/label/.libs:$top/security/landlock/.libs"
+    bus_start
+    bulwarkd_start || { not_ok "bulwarkd starts"; tap_done; exit; }
+    ctl_() { "$ctl" --bus "$bus" "$@"; }
+else
+    ctl_() { "$ctl" --direct --config "$S/bulwark.conf" "$@"; }
+fi
 data_before=$(file_label "$S/data.raw")
 
 check "qmp-tool --help lists the hot-plug pair" 0 "unplug-disk ID" "$qmp" --help
