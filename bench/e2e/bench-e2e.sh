@@ -9,6 +9,7 @@
 set -eu
 build=${BUILD_DIR:-$(pwd)} src=${SRC_DIR:-$build/..}
 . "$src/bench/dbus/private-bus.sh"
+. "$src/bench/e2e/e2e-lib.sh"
 runs=${BENCH_RUNS:-20}
 cgroot=/sys/fs/cgroup
 [ "$(stat -f -c %T /sys/fs/cgroup)" = cgroup2fs ] || cgroot=/sys/fs/cgroup/unified
@@ -27,28 +28,13 @@ chmod 755 "$scratch"
     for dev in null zero full random urandom; do printf '[device:%s]\npath=/dev/%s\naccess=rw\n' "$dev" "$dev"; done
 } >"$scratch/bench.guest"
 
-plugin_dirs="$build/plugins/nop/.libs:$build/plugins/cgroup-bpf/.libs"
-configs="nop cgroup-bpf" found=
-for p in dac selinux apparmor landlock; do
-    so=$(find "$build" -path '*/.libs/*' -name "$p.so" 2>/dev/null | head -n1)
-    [ -n "$so" ] || { echo "plugin $p: not in this build"; continue; }
-    plugin_dirs="$plugin_dirs:$(dirname "$so")" configs="$configs $p" found="$found$p,"
-done
-[ -n "$found" ] && configs="$configs ${found}cgroup-bpf"
-
-ns() { date +%s%N; }
-median() { sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+e2e_configs
 time_true() { for _ in $(seq "$runs"); do t=$(ns); /bin/true; echo $(( $(ns) - t )); done | median; }
 
 bench_bus_start "$scratch"
-. "$src/policy/source-tree-conf.sh"
 printf '%-34s %12s %12s %12s\n' "PLUGINS" "RUN (ms)" "TRUE (ms)" "ADDED (ms)"
 for plugins in $configs; do
-    printf '[bulwark]\nplugins=%s\n[plugin:cgroup-bpf]\ndefault-rules=%s\n' "$plugins" \
-        "$src/policy/devices/default.rules" >"$scratch/bulwark.conf"
-    source_tree_conf "$plugins" "$src" "$scratch" >>"$scratch/bulwark.conf"
-    bench_bulwarkd_start --config "$scratch/bulwark.conf" --plugin-dir "$plugin_dirs" --state-dir "$scratch/state" \
-        --cgroup-root "$cg" 2>"$scratch/bulwarkd.err"
+    e2e_bulwarkd_start "$plugins" "$scratch" "$cg"
     "$build/bulwarkctl" --bus "$bus" run "$scratch/bench.guest" -- /bin/true # warm
     run=$(for _ in $(seq "$runs"); do
               t=$(ns); "$build/bulwarkctl" --bus "$bus" run "$scratch/bench.guest" -- /bin/true; echo $(( $(ns) - t ))

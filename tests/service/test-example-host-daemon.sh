@@ -3,7 +3,10 @@
 # examples/host-daemon, built by make check, run against the built
 # libbulwark.so with the nop plugin: start, a confined process, a disk
 # attached while it runs, stop; the state directory holds no journal
-# after.  Needs no root.  Prints TAP.
+# after.  Needs no root.  Then, as root with QEMU installed, the same with
+# QEMU as the guest's process and every plugin this host enforces: the
+# disk hot-plugged by descriptor over QMP (--qmp), detached, its owner and
+# context back.  Prints TAP.
 set -u
 . "$(dirname "$0")/../ctl-test-lib.sh"
 example="$top/examples/host-daemon"
@@ -27,4 +30,39 @@ got=$(printf '%s\n' "$out" | sed 's/process [0-9]* started/process N started/')
 if [ "$st" = 0 ] && [ "$got" = "$want" ]; then ok "host-daemon: start, a confined process, a disk hot-plugged while it runs, stop"
 else not_ok "host-daemon" "status $st, output:" "$out" "want:" "$want"; fi
 absent "no journal left" "$scratch/state/guests/example.journal"
+
+# The QEMU case, in a world of its own (tests/qemu/test-qemu-hotplug-lib.sh).
+. "$(dirname "$0")/../qemu/test-qemu-hotplug-lib.sh"
+qemu_case() {
+    qemu_hotplug_world hdqemu
+    before=$(file_label "$S/data.raw")
+    # shellcheck disable=SC2046 # the command line is split into words
+    out=$(BULWARK_CONFIG="$S/bulwark.conf" "$example" "$top/.libs/libbulwark.so" "$S/hdqemu.guest" "$S/data.disk" \
+          --qmp "$mon" -- $(qemu_hotplug_cmd) 2>&1)
+    st=$?
+    want="guest 'hdqemu': started
+guest 'hdqemu': QEMU N started confined
+guest 'hdqemu': disk 'data' attached (labelled and allowed)
+guest 'hdqemu': disk 'data' hot-plugged by descriptor as /dev/fdset/0
+guest 'hdqemu': disk 'data' unplugged from QEMU
+guest 'hdqemu': disk 'data' detached (owner and label back)
+guest 'hdqemu': process exited with status 0
+guest 'hdqemu': stopped, every change undone"
+    got=$(printf '%s\n' "$out" | sed 's/QEMU [0-9]* started/QEMU N started/')
+    if [ "$st" = 0 ] && [ "$got" = "$want" ]; then ok "host-daemon --qmp: QEMU confined, a disk hot-plugged by descriptor and unplugged, stop"
+    else not_ok "host-daemon --qmp" "status $st, output:" "$out" "want:" "$want"; fi
+    after=$(file_label "$S/data.raw")
+    if [ "$after" = "$before" ]; then ok "host-daemon --qmp: the disk's owner, mode and context are back ($after)"
+    else not_ok "host-daemon --qmp: the disk's owner, mode and context are back" "before: $before" "after: $after"; fi
+    absent "host-daemon --qmp: no journal left" "$S/state/guests/hdqemu.journal"
+    absent "host-daemon --qmp: no guest cgroup left" "$cg/bulwark/hdqemu"
+}
+why=$(qemu_hotplug_unusable)
+if [ -n "$why" ]; then
+    echo "# the QEMU case is skipped: $why"
+else
+    rm -rf "$scratch"
+    require_devices
+    qemu_case
+fi
 tap_done
