@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The end-to-end demo: builds bulwark, starts bulwark-lockd and bulwarkd on
-# a private system-like D-Bus (the real bus policy), and confines a demo
-# guest for real with bulwarkctl talking to bulwarkd over that bus.
+# a private system-like D-Bus (the real bus policy), and runs a real
+# virtual machine (Debian's QEMU, KVM where /dev/kvm is usable, else TCG)
+# confined by bulwark, with bulwarkctl talking to bulwarkd over that bus:
+# examples/qemu.guest, QEMU's monitor driven by examples/qmp-tool.
 #   ./demo.sh            (as root on Debian 12; installs what it needs)
 # Plugins dac, selinux, apparmor and landlock take part when the build has
 # them.  It works in a scratch directory and a scratch cgroup, stops the
@@ -25,51 +27,67 @@ if [ "${DEMO_NO_BUILD:-}" != 1 ]; then
 fi
 cd "$build"
 
+qemu=$(command -v qemu-system-x86_64 || true)
+if [ -z "$qemu" ]; then
+  echo "demo: qemu-system-x86_64 is not installed (apt-get install qemu-system-x86 qemu-utils, which .ci/deps.sh does)" >&2
+  exit 1
+fi
+qmp=$build/examples/qmp-tool
 scratch=$(mktemp -d /tmp/bulwark-demo.XXXXXX)
 # The cgroup2 mount: unified at /sys/fs/cgroup, or hybrid at /sys/fs/cgroup/unified.
 cgroot=/sys/fs/cgroup
 [ "$(stat -f -c %T /sys/fs/cgroup 2>/dev/null)" = cgroup2fs ] || cgroot=/sys/fs/cgroup/unified
 # The demo's own cgroup root, so that it never meets a real installation's.
 cgdemo="$cgroot/bulwark-demo-$$"
-daemons=()
+daemons=() kvm_saved= kvm_created=
+# The lock the QEMU tests take around /dev/kvm (tests/qemu/qemu-lib.sh).
+kvm_lock=/run/bulwark-test-kvm.lock
 cleanup() {
-  "$build/bulwarkctl" --direct --config "$scratch/bulwark.conf" guest stop --kill demo >/dev/null 2>&1 || true
+  "$build/bulwarkctl" --direct --config "$scratch/bulwark.conf" guest stop --kill qemu >/dev/null 2>&1 || true
   for pid in "${daemons[@]}"; do kill "$pid" 2>/dev/null || true; done
   for pid in "${daemons[@]}"; do while kill -0 "$pid" 2>/dev/null; do sleep 0.05; done; done
-  for dir in "$cgdemo/bulwark/demo" "$cgdemo/bulwark" "$cgdemo"; do
+  for dir in "$cgdemo/bulwark/qemu" "$cgdemo/bulwark" "$cgdemo"; do
     [ -d "$dir" ] && { echo 1 >"$dir/cgroup.kill" 2>/dev/null; rmdir "$dir" 2>/dev/null; }
   done
+  if [ -n "$kvm_saved" ]; then
+    chown "${kvm_saved% *}" /dev/kvm; chmod "${kvm_saved#* }" /dev/kvm
+    [ "$kvm_created" = yes ] && groupdel kvm
+  fi
   rm -rf "$scratch"
 }
 trap cleanup EXIT
 echo "scratch directory: $scratch"
 
-# The demo guest of examples/demo.guest, with its files moved into the
-# scratch directory: a qcow2 disk on a raw backing file (the chain is read
-# from the image header), an install ISO, firmware, a TPM state directory, a
-# serial log and the host's /dev/net/tun.
-mkdir -p "$scratch/images" "$scratch/nvram" "$scratch/swtpm/demo" "$scratch/log" "$scratch/ovmf"
-python3 - "$scratch/images" <<'PY'
-import struct, sys, os
-d = sys.argv[1]
-open(os.path.join(d, "demo-base.raw"), "wb").write(b"\0" * 65536)
-name = b"demo-base.raw"
-hdr = bytearray(104)
-struct.pack_into(">IIQI", hdr, 0, 0x514649FB, 3, 104, len(name))  # magic, version, backing offset, size
-struct.pack_into(">I", hdr, 20, 16)                                # cluster bits
-struct.pack_into(">Q", hdr, 24, 1 << 30)                           # virtual size
-struct.pack_into(">I", hdr, 96, 4)                                 # refcount order
-struct.pack_into(">I", hdr, 100, 104)                              # header length
-open(os.path.join(d, "demo.qcow2"), "wb").write(bytes(hdr) + name + b"\0" * 65536)
-open(os.path.join(d, "debian-12-netinst.iso"), "wb").write(b"\0" * 4096)
-PY
-: >"$scratch/ovmf/OVMF_CODE_4M.fd"
-: >"$scratch/nvram/demo_VARS.fd"
-# The serial log exists before the start, as a VMM manager creates it:
-# Landlock and the labels grant access to existing files only.
-: >"$scratch/log/demo-serial.log"
-sed -e "s|/var/lib/bulwark/|$scratch/|g" -e "s|/var/log/bulwark/|$scratch/log/|g" \
-    -e "s|/usr/share/OVMF/|$scratch/ovmf/|g" "$top/examples/demo.guest" >"$scratch/demo.guest"
+# The guest of examples/qemu.guest, its files in the scratch directory, made
+# as a VMM manager makes them: a qcow2 disk on a raw backing file, an install
+# ISO, the serial log, and a directory of the guest's own where QEMU creates
+# its monitor socket.
+mkdir -p "$scratch/images" "$scratch/log" "$scratch/qemu"
+qemu-img create -q -f raw "$scratch/images/qemu-base.raw" 64M
+qemu-img create -q -f qcow2 -b qemu-base.raw -F raw "$scratch/images/qemu.qcow2"
+truncate -s 1M "$scratch/images/qemu-install.iso"
+: >"$scratch/log/qemu-serial.log"
+install -d -o 107 -g 107 "$scratch/qemu"
+sed -e "s|/var/lib/bulwark/images/|$scratch/images/|g" -e "s|/var/log/bulwark/|$scratch/log/|g" \
+    -e "s|/run/bulwark/qemu/|$scratch/qemu/|g" "$top/examples/qemu.guest" >"$scratch/qemu.guest"
+mon=$scratch/qemu/monitor.sock
+disk=$scratch/images/qemu.qcow2
+
+# /dev/kvm: distributions' udev rules make it root:kvm 0660 and VMM users
+# join the kvm group; it is shared by every VM and never relabelled.
+accel=tcg
+if [ "$(id -u)" = 0 ] && [ -c /dev/kvm ]; then
+  exec 8>"$kvm_lock"
+  flock 8
+  kvm_saved=$(stat -c '%u:%g %a' /dev/kvm)
+  getent group kvm >/dev/null || { groupadd --system kvm; kvm_created=yes; }
+  chown root:kvm /dev/kvm && chmod 0660 /dev/kvm
+  echo "no udev on this host: /dev/kvm made root:kvm 0660 as udev's rule would (it was ${kvm_saved/ / mode }; restored at exit)"
+  accel=kvm
+else
+  echo "no usable /dev/kvm: QEMU runs under TCG (emulation), and the guest is not given /dev/kvm"
+  sed -i -e '/^groups=kvm$/d' -e '/^\[device:kvm\]$/,/^$/d' "$scratch/qemu.guest"
+fi
 # The plugins: cgroup-bpf always; dac, selinux, apparmor and landlock when
 # this build has them.
 plugins= plugin_dirs=$build/plugins/cgroup-bpf/.libs
@@ -98,12 +116,12 @@ source_tree_conf "$plugins" "$top" "$scratch" >>"$scratch/bulwark.conf"
 # bulwarkctl talks to bulwarkd over the bus ($DBUS_SYSTEM_BUS_ADDRESS, below).
 ctl() { run "$build/bulwarkctl" "$@"; }
 
-step "The guest definition ($scratch/demo.guest)"
-cat "$scratch/demo.guest"
+step "The guest definition ($scratch/qemu.guest, from examples/qemu.guest)"
+cat "$scratch/qemu.guest"
 
 if [ "$(id -u)" != 0 ]; then
   step "Explain, in this process (not root: the rest starts daemons and changes the host)"
-  run "$build/bulwarkctl" --direct --config "$scratch/bulwark.conf" guest explain "$scratch/demo.guest"
+  run "$build/bulwarkctl" --direct --config "$scratch/bulwark.conf" guest explain "$scratch/qemu.guest"
   exit 0
 fi
 
@@ -139,71 +157,94 @@ step "Plugins: what bulwarkd loaded and whether each works on this host"
 ctl plugins || true
 
 step "Explain: every change a start would make, before anything is touched"
-ctl guest explain "$scratch/demo.guest"
+ctl guest explain "$scratch/qemu.guest"
 
 step "Watching bulwarkd's signals (bulwarkctl monitor)"
 "$build/bulwarkctl" monitor >"$scratch/monitor.out" 2>"$scratch/monitor.err" &
 daemons+=($!)
 for _ in $(seq 100); do grep -qs listening "$scratch/monitor.err" && break; sleep 0.05; done
-cat "$scratch/monitor.err"
 
-disk=$scratch/images/demo.qcow2
-# The host's /dev/mem, recreated in the scratch directory (c 1:1), and a
-# file beside the disk that the guest was not given.
-# Both are open to everyone as far as file modes go: what refuses the
-# guest is bulwark's confinement.
-mknod -m 666 "$scratch/mem" c 1 1
+# Beside the guest's files: a file it was not given, a second disk for the
+# hot-plug (root's, mode 0600: the guest gets it only by attach), and the
+# host's /dev/loop0 recreated as a node everyone may open as far as file
+# modes go (b 7:0): what refuses QEMU is bulwark's confinement.
 echo "not the guest's" >"$scratch/images/other.img"
+qemu-img create -q -f raw "$scratch/images/data.raw" 16M
+chmod 600 "$scratch/images/data.raw"
+printf '[disk:data]\npath=%s\nformat=raw\n' "$scratch/images/data.raw" >"$scratch/data.disk"
+mknod -m 666 "$scratch/loop0" b 7 0
 chmod 755 "$scratch" "$scratch/images"
-state() { stat -c '  %u:%g %A %n' "$disk"; command -v getfattr >/dev/null &&
-          { getfattr -h -d -m - "$disk" 2>/dev/null | grep -v '^#' | grep . | sed 's/^/  xattr /' || echo "  no xattr"; }; }
-step "Before: the disk as the host has it"
-state
+state() {
+  for f in "$@"; do
+    stat -c '  %u:%g %A %n' "$f"
+    getfattr -h -d -m - "$f" 2>/dev/null | grep -v '^#' | grep . | sed 's/^/    xattr /' || echo "    no xattr"
+  done
+}
+step "Before: the disks as the host has them"
+state "$disk" "$scratch/images/data.raw"
 
-# What the guest's process checks for itself, as it runs.
-guest_script='
-echo "  I am $(id -u):$(id -g), pid $$"
-try() { if err=$( (eval "$2") 2>&1 ); then echo "  $1: ok"; else echo "  $1: ${err##*: }"; fi; }
-try "open the disk for writing" ": >> $0"
-try "open /dev/null" "exec 3</dev/null"
-try "open mem (c 1:1, never given)" "exec 3<$1"
-try "read other.img beside the disk (Landlock refuses it when the landlock plugin runs)" "cat $2 >/dev/null"
-echo "  checks done; waiting for the demo"
-read _; exit 0'
-step "Run: bulwarkctl run starts the guest over the bus (StartGuest), takes its exec attributes (ExecAttributes), forks, confines and execs the command here, then stops the guest"
-mkfifo "$scratch/hold"
-printf '$ bulwarkctl run demo.guest -- sh -c SCRIPT\n'
-"$build/bulwarkctl" run "$scratch/demo.guest" -- sh -c "$guest_script" "$disk" "$scratch/mem" "$scratch/images/other.img" \
-  <"$scratch/hold" >"$scratch/run.out" 2>&1 &
+qemu_cmd=("$qemu" -name qemu -nodefaults -display none -machine q35 -accel "$accel" -m 128
+  -drive "file=$disk,if=virtio,format=qcow2"
+  -drive "file=$scratch/images/qemu-install.iso,media=cdrom,readonly=on,format=raw"
+  -device virtio-scsi-pci,id=scsi0
+  -serial "file:$scratch/log/qemu-serial.log"
+  -chardev "socket,id=mon0,path=$mon,server=on,wait=off" -mon chardev=mon0,mode=control)
+step "Run: bulwarkctl run starts the guest over the bus (StartGuest), takes its exec attributes (ExecAttributes), forks, confines and execs QEMU here; QEMU's end stops the guest"
+printf '$ bulwarkctl run qemu.guest -- %s\n' "${qemu_cmd[*]}"
+"$build/bulwarkctl" run "$scratch/qemu.guest" -- "${qemu_cmd[@]}" </dev/null >"$scratch/run.out" 2>&1 &
 run_pid=$!
-exec 6>"$scratch/hold"
-for _ in $(seq 200); do grep -q "checks done" "$scratch/run.out" && break; sleep 0.05; done
-cat "$scratch/run.out"
-# Its cgroup, read by the host: Landlock keeps the guest out of /proc.
-guest_pid=$(sed -n 's/^  I am [0-9:]*, pid //p' "$scratch/run.out")
-[ -n "$guest_pid" ] && echo "  (the host sees pid $guest_pid in cgroup $(sed -n 's/^0:://p' "/proc/$guest_pid/cgroup"))"
+hmp() { printf '(qemu) %s\n' "$1"; { "$qmp" "$mon" hmp "$1" 2>&1 || true; } | sed 's/^/  /'; }
+if ! "$qmp" "$mon" hmp "info status" >/dev/null; then
+  echo "demo: QEMU did not answer on its monitor; its output:" >&2
+  cat "$scratch/run.out" >&2
+  exit 1
+fi
+step "QEMU's monitor: the accelerator, the VM's state, its disks"
+hmp "info kvm"
+hmp "info status"
+hmp "info block"
+qemu_pid=$(pgrep -f -n -- "-name qemu -nodefaults" || true)
+[ -n "$qemu_pid" ] && echo "  (the host sees QEMU as pid $qemu_pid, uid $(awk '/^Uid:/{print $2}' "/proc/$qemu_pid/status"), supplementary groups $(awk '/^Groups:/{$1=""; print $0}' "/proc/$qemu_pid/status" | xargs) (kvm is $(getent group kvm | cut -d: -f3)), in cgroup $(sed -n 's/^0:://p' "/proc/$qemu_pid/cgroup"))"
 
-step "While it runs: the disk, the locks bulwark-lockd holds for it, and what the guest was refused"
-state
-echo "bulwark-lockd's locks now: the guest's images are leased for as long as it runs (read-write exclusive, read-only shared), so no other host or daemon starts a guest on them:"
+step "While it runs: the disk is the guest's, and its images are leased by bulwark-lockd"
+state "$disk"
+echo "bulwark-lockd's locks now (read-write exclusive, read-only shared): no other host or daemon starts a guest on them:"
 ctl locks
 case ",$plugins," in *,apparmor,*)
   echo "The AppArmor profile written for it (compiled here, loaded where AppArmor runs):"
-  ctl --direct --config "$scratch/bulwark.conf" profile "$scratch/demo.guest" || true ;;
+  ctl --direct --config "$scratch/bulwark.conf" profile "$scratch/qemu.guest" || true ;;
 esac
+
+step "QEMU asked to open what is not the guest's"
+echo "A file beside the disk, by path (Landlock refuses it):"
+hmp "drive_add 0 if=none,id=other,file=$scratch/images/other.img,format=raw"
+echo "A block device node the guest was not given (the device program refuses it, and logs it):"
+hmp "drive_add 0 if=none,id=loop,file=$scratch/loop0,format=raw"
+
+step "Hot-plug the way VMM managers do it under Landlock: attach, then hand QEMU the descriptor"
+ctl guest attach qemu "$scratch/data.disk"
+state "$scratch/images/data.raw"
+printf '$ qmp-tool %s hotplug-disk data %s rw raw\n' "$mon" "$scratch/images/data.raw"
+"$qmp" "$mon" hotplug-disk data "$scratch/images/data.raw" rw raw | sed 's/^/  /'
+hmp "info block data"
+printf '$ qmp-tool %s unplug-disk data\n' "$mon"
+"$qmp" "$mon" unplug-disk data | sed 's/^/  /'
+ctl guest detach qemu disk:data
+state "$scratch/images/data.raw"
+
+step "The device denial log: nothing QEMU was given, only the node it was refused"
+ctl devices denials "${cgdemo#"$cgroot"/}/bulwark/qemu" || true
 for _ in $(seq 60); do grep -q DeviceDenied "$scratch/monitor.out" && break; sleep 0.05; done
 echo "bulwarkctl monitor caught:"
 sed 's/^/  /' "$scratch/monitor.out"
 
-step "The command ends; the guest stops; every change is undone"
-exec 6>&-
-wait "$run_pid" && echo "bulwarkctl run: exit status 0"
-cg="$cgdemo/bulwark/demo"
+step "QEMU quits; the guest stops; every change is undone"
+printf '$ qmp-tool %s quit\n' "$mon"
+"$qmp" "$mon" quit
+wait "$run_pid" && echo "bulwarkctl run: QEMU exited with status 0"
+cg="$cgdemo/bulwark/qemu"
 if [ -d "$cg" ]; then echo "cgroup $cg still exists"; exit 1; else echo "cgroup $cg: removed"; fi
-step "After: the disk as it was, no xattr left"
-state
-sleep 0.1
-echo "bulwarkctl monitor caught:"
-sed 's/^/  /' "$scratch/monitor.out"
+step "After: the disks as they were, no record left"
+state "$disk" "$scratch/images/data.raw"
 
-step "Done: the daemons are stopped and the scratch directory removed on exit"
+step "Done: the daemons are stopped, /dev/kvm given back and the scratch directory removed on exit"
