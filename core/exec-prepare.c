@@ -337,6 +337,8 @@ BW_PUBLIC int bw_manager_exec_prepare(BwManager *m, const char *name, BwExec **r
         g_autoptr(BwExec) e = exec_new(info->name);
         e->uid = info->uid;
         e->gid = info->gid;
+        e->n_groups = info->n_groups;
+        e->groups = info->n_groups ? g_memdup2(info->groups, info->n_groups * sizeof(gid_t)) : NULL;
         r = exec_collect(m, info, e, reterr);
         if (r < 0)
                 return r;

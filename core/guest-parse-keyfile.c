@@ -370,20 +370,35 @@ int gp_value_path(Parser *p, const char *key, bool required, const char **ret) {
         return 0;
 }
 
-int gp_value_path_list(Parser *p, const char *key) {
+int gp_value_list(Parser *p, const char *key, const char *what, char ***ret) {
         g_autofree char *s = NULL;
         int r = gp_value_get(p, key, false, &s);
 
+        *ret = NULL;
         if (r < 0 || !s)
                 return r;
         g_auto(GStrv) items = g_strsplit(s, ";", -1);
+        guint n = g_strv_length(items);
+        if (n > 1 && *items[n - 1] == '\0')
+                g_clear_pointer(&items[n - 1], g_free); /* a trailing ';', as GLib's lists allow */
+        for (char **item = items; *item; item++)
+                if (**item == '\0') {
+                        g_autofree char *q = gp_quote(s);
+                        return gp_fail_key(p, key, "empty %s in the list '%s'", what, q);
+                }
+        *ret = g_steal_pointer(&items);
+        return 0;
+}
+
+int gp_value_path_list(Parser *p, const char *key) {
+        g_auto(GStrv) items = NULL;
+        int r = gp_value_list(p, key, "path", &items);
+
+        if (r < 0 || !items)
+                return r;
         for (char **item = items; *item; item++) {
                 g_autofree char *norm = NULL;
                 g_autofree char *q = gp_quote(*item);
-                if (**item == '\0' && !item[1])
-                        break; /* a trailing ';', as GLib's lists allow */
-                if (**item == '\0')
-                        return gp_fail_key(p, key, "empty path in the list '%s'", s);
                 r = path_normalize(p, key, *item, &norm);
                 if (r < 0)
                         return r;
@@ -405,15 +420,10 @@ int gp_value_dev_path(Parser *p, const char *key, const char **ret) {
         return 0;
 }
 
-int gp_value_identity(Parser *p, const char *key, bool is_group, uint32_t *ret) {
+int gp_fail_identity(Parser *p, const char *key, bool is_group, const char *s, int r) {
         const char *what = is_group ? "group" : "user";
-        g_autofree char *s = NULL, *q = NULL;
-        int r = gp_value_get(p, key, true, &s);
+        g_autofree char *q = gp_quote(s);
 
-        if (r < 0)
-                return r;
-        q = gp_quote(s);
-        r = guest_identity_lookup(s, is_group, ret);
         switch (r) {
         case 0:
                 return 0;
@@ -426,6 +436,15 @@ int gp_value_identity(Parser *p, const char *key, bool is_group, uint32_t *ret) 
         default:
                 return gp_fail_key_code(p, key, r, "cannot look up %s '%s': %s", what, q, g_strerror(-r));
         }
+}
+
+int gp_value_identity(Parser *p, const char *key, bool is_group, uint32_t *ret) {
+        g_autofree char *s = NULL;
+        int r = gp_value_get(p, key, true, &s);
+
+        if (r < 0)
+                return r;
+        return gp_fail_identity(p, key, is_group, s, guest_identity_lookup(s, is_group, ret));
 }
 
 /* ---- Keys a group may hold --------------------------------------------- */

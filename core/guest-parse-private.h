@@ -121,12 +121,18 @@ int gp_value_enum(Parser *p, const char *key, const char *const *names, int def,
  * no host file (guest_path_per_process()), normalized and interned in the
  * guest; NULL when absent and optional. */
 int gp_value_path(Parser *p, const char *key, bool required, const char **ret);
+/* The items of a ';'-separated list (a trailing ';' allowed, an empty
+ * item refused naming `what`); NULL when the key is absent. */
+int gp_value_list(Parser *p, const char *key, const char *what, char ***ret);
 /* A ';'-separated list of paths, each as gp_value_path() takes it,
  * added to the guest's hotplug-dirs. */
 int gp_value_path_list(Parser *p, const char *key);
 /* A required path under /dev. */
 int gp_value_dev_path(Parser *p, const char *key, const char **ret);
 int gp_value_identity(Parser *p, const char *key, bool is_group, uint32_t *ret);
+/* The message for guest_identity_lookup()'s result `r` about value `s`
+ * (0 for 0). */
+int gp_fail_identity(Parser *p, const char *key, bool is_group, const char *s, int r);
 
 /* Refuses a key of the current group that `allowed` (NULL-terminated)
  * does not hold, with the reason when it is refused on purpose. */

@@ -13,6 +13,7 @@
 
 #include <errno.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <glib.h>
 
@@ -60,9 +61,43 @@ static int guest_parse_identity(Parser *p, BwGuestInfo *info) {
         return 0;
 }
 
+/* groups: the supplementary groups of the guest's process, by name or
+ * number, looked up now.  A name this host does not know leaves the guest
+ * unresolved, as a missing device does: the definition still loads where
+ * it is checked (a host without a `kvm` group), and a start refuses. */
+static int guest_parse_groups(Parser *p) {
+        g_auto(GStrv) items = NULL;
+        int r = gp_value_list(p, "groups", "group", &items);
+
+        if (r < 0 || !items)
+                return r;
+        long max = sysconf(_SC_NGROUPS_MAX);
+        if (max > 0 && g_strv_length(items) > (guint) max)
+                return gp_fail_key(p, "groups", "%u groups, the kernel takes at most %ld", g_strv_length(items), max);
+        for (char **item = items; *item; item++) {
+                uint32_t gid;
+                r = guest_identity_lookup(*item, true, &gid);
+                if (r == -ENOENT) {
+                        g_autofree char *where = gp_where(p, gp_key_line(p, "groups"));
+                        g_autofree char *q = gp_quote(*item);
+                        guest_add_unresolved_main(p->guest,
+                                                  "%s: [guest] key 'groups': unknown group '%s': the guest's process cannot join it",
+                                                  where, q);
+                        continue;
+                }
+                if (r < 0)
+                        return gp_fail_identity(p, "groups", true, *item, r);
+                if (!guest_add_group(p->guest, (gid_t) gid)) {
+                        g_autofree char *q = gp_quote(*item);
+                        return gp_fail_key(p, "groups", "group '%s' (gid %u) is listed twice", q, gid);
+                }
+        }
+        return 0;
+}
+
 static int guest_parse_main(Parser *p) {
-        static const char *const keys[] = { "name", "uuid", "user", "group", "cgroup", "hotplug-vfio", "hotplug-dirs",
-                                            NULL };
+        static const char *const keys[] = { "name", "uuid", "user", "group", "groups", "cgroup", "hotplug-vfio",
+                                            "hotplug-dirs", NULL };
         gpointer index = g_hash_table_lookup(p->group_index, "guest");
         BwGuestInfo *info = guest_edit_info(p->guest);
         int r;
@@ -74,6 +109,9 @@ static int guest_parse_main(Parser *p) {
         if (r < 0)
                 return r;
         r = guest_parse_identity(p, info);
+        if (r < 0)
+                return r;
+        r = guest_parse_groups(p);
         if (r < 0)
                 return r;
         r = gp_value_path(p, "cgroup", false, &info->cgroup);

@@ -82,6 +82,9 @@ const char *guest_intern(BwGuest *guest, const char *s);
 BwResource *guest_add_resource(BwGuest *guest, BwResourceType type, const char *id);
 /* Adds a [guest] hotplug-dirs entry (interned). */
 void guest_add_hotplug_dir(BwGuest *guest, const char *path);
+/* Adds a [guest] groups entry; false (nothing added) when the guest has
+ * that group already. */
+bool guest_add_group(BwGuest *guest, gid_t gid);
 /* How many resources were appended so far. */
 size_t guest_get_n_added(const BwGuest *guest);
 /* Adds a path to the last resource appended, or to the resource at index
@@ -93,6 +96,9 @@ const char *guest_get_added_path(const BwGuest *guest, size_t index, BwPathRole 
 /* An unresolved host object of the resource at index `resource`; the
  * guest lists them in resource order. */
 void guest_add_unresolved_to(BwGuest *guest, size_t resource, const char *format, ...) G_GNUC_PRINTF(3, 4);
+/* An unresolved host object of [guest] itself (a group of `groups=`):
+ * listed before those of the resources. */
+void guest_add_unresolved_main(BwGuest *guest, const char *format, ...) G_GNUC_PRINTF(2, 3);
 /* Fixes the resource and path arrays in place: call once, after the last
  * append and before the guest is handed out. */
 void guest_seal(BwGuest *guest);

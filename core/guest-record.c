@@ -45,6 +45,13 @@ GVariant *guest_record_build(const BwGuestInfo *info, const char *cgroup_root, i
                 g_variant_builder_add(&b, "{sv}", "hotplug-dirs",
                                       g_variant_new_strv((const char *const *) info->hotplug_dirs,
                                                          (gssize) info->n_hotplug_dirs));
+        if (info->n_groups > 0) {
+                GVariantBuilder groups;
+                g_variant_builder_init(&groups, G_VARIANT_TYPE("au"));
+                for (size_t i = 0; i < info->n_groups; i++)
+                        g_variant_builder_add(&groups, "u", (guint32) info->groups[i]);
+                g_variant_builder_add(&b, "{sv}", "groups", g_variant_builder_end(&groups));
+        }
         g_variant_builder_add(&b, "{sv}", "start-time", g_variant_new_int64(start_time_us));
         g_variant_builder_add(&b, "{sv}", "resources", g_variant_builder_end(&res));
         return g_variant_ref_sink(g_variant_builder_end(&b));
@@ -110,6 +117,14 @@ static int record_load_info(BwGuest *g, GuestRecord *rec, GVariant *dict) {
                                 return -EBADMSG;
                         guest_add_hotplug_dir(g, *d);
                 }
+        /* Absent from records of guests without groups (and of guests
+         * started before the key existed). */
+        g_autoptr(GVariant) groups = g_variant_lookup_value(dict, "groups", G_VARIANT_TYPE("au"));
+        gsize n_groups = 0;
+        const guint32 *gids = groups ? g_variant_get_fixed_array(groups, &n_groups, sizeof(guint32)) : NULL;
+        for (gsize i = 0; i < n_groups; i++)
+                if (gids[i] == UINT32_MAX || !guest_add_group(g, (gid_t) gids[i]))
+                        return -EBADMSG;
         rec->cgroup_root = g_strdup(root);
         return 0;
 }

@@ -32,7 +32,7 @@ typedef struct GuestPath {
 /* A message about a host object that was not found, kept in resource
  * order whatever the order of the lookups. */
 typedef struct GuestUnresolved {
-        guint resource;
+        guint order;               /* 0: [guest] itself; resource index + 1 */
         char *message;
 } GuestUnresolved;
 
@@ -57,6 +57,7 @@ struct BwGuest {
         GArray *unresolved_list;   /* GuestUnresolved, until guest_seal() */
         GPtrArray *unresolved;     /* char *, in resource order, from guest_seal() on */
         GPtrArray *hotplug_dirs;   /* interned paths: info.hotplug_dirs */
+        GArray *groups;            /* gid_t: info.groups */
         bool sealed;
 };
 
@@ -78,6 +79,7 @@ BwGuest *guest_new(const char *text, size_t len, const char *source, const Guest
         g->unresolved_list = g_array_new(FALSE, FALSE, sizeof(GuestUnresolved));
         g->unresolved = g_ptr_array_new_with_free_func(g_free);
         g->hotplug_dirs = g_ptr_array_new();
+        g->groups = g_array_new(FALSE, FALSE, sizeof(gid_t));
         return g;
 }
 
@@ -103,6 +105,15 @@ BwResource *guest_add_resource(BwGuest *guest, BwResourceType type, const char *
 void guest_add_hotplug_dir(BwGuest *guest, const char *path) {
         g_assert(!guest->sealed);
         g_ptr_array_add(guest->hotplug_dirs, (gpointer) guest_intern(guest, path));
+}
+
+bool guest_add_group(BwGuest *guest, gid_t gid) {
+        g_assert(!guest->sealed);
+        for (guint i = 0; i < guest->groups->len; i++)
+                if (g_array_index(guest->groups, gid_t, i) == gid)
+                        return false;
+        g_array_append_val(guest->groups, gid);
+        return true;
 }
 
 size_t guest_get_n_added(const BwGuest *guest) {
@@ -132,20 +143,34 @@ const char *guest_get_added_path(const BwGuest *guest, size_t index, BwPathRole 
         return p->path;
 }
 
+static void unresolved_add(BwGuest *guest, guint order, const char *format, va_list ap) G_GNUC_PRINTF(3, 0);
+static void unresolved_add(BwGuest *guest, guint order, const char *format, va_list ap) {
+        GuestUnresolved u = { order, g_strdup_vprintf(format, ap) };
+        log_debug("%s", u.message);
+        g_array_append_val(guest->unresolved_list, u);
+}
+
 void guest_add_unresolved_to(BwGuest *guest, size_t resource, const char *format, ...) {
         va_list ap;
 
         g_assert(!guest->sealed && resource < guest->resources->len);
         va_start(ap, format);
-        GuestUnresolved u = { (guint) resource, g_strdup_vprintf(format, ap) };
+        unresolved_add(guest, (guint) resource + 1, format, ap);
         va_end(ap);
-        log_debug("%s", u.message);
-        g_array_append_val(guest->unresolved_list, u);
+}
+
+void guest_add_unresolved_main(BwGuest *guest, const char *format, ...) {
+        va_list ap;
+
+        g_assert(!guest->sealed);
+        va_start(ap, format);
+        unresolved_add(guest, 0, format, ap);
+        va_end(ap);
 }
 
 static int unresolved_compare(gconstpointer a, gconstpointer b) {
         const GuestUnresolved *x = a, *y = b;
-        return x->resource < y->resource ? -1 : x->resource > y->resource;
+        return x->order < y->order ? -1 : x->order > y->order;
 }
 
 void guest_seal(BwGuest *guest) {
@@ -188,6 +213,8 @@ void guest_seal(BwGuest *guest) {
         guest->info.resources = guest->resource_ptrs;
         guest->info.n_hotplug_dirs = guest->hotplug_dirs->len;
         guest->info.hotplug_dirs = (const char *const *) guest->hotplug_dirs->pdata;
+        guest->info.n_groups = guest->groups->len;
+        guest->info.groups = (const gid_t *) (void *) guest->groups->data;
         guest->sealed = true;
 }
 
@@ -355,6 +382,7 @@ BW_PUBLIC void bw_guest_free(BwGuest *guest) {
         g_free(guest->cgroup_root);
         g_string_chunk_free(guest->strings);
         g_ptr_array_unref(guest->hotplug_dirs);
+        g_array_unref(guest->groups);
         g_array_unref(guest->resources);
         if (guest->path_counts)
                 g_array_unref(guest->path_counts);

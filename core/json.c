@@ -98,6 +98,11 @@ void json_guest_info(JsonWriter *w, const BwGuestInfo *info) {
         for (size_t i = 0; i < info->n_hotplug_dirs; i++)
                 json_writer_string(w, info->hotplug_dirs[i]);
         json_writer_array_end(w);
+        json_writer_key(w, "groups");
+        json_writer_array_begin(w);
+        for (size_t i = 0; i < info->n_groups; i++)
+                json_writer_uint(w, info->groups[i]);
+        json_writer_array_end(w);
         json_writer_key(w, "resources");
         json_writer_array_begin(w);
         for (size_t i = 0; i < info->n_resources; i++)

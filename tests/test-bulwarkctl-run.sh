@@ -60,6 +60,15 @@ if [ "$st" = 0 ] && printf '%s\n' "$status" | grep -q "^Uid:	4321	4321	4321	4321
     ok "the command runs as the guest's user and group, no groups, in the guest's cgroup"
 else not_ok "the command runs as the guest's user and group, no groups, in the guest's cgroup" "status $st: $out" "$status"; fi
 
+# [guest] groups= are the command's supplementary groups, and nothing more.
+printf '[guest]\nname=runner\nuser=4321\ngroup=5432\ngroups=7654;6543\n' > "$scratch/groups.guest"
+out=$(run "$scratch/groups.guest" -- sh -c "cat /proc/self/status > $scratch/out/status" 2>&1); st=$?
+status=$(cat "$scratch/out/status" 2>/dev/null)
+if [ "$st" = 0 ] && printf '%s\n' "$status" | grep -q "^Groups:[[:space:]]*6543 7654[[:space:]]*$" &&
+   printf '%s\n' "$status" | grep -q "^Gid:	5432	5432	5432	5432$" && stopped; then
+    ok "[guest] groups= are the command's supplementary groups"
+else not_ok "[guest] groups= are the command's supplementary groups" "status $st: $out" "$status"; fi
+
 # The command is where the device program is: a node the default rules do
 # not list (c 240:7) is refused.
 mknod "$scratch/c240" c 240 7 && chmod 666 "$scratch/c240"

@@ -7,6 +7,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +18,7 @@
 #include <glib.h>
 
 #include "guest-parse.h"
+#include "guest-record.h"
 #include "guest.h"
 #include "test-util.h"
 
@@ -131,6 +133,57 @@ static void test_guest_parse_hotplug_dirs(void **state) {
         assert_string_equal(info->hotplug_dirs[1], "/var/lib/x");
         g_autoptr(BwGuest) b = load_ok("[guest]\nname=t\nuser=1\ngroup=1\n");
         assert_int_equal(bw_guest_info(b)->n_hotplug_dirs, 0);
+}
+
+/* [guest] groups: names and numbers, ';'-separated like hotplug-dirs,
+ * looked up at load; absent means none. */
+static void test_guest_parse_groups(void **state) {
+        (void) state;
+        g_autoptr(BwGuest) a = load_ok(G "groups=root;4242;\n");
+        const BwGuestInfo *info = bw_guest_info(a);
+        assert_int_equal(info->n_groups, 2);
+        assert_int_equal(info->groups[0], 0);
+        assert_int_equal(info->groups[1], 4242);
+        assert_int_equal(guest_get_n_unresolved(a), 0);
+        g_autoptr(BwGuest) b = load_ok(G);
+        assert_int_equal(bw_guest_info(b)->n_groups, 0);
+}
+
+/* A group name the host does not know (no `kvm` group without udev's
+ * packages) leaves the guest loadable but unresolved, listed before the
+ * resources' messages; the groups that were found stay. */
+static void test_guest_parse_groups_unknown(void **state) {
+        (void) state;
+        g_autofree char *text = g_strdup_printf(G "groups=4242;no-such-group-bw\n[disk:a]\npath=%s/gone.qcow2\nformat=qcow2\n",
+                                                scratch);
+        g_autoptr(BwGuest) g = load_ok(text);
+        BwError err = {};
+        assert_int_equal(bw_guest_info(g)->n_groups, 1);
+        assert_int_equal(bw_guest_info(g)->groups[0], 4242);
+        assert_int_equal(guest_get_n_unresolved(g), 2);
+        assert_string_equal(guest_get_unresolved(g, 0),
+                            "t.guest:5: [guest] key 'groups': unknown group 'no-such-group-bw': the guest's process cannot join it");
+        assert_true(g_str_has_prefix(guest_get_unresolved(g, 1), "t.guest:7: [disk:a] "));
+        assert_int_equal(guest_check_resolved(g, &err), -ENODEV);
+        assert_string_equal(err.message, guest_get_unresolved(g, 0));
+}
+
+/* The journal's record keeps the groups as resolved at start. */
+static void test_guest_record_groups(void **state) {
+        (void) state;
+        g_autoptr(BwGuest) g = load_ok(G "groups=4242;0\n");
+        g_autoptr(GVariant) v = guest_record_build(bw_guest_info(g), "/sys/fs/cgroup", 1);
+        g_autoptr(GuestRecord) rec = NULL;
+        assert_int_equal(guest_record_load(v, guest_get_text(g), "t.journal", &rec, NULL), 0);
+        const BwGuestInfo *info = bw_guest_info(rec->guest);
+        assert_int_equal(info->n_groups, 2);
+        assert_int_equal(info->groups[0], 4242);
+        assert_int_equal(info->groups[1], 0);
+        g_autoptr(BwGuest) none = load_ok(G);
+        g_autoptr(GVariant) v2 = guest_record_build(bw_guest_info(none), "/sys/fs/cgroup", 1);
+        g_autoptr(GuestRecord) rec2 = NULL;
+        assert_int_equal(guest_record_load(v2, guest_get_text(none), "t.journal", &rec2, NULL), 0);
+        assert_int_equal(bw_guest_info(rec2->guest)->n_groups, 0);
 }
 
 static void test_guest_parse_identity(void **state) {
@@ -255,6 +308,19 @@ static void test_guest_load_file_examples(void **state) {
         assert_int_equal(bw_guest_load_file(demo, &g, NULL), 0);
         assert_string_equal(bw_guest_info(g)->name, "demo");
         assert_string_equal(guest_get_source(g), demo);
+
+        /* qemu.guest's groups=kvm: the group's id, or unresolved naming it. */
+        g_autofree char *qemu = test_srcdir_path("examples/qemu.guest");
+        g_autoptr(BwGuest) q = NULL;
+        assert_int_equal(bw_guest_load_file(qemu, &q, NULL), 0);
+        struct group *kvm = getgrnam("kvm");
+        if (kvm) {
+                assert_int_equal(bw_guest_info(q)->n_groups, 1);
+                assert_int_equal(bw_guest_info(q)->groups[0], kvm->gr_gid);
+        } else {
+                assert_int_equal(bw_guest_info(q)->n_groups, 0);
+                assert_non_null(strstr(guest_get_unresolved(q, 0), "[guest] key 'groups': unknown group 'kvm'"));
+        }
 }
 
 /* ---- Host lookups: VFIO groups and qcow2 chains ------------------------ */
@@ -967,7 +1033,7 @@ static const ErrorCase error_cases[] = {
         { "no_guest_group", "[disk:a]\npath=/x\n", "t.guest: missing group [guest]" },
         { "unknown_group", G "[disks:root]\npath=/x\n", "t.guest:5: unknown group [disks:root]" },
         { "unknown_guest_key", "[guest]\nname=t\nnmae=x\nuser=1\ngroup=1\n",
-          "t.guest:3: [guest] key 'nmae': unknown key (known: name, uuid, user, group, cgroup, hotplug-vfio, hotplug-dirs)" },
+          "t.guest:3: [guest] key 'nmae': unknown key (known: name, uuid, user, group, groups, cgroup, hotplug-vfio, hotplug-dirs)" },
         { "missing_name", "[guest]\nuser=1\ngroup=1\n", "t.guest:1: [guest]: missing required key 'name'" },
         { "missing_user", "[guest]\nname=t\ngroup=1\n", "t.guest:1: [guest]: missing required key 'user'" },
         { "missing_group", "[guest]\nname=t\nuser=1\n", "t.guest:1: [guest]: missing required key 'group'" },
@@ -1002,6 +1068,11 @@ static const ErrorCase error_cases[] = {
           "t.guest:5: [guest] key 'hotplug-dirs': relative path 'b/c' (an absolute path is required)" },
         { "hotplug_dirs_dotdot", G "hotplug-dirs=/a/../etc\n", "key 'hotplug-dirs': path '/a/../etc' has a '.' or '..' component" },
         { "hotplug_dirs_empty", G "hotplug-dirs=/a;;/b\n", "key 'hotplug-dirs': empty path in the list '/a;;/b'" },
+        { "groups_empty", G "groups=root;;4242\n", "t.guest:5: [guest] key 'groups': empty group in the list 'root;;4242'" },
+        { "groups_twice", G "groups=root;0\n", "t.guest:5: [guest] key 'groups': group '0' (gid 0) is listed twice" },
+        { "groups_bad_name", G "groups=-kvm\n", "key 'groups': '-kvm' is not a group id or a valid group name" },
+        { "groups_range", G "groups=4294967295\n",
+          "key 'groups': group id '4294967295' out of range (0 to 4294967294)" },
         { "hotplug_dirs_proc", G "hotplug-dirs=/proc/self/fd\n", "key 'hotplug-dirs': path '/proc/self/fd' is refused" },
         { "bool_number", G "[disk:a]\npath=/a\nreadonly=1\n", "t.guest:7: [disk:a] key 'readonly': '1' is not a boolean" },
         { "disk_relative", G "[disk:root]\npath=x.img\n",
@@ -1122,6 +1193,9 @@ int main(void) {
                 cmocka_unit_test(test_guest_parse_minimal),
                 cmocka_unit_test(test_guest_parse_identity),
                 cmocka_unit_test(test_guest_parse_hotplug_dirs),
+                cmocka_unit_test(test_guest_parse_groups),
+                cmocka_unit_test(test_guest_parse_groups_unknown),
+                cmocka_unit_test(test_guest_record_groups),
                 cmocka_unit_test(test_guest_parse_every_type),
                 cmocka_unit_test(test_guest_parse_syntax_variants),
                 cmocka_unit_test(test_guest_load_file_examples),

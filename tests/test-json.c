@@ -528,12 +528,14 @@ static void test_json_guest_info_every_field(void **state) {
         };
         const BwResource *const res_ptrs[] = { &res[0], &res[1], &res[2], &res[3], &res[4] };
         const char *const hotplug_dirs[] = { "/srv/hot", "/srv/\"quoted\"" };
+        const gid_t groups[] = { 108, 4294967294u };
         const BwGuestInfo info = {
                 .size = sizeof(BwGuestInfo),
                 .name = "odd", .uuid = "c384adc2-d594-5366-8eaa-b95def14f19e", .uid = 4294967294u, .gid = 0,
                 .cgroup = "/sys/fs/cgroup/x\"y", .cgroup_given = true, .hotplug_vfio = true,
                 .n_resources = G_N_ELEMENTS(res), .resources = res_ptrs,
                 .n_hotplug_dirs = G_N_ELEMENTS(hotplug_dirs), .hotplug_dirs = hotplug_dirs,
+                .n_groups = G_N_ELEMENTS(groups), .groups = groups,
         };
         g_autoptr(JsonWriter) w = json_writer_new();
         json_guest_info(w, &info);
@@ -551,6 +553,8 @@ static void test_json_guest_info_every_field(void **state) {
         assert_true(jv_bool(v, "hotplug_vfio"));
         assert_int_equal(jv_len(v, "hotplug_dirs"), 2);
         assert_string_equal(jv_string(v, "hotplug_dirs.1"), "/srv/\"quoted\"");
+        assert_int_equal(jv_len(v, "groups"), 2);
+        assert_string_equal(jv_number(v, "groups.1"), "4294967294");
         assert_int_equal(jv_len(v, "resources"), G_N_ELEMENTS(res));
 
         assert_string_equal(jv_string(v, "resources.0.type"), "disk");

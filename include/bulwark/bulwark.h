@@ -246,7 +246,7 @@ BW_PUBLIC void bw_free(void *p);
 /* A guest definition as loaded: {"guest": GUEST, "unresolved": [...]}.
  * GUEST has name, uuid, uid, gid, cgroup (null unless the definition
  * names one or the guest was placed), cgroup_given, hotplug_vfio,
- * hotplug_dirs (an array of paths) and resources: each with type, id, path (null when none), readonly,
+ * hotplug_dirs (an array of paths), groups (an array of gids) and resources: each with type, id, path (null when none), readonly,
  * shared, paths ([{"path", "role"}], backing chains included) and, by
  * type, hostdev_type with pci_address or usb_bus/usb_device, chardev_type,
  * or access ("rwm" letters).  "unresolved" lists, as messages, the host
@@ -424,8 +424,8 @@ BW_PUBLIC int bw_adopt_report_to_json(const BwAdoptReport *report, char **ret_js
 /* ---- Exec: starting the guest's process confined ------------------------
  *
  * bw_manager_exec_prepare() runs in the host daemon: it presets the
- * identity from the running guest's definition (user, group, no
- * supplementary group), asks every initialized plugin for its exec
+ * identity from the running guest's definition (user, group, and the
+ * supplementary groups of [guest] groups=, none without it), asks every initialized plugin for its exec
  * attributes in plugin order (a second plugin giving a different value
  * fails with -EEXIST naming both), and prepares everything the child needs:
  * the cgroup directory and its cgroup.procs opened, each LSM label's bytes
@@ -436,7 +436,7 @@ BW_PUBLIC int bw_adopt_report_to_json(const BwAdoptReport *report, char **ret_js
  * makes only async-signal-safe system calls (no allocation, no lock, no
  * stdio, no logging) and applies, in this order:
  *   1 BW_EXEC_STEP_CGROUP        write "0" to the cgroup's cgroup.procs
- *   2 BW_EXEC_STEP_GROUPS        setgroups() (none unless a plugin gave some)
+ *   2 BW_EXEC_STEP_GROUPS        setgroups() (the definition's groups=, or a plugin's)
  *   3 BW_EXEC_STEP_GID           setresgid(gid, gid, gid), checked with getresgid()
  *   4 BW_EXEC_STEP_UID           setresuid(uid, uid, uid), checked with getresuid()
  *   5 BW_EXEC_STEP_LSM_LABEL     each label written to /proc/thread-self/attr/…/exec

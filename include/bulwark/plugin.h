@@ -186,6 +186,10 @@ typedef struct BwGuestInfo {
          * be given later (a Landlock domain cannot grow after start). */
         size_t n_hotplug_dirs;
         const char *const *hotplug_dirs; /* n_hotplug_dirs absolute paths */
+        /* [guest] groups: supplementary groups of the guest's process (the
+         * exec identity), looked up when the definition was loaded. */
+        size_t n_groups;
+        const gid_t *groups;       /* n_groups ids, no two alike */
 } BwGuestInfo;
 
 /* ---- Changes ----------------------------------------------------------- */
@@ -303,7 +307,8 @@ struct BwExecSink {
         /* The cgroup2 directory the process starts in. */
         int (*set_cgroup)(BwExecSink *sink, const char *path);
         /* User, group and supplementary groups (the core presets the
-         * guest definition's user and group, with no supplementary group). */
+         * guest definition's user, group and groups=; a plugin that sets
+         * the identity replaces all three). */
         int (*set_identity)(BwExecSink *sink, uid_t uid, gid_t gid, size_t n_groups,
                             const gid_t *groups);
         /* A label written to /proc/thread-self/attr/<lsm>/exec before exec

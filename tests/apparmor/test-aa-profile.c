@@ -129,7 +129,7 @@ static void test_profile_golden_hotplug(void **state) {
  * golden .files, and each profile written and compiled. */
 static void test_profile_golden_examples(void **state) {
         Fixture *f = *state;
-        static const char *const names[] = { "demo", "passthrough", "direct-kernel", "container", "minimal" };
+        static const char *const names[] = { "demo", "passthrough", "direct-kernel", "container", "minimal", "qemu" };
         g_autofree char *sysfs = g_build_filename(f->dir, "sys", NULL);
 
         for (int fn = 0; fn < 2; fn++) {

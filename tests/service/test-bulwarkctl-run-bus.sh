@@ -65,4 +65,12 @@ starts=$(grep -c '^{"signal":"GuestStarted","name":"runner"}$' "$scratch/monitor
 stops=$(grep -c '^{"signal":"GuestStopped","name":"runner"}$' "$scratch/monitor.out")
 if [ "$starts" = 4 ] && [ "$stops" = 4 ]; then ok "monitor --json: one GuestStarted and one GuestStopped for each of the 4 runs that started, one object a line"
 else not_ok "monitor --json" "started $starts, stopped $stops (want 4 each: a command not found starts no guest):" "$(cat "$scratch/monitor.out" "$scratch/monitor.err")"; fi
+
+# [guest] groups= reach the command over the bus too (ExecAttributes "groups").
+printf '[guest]\nname=runner\nuser=4321\ngroup=5432\ngroups=7654;6543\n' >"$scratch/groups.guest"
+out=$("$ctl" --bus "$bus" run "$scratch/groups.guest" -- sh -c "cat /proc/self/status > $scratch/out/status" 2>&1); st=$?
+status=$(cat "$scratch/out/status" 2>/dev/null)
+if [ "$st" = 0 ] && printf '%s\n' "$status" | grep -q "^Groups:[[:space:]]*6543 7654[[:space:]]*$" && stopped; then
+    ok "[guest] groups= are the command's supplementary groups over the bus"
+else not_ok "groups over the bus" "status $st" "$out" "$status"; fi
 tap_done
