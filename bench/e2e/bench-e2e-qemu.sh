@@ -7,9 +7,12 @@
 # plugin alone (nop: the machinery with no plugin work) and all together,
 # as bench-e2e.sh splits them.  The guest is a VMM's usual one: a qcow2
 # disk on a raw backing file, a read-only ISO, a serial log and the
-# monitor socket.  QEMU runs under TCG (no /dev/kvm is given: the kvm group
-# setup is not assumed).  As root, in a scratch cgroup root.  Target:
-# <= 1.10x unconfined QEMU, or <= 50 ms added.
+# monitor socket.  QEMU uses KVM where /dev/kvm is usable (the guest gets
+# [device:kvm] and groups=kvm; this machine has no udev, so /dev/kvm is
+# made root:kvm 0660 for the run, as udev's rule would, under the lock the
+# QEMU tests take, and restored at exit), TCG otherwise or with
+# BENCH_ACCEL=tcg; the first line says which.  As root, in a scratch
+# cgroup root.  Target: <= 1.10x unconfined QEMU, or <= 50 ms added.
 set -eu
 build=${BUILD_DIR:-$(pwd)} src=${SRC_DIR:-$build/..}
 . "$src/bench/dbus/private-bus.sh"
@@ -22,10 +25,38 @@ cgroot=/sys/fs/cgroup
 S=$(mktemp -d)
 cg="$cgroot/bulwark-bench-e2e-qemu-$$"
 mkdir "$cg"
-qemu_pid=
+qemu_pid= kvm_saved= kvm_created=
 trap 'set +e; [ -n "$qemu_pid" ] && kill "$qemu_pid" 2>/dev/null; bench_bus_stop
-      for d in "$cg"/bulwark/* "$cg"/bulwark "$cg"; do [ -d "$d" ] && rmdir "$d"; done; rm -rf "$S"' EXIT
+      for d in "$cg"/bulwark/* "$cg"/bulwark "$cg"; do [ -d "$d" ] && rmdir "$d"; done; rm -rf "$S"; kvm_restore' EXIT
 chmod 755 "$S"
+
+# /dev/kvm as a distribution's udev rule leaves it (root:kvm 0660), the kvm
+# group made if absent; the owner, mode and group are restored at exit.
+kvm_setup() {
+    exec 8>/run/bulwark-test-kvm.lock
+    flock 8
+    kvm_saved=$(stat -c '%u:%g %a' /dev/kvm)
+    getent group kvm >/dev/null || { groupadd --system kvm && kvm_created=yes; }
+    chown root:kvm /dev/kvm && chmod 0660 /dev/kvm
+    echo "no udev here: /dev/kvm made root:kvm 0660 as udev's rule would (was $kvm_saved), restored at exit"
+}
+kvm_restore() {
+    [ -n "$kvm_saved" ] || return 0
+    chown "${kvm_saved% *}" /dev/kvm && chmod "${kvm_saved#* }" /dev/kvm
+    [ "$kvm_created" = yes ] && groupdel kvm
+    kvm_saved= kvm_created=
+    return 0
+}
+accel=${BENCH_ACCEL:-kvm}
+[ -c /dev/kvm ] || accel=tcg
+[ "$accel" = kvm ] && kvm_setup
+# Usable: the kernel answers KVM_GET_API_VERSION (12) through an open node.
+if [ "$accel" = kvm ] && ! python3 -c 'import fcntl, os
+os._exit(0 if fcntl.ioctl(os.open("/dev/kvm", os.O_RDWR), 0xae00) == 12 else 1)' 2>/dev/null; then
+    echo "/dev/kvm does not answer: TCG"
+    accel=tcg
+    kvm_restore
+fi
 
 qemu-img create -q -f raw "$S/base.raw" 16M
 qemu-img create -q -f qcow2 -b "$S/base.raw" -F raw "$S/disk.qcow2"
@@ -42,6 +73,7 @@ cat > "$S/bench.guest" <<EOF
 name=benchqemu
 user=107
 group=107
+$([ "$accel" = kvm ] && printf 'groups=kvm\n[device:kvm]\npath=/dev/kvm\naccess=rw\n')
 [disk:root]
 path=$S/disk.qcow2
 format=qcow2
@@ -56,7 +88,7 @@ path=$S/serial.log
 type=socket
 path=$mon
 EOF
-qemu_cmd=(qemu-system-x86_64 -nodefaults -display none -machine q35,accel=tcg -m 64
+qemu_cmd=(qemu-system-x86_64 -nodefaults -display none -machine "q35,accel=$accel" -m 64
           -drive "file=$S/disk.qcow2,if=virtio,format=qcow2" -drive "file=$S/cd.iso,media=cdrom,readonly=on,format=raw"
           -serial "file:$S/serial.log" -chardev "socket,id=mon0,path=$mon,server=on,wait=off"
           -mon chardev=mon0,mode=control)
@@ -78,7 +110,7 @@ time_qemu() {
 }
 
 bench_bus_start "$S"
-echo "QEMU $(qemu-system-x86_64 --version | head -n1 | awk '{ print $4 }'), TCG: start, QMP greeting, quit, exit"
+echo "QEMU $(qemu-system-x86_64 --version | head -n1 | awk '{ print $4 }'), ${accel^^}: start, QMP greeting, quit, exit"
 printf '%-34s %12s %14s %12s %7s\n' "PLUGINS" "RUN (ms)" "UNCONFINED (ms)" "ADDED (ms)" "RATIO"
 for plugins in $configs; do
     e2e_bulwarkd_start "$plugins" "$S" "$cg"
