@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 # bulwarkctl guest list and guest show with the nop and fake-files plugins
 # (no root): the table and text forms show status, start time, changes and
-# cgroup; --json prints the library's JSON (read back with python3), and
-# show's document is list's entry for the guest.  Prints TAP.
+# cgroup, guest check the supplementary groups; --json prints the library's
+# JSON (read back with python3), and show's document is list's entry for
+# the guest.  Prints TAP.
 set -u
 . "$(dirname "$0")/ctl-test-lib.sh"
 require_python3
@@ -50,5 +51,8 @@ assert d["name"] == "demo" and d["plugins"][0]["changes"][0]["kind"] == "note"' 
 check "show of a guest that is not started" 1 "guest 'absent': not started" run guest show absent
 check "stop" 0 "stopped" run guest stop demo
 check_json "list --json after stop: empty" 'assert d == []' run --json guest list
+printf '[guest]\nname=grouped\nuser=0\ngroup=0\ngroups=0;65534\n' >"$scratch/grouped.guest"
+check "guest check prints the supplementary groups" 0 "^guest grouped .* uid 0 gid 0 groups 0,65534$" \
+    run guest check "$scratch/grouped.guest"
 
 tap_done

@@ -77,9 +77,12 @@ static int print_json_or(const CtlContext *ctx, int r, char *json, int (*table)(
 }
 
 static void check_print_table(JsonObject *g) {
-        printf("guest %s  uuid %s  uid %u gid %u%s\n", json_in_string(g, "name"), json_in_string(g, "uuid"),
-               (unsigned) json_in_int(g, "uid"), (unsigned) json_in_int(g, "gid"),
-               json_in_bool(g, "hotplug_vfio") ? "  hotplug-vfio" : "");
+        printf("guest %s  uuid %s  uid %u gid %u", json_in_string(g, "name"), json_in_string(g, "uuid"),
+               (unsigned) json_in_int(g, "uid"), (unsigned) json_in_int(g, "gid"));
+        JsonArray *groups = json_in_array(g, "groups");
+        for (guint i = 0; groups && i < json_array_get_length(groups); i++)
+                printf("%s%u", i ? "," : " groups ", (unsigned) json_array_get_int_element(groups, i));
+        printf("%s\n", json_in_bool(g, "hotplug_vfio") ? "  hotplug-vfio" : "");
         if (json_in_bool(g, "cgroup_given"))
                 printf("cgroup %s\n", json_in_string(g, "cgroup"));
         JsonArray *dirs = json_in_array(g, "hotplug_dirs");
