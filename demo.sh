@@ -22,7 +22,7 @@ if [ "${DEMO_NO_BUILD:-}" != 1 ]; then
   [ -x "$top/configure" ] || (cd "$top" && ./autogen.sh >/dev/null)
   mkdir -p "$build"
   cd "$build"
-  [ -f Makefile ] || "$top/configure" --enable-werror >configure.out
+  [ -f Makefile ] || "$top/configure" --enable-werror >configure.out 2>&1 || { tail -20 configure.out; exit 1; }
   make -j"$(nproc)" >make.out 2>&1 || { tail -40 make.out; exit 1; }
 fi
 cd "$build"

@@ -14,7 +14,7 @@ mkdir -p "$build"
 cd "$build"
 if [ ! -f Makefile ] || [ "${RECONFIGURE:-0}" = 1 ]; then
   # shellcheck disable=SC2086
-  "$top/configure" --enable-werror ${CONFIGURE_FLAGS:-} >configure.out || { cat configure.out; exit 1; }
+  "$top/configure" --enable-werror ${CONFIGURE_FLAGS:-} >configure.out 2>&1 || { cat configure.out; exit 1; }
 fi
 make -j"$(nproc)" >make.out 2>&1 || { tail -50 make.out; exit 1; }
 
