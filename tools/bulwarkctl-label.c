@@ -15,7 +15,6 @@
 
 #include "bulwarkctl.h"
 #include "json-out.h"
-#include "lockd/client.h"
 
 static const char *const label_plugins[] = { "dac", "selinux", NULL };
 
@@ -35,8 +34,11 @@ static void label_help(FILE *f) {
                 "  scan DIR...       records below the directories that are stale: no holder\n"
                 "                    runs, written in another boot, or damaged\n"
                 "  restore PATH...   put the original label back and remove the record,\n"
-                "                    whatever the holders say, under exclusive lockd locks\n"
-                "                    on the paths (without them when lockd does not answer)\n"
+                "                    whatever the holders say, under exclusive locks on the\n"
+                "                    paths, as a guest's start or stop takes them (lockd or\n"
+                "                    local, as lock-backend= says): it waits for a start or\n"
+                "                    stop on a file, up to lock-timeout, and is refused a\n"
+                "                    file a running guest leases in lockd\n"
                 "\n"
                 "Each plugin answers whether or not the configured plugin list names it;\n"
                 "a plugin this build lacks is left out with a note.\n");
@@ -108,29 +110,15 @@ static bool label_array_inner(GString *answer, GString *merged) {
         return true;
 }
 
-/* Exclusive lockd locks on the paths for a restore; NULL with a note when
- * lockd does not answer. */
-static int label_lock(const CtlContext *ctx, int argc, char **argv, BwLockdHandle **ret) {
-        char *socket_path = NULL;
+/* A restore changes what a guest's start and stop change: it holds the
+ * same path locks (the configured backend's, lockd or local), so it waits
+ * for a transaction on the file and is refused a file a running guest
+ * leases. */
+static int label_lock(BwManager *m, int argc, char **argv, BwPathLocks **ret) {
         BwError err = {};
-        BwLockdClient *client = NULL;
-        *ret = NULL;
-        if (bw_config_lockd_socket(&ctx->options, &socket_path, &err) < 0 ||
-            bw_lockd_client_new(socket_path, "bulwarkctl label", &client) < 0) {
-                fprintf(stderr, "bulwarkctl: label restore: no lockd socket: %s\n", err.message);
-                bw_free(socket_path);
-                return -EINVAL;
-        }
-        int r = bw_lockd_acquire(client, (const char *const *) argv, (size_t) argc, BW_LOCKD_EXCLUSIVE,
-                                 BW_LOCKD_DEFAULT_TIMEOUT_MS, ret, &err);
-        bw_lockd_client_free(client);
-        if (r == -ENOENT || r == -ECONNREFUSED || r == -ENOTCONN) {
-                fprintf(stderr, "bulwarkctl: label restore: lockd at '%s' does not answer: restoring without path locks\n",
-                        socket_path);
-                r = 0;
-        } else if (r < 0)
-                fprintf(stderr, "bulwarkctl: label restore: %s\n", err.message);
-        bw_free(socket_path);
+        int r = bw_manager_lock_paths(m, (const char *const *) argv, (size_t) argc, ret, &err);
+        if (r < 0)
+                fprintf(stderr, "bulwarkctl: label restore: cannot lock the files: %s\n", err.message);
         return r;
 }
 
@@ -138,12 +126,11 @@ static int label_run(CtlContext *ctx, const char *cmd, int argc, char **argv) {
         g_autofree char *command = g_strdup_printf("label-%s", cmd);
         bool show = strcmp(cmd, "show") == 0;
         BwManager *m = NULL;
-        BwLockdHandle *locks = NULL;
-        if (strcmp(cmd, "restore") == 0 && label_lock(ctx, argc, argv, &locks) < 0)
+        BwPathLocks *locks = NULL;
+        if (ctl_manager_open(ctx, &m) < 0)
                 return CTL_EXIT_FAILURE;
-        if (ctl_manager_open(ctx, &m) < 0) {
-                if (locks)
-                        bw_lockd_release_sync(locks);
+        if (strcmp(cmd, "restore") == 0 && label_lock(m, argc, argv, &locks) < 0) {
+                bw_manager_free(m);
                 return CTL_EXIT_FAILURE;
         }
         g_autoptr(GString) merged = g_string_new(NULL);
@@ -179,9 +166,8 @@ static int label_run(CtlContext *ctx, const char *cmd, int argc, char **argv) {
         }
         if (ctx->json)
                 printf("],\"records\":[%s]}\n", merged->str);
+        bw_path_locks_release(locks);
         bw_manager_free(m);
-        if (locks)
-                bw_lockd_release_sync(locks);
         return status;
 }
 

@@ -591,6 +591,19 @@ BW_PUBLIC int bw_manager_query_guest(BwManager *manager, const char *plugin, con
                                      unsigned flags, BwQueryWriteFn write, void *userdata,
                                      BwError *reterr);
 
+/* ---- Path locks outside a transaction -------------------------------- */
+
+/* Exclusive locks on `paths`, as a transaction takes them: with the
+ * manager's lock backend (lockd, or OFD locks on byte 1 in this process:
+ * `lock-backend=`), all or nothing, waiting up to the lock timeout; a path
+ * leased by a running guest is refused, naming the holder.  For front ends
+ * that change what transactions change (`bulwarkctl label restore`).
+ * Release them with bw_path_locks_release() before bw_manager_free(). */
+typedef struct BwPathLocks BwPathLocks;
+BW_PUBLIC int bw_manager_lock_paths(BwManager *manager, const char *const *paths, size_t n, BwPathLocks **ret,
+                                    BwError *reterr);
+BW_PUBLIC void bw_path_locks_release(BwPathLocks *locks);
+
 /* ---- Logging ----------------------------------------------------------- */
 
 /* Messages at or above `level` (BW_LOG_*) go to stderr; the default is

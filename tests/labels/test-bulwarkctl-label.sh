@@ -8,7 +8,7 @@ require_root
 require_python3
 [ -f "$top/security/label/.libs/selinux.so" ] || skip_all "the selinux plugin is not built (no libselinux)"
 scratch_new
-printf '[bulwark]\n' > "$scratch/bulwark.conf"
+printf '[bulwark]\nlock-timeout=0.3\n' > "$scratch/bulwark.conf"
 lrun() { "$ctl" --config "$scratch/bulwark.conf" --plugin-dir "$top/security/label/.libs:$top/plugins/nop/.libs" \
          --plugins dac,selinux --state-dir "$scratch/state" --cgroup-root "$scratch" "$@"; }
 img="$scratch/disk.img" old="$scratch/old.img"
@@ -41,6 +41,19 @@ setfattr -n trusted.bulwark.dac -v "0x$rec" "$old"
 check "scan finds the record of another boot" 0 "old.img: dac: .*(another boot).*\[stale\]" lrun label scan "$scratch"
 n_stale=$(lrun --json label scan "$scratch" | python3 -c 'import json,sys; print(sum(1 for r in json.load(sys.stdin)["records"] if r["stale"]))')
 if [ "$n_stale" = 1 ]; then ok "scan --json lists one stale record"; else not_ok "scan --json lists one stale record" "$n_stale"; fi
+# Another process holds the file's lock (byte 1, as lockd and the local
+# backend lock a file): restore waits for it, up to lock-timeout, and
+# changes nothing.
+python3 -c 'import fcntl, os, sys, time
+fd = os.open(sys.argv[1], os.O_RDWR); fcntl.lockf(fd, fcntl.LOCK_EX, 1, 1)
+open(sys.argv[2], "w").close(); time.sleep(30)' "$old" "$scratch/held" &
+holder=$!
+for _ in $(seq 100); do [ -e "$scratch/held" ] && break; sleep 0.05; done
+check "restore of a file another process has locked is refused after lock-timeout" 1 \
+    "label restore: cannot lock the files: .*old.img" lrun label restore "$old"
+owner=$(stat -c %u:%g "$old")
+if [ "$owner" = 107:107 ]; then ok "the refused restore changed nothing"; else not_ok "the refused restore changed nothing" "$owner"; fi
+kill "$holder"; wait "$holder" 2>/dev/null
 check "restore puts the original back" 0 "old.img: dac: original restored, record removed" lrun label restore "$old"
 owner=$(stat -c %u:%g "$old")
 if [ "$owner" = 1:2 ]; then ok "restored owner is 1:2"; else not_ok "restored owner is 1:2" "$owner"; fi
