@@ -142,6 +142,18 @@ else not_ok "--keep leaves the guest running" "status $st: $out"; fi
 "$ctl" --config "$scratch/bulwark.conf" --state-dir "$scratch/state" --cgroup-root "$cg" guest stop runner >/dev/null 2>&1
 if stopped; then ok "guest stop after --keep"; else not_ok "guest stop after --keep"; fi
 
+# A process the command left running keeps the guest's cgroup busy: stop
+# is refused with 75 (busy), changing nothing, until --kill.
+out=$(run --keep "$scratch/runner.guest" -- sh -c "sleep 60 <&- >$scratch/out/sleep.log 2>&1 &" 2>&1); st=$?
+if [ "$st" = 0 ] && grep -q . "$guest_cg/cgroup.procs" 2>/dev/null; then ok "--keep with a process left in the guest's cgroup"
+else not_ok "--keep with a process left in the guest's cgroup" "status $st: $out"; fi
+out=$("$ctl" --config "$scratch/bulwark.conf" --state-dir "$scratch/state" --cgroup-root "$cg" guest stop runner 2>&1); st=$?
+if [ "$st" = 75 ] && printf '%s\n' "$out" | grep -q "still holds processes" && [ -e "$scratch/state/guests/runner.journal" ]
+then ok "guest stop while the cgroup holds a process: 75 (busy), the guest still runs"
+else not_ok "guest stop while the cgroup holds a process: 75 (busy)" "status $st: $out"; fi
+"$ctl" --config "$scratch/bulwark.conf" --state-dir "$scratch/state" --cgroup-root "$cg" guest stop --kill runner >/dev/null 2>&1
+if stopped; then ok "guest stop --kill ends it"; else not_ok "guest stop --kill ends it"; fi
+
 check "usage: no command" 2 "Usage" "$scratch/runner.guest"
 check "usage: no file" 2 "Usage" -- true
 check "--help" 0 "125  CMD could not be confined" --help

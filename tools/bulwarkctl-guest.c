@@ -42,6 +42,9 @@ static void guest_help(FILE *f) {
                 "\n"
                 "A start, stop, attach, detach or recover of a guest waits for any other transaction on the\n"
                 "same guest (its lock, <state-dir>/guests/.NAME.lock) up to the lock timeout.\n"
+                "Exit status 75 (busy) when that wait times out, when stop is refused\n"
+                "because the cgroup still holds a process, and when a start names a cgroup\n"
+                "a running guest owns; 1 for any other failure.\n"
                 "--json prints JSON for check, explain, list and show (the library's own:\n"
                 "bw_guest_to_json, bw_plan_to_json, bw_manager_guests_to_json,\n"
                 "bw_guest_state_to_json).\n");

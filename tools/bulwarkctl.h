@@ -14,7 +14,7 @@ enum {
         CTL_EXIT_OK = 0,
         CTL_EXIT_FAILURE = 1,
         CTL_EXIT_USAGE = 2,
-        CTL_EXIT_TEMPFAIL = 75,   /* a lock could not be had in time */
+        CTL_EXIT_TEMPFAIL = 75,   /* busy: a lock not had in time, a cgroup in use */
 };
 
 typedef struct CtlContext {

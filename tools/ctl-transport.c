@@ -6,7 +6,7 @@
 #include "ctl-transport-impl.h"
 
 int ctl_exit_status(int r) {
-        return r == -ETIMEDOUT ? CTL_EXIT_TEMPFAIL : CTL_EXIT_FAILURE;
+        return r == -ETIMEDOUT || r == -EBUSY ? CTL_EXIT_TEMPFAIL : CTL_EXIT_FAILURE;
 }
 
 int ctl_guest_start(const CtlContext *ctx, const char *path, const BwGuest *guest) {

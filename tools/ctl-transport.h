@@ -13,7 +13,9 @@
 #include "bulwarkctl.h"
 
 /* CTL_EXIT_TEMPFAIL for a lock or a guest that stayed busy (-ETIMEDOUT,
- * and over the bus org.bulwark.Error.Busy), CTL_EXIT_FAILURE otherwise. */
+ * -EBUSY: a cgroup that holds processes or belongs to a running guest;
+ * over the bus both are org.bulwark.Error.Busy), so both transports exit
+ * alike; CTL_EXIT_FAILURE otherwise. */
 int ctl_exit_status(int r);
 
 /* Guests.  `path` is a definition file, read (and parsed, so that its

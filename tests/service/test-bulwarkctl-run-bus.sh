@@ -73,4 +73,14 @@ status=$(cat "$scratch/out/status" 2>/dev/null)
 if [ "$st" = 0 ] && printf '%s\n' "$status" | grep -q "^Groups:[[:space:]]*6543 7654[[:space:]]*$" && stopped; then
     ok "[guest] groups= are the command's supplementary groups over the bus"
 else not_ok "groups over the bus" "status $st" "$out" "$status"; fi
+
+# Over the bus as in this process: a stop refused because the cgroup
+# still holds a process exits 75 (busy), and --kill ends it.
+out=$("$ctl" --bus "$bus" run --keep "$scratch/runner.guest" -- sh -c "sleep 60 <&- >$scratch/out/sleep.log 2>&1 &" 2>&1); st=$?
+if [ "$st" = 0 ] && grep -q . "$guest_cg/cgroup.procs" 2>/dev/null; then ok "--keep over the bus with a process left in the cgroup"
+else not_ok "--keep over the bus with a process left in the cgroup" "status $st: $out"; fi
+check "StopGuest while the cgroup holds a process: 75 (busy)" 75 "still holds processes" \
+    "$ctl" --bus "$bus" guest stop runner
+"$ctl" --bus "$bus" guest stop --kill runner >/dev/null 2>&1
+if stopped; then ok "stop --kill over the bus ends it"; else not_ok "stop --kill over the bus ends it"; fi
 tap_done
