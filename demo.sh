@@ -19,8 +19,8 @@ run() { printf '$ %s\n' "$*"; "$@"; }
 if [ "${DEMO_NO_BUILD:-}" != 1 ]; then
   step "Installing dependencies and building (log: $build/make.out)"
   "$top/.ci/deps.sh"
-  [ -x "$top/configure" ] || (cd "$top" && ./autogen.sh >/dev/null)
   mkdir -p "$build"
+  [ -x "$top/configure" ] || (cd "$top" && ./autogen.sh) >"$build/autogen.out" 2>&1 || { cat "$build/autogen.out"; exit 1; }
   cd "$build"
   [ -f Makefile ] || "$top/configure" --enable-werror >configure.out 2>&1 || { tail -20 configure.out; exit 1; }
   make -j"$(nproc)" >make.out 2>&1 || { tail -40 make.out; exit 1; }

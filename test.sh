@@ -9,8 +9,8 @@ top=$(cd "$(dirname "$0")" && pwd)
 build=${BUILD_DIR:-$top/build}
 
 "$top/.ci/deps.sh"
-[ -x "$top/configure" ] || (cd "$top" && ./autogen.sh >/dev/null)
 mkdir -p "$build"
+[ -x "$top/configure" ] || (cd "$top" && ./autogen.sh) >"$build/autogen.out" 2>&1 || { cat "$build/autogen.out"; exit 1; }
 cd "$build"
 if [ ! -f Makefile ] || [ "${RECONFIGURE:-0}" = 1 ]; then
   # shellcheck disable=SC2086
