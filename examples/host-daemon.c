@@ -196,8 +196,8 @@ static int qemu_disk_round_trip(BwManager *m, const char *name, QmpClient *qmp, 
         printf("guest '%s': disk '%s' attached (labelled and allowed)\n", name, disk->id);
         int fd = open(disk->path, (disk->readonly ? O_RDONLY : O_RDWR) | O_CLOEXEC | O_NOCTTY);  /* 3b */
         gint64 fdset = -1;
-        int r = fd < 0 ? -errno : qmp_disk_hotplug(qmp, disk->id, fd, disk->readonly, disk->format, "scsi0.0",
-                                                   &fdset, &error);
+        QmpDiskLayer layer = { .fd = fd, .format = disk->format };
+        int r = fd < 0 ? -errno : qmp_disk_hotplug(qmp, disk->id, &layer, 1, disk->readonly, "scsi0.0", &fdset, &error);
         if (fd < 0)
                 fprintf(stderr, "host-daemon: guest '%s': disk '%s': cannot open: %s\n", name, disk->path, g_strerror(-r));
         else

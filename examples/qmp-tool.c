@@ -29,11 +29,15 @@ static const char usage[] =
         "  add-fd FDSET-ID FILE [ro|rw]\n"
         "                            open FILE here (read-only by default) and pass the descriptor\n"
         "                            into fdset FDSET-ID (add-fd, SCM_RIGHTS); print add-fd's return\n"
-        "  hotplug-disk ID FILE [ro|rw] [raw|qcow2]\n"
+        "  hotplug-disk ID FILE [ro|rw] [raw|qcow2] [BACKING...]\n"
         "                            open FILE here (read-write, raw by default) and hot-plug it as\n"
         "                            SCSI disk ID: add-fd, blockdev-add of /dev/fdset/N, device_add\n"
-        "                            scsi-hd on BUS (QEMU needs -device virtio-scsi-pci,id=scsi0)\n"
-        "  unplug-disk ID            device_del ID, wait for DEVICE_DELETED, blockdev-del, remove-fd\n"
+        "                            scsi-hd on BUS (QEMU needs -device virtio-scsi-pci,id=scsi0);\n"
+        "                            a qcow2 FILE's backing chain, in order, is opened here too\n"
+        "                            (read-only, raw or qcow2 by its magic) and passed the same way,\n"
+        "                            each file's node the backing of the one above\n"
+        "  unplug-disk ID            device_del ID, wait for DEVICE_DELETED, blockdev-del of its\n"
+        "                            nodes, remove-fd of its fdsets\n"
         "  quit                      ask QEMU to quit and wait until it closes the monitor\n"
         "\n"
         "Options:\n"
@@ -78,7 +82,7 @@ static int cmd_add_fd(QmpClient *c, char **args, int n, GError **error) {
         gint64 fdset = g_ascii_strtoll(args[0], &end, 10);
         if (*end || fdset < 0 || parse_access(n > 2 ? args[2] : NULL, TRUE, &readonly) < 0)
                 return -EINVAL;
-        int fd, r = open_file(args[1], readonly, &fd);
+        int fd = -1, r = open_file(args[1], readonly, &fd);
         if (r < 0)
                 return r;
         g_autoptr(JsonObject) a = json_object_new();
@@ -89,21 +93,42 @@ static int cmd_add_fd(QmpClient *c, char **args, int n, GError **error) {
         return r < 0 ? r : print_json(ret);
 }
 
+/* A backing file's format from its first bytes, read through the
+ * descriptor opened for QEMU (read-only files only: a guest may write any
+ * magic into a writable one). */
+static const char *layer_format(int fd) {
+        unsigned char magic[4];
+        return pread(fd, magic, sizeof(magic), 0) == (ssize_t) sizeof(magic) && memcmp(magic, "QFI\xfb", 4) == 0
+                       ? "qcow2"
+                       : "raw";
+}
+
 static int cmd_hotplug_disk(QmpClient *c, const char *bus, char **args, int n, GError **error) {
         gboolean readonly;
         const char *format = n > 3 ? args[3] : "raw";
         if (parse_access(n > 2 ? args[2] : NULL, FALSE, &readonly) < 0 ||
-            (strcmp(format, "raw") != 0 && strcmp(format, "qcow2") != 0))
+            (strcmp(format, "raw") != 0 && strcmp(format, "qcow2") != 0) || (n > 4 && strcmp(format, "qcow2") != 0))
                 return -EINVAL;
-        int fd, r = open_file(args[1], readonly, &fd);
+        /* The top image, then its backing files. */
+        size_t n_layers = n > 4 ? (size_t) n - 3 : 1;
+        g_autofree QmpDiskLayer *layers = g_new0(QmpDiskLayer, n_layers);
+        int r = 0;
+        size_t opened = 0;
+        for (; opened < n_layers && r == 0; opened++) {
+                const char *path = opened == 0 ? args[1] : args[3 + opened];
+                r = open_file(path, opened > 0 || readonly, &layers[opened].fd);
+                layers[opened].format = opened == 0 ? format : r == 0 ? layer_format(layers[opened].fd) : NULL;
+        }
         if (r < 0)
-                return r;
+                opened--;
         gint64 fdset = -1;
-        r = qmp_disk_hotplug(c, args[0], fd, readonly, format, bus, &fdset, error);
-        close(fd);
         if (r == 0)
-                printf("disk '%s': '%s' hot-plugged by descriptor as /dev/fdset/%" G_GINT64_FORMAT " on %s\n", args[0],
-                       args[1], fdset, bus);
+                r = qmp_disk_hotplug(c, args[0], layers, n_layers, readonly, bus, &fdset, error);
+        for (size_t k = 0; k < opened; k++)
+                close(layers[k].fd); /* QEMU holds its own copies now */
+        if (r == 0)
+                printf("disk '%s': '%s' hot-plugged by descriptor as /dev/fdset/%" G_GINT64_FORMAT " on %s%s\n",
+                       args[0], args[1], fdset, bus, n_layers > 1 ? ", its backing chain by descriptor too" : "");
         return r;
 }
 
@@ -131,7 +156,7 @@ static int run(QmpClient *c, const char *bus, int timeout_ms, char **argv, int a
         }
         if (strcmp(cmd, "add-fd") == 0 && n >= 2 && n <= 3)
                 return cmd_add_fd(c, args, n, error);
-        if (strcmp(cmd, "hotplug-disk") == 0 && n >= 2 && n <= 4)
+        if (strcmp(cmd, "hotplug-disk") == 0 && n >= 2)
                 return cmd_hotplug_disk(c, bus, args, n, error);
         if (strcmp(cmd, "unplug-disk") == 0 && n == 1) {
                 if ((r = qmp_disk_unplug(c, args[0], timeout_ms, error)) == 0)

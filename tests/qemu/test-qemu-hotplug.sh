@@ -7,7 +7,9 @@
 # (examples/qmp-tool) opens it and passes the descriptor over QMP (add-fd,
 # SCM_RIGHTS), QEMU adds it from /dev/fdset/N and the SCSI disk shows in
 # query-block; QEMU's own open of the same file by path is refused
-# (Landlock: the domain cannot grow).  Detach reverses it and every owner,
+# (Landlock: the domain cannot grow).  A qcow2 disk on a raw backing file
+# is passed file by file (the top image alone is refused: QEMU would open
+# its backing file by path).  Detach reverses it and every owner,
 # mode and xattr is back; QEMU quits cleanly, the guest stops, nothing is
 # left.  In this process (--direct), or over the bus with --bus
 # (test-qemu-hotplug-bus.sh).  As root; prints TAP.
@@ -37,6 +39,15 @@ else
 fi
 data="$S/images/data.raw"
 data_before=$(file_label "$data")
+# A qcow2 disk on a raw backing file (0x42, 'B', in its first 4 KiB): a
+# chain QEMU must get by descriptor file by file.
+chain="$S/images/chain.qcow2" chain_base="$S/images/chain-base.raw"
+qemu-img create -q -f raw "$chain_base" 16M
+qemu-io -f raw -c "write -P 0x42 0 4k" "$chain_base" >/dev/null
+qemu-img create -q -f qcow2 -b chain-base.raw -F raw "$chain"
+chmod 600 "$chain" "$chain_base"
+printf '[disk:chain]\npath=%s\nformat=qcow2\n' "$chain" > "$S/chain.disk"
+chain_before="$(file_label "$chain") $(file_label "$chain_base")"
 qemu_snapshot > "$S/before"
 
 check "qmp-tool --help lists the hot-plug pair" 0 "unplug-disk ID" "$qmp" --help
@@ -86,6 +97,35 @@ else not_ok "the second disk's owner, mode and context are back" "before: $data_
 if xattrs=$(getfattr -h -d -m - "$data" 2>/dev/null | grep -v '^#' | grep .); then
     not_ok "no context or record left on the second disk" "$xattrs"
 else ok "no context or record left on the second disk"; fi
+
+# The qcow2 chain: attach labels both files; the top alone by descriptor
+# is not enough (QEMU opens the backing file by path: refused), the chain
+# file by file is.
+check "attach labels the qcow2 disk and its backing file" 0 "guest 'qemu': attached" ctl_ guest attach qemu "$S/chain.disk"
+case $(file_label "$chain_base") in
+    "107:107 "*) ok "the backing file is the guest uid's while attached" ;;
+    *) not_ok "the backing file is the guest uid's while attached" "$(file_label "$chain_base")" ;;
+esac
+check "the top image alone by descriptor: QEMU cannot open its backing file" 1 \
+    "blockdev-add: GenericError: Could not open backing file" \
+    "$qmp" "$mon" hotplug-disk chain "$chain" rw qcow2
+check "... and what it added is removed again" 0 "^\[ *\]$" "$qmp" "$mon" execute '{"execute":"query-fdsets"}'
+check "hot-plug of the chain, file by file by descriptor" 0 "disk 'chain': .*, its backing chain by descriptor too" \
+    "$qmp" "$mon" hotplug-disk chain "$chain" rw qcow2 "$chain_base"
+check "info block: the overlay and its backing file, both from /dev/fdset" 0 "Backing file: *\/dev\/fdset\/[0-9]" \
+    "$qmp" "$mon" hmp "info block chain"
+# 0x43 is 'C': a write through the chain lands in the overlay, and the
+# backing file, opened read-only, keeps its 'B's.
+check "QEMU writes to the chain (qemu-io)" 0 "" "$qmp" "$mon" hmp "qemu-io -d chain \"write -P 0x43 0 4k\""
+if grep -q CCCCCCCC "$chain" && [ "$(head -c 4096 "$chain_base" | tr -d B | wc -c)" = 0 ]; then
+    ok "the write is in the overlay, the backing file unchanged"
+else not_ok "the write is in the overlay, the backing file unchanged" "$(head -c 16 "$chain_base" | od -An -tx1)"; fi
+check "unplug of the chain" 0 "disk 'chain': unplugged" "$qmp" "$mon" unplug-disk chain
+check "no fdset left in QEMU after the chain" 0 "^\[ *\]$" "$qmp" "$mon" execute '{"execute":"query-fdsets"}'
+check "detach of the chain" 0 "guest 'qemu': detached \[disk:chain\]" ctl_ guest detach qemu disk:chain
+chain_after="$(file_label "$chain") $(file_label "$chain_base")"
+if [ "$chain_after" = "$chain_before" ]; then ok "both files of the chain are as before ($chain_after)"
+else not_ok "both files of the chain are as before" "before: $chain_before" "after: $chain_after"; fi
 
 check "QEMU quits" 0 "" "$qmp" "$mon" quit
 qemu_wait
