@@ -13,6 +13,7 @@
 #include "denial-watch.h"
 #include "service.h"
 #include "util/log.h"
+#include "util/settings-options.h"
 
 #define DEFAULT_GROUP "bulwark"
 
@@ -160,17 +161,11 @@ static int service_run(Service *s) {
 }
 
 int main(int argc, char **argv) {
-        enum { OPT_BUS = 0x100, OPT_GROUP, OPT_CONFIG, OPT_PLUGIN_DIR, OPT_PLUGINS, OPT_STATE_DIR, OPT_RUN_DIR,
-               OPT_CGROUP_ROOT, OPT_VERSION };
+        enum { OPT_BUS = 0x100, OPT_GROUP, OPT_VERSION };
         static const struct option options[] = {
                 { "bus", required_argument, NULL, OPT_BUS },
                 { "group", required_argument, NULL, OPT_GROUP },
-                { "config", required_argument, NULL, OPT_CONFIG },
-                { "plugin-dir", required_argument, NULL, OPT_PLUGIN_DIR },
-                { "plugins", required_argument, NULL, OPT_PLUGINS },
-                { "state-dir", required_argument, NULL, OPT_STATE_DIR },
-                { "run-dir", required_argument, NULL, OPT_RUN_DIR },
-                { "cgroup-root", required_argument, NULL, OPT_CGROUP_ROOT },
+                SETTINGS_LONG_OPTIONS,
                 { "verbose", no_argument, NULL, 'v' },
                 { "help", no_argument, NULL, 'h' },
                 { "version", no_argument, NULL, OPT_VERSION },
@@ -187,16 +182,14 @@ int main(int argc, char **argv) {
                 switch (c) {
                 case OPT_BUS: address = optarg; break;
                 case OPT_GROUP: group = optarg; break;
-                case OPT_CONFIG: opts.config_path = optarg; break;
-                case OPT_PLUGIN_DIR: opts.plugin_dir = optarg; break;
-                case OPT_PLUGINS: opts.plugins = optarg; break;
-                case OPT_STATE_DIR: opts.state_dir = optarg; break;
-                case OPT_RUN_DIR: opts.run_dir = optarg; break;
-                case OPT_CGROUP_ROOT: opts.cgroup_root = optarg; break;
                 case 'v': verbose++; break;
                 case 'h': help(stdout); return EXIT_SUCCESS;
                 case OPT_VERSION: printf("bulwarkd %s\n", PACKAGE_VERSION); return EXIT_SUCCESS;
-                default: help(stderr); return 2;
+                default:
+                        if (settings_option_set(&opts, c, optarg))
+                                break;
+                        help(stderr);
+                        return 2;
                 }
         }
         if (optind < argc) {

@@ -9,6 +9,7 @@
 
 #include "bulwarkctl.h"
 #include "util/log.h"
+#include "util/settings-options.h"
 
 typedef struct CtlCommand {
         const char *name;
@@ -67,18 +68,12 @@ static void ctl_help(FILE *f) {
 }
 
 int main(int argc, char **argv) {
-        enum { OPT_DIRECT = 0x100, OPT_BUS, OPT_JSON, OPT_CONFIG, OPT_PLUGIN_DIR, OPT_PLUGINS,
-               OPT_STATE_DIR, OPT_RUN_DIR, OPT_CGROUP_ROOT, OPT_VERSION };
+        enum { OPT_DIRECT = 0x100, OPT_BUS, OPT_JSON, OPT_VERSION };
         static const struct option options[] = {
                 { "direct", no_argument, NULL, OPT_DIRECT },
                 { "bus", required_argument, NULL, OPT_BUS },
                 { "json", no_argument, NULL, OPT_JSON },
-                { "config", required_argument, NULL, OPT_CONFIG },
-                { "plugin-dir", required_argument, NULL, OPT_PLUGIN_DIR },
-                { "plugins", required_argument, NULL, OPT_PLUGINS },
-                { "state-dir", required_argument, NULL, OPT_STATE_DIR },
-                { "run-dir", required_argument, NULL, OPT_RUN_DIR },
-                { "cgroup-root", required_argument, NULL, OPT_CGROUP_ROOT },
+                SETTINGS_LONG_OPTIONS,
                 { "verbose", no_argument, NULL, 'v' },
                 { "help", no_argument, NULL, 'h' },
                 { "version", no_argument, NULL, OPT_VERSION },
@@ -95,16 +90,14 @@ int main(int argc, char **argv) {
                 case OPT_DIRECT: ctx.direct = true; break;
                 case OPT_BUS: ctx.bus_address = optarg; ctx.direct = false; break;
                 case OPT_JSON: ctx.json = true; break;
-                case OPT_CONFIG: ctx.options.config_path = optarg; break;
-                case OPT_PLUGIN_DIR: ctx.options.plugin_dir = optarg; break;
-                case OPT_PLUGINS: ctx.options.plugins = optarg; break;
-                case OPT_STATE_DIR: ctx.options.state_dir = optarg; break;
-                case OPT_RUN_DIR: ctx.options.run_dir = optarg; break;
-                case OPT_CGROUP_ROOT: ctx.options.cgroup_root = optarg; break;
                 case 'v': verbose++; break;
                 case 'h': ctl_help(stdout); return CTL_EXIT_OK;
                 case OPT_VERSION: printf("bulwarkctl %s\n", PACKAGE_VERSION); return CTL_EXIT_OK;
-                default: ctl_help(stderr); return CTL_EXIT_USAGE;
+                default:
+                        if (settings_option_set(&ctx.options, c, optarg))
+                                break;
+                        ctl_help(stderr);
+                        return CTL_EXIT_USAGE;
                 }
         }
         if (verbose)
