@@ -39,9 +39,8 @@ cgroot=/sys/fs/cgroup
 [ "$(stat -f -c %T /sys/fs/cgroup 2>/dev/null)" = cgroup2fs ] || cgroot=/sys/fs/cgroup/unified
 # The demo's own cgroup root, so that it never meets a real installation's.
 cgdemo="$cgroot/bulwark-demo-$$"
-daemons=() kvm_saved= kvm_created=
-# The lock the QEMU tests take around /dev/kvm (tests/qemu/qemu-lib.sh).
-kvm_lock=/run/bulwark-test-kvm.lock
+daemons=()
+. "$top/policy/kvm-node.sh"
 cleanup() {
   "$build/bulwarkctl" --direct --config "$scratch/bulwark.conf" guest stop --kill qemu >/dev/null 2>&1 || true
   for pid in "${daemons[@]}"; do kill "$pid" 2>/dev/null || true; done
@@ -49,10 +48,7 @@ cleanup() {
   for dir in "$cgdemo/bulwark/qemu" "$cgdemo/bulwark" "$cgdemo"; do
     [ -d "$dir" ] && { echo 1 >"$dir/cgroup.kill" 2>/dev/null; rmdir "$dir" 2>/dev/null; }
   done
-  if [ -n "$kvm_saved" ]; then
-    chown "${kvm_saved% *}" /dev/kvm; chmod "${kvm_saved#* }" /dev/kvm
-    [ "$kvm_created" = yes ] && groupdel kvm
-  fi
+  kvm_node_restore
   rm -rf "$scratch"
 }
 trap cleanup EXIT
@@ -76,12 +72,8 @@ disk=$scratch/images/qemu.qcow2
 # /dev/kvm: distributions' udev rules make it root:kvm 0660 and VMM users
 # join the kvm group; it is shared by every VM and never relabelled.
 accel=tcg
-if [ "$(id -u)" = 0 ] && [ -c /dev/kvm ]; then
-  exec 8>"$kvm_lock"
-  flock 8
-  kvm_saved=$(stat -c '%u:%g %a' /dev/kvm)
-  getent group kvm >/dev/null || { groupadd --system kvm; kvm_created=yes; }
-  chown root:kvm /dev/kvm && chmod 0660 /dev/kvm
+[ "$(id -u)" = 0 ] && kvm_node_setup
+if [ "$kvm_usable" = yes ]; then
   echo "no udev on this host: /dev/kvm made root:kvm 0660 as udev's rule would (it was ${kvm_saved/ / mode }; restored at exit)"
   accel=kvm
 else

@@ -17,6 +17,7 @@ set -eu
 build=${BUILD_DIR:-$(pwd)} src=${SRC_DIR:-$build/..}
 . "$src/bench/dbus/private-bus.sh"
 . "$src/bench/e2e/e2e-lib.sh"
+. "$src/policy/kvm-node.sh"
 runs=${BENCH_RUNS:-10}
 qmp="$build/examples/qmp-tool"
 command -v qemu-system-x86_64 >/dev/null || { echo "qemu-system-x86_64 not installed" >&2; exit 1; }
@@ -25,37 +26,22 @@ cgroot=/sys/fs/cgroup
 S=$(mktemp -d)
 cg="$cgroot/bulwark-bench-e2e-qemu-$$"
 mkdir "$cg"
-qemu_pid= kvm_saved= kvm_created=
+qemu_pid=
 trap 'set +e; [ -n "$qemu_pid" ] && kill "$qemu_pid" 2>/dev/null; bench_bus_stop
-      for d in "$cg"/bulwark/* "$cg"/bulwark "$cg"; do [ -d "$d" ] && rmdir "$d"; done; rm -rf "$S"; kvm_restore' EXIT
+      for d in "$cg"/bulwark/* "$cg"/bulwark "$cg"; do [ -d "$d" ] && rmdir "$d"; done; rm -rf "$S"; kvm_node_restore' EXIT
 chmod 755 "$S"
 
-# /dev/kvm as a distribution's udev rule leaves it (root:kvm 0660), the kvm
-# group made if absent; the owner, mode and group are restored at exit.
-kvm_setup() {
-    exec 8>/run/bulwark-test-kvm.lock
-    flock 8
-    kvm_saved=$(stat -c '%u:%g %a' /dev/kvm)
-    getent group kvm >/dev/null || { groupadd --system kvm && kvm_created=yes; }
-    chown root:kvm /dev/kvm && chmod 0660 /dev/kvm
-    echo "no udev here: /dev/kvm made root:kvm 0660 as udev's rule would (was $kvm_saved), restored at exit"
-}
-kvm_restore() {
-    [ -n "$kvm_saved" ] || return 0
-    chown "${kvm_saved% *}" /dev/kvm && chmod "${kvm_saved#* }" /dev/kvm
-    [ "$kvm_created" = yes ] && groupdel kvm
-    kvm_saved= kvm_created=
-    return 0
-}
+# KVM where /dev/kvm answers once it is root:kvm 0660, as a distribution's
+# udev rule leaves it (policy/kvm-node.sh; given back at exit).
 accel=${BENCH_ACCEL:-kvm}
-[ -c /dev/kvm ] || accel=tcg
-[ "$accel" = kvm ] && kvm_setup
-# Usable: the kernel answers KVM_GET_API_VERSION (12) through an open node.
-if [ "$accel" = kvm ] && ! python3 -c 'import fcntl, os
-os._exit(0 if fcntl.ioctl(os.open("/dev/kvm", os.O_RDWR), 0xae00) == 12 else 1)' 2>/dev/null; then
-    echo "/dev/kvm does not answer: TCG"
-    accel=tcg
-    kvm_restore
+if [ "$accel" = kvm ]; then
+    kvm_node_setup
+    if [ "$kvm_usable" = yes ]; then
+        echo "no udev here: /dev/kvm made root:kvm 0660 as udev's rule would (was $kvm_saved), restored at exit"
+    else
+        echo "/dev/kvm does not answer: TCG"
+        accel=tcg
+    fi
 fi
 
 qemu-img create -q -f raw "$S/base.raw" 16M

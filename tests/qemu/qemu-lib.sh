@@ -8,9 +8,9 @@
 #   qemu_setup            scratch world $S, cgroup root $cg, bulwark.conf,
 #                         images, $S/qemu.guest; the cleanup trap
 #   qemu_kvm_setup        /dev/kvm as udev would make it (root:kvm 0660, the
-#                         kvm group created if absent), under a lock held
-#                         until exit, restored exactly by the trap; sets
-#                         $kvm_usable (yes/no)
+#                         kvm group created if absent: policy/kvm-node.sh),
+#                         under a lock held until exit, restored exactly by
+#                         the trap; sets $kvm_usable (yes/no)
 #   qemu_start GUEST [QEMU-ARGS...]   QEMU in the background under
 #                         bulwarkctl run; waits for its monitor socket
 #   qemu_hmp CMD          one HMP command over the monitor socket: its output
@@ -27,9 +27,9 @@ src=${BW_TOP_SRCDIR:-$top/..}
 qemu_bin=qemu-system-x86_64
 # The guest's identity, as in examples/qemu.guest.
 guest_uid=107 guest_gid=107
-# Another test may change /dev/kvm the same way at the same time (make -j):
-# every one holds this lock from the change to the restore.
-kvm_lock=/run/bulwark-test-kvm.lock
+# Another test, the demo or the bench may change /dev/kvm the same way at
+# the same time (make -j): kvm-node.sh's lock keeps them apart.
+. "$src/policy/kvm-node.sh"
 
 qemu_require() {
     require_root
@@ -48,7 +48,7 @@ qemu_setup() {
     S=$(mktemp -d /tmp/bulwark-qemu.XXXXXX)
     chmod 755 "$S"
     cg="$root/bulwark-test-qemu-$$"
-    qemu_pid= kvm_saved= kvm_created=
+    qemu_pid=
     trap qemu_cleanup EXIT
     # <cgroup root>/bulwark is the parent of every guest's default cgroup:
     # bulwark makes it at the first start and keeps it, so it is made here,
@@ -102,33 +102,15 @@ qemu_cleanup() {
     if [ -n "$qemu_pid" ]; then kill -TERM "$qemu_pid" 2>/dev/null; wait "$qemu_pid" 2>/dev/null; fi
     "$ctl" --config "$S/bulwark.conf" guest stop --kill qemu >/dev/null 2>&1
     cgroup_remove "$cg"
-    qemu_kvm_restore
+    kvm_node_restore
     rm -rf "$S"
 }
 
 qemu_kvm_setup() {
-    kvm_usable=no
-    [ -c /dev/kvm ] || return 0
-    exec 8>"$kvm_lock"
-    flock 8
-    kvm_saved=$(stat -c '%u:%g %a' /dev/kvm)
-    if ! getent group kvm >/dev/null; then
-        groupadd --system kvm && kvm_created=yes
-    fi
-    echo "# no udev here: /dev/kvm made root:kvm 0660 as udev's rule would (was ${kvm_saved}), restored at exit"
-    chown root:kvm /dev/kvm && chmod 0660 /dev/kvm
-    # Usable: the kernel answers KVM_GET_API_VERSION through an open node.
-    if python3 -c 'import fcntl, os; os._exit(0 if fcntl.ioctl(os.open("/dev/kvm", os.O_RDWR), 0xae00) == 12 else 1)' 2>/dev/null
-    then kvm_usable=yes; fi
-}
-
-qemu_kvm_restore() {
-    [ -n "$kvm_saved" ] || return 0
-    chown "${kvm_saved% *}" /dev/kvm
-    chmod "${kvm_saved#* }" /dev/kvm
-    [ "$kvm_created" = yes ] && groupdel kvm
-    kvm_saved= kvm_created=
-    exec 8>&-
+    kvm_node_setup
+    [ "$kvm_usable" = yes ] &&
+        echo "# no udev here: /dev/kvm made root:kvm 0660 as udev's rule would (was ${kvm_saved}), restored at exit"
+    return 0
 }
 
 # qemu_start GUEST [QEMU-ARGS...]: QEMU with the guest's disks, ISO, serial

@@ -19,10 +19,10 @@ command -v qemu-system-x86_64 >/dev/null || skip_all "qemu-system-x86_64 not ins
 command -v getfattr >/dev/null || skip_all "getfattr not installed (apt-get install attr)"
 [ -x "$top/bulwarkd" ] || skip_all "bulwarkd not built"
 [ -x "$top/examples/qmp-tool" ] || skip_all "examples/qmp-tool not built"
-# /dev/kvm at rest: read under the lock the QEMU tests and the demo hold
-# while they change it (tests/qemu/qemu-lib.sh), so never in the middle.
-kvm_at_rest() { ( flock 9; stat -c '%u:%g %a' /dev/kvm 2>/dev/null ) 9>/run/bulwark-test-kvm.lock; }
-kvm_before=$(kvm_at_rest)
+# /dev/kvm at rest: read under the lock the QEMU tests, the demo and the
+# bench hold while they change it (policy/kvm-node.sh), never in the middle.
+. "$src/policy/kvm-node.sh"
+kvm_before=$(kvm_node_at_rest)
 scratch_new
 env -u BULWARKCTL_DIRECT DEMO_NO_BUILD=1 BUILD_DIR="$top" bash "$src/demo.sh" >"$scratch/demo.out" 2>&1
 st=$?
@@ -64,7 +64,7 @@ else not_ok "cgroup root removed" "'$demo_cg'"; fi
 procs=$(ps -eo pid,args | grep -F "$demo_scratch" | grep -v grep)
 if [ -n "$demo_scratch" ] && [ -z "$procs" ]; then ok "no daemon or QEMU of it is left running"
 else not_ok "daemons stopped" "$procs"; fi
-kvm_after=$(kvm_at_rest)
+kvm_after=$(kvm_node_at_rest)
 if [ "$kvm_after" = "$kvm_before" ]; then ok "/dev/kvm is as it was ($kvm_after)"
 else not_ok "/dev/kvm is as it was" "before: $kvm_before" "after: $kvm_after"; fi
 tap_done
